@@ -1,0 +1,73 @@
+"""Test isolation: no test touches the real home, the network or the terminal's settings."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+REPO = Path(__file__).resolve().parents[1]
+PRICING_DIR = REPO / "pricing"
+DATA = Path(__file__).parent / "data"
+BUNDLED = REPO / "src" / "tokopt" / "data"
+
+settings.register_profile("default", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("ci", deadline=None, max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+def _tiktoken_offline_cache(root: Path) -> Path:
+    """tiktoken's own download cache, filled from the bundled rank files, so that the
+    reference `tiktoken.get_encoding(...)` in tests works offline exactly as tiktoken does."""
+    cache = root / "tiktoken-cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    for name in ("cl100k_base", "o200k_base"):
+        url = f"https://openaipublic.blob.core.windows.net/encodings/{name}.tiktoken"
+        target = cache / hashlib.sha1(url.encode()).hexdigest()
+        if not target.exists():
+            target.write_bytes(gzip.decompress((BUNDLED / f"{name}.tiktoken.gz").read_bytes()))
+    return cache
+
+
+@pytest.fixture(scope="session")
+def session_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("session")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _offline_tiktoken(session_dir: Path) -> Iterator[None]:
+    cache = _tiktoken_offline_cache(session_dir)
+    old = os.environ.get("TIKTOKEN_CACHE_DIR")
+    os.environ["TIKTOKEN_CACHE_DIR"] = str(cache)
+    yield
+    if old is None:
+        os.environ.pop("TIKTOKEN_CACHE_DIR", None)
+    else:
+        os.environ["TIKTOKEN_CACHE_DIR"] = old
+
+
+@pytest.fixture(autouse=True)
+def _isolate(tmp_path: Path, session_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path / "tokopt-home"
+    monkeypatch.setenv("TOKOPT_HOME", str(home))
+    # Parsed tokenizer ranks are shared by the tests of one session (a cache, not state).
+    monkeypatch.setenv("TOKOPT_CACHE_DIR", str(session_dir / "tokopt-cache"))
+    monkeypatch.setenv("TOKOPT_PRICING_DIR", str(PRICING_DIR))
+    for name in ("TOKOPT_PRICING", "TOKOPT_CONFIG", "TOKOPT_LEDGER", "TOKOPT_USER", "TOKOPT_RUN", "FORCE_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "120")
+    monkeypatch.setenv("TERM", "dumb")
+
+
+@pytest.fixture(scope="session")
+def reference(_offline_tiktoken: None):
+    """tiktoken's own encodings (offline through its cache), the ground truth for counts."""
+    import tiktoken
+
+    return {name: tiktoken.get_encoding(name) for name in ("cl100k_base", "o200k_base")}

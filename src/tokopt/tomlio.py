@@ -1,0 +1,55 @@
+"""Reading TOML (floats as Decimal) and describing validation errors by key path."""
+
+from __future__ import annotations
+
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from tokopt.errors import TokoptError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+def read_toml(path: Path, *, what: str, error: type[TokoptError]) -> dict[str, Any]:
+    """Parse a TOML file with floats as Decimal; every failure is `error` naming the file."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise error(f"{what} not found: {path}") from None
+    except IsADirectoryError:
+        raise error(f"{what} is a directory, expected a .toml file: {path}") from None
+    except OSError as exc:
+        raise error(f"cannot read {what} {path}: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise error(f"{path}: not UTF-8 (byte {exc.start})") from None
+    try:
+        return tomllib.loads(text, parse_float=Decimal)
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{path}: invalid TOML: {exc}") from None
+
+
+def describe_validation(exc: ValidationError, prefix: str = "", limit: int = 3) -> str:
+    """`key.path: message` for the first errors of a pydantic ValidationError."""
+    parts = []
+    errors = exc.errors()
+    for err in errors[:limit]:
+        loc = ".".join(str(p) for p in (prefix, *err["loc"]) if p != "")
+        where = f"{loc}: " if loc else ""
+        if err["type"] == "extra_forbidden":
+            parts.append(f"{where}unknown key")
+        elif err["type"] == "missing":
+            parts.append(f"{where}missing")
+        else:
+            parts.append(f"{where}{err['msg'].removeprefix('Value error, ')}")
+    if len(errors) > limit:
+        parts.append(f"and {len(errors) - limit} more")
+    return "; ".join(parts)

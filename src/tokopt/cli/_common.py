@@ -1,0 +1,185 @@
+"""What every command shares: output formats, consoles, error handling, catalog loading.
+
+Imported by `tokopt --help`, so it imports nothing heavy at module level.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from tokopt.config import UserConfig
+    from tokopt.pricing import Catalog
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+
+
+class EncodingErrorsChoice(str, Enum):
+    strict = "strict"
+    replace = "replace"
+
+
+FormatOption = Annotated[
+    OutputFormat,
+    typer.Option("--format", "-f", help="Output format: a rich table for people, or json, csv, markdown."),
+]
+PricingOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--pricing",
+        help="A pricing TOML file that adds or overrides models (repeatable). [env var: TOKOPT_PRICING]",
+        show_default=False,
+    ),
+]
+
+# typer may vendor click; find its base exception class through an exported subclass.
+_ClickException: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+_Abort: type[BaseException] = typer.Abort
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def print_error(message: str, hint: str | None = None) -> None:
+    sys.stderr.write(f"error: {_one_line(message)}\n")
+    if hint:
+        sys.stderr.write(f"hint: {_one_line(hint)}\n")
+    sys.stderr.flush()
+
+
+def warn(message: str) -> None:
+    sys.stderr.write(f"warning: {_one_line(message)}\n")
+
+
+def note(message: str) -> None:
+    sys.stderr.write(f"note: {_one_line(message)}\n")
+
+
+class TokoptGroup(TyperGroup):
+    """The root command group: turns every usage or input error into one `error:` line, exit 2."""
+
+    def invoke(self, ctx: Any) -> Any:
+        from tokopt.errors import TokoptError
+
+        try:
+            return super().invoke(ctx)
+        except TokoptError as err:
+            print_error(err.message, err.hint)
+            raise typer.Exit(int(err.exit_code)) from None
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            rv = super().main(*args, standalone_mode=False, **kwargs)
+        except _ClickException as err:
+            message = err.format_message()  # type: ignore[attr-defined]
+            print_error(message[:1].lower() + message[1:])
+            sys.exit(getattr(err, "exit_code", 2) or 2)
+        except _Abort:
+            print_error("aborted")
+            sys.exit(1)
+        except BrokenPipeError:
+            # `tokopt ... | head`: the reader left. Point stdout at devnull so that the flush
+            # at exit does not fail again (the recipe from Python's signal docs).
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def stdout_console() -> Console:
+    from rich.console import Console
+
+    return Console(soft_wrap=False)
+
+
+def stderr_console() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def load_user_config() -> UserConfig:
+    from tokopt import config, paths
+
+    return config.load_user_config(paths.user_config_file())
+
+
+def load_catalog(pricing: Sequence[Path] | None) -> Catalog:
+    """The bundled catalog with the user's pricing files applied (--pricing wins over the env)."""
+    from tokopt import paths, pricing as pricing_mod
+
+    extra = list(pricing) if pricing else paths.user_pricing_files()
+    return pricing_mod.load_catalog(paths.bundled_pricing_dir(), extra)
+
+
+@contextlib.contextmanager
+def byte_progress(total: int | None, label: str, *, min_total: int = 16 << 20) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on stderr for long reads, only when stderr is a terminal."""
+    if not sys.stderr.isatty() or (total is not None and total < min_total):
+        yield None
+        return
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=stderr_console(),
+        transient=True,
+    ) as progress:
+        task = progress.add_task(label, total=total)
+        yield lambda n: progress.advance(task, n)
+
+
+def emit(
+    output_format: OutputFormat,
+    *,
+    document: Callable[[], Any],
+    rows: Callable[[], list[dict[str, Any]]],
+    grids: Callable[[], list[Any]],
+    columns: Sequence[str] | None = None,
+) -> None:
+    """Write one result in the chosen format; only the chosen view is built."""
+    from tokopt.render import machine
+
+    if output_format is OutputFormat.json:
+        sys.stdout.write(machine.to_json(document()))
+    elif output_format is OutputFormat.csv:
+        sys.stdout.write(machine.to_csv(rows(), columns))
+    elif output_format is OutputFormat.markdown:
+        from tokopt.render.grid import to_markdown
+
+        sys.stdout.write("\n".join(to_markdown(g) for g in grids()))
+    else:
+        from tokopt.render.table import print_grid
+
+        console = stdout_console()
+        for g in grids():
+            print_grid(console, g)

@@ -1,0 +1,134 @@
+"""`tokopt estimate`: tokens and cost of prompts on every configured model."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+from tokopt.cli._common import (
+    EncodingErrorsChoice,
+    FormatOption,
+    OutputFormat,
+    PricingOption,
+    byte_progress,
+    emit,
+    load_catalog,
+    load_user_config,
+    note,
+)
+
+
+class SortKey(str, Enum):
+    cost = "cost"
+    name = "name"
+    tokens = "tokens"
+    provider = "provider"
+
+
+PathsArgument = Annotated[
+    list[str] | None,
+    typer.Argument(
+        help="Files, directories (walked; hidden and .gitignored paths skipped), globs, or - for stdin.",
+        show_default=False,
+    ),
+]
+ModelOption = Annotated[
+    list[str] | None,
+    typer.Option("--model", "-m", help="Model id, alias or glob such as 'claude-*' (repeatable).", show_default=False),
+]
+ProviderOption = Annotated[
+    list[str] | None,
+    typer.Option("--provider", "-p", help="Only models of this provider (repeatable).", show_default=False),
+]
+AllOption = Annotated[bool, typer.Option("--all", help="Price every model in the catalog.")]
+EncodingErrorsOption = Annotated[
+    EncodingErrorsChoice,
+    typer.Option("--encoding-errors", help="What to do with invalid UTF-8: stop (strict) or read it as U+FFFD."),
+]
+
+
+def resolve_paths(paths: list[str] | None) -> list[str]:
+    if paths:
+        return paths
+    if not sys.stdin.isatty():
+        return ["-"]
+    from tokopt.errors import InputError
+
+    raise InputError("no input given", hint="name files, directories or globs, or pipe text in with -")
+
+
+def estimate_command(
+    paths: PathsArgument = None,
+    *,
+    model: ModelOption = None,
+    provider: ProviderOption = None,
+    all_models: AllOption = False,
+    output_tokens: Annotated[
+        int | None,
+        typer.Option("--output-tokens", "-o", min=0, help="Expected completion tokens per call. [default: 500, or your config]", show_default=False),
+    ] = None,
+    calls: Annotated[
+        int | None,
+        typer.Option("--calls", "-n", min=1, help="Project the cost of this many calls. [default: 1000, or your config]", show_default=False),
+    ] = None,
+    cached_tokens: Annotated[
+        int, typer.Option("--cached-tokens", min=0, help="Prompt prefix served from the provider's cache, in tokens.")
+    ] = 0,
+    batch: Annotated[bool, typer.Option("--batch", help="Use batch-API prices (about half, not interactive).")] = False,
+    sort: Annotated[SortKey, typer.Option("--sort", help="Order of the rows.")] = SortKey.cost,
+    per_file: Annotated[bool, typer.Option("--per-file", help="A breakdown for each input as well as the total.")] = False,
+    output_format: FormatOption = OutputFormat.table,
+    pricing: PricingOption = None,
+    encoding_errors: EncodingErrorsOption = EncodingErrorsChoice.strict,
+) -> None:
+    """Count a prompt's tokens and price one call (and N calls) on each model."""
+    from tokopt import config, costing, inputs, measure
+    from tokopt.models import Assumptions
+    from tokopt.render import estimate as view
+
+    catalog = load_catalog(pricing)
+    defaults = load_user_config().defaults
+    if model:
+        patterns = model
+    elif all_models:
+        patterns = [m.id for m in catalog]
+    else:
+        patterns = defaults.models or [m.id for m in catalog.defaults()]
+    models = catalog.select(patterns, provider or ())
+    if not models:
+        from tokopt.errors import InputError
+
+        raise InputError(f"no models left after --provider {' '.join(provider or [])}", hint="add --all or --model")
+
+    expansion = inputs.expand(resolve_paths(paths))
+    for skipped in expansion.skipped:
+        note(f"skipped {skipped}")
+    encodings = sorted({m.tokenizer.encoding for m in models})
+    total = None if any(s.size is None for s in expansion.sources) else sum(s.size or 0 for s in expansion.sources)
+    with byte_progress(total, "counting") as on_bytes:
+        counts = measure.count_sources(expansion.sources, encodings, errors=encoding_errors.value, on_bytes=on_bytes)
+
+    if output_tokens is not None:
+        out, out_from = output_tokens, "option"
+    elif defaults.output_tokens is not None:
+        out, out_from = defaults.output_tokens, "config"
+    else:
+        out, out_from = config.DEFAULT_OUTPUT_TOKENS, "default"
+    assumptions = Assumptions(
+        output_tokens=out,
+        output_tokens_from=out_from,
+        calls=calls or defaults.calls or config.DEFAULT_CALLS,
+        cached_tokens=cached_tokens,
+        batch=batch,
+    )
+    report = costing.build_report(counts, models, assumptions, sort=sort.value)
+    emit(
+        output_format,
+        document=lambda: view.document(report, per_file=per_file),
+        rows=lambda: view.csv_rows(report, per_file=per_file),
+        grids=lambda: view.grids(report, per_file=per_file),
+        columns=view.COLUMNS,
+    )

@@ -1,0 +1,1 @@
+"""Renderers: `table` (rich, for people) and `machine` (json, csv, markdown; stdlib only)."""

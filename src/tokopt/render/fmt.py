@@ -1,0 +1,55 @@
+"""Display formatting of money, counts and shares; rounding happens here and only here."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+
+def usd(amount: Decimal) -> str:
+    """`$1,234.56`, `$0.0123`, `$0.000105`: enough digits to tell small costs apart."""
+    if amount == 0:
+        return "$0"
+    sign = "-" if amount < 0 else ""
+    value = abs(amount)
+    if value >= 1:
+        text = f"{value.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,}"
+    else:
+        # three significant digits (at least two decimals), in plain notation
+        exponent = min(value.adjusted() - 2, -2)
+        rounded = value.quantize(Decimal(1).scaleb(exponent), rounding=ROUND_HALF_UP)
+        text = _at_least_two_decimals(format(rounded.normalize(), "f"))
+    return f"{sign}${text}"
+
+
+def _at_least_two_decimals(text: str) -> str:
+    whole, _, frac = text.partition(".")
+    return f"{whole}.{frac.ljust(2, '0')}"
+
+
+def per_million(price: Decimal | None) -> str:
+    """A USD-per-1M price as published: at least two decimals, no trailing noise."""
+    if price is None:
+        return "—"
+    return "$" + _at_least_two_decimals(format(price.normalize(), "f"))
+
+
+def count(n: int, approximate: bool = False) -> str:
+    return f"{'≈' if approximate else ''}{n:,}"
+
+
+def share(fraction: Decimal) -> str:
+    percent = fraction * 100
+    if percent == 0:
+        return "0%"
+    if percent < Decimal("0.1"):
+        return "<0.1%"
+    return f"{percent.quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
+
+
+def tokens_compact(n: int) -> str:
+    """200000 -> 200K, 1048576 -> 1.05M (context windows)."""
+    if n >= 1_000_000:
+        return f"{n / 1_000_000:.3g}M"
+    if n >= 1000:
+        return f"{n / 1000:.3g}K"
+    return str(n)

@@ -17,8 +17,6 @@ ratios are meant to be compared between machines.
 from __future__ import annotations
 
 import argparse
-import gzip
-import hashlib
 import os
 import shutil
 import statistics
@@ -28,21 +26,10 @@ import sysconfig
 import time
 from pathlib import Path
 
+from tokopt import tokens
+
 HERE = Path(__file__).resolve().parent
 WORK = HERE / ".work"
-BUNDLED = HERE.parent / "src" / "tokopt" / "data"
-
-
-def tiktoken_cache(work: Path) -> Path:
-    """A tiktoken download cache filled from tokopt's bundled rank files (offline)."""
-    cache = work / "tiktoken-cache"
-    cache.mkdir(parents=True, exist_ok=True)
-    for name in ("cl100k_base", "o200k_base"):
-        url = f"https://openaipublic.blob.core.windows.net/encodings/{name}.tiktoken"
-        target = cache / hashlib.sha1(url.encode()).hexdigest()
-        if not target.exists():
-            target.write_bytes(gzip.decompress((BUNDLED / f"{name}.tiktoken.gz").read_bytes()))
-    return cache
 
 
 def real_text(path: Path, size: int) -> Path:
@@ -81,7 +68,7 @@ def bench_small_prompt(work: Path, runs: int) -> tuple[float, float]:
     prompt = work / "prompt-2k.txt"
     text = real_text(work / "corpus-64k.txt", 64 * 1024).read_text(encoding="utf-8")
     prompt.write_text(text[:2048], encoding="utf-8")
-    env = {**os.environ, "TIKTOKEN_CACHE_DIR": str(tiktoken_cache(work)), "TOKOPT_HOME": str(work / "home")}
+    env = {**os.environ, "TIKTOKEN_CACHE_DIR": str(tokens.export_tiktoken_cache(work / "tiktoken-cache")), "TOKOPT_HOME": str(work / "home")}
     tokopt = [shutil.which("tokopt") or "tokopt", "estimate", str(prompt)]
     ttok = shutil.which("ttok")
     if ttok is None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,27 +9,14 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+from tokopt import tokens
+
 REPO = Path(__file__).resolve().parents[1]
 PRICING_DIR = REPO / "pricing"
-DATA = Path(__file__).parent / "data"
-BUNDLED = REPO / "src" / "tokopt" / "data"
 
-settings.register_profile("default", deadline=None, suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("ci", deadline=None, max_examples=200, suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
-
-
-def _tiktoken_offline_cache(root: Path) -> Path:
-    """tiktoken's own download cache, filled from the bundled rank files, so that the
-    reference `tiktoken.get_encoding(...)` in tests works offline exactly as tiktoken does."""
-    cache = root / "tiktoken-cache"
-    cache.mkdir(parents=True, exist_ok=True)
-    for name in ("cl100k_base", "o200k_base"):
-        url = f"https://openaipublic.blob.core.windows.net/encodings/{name}.tiktoken"
-        target = cache / hashlib.sha1(url.encode()).hexdigest()
-        if not target.exists():
-            target.write_bytes(gzip.decompress((BUNDLED / f"{name}.tiktoken.gz").read_bytes()))
-    return cache
+# Tokenizing is slower than hypothesis expects of a test; a shared machine is slower still.
+settings.register_profile("tokopt", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("tokopt")
 
 
 @pytest.fixture(scope="session")
@@ -41,7 +26,9 @@ def session_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session", autouse=True)
 def _offline_tiktoken(session_dir: Path) -> Iterator[None]:
-    cache = _tiktoken_offline_cache(session_dir)
+    # tiktoken's own download cache, filled from the bundled rank files, so that the reference
+    # `tiktoken.get_encoding(...)` in tests works offline exactly as tiktoken does.
+    cache = tokens.export_tiktoken_cache(session_dir / "tiktoken-cache")
     old = os.environ.get("TIKTOKEN_CACHE_DIR")
     os.environ["TIKTOKEN_CACHE_DIR"] = str(cache)
     yield

@@ -462,3 +462,16 @@ def pieces(text: str, encoding: str) -> Iterator[tuple[str, int]]:
         pending, n = b"", 0
     if pending:
         yield pending.decode("utf-8", "replace"), n
+
+
+def export_tiktoken_cache(directory: Path) -> Path:
+    """Fill a tiktoken download cache (TIKTOKEN_CACHE_DIR) from the bundled, verified data,
+    so that tiktoken itself works offline: `tiktoken.get_encoding(name)` then reads it."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for spec in SPECS.values():
+        # tiktoken names a cached file by the sha1 of the URL it would download
+        url = f"https://openaipublic.blob.core.windows.net/encodings/{spec.name}.tiktoken"
+        target = directory / hashlib.sha1(url.encode()).hexdigest()
+        if not target.exists():
+            target.write_bytes(_bundled_bytes(spec))
+    return directory

@@ -21,7 +21,7 @@ from tokopt.errors import InputError
 
 EncodingErrors = Literal["strict", "replace"]
 STDIN = "-"
-BLOCK_SIZE = 1 << 20
+BLOCK_SIZE = 1 << 18
 SNIFF_SIZE = 8192
 GLOB_CHARS = set("*?[")
 

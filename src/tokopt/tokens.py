@@ -84,6 +84,14 @@ SPECS: dict[str, EncodingSpec] = {
 
 ENCODINGS: tuple[str, ...] = tuple(SPECS)
 
+# Texts this long are counted in parallel, in segments of about SEGMENT_CHARS characters
+# (small enough that the token lists in flight stay a few megabytes).
+PARALLEL_MIN_CHARS = 1 << 18
+SEGMENT_CHARS = 1 << 17
+# Below this many characters a text is counted by the pure-Python BPE below: building
+# tiktoken's Rust encoder costs as much as counting about half a megabyte in Python.
+SMALL_TEXT_CHARS = 1 << 17
+
 _CACHE_FORMAT = 1
 _lock = threading.Lock()
 _encodings: dict[str, tiktoken.Encoding] = {}
@@ -248,7 +256,7 @@ def split_text(text: str, target: int) -> list[str]:
     return segments
 
 
-def resegment(blocks: Iterable[str], target: int = 1 << 19) -> Iterator[str]:
+def resegment(blocks: Iterable[str], target: int = SEGMENT_CHARS) -> Iterator[str]:
     """Turn text blocks as read from a stream into segments that end at safe cuts."""
     carry = ""
     for block in blocks:
@@ -270,11 +278,6 @@ def resegment(blocks: Iterable[str], target: int = 1 << 19) -> Iterator[str]:
 
 # --- counting ---------------------------------------------------------------------------------
 
-PARALLEL_MIN_CHARS = 1 << 18
-SEGMENT_CHARS = 1 << 19
-# Below this many characters a text is counted by the pure-Python BPE below: building
-# tiktoken's Rust encoder costs as much as counting about half a megabyte in Python.
-SMALL_TEXT_CHARS = 1 << 17
 
 
 # General categories whose regex class (not \p{L}, \p{N}, \p{M} or white space) stays the

@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, model_valida
 EncodingName = Literal["cl100k_base", "o200k_base"]
 # JSON carries money as a plain decimal string ("0.0000005", never "5E-7" and never a float).
 _plain = PlainSerializer(lambda d: format(d.normalize(), "f"), return_type=str, when_used="json")
-Usd = Annotated[Decimal, _plain]
+PlainDecimal = Annotated[Decimal, _plain]
+Usd = PlainDecimal
 PerMillion = Annotated[Decimal, Field(ge=0, description="USD per 1M tokens"), _plain]
 PositiveInt = Annotated[int, Field(gt=0)]
 NonNegativeInt = Annotated[int, Field(ge=0)]
@@ -201,7 +202,7 @@ class ModelEstimate(BaseModel):
     total_usd: Usd
     context_window: int
     max_output: int
-    context_share: Usd = Field(description="(input + output) / context_window")
+    context_share: PlainDecimal = Field(description="(input + output) / context_window")
     fits: bool
     problems: list[str] = Field(default_factory=list)
     batch_unavailable: bool = False

@@ -1,0 +1,335 @@
+"""The ledger file: schema and migrations, refusing foreign or damaged files, round-trips, exact sums."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import sqlite3
+import stat
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tokopt import storage
+from tokopt.errors import LedgerError
+from tokopt.storage import Filters, RunRow, Store, UsageRow
+
+UTC = dt.timezone.utc
+T0 = dt.datetime(2026, 7, 20, 12, 0, tzinfo=UTC)
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def columns(db: sqlite3.Connection, table: str) -> list[str]:
+    return [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
+
+
+def row(**kw) -> UsageRow:
+    base = dict(time=T0, user="alice", model="gpt-5.5", input_tokens=100, output_tokens=10, cost_usd=Decimal("0.0008"))
+    return UsageRow(**{**base, **kw})
+
+
+# -- schema ---------------------------------------------------------------------------------------
+
+
+def test_a_new_ledger_is_private_wal_and_at_the_latest_schema(tmp_path):
+    path = tmp_path / "sub" / "ledger.sqlite3"
+    store = Store.open(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    db = store.db
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.version == storage.SCHEMA_VERSION == len(storage.MIGRATIONS)
+    assert db.execute("PRAGMA application_id").fetchone()[0] == storage.APPLICATION_ID
+    assert [r[0] for r in db.execute("SELECT name FROM migrations ORDER BY version")] == [m.__name__ for m in storage.MIGRATIONS]
+    assert set(columns(db, "usage")) >= {
+        "time", "user", "run_id", "provider", "model", "input_tokens", "cached_input_tokens", "cache_write_tokens",
+        "cache_write_1h_tokens", "output_tokens", "reasoning_tokens", "cost_usd", "cost_picousd", "pricing_as_of",
+        "batch", "estimated", "source", "dedupe_key", "prompt_hash",
+    }  # fmt: skip
+    assert "prompt" not in columns(db, "usage")  # prompt text has no column to go to
+    assert columns(db, "runs") == ["id", "user", "name", "labels", "started_at", "ended_at"]
+    with store.write():
+        store.upsert_usage([row()])
+    for suffix in ("-wal", "-shm"):
+        side = Path(str(path) + suffix)
+        if side.exists():
+            assert stat.S_IMODE(side.stat().st_mode) == 0o600
+    store.close()
+
+
+def test_reading_a_missing_ledger_creates_nothing(tmp_path):
+    path = tmp_path / "none.sqlite3"
+    store = Store.open(path, create=False)
+    with store.read():
+        assert store.count_usage(Filters()) == 0
+    assert not path.exists()
+
+
+def test_an_empty_file_becomes_a_ledger(tmp_path):
+    path = tmp_path / "ledger.sqlite3"
+    path.touch()
+    Store.open(path).close()
+    assert path.read_bytes().startswith(storage.SQLITE_MAGIC)
+
+
+# -- foreign and damaged files ----------------------------------------------------------------
+
+
+def _sqlite_of_another_app(path: Path) -> None:
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+    db.execute("INSERT INTO notes (body) VALUES ('keep me')")
+    db.commit()
+    db.close()
+
+
+def _damaged_ledger(path: Path) -> None:
+    store = Store.open(path)
+    with store.write():
+        store.upsert_usage([row(dedupe_key=f"k{i}", input_tokens=i) for i in range(3000)])
+    store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    data = bytearray(path.read_bytes())
+    page = 4096
+    for offset in range(page, len(data), page):  # every page but the first (the header) wiped
+        data[offset : offset + 64] = b"\xa5" * 64
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda p: p.write_text("name,cost\nalice,3\n"), "not an SQLite database"),
+        (lambda p: p.write_bytes(os.urandom(8192)), "not an SQLite database"),
+        (lambda p: p.write_bytes(storage.SQLITE_MAGIC + b"\x10\x00"), "not an SQLite database"),
+        (_sqlite_of_another_app, "another application"),
+        (_damaged_ledger, "damaged"),
+    ],
+    ids=["csv", "random", "truncated", "foreign-sqlite", "damaged-ledger"],
+)
+def test_a_foreign_or_corrupt_file_is_refused_and_left_untouched(tmp_path, make, message):
+    path = tmp_path / "ledger.sqlite3"
+    make(path)
+    before = digest(path)
+    with pytest.raises(LedgerError, match=message) as err:
+        store = Store.open(path)
+        with store.write():  # a damaged file may open; its first real use must fail, not write
+            store.upsert_usage([row(dedupe_key="new")])
+    assert str(path) in err.value.message and err.value.hint
+    assert digest(path) == before
+    assert not Path(str(path) + "-wal").exists() or Path(str(path) + "-wal").stat().st_size == 0
+
+
+def test_a_ledger_from_a_newer_tokopt_is_refused(tmp_path):
+    path = tmp_path / "ledger.sqlite3"
+    Store.open(path).close()
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA user_version = 99")
+    db.close()
+    before = digest(path)
+    with pytest.raises(LedgerError, match="schema version 99"):
+        Store.open(path)
+    assert digest(path) == before
+
+
+def test_a_directory_at_the_ledger_path(tmp_path):
+    with pytest.raises(LedgerError, match="is a directory"):
+        Store.open(tmp_path)
+
+
+# -- migrations -------------------------------------------------------------------------------
+
+
+def _ledger_at(path: Path, version: int) -> None:
+    """A ledger as an older tokopt left it: the first `version` migrations, and some data."""
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("BEGIN")
+    storage.migrate(db, upto=version)
+    db.execute("INSERT INTO runs VALUES ('r1', 'alice', 'nightly', '{}', '2026-07-01T00:00:00.000000Z', NULL)")
+    db.execute(
+        "INSERT INTO usage (time, user, run_id, provider, model, input_tokens, cached_input_tokens, cache_write_tokens, "
+        "cache_write_1h_tokens, output_tokens, reasoning_tokens, cost_usd, pricing_as_of, batch, estimated, source, dedupe_key) "
+        "VALUES ('2026-07-01T10:00:00.000000Z', 'alice', 'r1', 'openai', 'gpt-5.5', 1000, 0, 0, 0, 100, 0, '0.008', '2026-07-18', 0, 0, 'cli', NULL), "
+        "('2026-07-01T11:00:00.000000Z', 'alice', 'r1', 'openai', 'gpt-5.5', 1, 0, 0, 0, 0, 0, '0.0000000000005', '2026-07-18', 0, 0, 'cli', NULL)"
+    )
+    db.execute("COMMIT")
+    db.close()
+
+
+@pytest.mark.parametrize("version", range(1, storage.SCHEMA_VERSION))
+def test_an_older_schema_is_migrated_in_place_after_a_backup(tmp_path, version):
+    path = tmp_path / "ledger.sqlite3"
+    _ledger_at(path, version)
+    store = Store.open(path)
+    assert store.migrated_from == version and store.version == storage.SCHEMA_VERSION
+    backup = store.backup_path
+    assert backup is not None and backup.parent == tmp_path and f".v{version}-" in backup.name
+    assert stat.S_IMODE(backup.stat().st_mode) == 0o600
+    old = sqlite3.connect(backup)
+    assert old.execute("PRAGMA user_version").fetchone()[0] == version
+    assert old.execute("SELECT count(*) FROM usage").fetchone()[0] == 2
+    old.close()
+    with store.read():
+        rows = store.usage_rows(Filters(user="alice"))
+        total = store.total(Filters(user="alice"))
+    assert [r.cost_usd for r in rows] == [Decimal("0.008"), Decimal("0.0000000000005")]
+    # the new integer column was filled in where exact; the total is still exact
+    assert store.db.execute("SELECT cost_picousd FROM usage ORDER BY id").fetchall() == [(8_000_000_000,), (None,)]
+    assert total.cost_usd == Decimal("0.008") + Decimal("0.0000000000005")
+    store.close()
+    # opening again migrates nothing and makes no second backup
+    again = Store.open(path)
+    assert again.migrated_from is None and len(list(tmp_path.glob("*.bak"))) == 1
+    again.close()
+
+
+# -- round trips ------------------------------------------------------------------------------
+
+texts = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
+tokens = st.integers(min_value=0, max_value=2**40)
+times = st.datetimes(
+    min_value=dt.datetime(1971, 1, 1), max_value=dt.datetime(2200, 1, 1), timezones=st.sampled_from([UTC, dt.timezone(dt.timedelta(hours=-7)), dt.timezone(dt.timedelta(hours=5, minutes=45))])
+)
+money = st.decimals(min_value=0, max_value=10**7, allow_nan=False, allow_infinity=False)
+
+
+@st.composite
+def usage_rows(draw):
+    return UsageRow(
+        time=draw(times),
+        user=draw(texts.filter(bool)),
+        model=draw(texts.filter(bool)),
+        run_id=None,
+        provider=draw(st.none() | texts),
+        input_tokens=draw(tokens),
+        cached_input_tokens=draw(tokens),
+        cache_write_tokens=draw(tokens),
+        cache_write_1h_tokens=draw(tokens),
+        output_tokens=draw(tokens),
+        reasoning_tokens=draw(tokens),
+        cost_usd=draw(st.none() | money),
+        pricing_as_of=draw(st.none() | st.dates()),
+        batch=draw(st.booleans()),
+        estimated=draw(st.booleans()),
+        source=draw(st.sampled_from(["cli", "api", "import:claude-code"])),
+        dedupe_key=draw(st.none() | texts),
+        prompt_hash=draw(st.none() | st.text("0123456789abcdef", min_size=64, max_size=64).map(lambda h: "sha256:" + h)),
+    )
+
+
+@pytest.fixture(scope="module")
+def shared_store(tmp_path_factory):
+    store = Store.open(tmp_path_factory.mktemp("rt") / "ledger.sqlite3")
+    yield store
+    store.close()
+
+
+@given(r=usage_rows())
+def test_usage_rows_round_trip(shared_store, r):
+    if r.dedupe_key is not None:  # keys are per ledger: keep every example's key its own
+        r = UsageRow(**{**r.__dict__, "dedupe_key": f"{r.dedupe_key}-{uuid.uuid4()}"})
+    with shared_store.write():
+        new_id = shared_store.insert_usage(r)
+        (back,) = shared_store.get_usage([new_id])
+        (stored_cost,) = shared_store.db.execute("SELECT cost_usd FROM usage WHERE id = ?", (new_id,)).fetchone()
+    assert back == r
+    assert back.time.tzinfo == UTC
+    assert stored_cost == (None if r.cost_usd is None else storage.money_text(r.cost_usd))
+    assert stored_cost is None or ("E" not in stored_cost and Decimal(stored_cost) == r.cost_usd)
+
+
+@given(st.lists(st.tuples(st.sampled_from(["a", "b"]), st.decimals(min_value=0, max_value=1000, places=15, allow_nan=False)), max_size=40))
+def test_sums_are_exact_decimals(items):
+    store = Store.memory()
+    with store.write():
+        store.upsert_usage([row(user=u, cost_usd=c) for u, c in items])
+    with store.read():
+        groups = store.aggregate(["user"], Filters())
+    for user in ("a", "b"):
+        expected = sum((c for u, c in items if u == user), Decimal(0))
+        got = groups.get((user,))
+        assert (got.cost_usd if got else Decimal(0)) == expected
+
+
+@given(run=st.builds(RunRow, id=st.text("0123456789abcdef", min_size=8, max_size=8), user=texts.filter(bool), name=texts, labels=st.dictionaries(texts, texts, max_size=3), started_at=times, ended_at=st.none() | times))
+def test_runs_round_trip(run):
+    store = Store.memory()
+    with store.write():
+        store.insert_run(run)
+        back = store.get_run(run.id)
+    assert back is not None
+    assert (back.id, back.user, back.name, back.labels) == (run.id, run.user, run.name, run.labels)
+    assert back.started_at == run.started_at and back.ended_at == run.ended_at
+
+
+def test_sums_past_nine_million_dollars_fall_back_to_decimal():
+    store = Store.memory()
+    big = Decimal("5000000.000000000001")
+    with store.write():
+        store.upsert_usage([row(cost_usd=big), row(cost_usd=big), row(cost_usd=Decimal("0.5"))])
+    with store.read():
+        assert store.total(Filters()).cost_usd == big * 2 + Decimal("0.5")
+
+
+# -- dedupe -----------------------------------------------------------------------------------
+
+
+def test_a_dedupe_key_keeps_the_largest_record_per_user():
+    store = Store.memory()
+    with store.write():
+        first = store.upsert_usage([row(dedupe_key="k", output_tokens=5), row(dedupe_key="k", user="bob", output_tokens=5)])
+        smaller = store.upsert_usage([row(dedupe_key="k", output_tokens=1)])
+        larger = store.upsert_usage([row(dedupe_key="k", output_tokens=50, cost_usd=Decimal("0.002"))])
+        plain = store.upsert_usage([row(), row()])  # no key: always new
+    assert (first.added, smaller.unchanged, larger.updated, plain.added) == (2, 1, 1, 2)
+    with store.read():
+        rows = store.usage_rows(Filters(user="alice"))
+    assert sorted(r.output_tokens for r in rows) == [10, 10, 50]
+    assert next(r for r in rows if r.dedupe_key == "k").cost_usd == Decimal("0.002")
+
+
+def test_filters_by_user_run_and_time():
+    store = Store.memory()
+    with store.write():
+        for run_id, user in (("r1", "alice"), ("r2", "alice"), ("r3", "bob")):
+            store.insert_run(RunRow(id=run_id, user=user, name=run_id, labels={}, started_at=T0))
+        store.upsert_usage(
+            [
+                row(run_id="r1", time=T0),
+                row(run_id="r2", time=T0 + dt.timedelta(hours=1)),
+                row(run_id="r3", user="bob", time=T0 + dt.timedelta(hours=2)),
+                row(run_id=None, time=T0 + dt.timedelta(hours=3)),
+            ]
+        )
+    with store.read():
+        assert store.count_usage(Filters(user="alice")) == 3
+        assert store.count_usage(Filters(run_ids=("r1", "r3"))) == 2
+        assert store.count_usage(Filters(run_ids=())) == 0
+        assert store.count_usage(Filters(since=T0 + dt.timedelta(hours=1), until=T0 + dt.timedelta(hours=3))) == 2
+        assert set(store.aggregate(["run_id"], Filters(user="alice"))) == {("r1",), ("r2",), (None,)}
+    with store.write():
+        assert store.delete_run("r1") == 1
+    with store.read():
+        assert store.count_usage(Filters()) == 3 and store.get_run("r1") is None
+
+
+def test_money_and_time_text():
+    assert storage.money_text(Decimal("5E-7")) == "0.0000005"
+    assert storage.money_text(Decimal("1E+2")) == "100"
+    assert storage.money_text(Decimal("-0.0")) == "0"
+    assert storage.picousd(Decimal("0.000000000001")) == 1
+    assert storage.picousd(Decimal("1E-13")) is None
+    assert storage.picousd(Decimal(10) ** 8) is None  # past 2^63 pico-dollars
+    t = dt.datetime(2026, 7, 20, 23, 30, tzinfo=dt.timezone(dt.timedelta(hours=-2)))
+    assert storage.time_text(t) == "2026-07-21T01:30:00.000000Z"
+    assert storage.parse_time_text(storage.time_text(t)) == t
+    with pytest.raises(ValueError):
+        storage.time_text(dt.datetime(2026, 1, 1))

@@ -1,0 +1,460 @@
+"""The ledger as apps and commands use it: users, runs, pricing, imports, reports, and what must
+hold under concurrency and when a process is killed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import PRICING_DIR, REPO
+from tests.ledger_files import (
+    anthropic_message,
+    claude_code_assistant,
+    claude_code_big,
+    gemini_response,
+    openai_chat,
+    openai_response,
+    write_jsonl,
+)
+from tokopt import tokens
+from tokopt.costing import cost_of
+from tokopt.errors import InputError
+from tokopt.ledger import ALL_USERS, Ledger, offset_spans, zone
+from tokopt.models import Usage
+from tokopt.pricing import load_catalog
+
+CATALOG = load_catalog(PRICING_DIR)
+UTC = dt.timezone.utc
+
+
+@pytest.fixture
+def path(tmp_path):
+    return tmp_path / "ledger.sqlite3"
+
+
+def ledger(path, user="alice"):
+    return Ledger(path, user=user, catalog=CATALOG)
+
+
+def price(model, **usage):
+    return cost_of(CATALOG.get(model), Usage(**usage)).total_usd
+
+
+# -- users and runs -----------------------------------------------------------------------
+
+
+def test_users_are_isolated(path):
+    with ledger(path, "alice") as a, ledger(path, "bob") as b:
+        a.record(model="gpt-5.5", input_tokens=1000, output_tokens=100)
+        a.record(model="gpt-5.5", input_tokens=2000, output_tokens=100)
+        b.record(model="claude-opus-4-8", input_tokens=50_000, output_tokens=9000)
+        report_a = a.report(by="user")
+        assert [r.key["user"] for r in report_a.rows] == ["alice"] and report_a.total.records == 2
+        for by in ("model", "run", "day", "provider"):
+            assert a.report(by=by).total.records == 2
+        assert {r.key["model"] for r in a.report(by="model").rows} == {"gpt-5.5"}
+        assert b.spend().records == 1 and b.spend().cost_usd == price("claude-opus-4-8", input_tokens=50_000, output_tokens=9000)
+        assert a.spend(user="bob").records == 1  # asked for by name
+        everyone = a.report(by="user", user=ALL_USERS)
+        assert {r.key["user"]: r.sums.records for r in everyone.rows} == {"alice": 2, "bob": 1}
+        assert all(row.user == "alice" for row in a.usage())
+
+
+def test_runs_never_mix_and_the_current_run_takes_new_records(path, monkeypatch):
+    with ledger(path) as book:
+        first = book.start_run("eval-a", {"branch": "main"})
+        book.record(model="gpt-5.5", input_tokens=100, output_tokens=1)
+        second = book.start_run("eval-b")
+        book.record(model="gpt-5.5", input_tokens=200, output_tokens=2)
+        book.record(model="gpt-5.5", input_tokens=300, output_tokens=3, run="eval-a")  # by name
+        assert book.current_run().id == second.id
+        monkeypatch.setenv("TOKOPT_RUN", first.id)
+        book.record(model="gpt-5.5", input_tokens=400, output_tokens=4)  # TOKOPT_RUN wins over the current run
+        monkeypatch.delenv("TOKOPT_RUN")
+        book.end_run()
+        assert book.current_run() is None
+        book.record(model="gpt-5.5", input_tokens=500, output_tokens=5)  # no run at all
+
+        assert [r.input_tokens for r in book.usage(run="eval-a")] == [100, 300, 400]
+        assert [r.input_tokens for r in book.usage(run=second.id)] == [200]
+        by_run = {r.key["run_id"]: r.sums.input_tokens for r in book.report(by="run").rows}
+        assert by_run == {first.id: 800, second.id: 200, None: 500}
+        assert book.report(by="model", run="eval-b").total.input_tokens == 200
+        listing = {item.run.name: item for item in book.runs()}
+        assert listing["eval-a"].sums.records == 3 and listing["eval-a"].run.labels == {"branch": "main"}
+        assert listing["eval-b"].run.ended_at is not None and not listing["eval-b"].current
+
+
+def test_a_new_run_name_starts_a_run_and_other_users_runs_are_off_limits(path):
+    with ledger(path, "alice") as a, ledger(path, "bob") as b:
+        a.record(model="gpt-5.5", input_tokens=10, output_tokens=1, run="ci-1234")
+        (run,) = [item.run for item in a.runs()]
+        assert run.name == "ci-1234" and any("started run" in n for n in a.notices)
+        with pytest.raises(InputError, match="belongs to alice"):
+            b.record(model="gpt-5.5", input_tokens=10, output_tokens=1, run=run.id)
+        with pytest.raises(InputError, match="no run"):
+            b.report(run="ci-1234")
+        with pytest.raises(InputError, match="no current run"):
+            b.end_run()
+
+
+def test_deleting_a_run_takes_its_records_and_nothing_else(path):
+    with ledger(path) as book:
+        keep = book.start_run("keep")
+        book.record(model="gpt-5.5", input_tokens=10, output_tokens=1)
+        gone = book.start_run("gone")
+        book.record(model="gpt-5.5", input_tokens=20, output_tokens=1)
+        book.record(model="gpt-5.5", input_tokens=30, output_tokens=1)
+        run, n = book.delete_run("gone")
+        assert (run.id, n) == (gone.id, 2)
+        assert book.current_run() is None
+        assert [item.run.id for item in book.runs()] == [keep.id]
+        assert book.spend().records == 1
+
+
+def test_the_run_context_manager_records_into_its_run_and_ends_it(path):
+    with ledger(path) as book:
+        outside = book.start_run("interactive")
+        with book.run("batch-job", labels={"model": "gpt-5.5"}) as run:
+            run.record(model="gpt-5.5", input_tokens=1000, output_tokens=10)
+            run.record_response(openai_response("resp_ctx", inp=50, out=5))
+            assert run.spend().records == 2
+        assert book.current_run().id == outside.id  # a `with` run never takes over the current run
+        (listing,) = [i for i in book.runs() if i.run.id == run.id]
+        assert listing.run.ended_at is not None and listing.sums.records == 2
+
+
+# -- recording and pricing ------------------------------------------------------------------
+
+
+def test_record_prices_with_cost_of_and_keeps_decimal_text_with_as_of(path):
+    with ledger(path) as book:
+        row = book.record(
+            model="claude-opus-4-7-20260416",  # a dated snapshot, resolved by its alias
+            input_tokens=120_000,
+            cached_input_tokens=100_000,
+            cache_write_tokens=10_000,
+            cache_write_1h_tokens=5_000,
+            output_tokens=4000,
+            reasoning_tokens=1000,
+        )
+    model = CATALOG.get("claude-opus-4-7")
+    expected = cost_of(model, Usage(input_tokens=120_000, cached_input_tokens=100_000, cache_write_tokens=10_000, cache_write_1h_tokens=5_000, output_tokens=4000))
+    assert row.model == "claude-opus-4-7" and row.provider == "anthropic"
+    assert row.cost_usd == expected.total_usd and row.pricing_as_of == model.as_of
+    db = sqlite3.connect(path)
+    (text, kind) = db.execute("SELECT cost_usd, typeof(cost_usd) FROM usage").fetchone()
+    assert kind == "text" and Decimal(text) == expected.total_usd
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("gpt-4o-2024-08-06", "gpt-4o"),
+        ("openai/gpt-5.5", "gpt-5.5"),
+        ("models/gemini-2.5-flash", "gemini-2.5-flash"),
+        ("claude-sonnet-4-5@20250929", "claude-sonnet-4-5"),
+        ("us.anthropic.claude-sonnet-4-5-20250929-v1:0", "claude-sonnet-4-5"),
+        ("GPT-5.5", "gpt-5.5"),
+    ],
+)
+def test_model_names_from_logs_resolve_through_the_catalog(path, name, expected):
+    with ledger(path) as book:
+        assert book.record(model=name, input_tokens=10, output_tokens=1).model == expected
+
+
+def test_an_unknown_model_is_kept_unpriced_never_zero(path):
+    with ledger(path) as book:
+        book.record(model="gpt-5.5", input_tokens=1000, output_tokens=10)
+        row = book.record(model="acme-llm-7", input_tokens=10_000, output_tokens=500, provider="acme")
+        assert row.cost_usd is None and row.pricing_as_of is None and row.provider == "acme"
+        report = book.report(by="model")
+        unknown = next(r for r in report.rows if r.key["model"] == "acme-llm-7")
+        assert unknown.sums.cost_usd is None and unknown.sums.unpriced_records == 1
+        assert report.rows[-1] is unknown  # unknown costs sort after every known one
+        assert [(u.model, u.records) for u in report.unpriced] == [("acme-llm-7", 1)]
+        assert report.total.cost_usd == price("gpt-5.5", input_tokens=1000, output_tokens=10)
+        assert report.total.unpriced_records == 1
+        only_unknown = book.report(by="day", run=None, since="2000-01-01")
+        assert only_unknown.total.records == 2
+        spend = book.spend()
+        assert (spend.records, spend.unpriced_records) == (2, 1)
+
+
+def test_invalid_usage_is_an_input_error_and_records_nothing(path):
+    with ledger(path) as book:
+        with pytest.raises(InputError, match="exceed the input tokens"):
+            book.record(model="gpt-5.5", input_tokens=10, cached_input_tokens=20)
+        with pytest.raises(InputError, match="reasoning tokens"):
+            book.record(model="gpt-5.5", input_tokens=10, output_tokens=1, reasoning_tokens=5)
+        with pytest.raises(InputError, match="input_tokens"):
+            book.record(model="gpt-5.5", input_tokens=-1)
+        with pytest.raises(InputError, match="invalid usage record"):
+            book.record_many([{"model": "gpt-5.5", "input": 5}, {"model": "gpt-5.5", "tokens": 5}])
+        assert book.spend().records == 0
+
+
+def test_the_prompt_is_hashed_and_never_stored(path):
+    secret = "Summarise the merger plan for ACME-7731 in three bullets."
+    with ledger(path) as book:
+        row = book.record(model="gpt-5.5", input_tokens=12, output_tokens=3, prompt=secret)
+    assert row.prompt_hash.startswith("sha256:") and len(row.prompt_hash) == 71
+    book.close()
+    raw = b"".join(p.read_bytes() for p in path.parent.iterdir() if p.name.startswith(path.name))
+    assert b"ACME-7731" not in raw and b"merger" not in raw
+
+
+def test_an_estimate_from_a_prompt_file_is_counted_exactly_and_marked(path, tmp_path):
+    prompt = tmp_path / "prompt.txt"
+    prompt.write_text("You are terse.\nList three prime numbers.\n" * 20, encoding="utf-8")
+    with ledger(path) as book:
+        row = book.record_estimate(model="gpt-5.5", prompt_file=prompt, output_tokens=50)
+        approx = book.record_estimate(model="claude-opus-4-8", prompt_file=prompt)
+    assert row.estimated and row.input_tokens == tokens.count(prompt.read_text(), "o200k_base")
+    assert row.cost_usd == price("gpt-5.5", input_tokens=row.input_tokens, output_tokens=50)
+    assert approx.input_tokens > row.input_tokens  # the catalog's approximation for Claude
+    assert book.report().total.estimated_records == 2
+
+
+def test_record_response_and_its_dedupe(path):
+    with ledger(path) as book:
+        (row,) = book.record_response(anthropic_message("msg_r1", inp=10, out=5, read=1000, write=200))
+        assert (row.input_tokens, row.cached_input_tokens, row.cache_write_tokens) == (1210, 1000, 200)
+        book.record_response(anthropic_message("msg_r1", inp=10, out=5, read=1000, write=200))
+        assert book.spend().records == 1
+        with pytest.raises(InputError, match="no usage"):
+            book.record_response({"id": "x", "object": "chat.completion", "choices": []})
+
+
+# -- imports ----------------------------------------------------------------------------------
+
+
+def _mixed_logs(tmp_path: Path) -> list[str]:
+    cc = write_jsonl(
+        tmp_path / "cc.jsonl",
+        [
+            claude_code_assistant(message_id="m1", request_id="r1", cache_read=5000, output_tokens=3),
+            claude_code_assistant(message_id="m1", request_id="r1", cache_read=5000, output_tokens=300),
+            claude_code_assistant(message_id="m2", request_id="r2", model="claude-nova-9", output_tokens=20),
+        ],
+        garbage={1: "not json at all"},
+    )
+    api = write_jsonl(
+        tmp_path / "api.jsonl",
+        [openai_chat("c1", prompt=1000, completion=100, cached=800), gemini_response("g1", prompt=400, candidates=50, thoughts=25)],
+    )
+    return [str(cc), str(api)]
+
+
+def test_importing_the_same_files_twice_adds_nothing(path, tmp_path):
+    files = _mixed_logs(tmp_path)
+    with ledger(path) as book:
+        first = book.import_paths(files)
+        assert (first.records, first.added, first.updated, first.unchanged) == (4, 4, 0, 0)
+        assert [f.garbage for f in first.files] == [1, 0]
+        assert [(u.model, u.records) for u in first.unpriced] == [("claude-nova-9", 1)]
+        before = book.report(by="model")
+        second = book.import_paths(files)
+        assert (second.added, second.updated, second.unchanged) == (0, 0, 4)
+        assert book.report(by="model") == before
+
+
+def test_a_grown_transcript_updates_its_partial_response(path, tmp_path):
+    log = tmp_path / "live.jsonl"
+    with ledger(path) as book:
+        write_jsonl(log, [claude_code_assistant(message_id="m1", request_id="r1", output_tokens=3)])
+        book.import_paths([str(log)])
+        write_jsonl(
+            log,
+            [
+                claude_code_assistant(message_id="m1", request_id="r1", output_tokens=3),
+                claude_code_assistant(message_id="m1", request_id="r1", output_tokens=640),
+                claude_code_assistant(message_id="m2", request_id="r2", output_tokens=10),
+            ],
+        )
+        again = book.import_paths([str(log)])
+        assert (again.added, again.updated) == (1, 1)
+        assert sorted(r.output_tokens for r in book.usage()) == [10, 640]
+        usage = book.usage()[0]
+        assert usage.cost_usd == price("claude-sonnet-4-5", input_tokens=usage.input_tokens, output_tokens=640)
+
+
+def test_an_import_goes_to_the_chosen_run(path, tmp_path):
+    files = _mixed_logs(tmp_path)
+    with ledger(path) as book:
+        summary = book.import_paths(files, run="imported-logs")
+        assert summary.run is not None and summary.run.name == "imported-logs"
+        assert book.spend(run="imported-logs").records == 4
+
+
+def test_nothing_readable_is_fatal_but_garbage_among_usage_is_not(path, tmp_path):
+    junk = tmp_path / "junk.jsonl"
+    junk.write_text("garbage\n{\n\x00\n")
+    with ledger(path) as book:
+        with pytest.raises(InputError, match="nothing could be read.*3 unreadable lines"):
+            book.import_paths([str(junk)])
+        summary = book.import_paths([str(junk), *_mixed_logs(tmp_path)])
+        assert summary.added == 4 and summary.files[0].garbage == 3
+
+
+# -- reports ----------------------------------------------------------------------------------
+
+
+def test_report_by_day_honours_the_time_zone_across_a_dst_change(path):
+    berlin = "Europe/Berlin"  # clocks go back at 2026-10-25 01:00 UTC (03:00 CEST -> 02:00 CET)
+    times = [
+        dt.datetime(2026, 10, 24, 21, 59, tzinfo=UTC),  # 23:59 CEST, the 24th
+        dt.datetime(2026, 10, 24, 22, 0, tzinfo=UTC),  # 00:00 CEST, the 25th
+        dt.datetime(2026, 10, 25, 22, 59, tzinfo=UTC),  # 23:59 CET, the 25th
+        dt.datetime(2026, 10, 25, 23, 0, tzinfo=UTC),  # 00:00 CET, the 26th
+    ]
+    with ledger(path) as book:
+        for n, when in enumerate(times, 1):
+            book.record(model="gpt-5.5", input_tokens=n, output_tokens=0, time=when)
+        local = {r.key["day"]: r.sums.input_tokens for r in book.report(by="day", timezone=berlin).rows}
+        assert local == {"2026-10-24": 1, "2026-10-25": 2 + 3, "2026-10-26": 4}
+        utc = {r.key["day"]: r.sums.input_tokens for r in book.report(by="day", timezone="UTC").rows}
+        assert utc == {"2026-10-24": 1 + 2, "2026-10-25": 3 + 4}
+        # --since/--until are whole days in the report's zone, both included
+        assert book.report(by="day", timezone=berlin, since="2026-10-25", until="2026-10-25").total.input_tokens == 5
+        assert book.report(by="day", timezone="UTC", since="2026-10-25").total.input_tokens == 7
+        assert book.report(timezone="UTC", since="2026-10-24T22:00:00Z", until="2026-10-25T23:00:00+00:00").total.input_tokens == 5
+        with pytest.raises(InputError, match="unknown time zone"):
+            book.report(by="day", timezone="Mars/Olympus")
+        with pytest.raises(InputError, match="not a date"):
+            book.report(since="last tuesday")
+
+
+@settings(max_examples=40)
+@given(
+    stamps=st.lists(st.integers(min_value=1_700_000_000, max_value=1_830_000_000), min_size=1, max_size=25),
+    tz_name=st.sampled_from(["UTC", "Europe/Berlin", "America/St_Johns", "Asia/Kathmandu", "Australia/Lord_Howe", "Pacific/Chatham"]),
+)
+def test_days_match_python_for_any_times_and_zone(tmp_path_factory, stamps, tz_name):
+    path = tmp_path_factory.getbasetemp() / "days.sqlite3"
+    user = f"u{os.urandom(6).hex()}"
+    tz = zone(tz_name)
+    with Ledger(path, user=user, catalog=CATALOG) as book:
+        book.record_many([{"model": "gpt-5.5", "input": 1, "time": dt.datetime.fromtimestamp(s, UTC)} for s in stamps])
+        got = {r.key["day"]: r.sums.records for r in book.report(by="day", timezone=tz_name).rows}
+    expected: dict[str, int] = {}
+    for s in stamps:
+        day = dt.datetime.fromtimestamp(s, UTC).astimezone(tz).date().isoformat()
+        expected[day] = expected.get(day, 0) + 1
+    assert got == expected
+
+
+def test_offset_spans_split_at_each_change():
+    tz = zone("Europe/Berlin")
+    spans = offset_spans(tz, dt.datetime(2026, 1, 1, tzinfo=UTC), dt.datetime(2026, 12, 31, tzinfo=UTC))
+    assert [s[2] for s in spans] == [60, 120, 60]
+    assert dt.datetime.fromtimestamp(spans[1][0], UTC) == dt.datetime(2026, 3, 29, 1, 0, tzinfo=UTC)
+    assert dt.datetime.fromtimestamp(spans[2][0], UTC) == dt.datetime(2026, 10, 25, 1, 0, tzinfo=UTC)
+
+
+def test_reading_never_creates_the_ledger(path):
+    book = ledger(path)
+    assert book.report().total.records == 0 and book.runs() == [] and book.spend().cost_usd == 0
+    assert not path.exists()
+
+
+def test_an_old_ledger_is_migrated_and_the_ledger_says_so(path):
+    from tokopt import storage
+
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("BEGIN")
+    storage.migrate(db, upto=1)
+    db.execute("COMMIT")
+    db.close()
+    book = ledger(path)
+    assert book.report().total.records == 0
+    assert any("migrated ledger" in n and ".bak" in n for n in book.notices)
+
+
+# -- must hold: concurrency and a killed import ---------------------------------------------
+
+
+def _record_500(path: str, user: str, run: str, start) -> None:  # runs in a child process
+    start.wait(60)
+    with Ledger(path, user=user, catalog=load_catalog(PRICING_DIR)) as book:
+        for n in range(500):
+            book.record(model="gpt-5.5" if n % 2 else "claude-haiku-4-5", input_tokens=100 + n, output_tokens=n % 7, run=run)
+
+
+def test_eight_processes_recording_500_each_lose_nothing(path):
+    ctx = multiprocessing.get_context("spawn")
+    start = ctx.Event()
+    workers = [ctx.Process(target=_record_500, args=(str(path), f"user{i % 3}", f"worker-{i}", start)) for i in range(8)]
+    for w in workers:
+        w.start()
+    time.sleep(0.5)  # let every process reach the start line, then release them together
+    start.set()
+    for w in workers:
+        w.join(300)
+    assert [w.exitcode for w in workers] == [0] * 8
+    book = ledger(path, "someone")
+    total = book.spend(user=ALL_USERS)
+    assert total.records == 4000
+    one = sum(price("gpt-5.5" if n % 2 else "claude-haiku-4-5", input_tokens=100 + n, output_tokens=n % 7) for n in range(500))
+    assert total.cost_usd == 8 * one
+    runs = book.report(by="run", user=ALL_USERS).rows
+    assert len(runs) == 8 and all(r.sums.records == 500 for r in runs)
+    assert sqlite3.connect(path).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def _import_process(path: Path, log: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "TOKOPT_LEDGER": str(path), "TOKOPT_USER": "alice", "PYTHONPATH": str(REPO / "src")}
+    code = "import sys; from tokopt.cli import main; sys.argv = ['tokopt', 'session', 'import', sys.argv[1], '-f', 'json']; main()"
+    return subprocess.Popen([sys.executable, "-c", code, str(log)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _totals(path: Path):
+    book = ledger(path)
+    report = book.report(by="model")
+    return report.total, sorted((tuple(r.key.values()), r.sums) for r in report.rows)
+
+
+def test_an_import_killed_while_writing_leaves_the_ledger_as_it_was(path, tmp_path):
+    small = write_jsonl(tmp_path / "earlier.jsonl", [openai_chat("c-earlier", prompt=500, completion=20)])
+    big, expected = claude_code_big(tmp_path / "big.jsonl", 30_000, lines_per_response=2)
+    with ledger(path) as book:
+        book.import_paths([str(small)])
+    before = _totals(path)
+    wal = Path(str(path) + "-wal")
+
+    proc = _import_process(path, big)
+    deadline = time.monotonic() + 300
+    while proc.poll() is None and time.monotonic() < deadline:
+        if wal.exists() and wal.stat().st_size > 256 * 1024:  # the import's transaction is spilling pages
+            break
+        time.sleep(0.005)
+    assert proc.poll() is None, "the import finished before it could be killed: " + proc.stderr.read().decode()
+    proc.send_signal(signal.SIGKILL)
+    assert proc.wait() == -signal.SIGKILL
+
+    assert sqlite3.connect(path).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert _totals(path) == before
+
+    # the same import run again, to the end, gives what a clean import gives
+    rerun = _import_process(path, big)
+    assert rerun.wait() == 0, rerun.stderr.read().decode()
+    clean = tmp_path / "clean.sqlite3"
+    with ledger(clean) as book:
+        book.import_paths([str(small)])
+        book.import_paths([str(big)])
+    assert _totals(path) == _totals(clean)
+    total, _ = _totals(path)
+    assert total.records == expected["records"] + 1
+    assert total.output_tokens == expected["output"] + 20

@@ -12,6 +12,7 @@ from tokopt import __version__
 from tokopt.cli._common import TokoptGroup, print_error
 from tokopt.cli.estimate import estimate_command
 from tokopt.cli.models import models_command
+from tokopt.cli.session import session_app
 from tokopt.cli.tokenize import tokenize_command
 
 app = typer.Typer(
@@ -46,6 +47,7 @@ def root(
 app.command(name="estimate")(estimate_command)
 app.command(name="tokenize")(tokenize_command)
 app.command(name="models")(models_command)
+app.add_typer(session_app, name="session")
 
 
 def main() -> None:

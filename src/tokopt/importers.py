@@ -55,6 +55,8 @@ class Imported:
     reasoning_tokens: int = 0
     key: str = ""  # dedupe key: the same response read twice has the same key
     batch: bool = False
+    # time candidates as the log wrote them; parsed only for the records that are kept
+    raw_time: tuple[Any, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -94,16 +96,15 @@ def _int(data: Mapping[str, Any] | None, key: str) -> int:
     if data is None:
         return 0
     value = data.get(key)
+    if type(value) is int and value >= 0:
+        return value
     if value is None:
         return 0
-    if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        else:
-            raise BadRecord(f"{key} is not a token count: {value!r}")
-    if value < 0:
+    if isinstance(value, float) and value.is_integer() and value >= 0:
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value < 0:
         raise BadRecord(f"{key} is negative: {value}")
-    return value
+    raise BadRecord(f"{key} is not a token count: {value!r}")
 
 
 def _dict(data: Mapping[str, Any] | None, key: str) -> dict[str, Any] | None:
@@ -181,7 +182,8 @@ def openai_usage(obj: Mapping[str, Any], *, fmt: str, batch: bool = False, time:
             format=fmt,
             model=_str(obj, "model") or "unknown",
             provider=None,
-            time=parse_time(obj.get("created")) or parse_time(time),
+            time=None,
+            raw_time=(obj.get("created"), time),
             input_tokens=_int(usage, "prompt_tokens"),
             cached_input_tokens=cached,
             output_tokens=_int(usage, "completion_tokens"),
@@ -193,7 +195,8 @@ def openai_usage(obj: Mapping[str, Any], *, fmt: str, batch: bool = False, time:
             format=fmt,
             model=_str(obj, "model") or "unknown",
             provider=None,
-            time=parse_time(obj.get("created_at")) or parse_time(obj.get("created")) or parse_time(time),
+            time=None,
+            raw_time=(obj.get("created_at"), obj.get("created"), time),
             input_tokens=_int(usage, "input_tokens"),
             cached_input_tokens=_int(_dict(usage, "input_tokens_details"), "cached_tokens"),
             output_tokens=_int(usage, "output_tokens"),
@@ -227,7 +230,8 @@ def anthropic_usage(message: Mapping[str, Any], *, fmt: str, batch: bool = False
         format=fmt,
         model=_str(message, "model") or "unknown",
         provider="anthropic",
-        time=parse_time(time),
+        time=None,
+        raw_time=(time,),
         input_tokens=uncached + cache_read + write_5m + write_1h,
         cached_input_tokens=cache_read,
         cache_write_tokens=write_5m,
@@ -249,7 +253,8 @@ def gemini_usage(obj: Mapping[str, Any], *, fmt: str = "gemini", time: Any = Non
         format=fmt,
         model=_str(obj, "modelVersion") or _str(obj, "model") or "unknown",
         provider="google",
-        time=parse_time(obj.get("createTime")) or parse_time(time),
+        time=None,
+        raw_time=(obj.get("createTime"), time),
         input_tokens=_int(meta, "promptTokenCount") + _int(meta, "toolUsePromptTokenCount"),
         cached_input_tokens=_int(meta, "cachedContentTokenCount"),
         output_tokens=_int(meta, "candidatesTokenCount") + thoughts,
@@ -285,8 +290,6 @@ class _FileParser:
             n = self.seen_content.get(rec.key, 0) + 1
             self.seen_content[rec.key] = n
             rec.key = f"{rec.key}:{n}"
-        if rec.time is None:
-            rec.time = self.default_time
         self.result.formats[rec.format] = self.result.formats.get(rec.format, 0) + 1
         old = self.by_key.get(rec.key)
         if old is None:
@@ -294,8 +297,7 @@ class _FileParser:
             return
         self.result.duplicates += 1
         if rec.size > old.size:
-            if old.time is not None and (rec.time is None or old.time < rec.time):
-                rec.time = old.time  # a response happened when it started
+            rec.time, rec.raw_time = old.time, old.raw_time  # a response happened when it started
             self.by_key[rec.key] = rec
 
     def feed(self, obj: Any, context_time: Any = None) -> None:
@@ -425,7 +427,8 @@ class _FileParser:
             format="codex",
             model=self.codex_model or "unknown",
             provider="openai",
-            time=parse_time(time),
+            time=None,
+            raw_time=(time,),
             input_tokens=delta[0],
             cached_input_tokens=min(delta[1], delta[0]),
             output_tokens=delta[2],
@@ -435,6 +438,9 @@ class _FileParser:
         self.add(_check(rec))
 
     def finish(self) -> None:
+        for rec in self.by_key.values():
+            if rec.time is None:
+                rec.time = next((t for t in map(parse_time, rec.raw_time) if t is not None), self.default_time)
         self.result.records = list(self.by_key.values())
 
 
@@ -489,11 +495,21 @@ def _is_json(raw: bytes) -> bool:
     return True
 
 
+# Every line that can carry usage, or the state a Codex log needs, has one of these. A line that
+# is plainly a JSON object without any (a user turn, a tool result: often the longest lines of
+# a transcript) is counted as read without being parsed.
+_MARKERS = (b"usage", b"turn_context", b"session_meta")
+
+
 def _parse_lines(stream: BinaryIO, buffer: bytes, parser: _FileParser, result: FileResult) -> None:
     for line_no, raw in _numbered_lines(stream, buffer):
-        if not raw.strip():
+        line = raw.strip()
+        if not line:
             continue
         result.lines += 1
+        if line[:1] == b"{" and line[-1:] == b"}" and not any(m in line for m in _MARKERS):
+            result.readable += 1
+            continue
         try:
             obj = json.loads(raw)
         except (ValueError, RecursionError) as exc:

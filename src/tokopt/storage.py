@@ -97,21 +97,10 @@ class Totals:
     cost_usd: Decimal = Decimal(0)
     unpriced_records: int = 0
     estimated_records: int = 0
-    first_as_of: dt.date | None = None  # the oldest and newest pricing `as_of` of the priced rows
-    last_as_of: dt.date | None = None
-
-    _SUMMED = (
-        "records input_tokens cached_input_tokens cache_write_tokens cache_write_1h_tokens output_tokens "
-        "reasoning_tokens cost_usd unpriced_records estimated_records"
-    ).split()
 
     def add(self, other: Totals) -> None:
-        for name in self._SUMMED:
+        for name in self.__dataclass_fields__:
             setattr(self, name, getattr(self, name) + getattr(other, name))
-        firsts = [d for d in (self.first_as_of, other.first_as_of) if d]
-        lasts = [d for d in (self.last_as_of, other.last_as_of) if d]
-        self.first_as_of = min(firsts) if firsts else None
-        self.last_as_of = max(lasts) if lasts else None
 
 
 @dataclass(frozen=True)
@@ -223,6 +212,8 @@ def m003_report_indexes(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX usage_user_time ON usage(user, time)")
     db.execute("CREATE INDEX usage_run ON usage(run_id)")
     db.execute("CREATE INDEX runs_user_name ON runs(user, name, started_at)")
+    # the "unpriced" line of a report reads only this small index
+    db.execute("CREATE INDEX usage_unpriced ON usage(user, model, time) WHERE cost_usd IS NULL")
 
 
 @migration
@@ -231,8 +222,6 @@ def m004_cost_picousd(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE usage ADD COLUMN cost_picousd INTEGER")
     db.create_function("tokopt_picousd", 1, _picousd_of_text, deterministic=True)
     db.execute("UPDATE usage SET cost_picousd = tokopt_picousd(cost_usd) WHERE cost_usd IS NOT NULL")
-    # Unpriced rows (and the rare cost that is not whole pico-dollars) are found without a scan.
-    db.execute("CREATE INDEX usage_no_picousd ON usage(user, model) WHERE cost_picousd IS NULL")
 
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -693,17 +682,17 @@ class Store:
         "provider": ("provider",),
         "user": ("user",),
         "run_id": ("run_id",),
+        "utc_hour": ("substr(time, 1, 13)",),
     }
 
     @staticmethod
     def _sums(exact_sql: bool) -> str:
-        cost = "sum(cost_picousd)" if exact_sql else "0"
-        # rows whose cost is summed as Decimal in Python instead of as pico-dollars in SQL
-        decimal_rows = "cost_picousd IS NULL AND cost_usd IS NOT NULL" if exact_sql else "cost_usd IS NOT NULL"
+        # count(x) counts non-null x: priced rows, and rows whose cost SQL can sum exactly
+        cost, exact_rows = ("sum(cost_picousd)", "count(cost_picousd)") if exact_sql else ("0", "0")
         return (
             "count(*), sum(input_tokens), sum(cached_input_tokens), sum(cache_write_tokens), "
-            f"sum(cache_write_1h_tokens), sum(output_tokens), sum(reasoning_tokens), {cost}, "
-            f"sum(cost_usd IS NULL), sum(estimated), sum({decimal_rows}), min(pricing_as_of), max(pricing_as_of)"
+            "sum(cache_write_1h_tokens), sum(output_tokens), sum(reasoning_tokens), sum(estimated), "
+            f"count(cost_usd), {cost}, {exact_rows}"
         )
 
     def aggregate(
@@ -736,7 +725,7 @@ class Store:
         out: dict[tuple[object, ...], Totals] = {}
         decimal_rows = 0
         for row in rows:
-            count, inp, cached, cw, cw1h, out_t, reasoning, pico, unpriced, estimated, dec, first, last = row[n:]
+            count, inp, cached, cw, cw1h, out_t, reasoning, estimated, priced, pico, exact = row[n:]
             if not count:
                 continue
             out[tuple(row[:n])] = Totals(
@@ -748,12 +737,10 @@ class Store:
                 output_tokens=out_t,
                 reasoning_tokens=reasoning,
                 cost_usd=Decimal(pico or 0).scaleb(-PICO),
-                unpriced_records=unpriced,
+                unpriced_records=count - priced,
                 estimated_records=estimated,
-                first_as_of=dt.date.fromisoformat(first) if first else None,
-                last_as_of=dt.date.fromisoformat(last) if last else None,
             )
-            decimal_rows += dec
+            decimal_rows += priced - exact
         if decimal_rows:
             which = "cost_picousd IS NULL AND cost_usd IS NOT NULL" if exact_sql else "cost_usd IS NOT NULL"
             select = ", ".join([*exprs, "cost_usd"])
@@ -772,7 +759,7 @@ class Store:
         """Models whose records have no cost, with how many records each."""
         where, args = self._where(filters)
         rows = self.db.execute(
-            f"SELECT model, count(*) FROM usage WHERE {where} AND cost_picousd IS NULL AND cost_usd IS NULL "
+            f"SELECT model, count(*) FROM usage WHERE {where} AND cost_usd IS NULL "
             "GROUP BY model ORDER BY count(*) DESC, model",
             args,
         )

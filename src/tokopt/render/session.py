@@ -124,10 +124,7 @@ def report_notes(report: SessionReport) -> list[str]:
     notes.append("input is the whole prompt; cached and cache write are parts of it; reasoning is part of output")
     if report.by == "day":
         notes.append(f"days in {report.timezone}")
-    if report.pricing_as_of:
-        dates = report.pricing_as_of
-        span = dates[0].isoformat() if len(dates) == 1 else f"{dates[0].isoformat()} to {dates[-1].isoformat()}"
-        notes.append(f"costs priced when recorded, with prices as of {span}")
+    notes.append("costs as priced when each record was written (each keeps its pricing as_of)")
     return notes
 
 
@@ -185,7 +182,6 @@ def report_document(report: SessionReport) -> dict[str, Any]:
             "records": sum(u.records for u in report.unpriced),
             "models": [{"model": u.model, "records": u.records} for u in report.unpriced],
         },
-        "pricing_as_of": report.pricing_as_of,
     }
 
 

@@ -212,6 +212,17 @@ def test_anthropic_messages_streams_and_batches(tmp_path):
     assert result.garbage == 0 and result.format == "anthropic"
 
 
+def test_an_anthropic_stream_without_a_message_id_is_one_record(tmp_path):
+    start = anthropic_message("x", inp=15, out=1)
+    del start["id"]
+    items = [
+        {"type": "message_start", "message": start},
+        {"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 70}},
+    ]
+    (rec,) = read(write_jsonl(tmp_path / "s.jsonl", items)).records
+    assert (rec.input_tokens, rec.output_tokens) == (15, 70)
+
+
 def test_a_pretty_printed_response_document_and_an_array(tmp_path):
     doc = tmp_path / "response.json"
     doc.write_text(json.dumps(anthropic_message("msg_9", inp=10, out=5), indent=2))

@@ -285,8 +285,10 @@ class _FileParser:
     def add(self, rec: Imported | None) -> None:
         if rec is None:
             return
-        if rec.key.split(":", 2)[1:2] == ["sha256"]:
+        parts = rec.key.split(":")
+        if len(parts) == 3 and parts[1] == "sha256":
             # no id in the data: identical objects in one file are distinct calls, in order
+            # (a key that already has its number, like a stream's later event, keeps it)
             n = self.seen_content.get(rec.key, 0) + 1
             self.seen_content[rec.key] = n
             rec.key = f"{rec.key}:{n}"

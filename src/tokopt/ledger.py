@@ -15,6 +15,7 @@ catalog does not know is kept with no cost ("unpriced"), never $0. The SQL is in
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import getpass
 import hashlib
@@ -695,6 +696,8 @@ class Ledger:
         """Record several calls in one transaction: all of them, or none if one is invalid."""
         records = [item if isinstance(item, RecordIn) else _record_in(item) for item in items]
         for r in records:
+            if not r.model.strip():
+                raise InputError("the model name is empty")
             check_usage(
                 input_tokens=r.input_tokens,
                 cached_input_tokens=r.cached_input_tokens,
@@ -822,12 +825,13 @@ class Ledger:
                     merged[rec.key] = rec
                 if old is not None:
                     result.duplicates += 1
-        with self._lock:
-            store = self._open(create=True)
-            with store.write():
-                target = self._run_for_record(store, run)
-                rows = [self._imported_row(rec, target) for rec in merged.values()]
-                outcome = store.upsert_usage(rows)
+        # priced before the write lock is taken, so that other writers wait only for the SQL
+        rows = [self._imported_row(rec, None) for rec in merged.values()]
+        with self._lock, self._open(create=True).write() as store:
+            target = self._run_for_record(store, run)
+            if target is not None:
+                rows = [dataclasses.replace(row, run_id=target.id) for row in rows]
+            outcome = store.upsert_usage(rows)
         unpriced: dict[str, int] = {}
         for row in rows:
             if row.cost_usd is None:
@@ -1075,36 +1079,8 @@ class RunContext:
     def record(self, **kwargs: Any) -> UsageRow:
         return self.ledger.record(run=self.id, **kwargs)
 
-    def record_estimate(
-        self,
-        *,
-        model: str,
-        prompt_file: str | os.PathLike[str],
-        output_tokens: int = 0,
-        run: str | None = None,
-        batch: bool = False,
-    ) -> UsageRow:
-        """Record a call that is not measured: its input counted from the prompt file (exact for
-        OpenAI models, the catalog's approximation for others), marked as an estimate."""
-        from tokopt import costing, inputs, measure
-
-        price = self.pricer.catalog.get(model)
-        expansion = inputs.expand([str(prompt_file)])
-        counts = measure.count_sources(expansion.sources, [price.tokenizer.encoding])
-        digest = hashlib.sha256()
-        for source in expansion.sources:
-            if source.path is not None:
-                digest.update(Path(source.path).read_bytes())
-        return self.record(
-            model=price.id,
-            input_tokens=sum(costing.model_tokens(price, c.tokens) for c in counts),
-            output_tokens=output_tokens,
-            run=run,
-            batch=batch,
-            prompt_hash="sha256:" + digest.hexdigest(),
-            estimated=True,
-            source="cli",
-        )
+    def record_estimate(self, *, model: str, prompt_file: str | os.PathLike[str], output_tokens: int = 0, batch: bool = False) -> UsageRow:
+        return self.ledger.record_estimate(model=model, prompt_file=prompt_file, output_tokens=output_tokens, run=self.id, batch=batch)
 
     def record_response(self, response: Any) -> list[UsageRow]:
         return self.ledger.record_response(response, run=self.id)

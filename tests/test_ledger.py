@@ -364,6 +364,17 @@ def test_offset_spans_split_at_each_change():
     assert dt.datetime.fromtimestamp(spans[2][0], UTC) == dt.datetime(2026, 10, 25, 1, 0, tzinfo=UTC)
 
 
+def test_spend_by_period_is_what_issue_6_budgets_ask(path):
+    with ledger(path) as book:
+        book.record(model="gpt-5.5", input_tokens=1000, output_tokens=0, time=dt.datetime(2026, 6, 30, 23, 0, tzinfo=UTC))
+        book.record(model="gpt-5.5", input_tokens=2000, output_tokens=0, time=dt.datetime(2026, 7, 1, 1, 0, tzinfo=UTC))
+        july = book.spend(since="2026-07-01", until="2026-07-31", timezone="UTC")
+        assert july.records == 1 and july.cost_usd == price("gpt-5.5", input_tokens=2000)
+        assert book.spend(since=dt.datetime(2026, 6, 30, tzinfo=UTC)).records == 2
+        assert book.total_cost(until=dt.date(2026, 6, 30), timezone="UTC") == price("gpt-5.5", input_tokens=1000)
+        assert isinstance(july.cost_usd, Decimal)
+
+
 def test_reading_never_creates_the_ledger(path):
     book = ledger(path)
     assert book.report().total.records == 0 and book.runs() == [] and book.spend().cost_usd == 0
@@ -381,6 +392,64 @@ def test_an_old_ledger_is_migrated_and_the_ledger_says_so(path):
     book = ledger(path)
     assert book.report().total.records == 0
     assert any("migrated ledger" in n and ".bak" in n for n in book.notices)
+
+
+@st.composite
+def calls(draw):
+    model = draw(st.sampled_from(["gpt-5.5", "claude-opus-4-8", "gemini-2.5-pro", "deepseek-chat", "gpt-5.4-mini", "not-a-model"]))
+    inp = draw(st.integers(0, 2_000_000))
+    cached = draw(st.integers(0, inp))
+    write = draw(st.integers(0, inp - cached))
+    write_1h = draw(st.integers(0, inp - cached - write))
+    out = draw(st.integers(0, 200_000))
+    return dict(
+        model=model,
+        input_tokens=inp,
+        cached_input_tokens=cached,
+        cache_write_tokens=write,
+        cache_write_1h_tokens=write_1h,
+        output_tokens=out,
+        reasoning_tokens=draw(st.integers(0, out)),
+        batch=draw(st.booleans()),
+        time=draw(st.datetimes(min_value=dt.datetime(2020, 1, 1), max_value=dt.datetime(2030, 1, 1), timezones=st.just(UTC))),
+    )
+
+
+@settings(max_examples=60)
+@given(batch=st.lists(calls(), min_size=1, max_size=8))
+def test_recorded_calls_read_back_with_cost_of_prices(tmp_path_factory, batch):
+    path = tmp_path_factory.getbasetemp() / "roundtrip.sqlite3"
+    user = f"u{os.urandom(6).hex()}"
+    with Ledger(path, user=user, catalog=CATALOG) as book:
+        written = book.record_many(batch)
+        back = sorted(book.usage(), key=lambda r: r.id)  # usage() lists by time
+        report = book.report(by="model")
+    assert back == written
+    expected_total = Decimal(0)
+    for call, row in zip(batch, back):
+        counts = {k: call[k] for k in ("input_tokens", "cached_input_tokens", "cache_write_tokens", "cache_write_1h_tokens", "output_tokens")}
+        assert {k: getattr(row, k) for k in counts} == counts and row.reasoning_tokens == call["reasoning_tokens"]
+        assert row.time == call["time"] and row.user == user
+        model = CATALOG.find(call["model"])
+        if model is None:
+            assert row.cost_usd is None and row.model == call["model"]
+        else:
+            assert row.cost_usd == cost_of(model, Usage(**counts), batch=call["batch"]).total_usd
+            expected_total += row.cost_usd
+    unpriced = sum(1 for c in batch if CATALOG.find(c["model"]) is None)
+    # nothing priced: the total is unknown, never $0
+    assert report.total.cost_usd == (expected_total if unpriced < len(batch) else None)
+    assert (report.total.records, report.total.unpriced_records) == (len(batch), unpriced)
+
+
+def test_the_ledger_core_imports_neither_typer_nor_rich_and_import_tokopt_stays_light():
+    from tests.test_project import python
+
+    core = ["tokopt.storage", "tokopt.importers", "tokopt.ledger", "tokopt.render.session"]
+    r = python("-c", f"import sys; [__import__(m) for m in {core!r}]; print(sorted(m for m in ('typer', 'rich') if m in sys.modules))")
+    assert r.returncode == 0 and r.stdout.strip() == "[]", r.stderr
+    r = python("-c", "import sys, tokopt; print(sorted(m for m in ('sqlite3', 'pydantic') if m in sys.modules)); from tokopt import Ledger; print(Ledger.__module__)")
+    assert r.stdout.split("\n")[:2] == ["[]", "tokopt.ledger"], r.stderr
 
 
 # -- must hold: concurrency and a killed import ---------------------------------------------

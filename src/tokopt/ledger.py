@@ -889,13 +889,17 @@ class Ledger:
         *,
         user: str | None | _AllUsers = None,
         run: str | None = None,
-        since: dt.datetime | None = None,
-        until: dt.datetime | None = None,
+        since: str | dt.date | dt.datetime | None = None,
+        until: str | dt.date | dt.datetime | None = None,
+        timezone: str | None = None,
     ) -> Spend:
-        """What was spent (USD, Decimal): by this user (or `user`, or ALL_USERS), optionally in
-        one run (id or name) and in [since, until). Records with no price are counted apart."""
+        """What was spent (USD, Decimal) by this user (or `user`, or ALL_USERS), optionally in
+        one run (id or name) and period: `since`/`until` as in `report` (dates are whole days
+        in `timezone`, both included). Records with no known price are counted apart."""
+        tz = zone(timezone)
+        start, end = parse_when(since, tz), parse_when(until, tz, end=True)
         with self._lock, self._open(create=False).read() as store:
-            filters, _ = self._filters(store, user=user, run=run, since=since, until=until)
+            filters, _ = self._filters(store, user=user, run=run, since=start, until=end)
             t = store.total(filters)
         return Spend(
             cost_usd=t.cost_usd, records=t.records, unpriced_records=t.unpriced_records, estimated_records=t.estimated_records

@@ -668,7 +668,8 @@ class Ledger:
         source: str = "api",
     ) -> UsageRow:
         """Record one call's usage (tokens as the provider bills them: `input_tokens` is the
-        whole prompt). `prompt` is hashed and dropped; a `dedupe_key` seen before adds nothing."""
+        whole prompt). `time` defaults to now; a naive time is read as UTC. `prompt` is hashed
+        and dropped; a `dedupe_key` seen before adds nothing (unless this call has more tokens)."""
         rows = self.record_many(
             [
                 dict(

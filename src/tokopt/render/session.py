@@ -67,7 +67,7 @@ def _title(report: SessionReport) -> str:
 def _key_cells(by: str, row: ReportRow) -> list[Cell]:
     k = row.key
     if by == "model":
-        return [k["provider"] or "?", k["model"] or "?"]
+        return [k["provider"] or "—", k["model"] or "—"]
     if by == "run":
         if k["run_id"] is None:
             return [("(no run)", "dim"), "", ""]
@@ -290,7 +290,10 @@ def import_document(summary: ImportSummary) -> dict[str, Any]:
         "added": summary.added,
         "updated": summary.updated,
         "unchanged": summary.unchanged,
-        "unpriced": [u.model_dump() for u in summary.unpriced],
+        "unpriced": {
+            "records": sum(u.records for u in summary.unpriced),
+            "models": [{"model": u.model, "records": u.records} for u in summary.unpriced],
+        },
     }
 
 

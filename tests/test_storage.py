@@ -79,6 +79,38 @@ def test_an_empty_file_becomes_a_ledger(tmp_path):
     assert path.read_bytes().startswith(storage.SQLITE_MAGIC)
 
 
+OPEN_AT = """
+import sys, time
+from pathlib import Path
+from tokopt.storage import Store
+at = float(sys.argv[2])
+while time.time() < at:
+    pass
+Store.open(Path(sys.argv[1])).close()
+"""
+
+
+def test_many_processes_creating_one_ledger_at_once_all_succeed(tmp_path):
+    # A stress test of the first open: each process checks the file's identity while others
+    # create and migrate it (a check read in parts once saw tables without the application id).
+    import subprocess
+    import sys
+    import time
+
+    for round_ in range(6):
+        path = tmp_path / f"ledger-{round_}.sqlite3"
+        at = time.time() + 1.0
+        procs = [
+            subprocess.Popen([sys.executable, "-c", OPEN_AT, str(path), str(at)], stderr=subprocess.PIPE, text=True)
+            for _ in range(8)
+        ]
+        errors = [p.communicate()[1] for p in procs if p.wait() != 0]
+        assert errors == [], errors[0]
+        with Store.open(path).read() as store:
+            assert store.version == storage.SCHEMA_VERSION
+            assert [r[0] for r in store.db.execute("SELECT version FROM migrations")] == list(range(1, storage.SCHEMA_VERSION + 1))
+
+
 # -- foreign and damaged files ----------------------------------------------------------------
 
 

@@ -350,9 +350,12 @@ class Store:
 
     def _prepare(self) -> None:
         db = self.db
-        app_id = db.execute("PRAGMA application_id").fetchone()[0]
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        # One statement, one snapshot: read apart, a first migration committed by another
+        # process in between would look like tables without our application id.
+        app_id, version, tables = db.execute(
+            "SELECT (SELECT application_id FROM pragma_application_id()), "
+            "(SELECT user_version FROM pragma_user_version()), (SELECT count(*) FROM sqlite_master)"
+        ).fetchone()
         if app_id != APPLICATION_ID and (app_id != 0 or tables or version):
             raise _not_a_ledger(self.path or Path(":memory:"), "an SQLite database of another application")
         if version > SCHEMA_VERSION:

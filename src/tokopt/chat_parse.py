@@ -620,6 +620,10 @@ class JsonlReader:
             self.errors.append(err)
         return err
 
+    def reject(self, number: int, message: str) -> None:
+        """Report a line the caller could not use (with --keep-going; otherwise an error)."""
+        self._fail(number, message)
+
     def _objects(self) -> Iterator[tuple[int, Any]]:
         yield from self._pending
         self._pending = []

@@ -6,7 +6,7 @@ import math
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
-from chatdata import (
+from tests.chatdata import (
     COOKBOOK_MESSAGES,
     COOKBOOK_MESSAGES_TOTALS,
     COOKBOOK_TOOL_MESSAGES,
@@ -15,7 +15,7 @@ from chatdata import (
     data_url,
     png,
 )
-from conftest import PRICING_DIR
+from tests.conftest import PRICING_DIR
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

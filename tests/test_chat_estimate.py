@@ -6,8 +6,8 @@ import datetime as dt
 from decimal import Decimal as D
 
 import pytest
-from chatdata import COOKBOOK_MESSAGES, write_json, write_jsonl
-from conftest import PRICING_DIR
+from tests.chatdata import COOKBOOK_MESSAGES, write_json, write_jsonl
+from tests.conftest import PRICING_DIR
 from hypothesis import given
 from hypothesis import strategies as st
 

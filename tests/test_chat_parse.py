@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from chatdata import COOKBOOK_MESSAGES, COOKBOOK_TOOLS, data_url, jpeg, png, write_jsonl
+from tests.chatdata import COOKBOOK_MESSAGES, COOKBOOK_TOOLS, data_url, jpeg, png, write_jsonl
 
 from tokopt import chat_parse
 from tokopt.conversations import (

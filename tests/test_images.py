@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 
 import pytest
-from chatdata import data_url, gif, jpeg, png, webp
+from tests.chatdata import data_url, gif, jpeg, png, webp
 from hypothesis import given
 from hypothesis import strategies as st
 

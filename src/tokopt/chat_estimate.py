@@ -420,7 +420,7 @@ def estimate_inputs(
         per_file.append(FileEstimate(source=source.label, models=costing.sort_rows(rows, sort)))
 
     if not any(s.requests for s in summaries):
-        raise InputError("nothing to estimate: no input held a request", hint="check the skipped lines above")
+        raise InputError("nothing to estimate: no input held a request" + _skipped_detail(summaries))
 
     if options.output_tokens is not None:
         out, out_from = options.output_tokens, "option"
@@ -491,6 +491,14 @@ def _read_into(
         summary.line_errors = [e.text for e in reader.errors]
     run.finish()
     return run
+
+
+def _skipped_detail(items: Sequence[InputSummary] | Sequence[ChatTokenCount]) -> str:
+    skipped = [i for i in items if i.skipped]
+    if not skipped:
+        return ""
+    first = skipped[0]
+    return f" ({first.skipped:,} lines of {first.source} skipped; the first: {first.line_errors[0]})"
 
 
 def _price_conversations(
@@ -742,7 +750,7 @@ def tokenize_inputs(
             )
         )
     if not any(c.requests for c in out):
-        raise InputError("nothing to count: no input held a request", hint="check the skipped lines above")
+        raise InputError("nothing to count: no input held a request" + _skipped_detail(out))
     return out
 
 

@@ -559,6 +559,7 @@ _KIND_NAMES = {
     "request": "a request with 'messages'",
     "message": "a message with 'role'",
 }
+_KIND_PLURALS = {"batch": "OpenAI Batch lines", "request": "requests", "message": "messages"}
 SUPPORTED_ENDPOINTS = ("/v1/chat/completions", "/v1/responses", "/v1/messages")
 
 
@@ -624,9 +625,7 @@ class JsonlReader:
         """Report a line the caller could not use (with --keep-going; otherwise an error)."""
         self._fail(number, message)
 
-    def _objects(self) -> Iterator[tuple[int, Any]]:
-        yield from self._pending
-        self._pending = []
+    def _parsed(self) -> Iterator[tuple[int, Any]]:
         for number, text in self._lines:
             self.lines += 1
             try:
@@ -634,11 +633,16 @@ class JsonlReader:
             except json.JSONDecodeError as exc:
                 yield number, _Malformed(exc)
 
+    def _objects(self) -> Iterator[tuple[int, Any]]:
+        pending, self._pending = self._pending, []
+        yield from pending
+        yield from self._parsed()
+
     def peek_kind(self) -> LineKind | None:
         """The kind of the first good line (read ahead, nothing is consumed)."""
         if self.kind is not None:
             return self.kind
-        for number, obj in self._objects():
+        for number, obj in self._parsed():
             self._pending.append((number, obj))
             if isinstance(obj, dict):
                 kind = line_kind(obj)
@@ -666,7 +670,7 @@ class JsonlReader:
             if self.kind is None:
                 self.kind, self.kind_line = kind, number
             if kind != self.kind:
-                yield self._fail(number, f"{_KIND_NAMES[kind]} in a file of {_KIND_NAMES[self.kind].split(' (')[0]}s (line {self.kind_line})")
+                yield self._fail(number, f"{_KIND_NAMES[kind]} in a file of {_KIND_PLURALS[self.kind]} (as line {self.kind_line})")
                 continue
             if kind == "message":
                 yield self._fail(number, "a message line outside a transcript")

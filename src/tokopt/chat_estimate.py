@@ -146,21 +146,36 @@ class Options:
 
 @contextlib.contextmanager
 def spooled_stdin(sources: Sequence[Source]) -> Iterator[list[Source]]:
-    """Sources with standard input copied to a temporary file, so that its format can be
-    sniffed and its lines streamed like a file's. Nothing else is copied."""
-    if not any(s.is_stdin for s in sources):
+    """Sources with standard input and pipes copied to temporary files, so that their format
+    can be sniffed and their lines streamed like a file's (sniffing would consume a pipe)."""
+    if all(s.size is not None for s in sources):
         yield list(sources)
         return
-    fd, name = tempfile.mkstemp(prefix="tokopt-stdin-")
+    made: list[str] = []
     try:
-        with os.fdopen(fd, "wb") as out:
-            shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
-        path = Path(name)
-        size = path.stat().st_size
-        yield [Source(s.label, path, size) if s.is_stdin else s for s in sources]
+        out = []
+        for s in sources:
+            if s.size is not None:
+                out.append(s)
+                continue
+            fd, name = tempfile.mkstemp(prefix="tokopt-input-")
+            made.append(name)
+            with os.fdopen(fd, "wb") as dst:
+                if s.path is None:
+                    shutil.copyfileobj(sys.stdin.buffer, dst, 1 << 20)
+                else:
+                    try:
+                        with s.path.open("rb") as src:
+                            shutil.copyfileobj(src, dst, 1 << 20)
+                    except OSError as exc:
+                        raise InputError(f"cannot read {s.label}: {exc.strerror}") from None
+            path = Path(name)
+            out.append(Source(s.label, path, path.stat().st_size))
+        yield out
     finally:
-        with contextlib.suppress(OSError):
-            os.unlink(name)
+        for name in made:
+            with contextlib.suppress(OSError):
+                os.unlink(name)
 
 
 def sniff(source: Source, forced: InputFormat = InputFormat.auto) -> chat_parse.Shape:

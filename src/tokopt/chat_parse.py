@@ -49,6 +49,7 @@ from tokopt.inputs import EncodingErrors, Source
 SNIFF_CHARS = 4096
 JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
 MAX_REPORTED_LINE_ERRORS = 200
+READ_BUFFER = 1 << 20
 
 Shape = Literal["text", "json", "jsonl"]
 
@@ -270,9 +271,18 @@ def _tool_def(fn: dict[str, Any], at: str, kind: str, params: Any, whole: dict[s
     return ToolDef(name=name, description=desc, parameters=params, kind=kind, definition=whole, cache_breakpoint=cached)
 
 
+_ROLE_SET = frozenset(ROLES)
+
+
 def _messages(raw: list[Any], where: str, *, system: Message | None) -> tuple[Message, ...]:
     out = [system] if system is not None else []
     for i, item in enumerate(raw, 1):
+        # The common case first, without building a location string: {"role": ..., "content": "..."}
+        if type(item) is dict and len(item) == 2:
+            role, content = item.get("role"), item.get("content")
+            if type(content) is str and type(role) is str and role in _ROLE_SET:
+                out.append(Message(role, (TextPart(content),)))
+                continue
         out.append(parse_message(item, f"{where}: message {i}"))
     return tuple(out)
 
@@ -537,7 +547,9 @@ def _open(source: Source) -> BinaryIO:
     if source.path is None:
         return sys.stdin.buffer
     try:
-        return Path(source.path).open("rb")
+        # A large buffer: every refill is a read that gives up the GIL, and getting it back
+        # from the counting threads costs a thread switch, so refill rarely.
+        return Path(source.path).open("rb", buffering=READ_BUFFER)
     except FileNotFoundError:
         raise InputError(f"file not found: {source.label}") from None
     except PermissionError:

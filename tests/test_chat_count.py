@@ -109,7 +109,7 @@ def test_tool_definitions_follow_the_cookbook_rule(reference, functions):
     for name, func_init in (("o200k_base", 7), ("cl100k_base", 10)):
         enc = reference[name]
 
-        def n(s: str) -> int:
+        def n(s: str, enc=enc) -> int:
             return len(enc.encode(s, disallowed_special=()))
 
         expected = 0
@@ -228,6 +228,6 @@ def test_count_batches_equals_single_counts_in_order(reference):
     for expected_chars in (100, 10**9):  # on this thread, and on all cores
         got = list(tokens.count_batches(iter(batches), expected_chars=expected_chars))
         assert [k for k, _ in got] == list(range(5))
-        for (k, counts), (_, batch, _) in zip(got, batches):
+        for (_, counts), (_, batch, _) in zip(got, batches, strict=True):
             for name in ("o200k_base", "cl100k_base"):
                 assert counts[name] == [len(reference[name].encode(t, disallowed_special=())) for t in batch]

@@ -86,13 +86,17 @@ def test_call_totals_equal_the_sum_of_single_calls(calls, cached, batch):
     assert row.fits == all(i <= 1000 and o <= 300 and i + o <= 1000 for i, o in calls)
 
 
-def test_one_call_is_the_same_as_estimate():
+def test_one_call_is_priced_as_cost_of_prices_it():
     m = model()
     for inp, out in [(100, 50), (500, 10), (990, 200)]:
         totals = costing.CallTotals(m, cached_tokens=30, calls=5)
         totals.add(inp, out)
-        (row,) = costing.estimate([m], {"o200k_base": inp}, output_tokens=out, calls=5, cached_tokens=30)
-        assert totals.estimate() == row
+        row = totals.estimate()
+        cost = costing.cost_of(m, Usage(input_tokens=inp, cached_input_tokens=30, output_tokens=out))
+        assert row.cost == cost and row.total_usd == cost.total_usd * 5
+        assert (row.input_tokens, row.cached_input_tokens, row.output_tokens) == (inp, 30, out)
+        assert row.context_share == (D(inp + out) / D(1000)).quantize(D("0.000001"))
+        assert row.problems == costing.fit_problems(m, inp, out)
 
 
 # --- estimate_inputs -----------------------------------------------------------------------------

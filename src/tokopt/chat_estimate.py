@@ -513,7 +513,8 @@ def _skipped_detail(items: Sequence[InputSummary] | Sequence[ChatTokenCount]) ->
     if not skipped:
         return ""
     first = skipped[0]
-    return f" ({first.skipped:,} lines of {first.source} skipped; the first: {first.line_errors[0]})"
+    lines = "line" if first.skipped == 1 else "lines"
+    return f" ({first.skipped:,} {lines} of {first.source} skipped; the first: {first.line_errors[0]})"
 
 
 def _price_conversations(

@@ -115,33 +115,9 @@ def estimate(
     """
     rows = []
     for model in models:
-        input_tokens = model_tokens(model, counts) + (extra_input_tokens or {}).get(model.id, 0)
-        cached = min(cached_tokens, input_tokens)
-        usage = Usage(input_tokens=input_tokens, cached_input_tokens=cached, output_tokens=output_tokens)
-        cost = cost_of(model, usage, batch=batch)
-        problems = fit_problems(model, input_tokens, output_tokens)
-        rows.append(
-            ModelEstimate(
-                model=model.id,
-                provider=model.provider,
-                tier=model.tier,
-                tokenizer=model.tokenizer.label,
-                approximate=model.approximate,
-                input_tokens=input_tokens,
-                cached_input_tokens=cached,
-                output_tokens=output_tokens,
-                cost=cost,
-                calls=calls,
-                total_usd=times(cost.total_usd, calls),
-                context_window=model.context_window,
-                max_output=model.max_output,
-                context_share=_share(input_tokens + output_tokens, model.context_window),
-                fits=not problems,
-                problems=problems,
-                batch_unavailable=batch and not model.has_batch,
-                as_of=model.as_of,
-            )
-        )
+        totals = CallTotals(model, cached_tokens=cached_tokens, batch=batch, calls=calls)
+        totals.add(model_tokens(model, counts) + (extra_input_tokens or {}).get(model.id, 0), output_tokens)
+        rows.append(totals.estimate())
     return rows
 
 

@@ -234,20 +234,25 @@ def chat_warnings(result: ChatEstimate) -> list[str]:
     return out
 
 
+def _n(count: int, word: str) -> str:
+    """`1 image`, `3 images`."""
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
 def _describe(item: InputSummary) -> str:
     from tokopt.chat_estimate import FORMAT_LABELS
 
     parts = []
     if item.format in ("requests", "batch"):
-        parts.append(f"{item.requests:,} requests")
+        parts.append(_n(item.requests, "request"))
     if item.format != "text":
-        parts.append(f"{item.messages:,} messages" if item.format in ("requests", "batch") else f"{item.messages:,} messages")
+        parts.append(_n(item.messages, "message"))
     if item.tools:
-        parts.append(f"{item.tools} tools" if item.tools > 1 else "1 tool")
+        parts.append(_n(item.tools, "tool"))
     if item.images:
-        parts.append(f"{item.images:,} images" if item.images > 1 else "1 image")
+        parts.append(_n(item.images, "image"))
     if item.skipped:
-        parts.append(f"{item.skipped:,} lines skipped")
+        parts.append(_n(item.skipped, "line") + " skipped")
     text = FORMAT_LABELS[item.format]
     return f"{text}: {', '.join(parts)}" if parts else text
 
@@ -260,7 +265,7 @@ def _chat_title(result: ChatEstimate) -> str:
             return _inputs_title(report)
         return f"{item.source} — {_describe(item)}"
     requests = sum(i.requests for i in result.inputs)
-    return f"Total of {len(result.inputs)} inputs — {requests:,} requests"
+    return f"Total of {len(result.inputs)} inputs — {_n(requests, 'request')}"
 
 
 def _multi(result: ChatEstimate) -> bool:
@@ -321,7 +326,7 @@ def chat_notes(result: ChatEstimate) -> list[str]:
     missing = [n for n in result.models if n.images_not_counted]
     for n in missing[:MAX_NOTE_LINES]:
         example = f": {n.examples[0]}" if n.examples else ""
-        lines.append(f"✗ not counted on {n.model}: {n.images_not_counted:,} image{'s' if n.images_not_counted > 1 else ''}{example}")
+        lines.append(f"✗ not counted on {n.model}: {_n(n.images_not_counted, 'image')}{example}")
     if len(missing) > MAX_NOTE_LINES:
         lines.append(f"✗ … and on {len(missing) - MAX_NOTE_LINES} more models (listed in --format json)")
     for item in result.inputs:
@@ -330,7 +335,7 @@ def chat_notes(result: ChatEstimate) -> list[str]:
         if item.not_counted_total > MAX_NOTE_LINES:
             lines.append(f"✗ … {item.not_counted_total - MAX_NOTE_LINES:,} more parts not counted (listed in --format json)")
         if item.skipped:
-            lines.append(f"✗ {item.source}: {item.skipped:,} lines skipped (--keep-going); see the warnings")
+            lines.append(f"✗ {item.source}: {_n(item.skipped, 'line')} skipped (--keep-going); see the warnings")
     for r in [r for r in rows if not r.fits][:5]:
         lines.append(f"✗ {r.model}: {'; '.join(r.problems[:3])}")
     lines.extend(result.notes)
@@ -376,8 +381,10 @@ def _turn_grid(table: TurnTable) -> Grid:
             fmt.usd(row.cumulative_cached_usd) if row.cumulative_cached_usd is not None else "",
         )
     grid.notes = [
-        f"every reply is one call that re-reads the conversation before it, plus {table.fixed_tokens:,} fixed tokens (tools, schemas, reply priming)",
-        "with cache: each call reads the previous call's input from a prompt cache at cached-input prices (from the model's minimum cacheable length; cache writes where the model bills them)",
+        f"every reply is one call that re-reads the conversation before it, plus {table.fixed_tokens:,} fixed tokens "
+        "(tools, schemas, reply priming)",
+        "with cache: each call reads the previous call's input from a prompt cache at cached-input prices "
+        "(from the model's minimum cacheable length; cache writes where the model bills them)",
         f"total {fmt.usd(table.total_usd)}; with a prompt cache {fmt.usd(table.total_cached_usd)}",
     ]
     if any(r.pending for r in table.rows):
@@ -392,7 +399,7 @@ def chat_grids(result: ChatEstimate, *, per_file: bool) -> list[Grid]:
     requests = _requests_by_model(result)
     out = [_turn_grid(t) for t in result.turns]
     if per_file and len(report.per_file) > 1:
-        for item, summary in zip(report.per_file, result.inputs):
+        for item, summary in zip(report.per_file, result.inputs, strict=True):
             out.append(_grid(item.models, report, f"{item.source} — {_describe(summary)}", **labels))
     grid = _grid(report.models, report, _chat_title(result), requests=requests, **labels)
     grid.notes = chat_notes(result)

@@ -199,12 +199,17 @@ def chat_grid(results: Sequence[ChatTokenCount], encodings: Sequence[str], model
         g.add(*cells(c))
     if len(results) > 1:
         g.footer = cells(_chat_total(results, encodings, model))
-    g.notes.append("text: the messages' text alone; chat: as OpenAI's chat format bills it (3 per message, 1 per name, 3 for the reply, tools), images left out")
+    g.notes.append(
+        "text: the messages' text alone; chat: as OpenAI's chat format bills it "
+        "(3 per message, 1 per name, 3 for the reply, tools), images left out"
+    )
     if model is not None:
-        g.notes.append(f"{model.id}: its input tokens, images by its provider's rule" + (f"; {model.tokenizer.label}" if model.approximate else ""))
+        approx = f"; {model.tokenizer.label}" if model.approximate else ""
+        g.notes.append(f"{model.id}: its input tokens, images by its provider's rule{approx}")
     missing = sum(c.not_counted_total for c in results)
     if missing:
-        g.notes.append(f"✗ {missing:,} part{'s' if missing > 1 else ''} not counted (audio, files, images of unknown size): tokopt estimate lists them")
+        plural = "s" if missing > 1 else ""
+        g.notes.append(f"✗ {missing:,} part{plural} not counted (audio, files, images of unknown size): tokopt estimate lists them")
     return g
 
 

@@ -231,3 +231,10 @@ def test_count_batches_equals_single_counts_in_order(reference):
         for (_, counts), (_, batch, _) in zip(got, batches, strict=True):
             for name in ("o200k_base", "cl100k_base"):
                 assert counts[name] == [len(reference[name].encode(t, disallowed_special=())) for t in batch]
+
+
+def test_several_text_parts_in_a_message_are_marked_and_json_mode_has_no_schema():
+    parts = [{"type": "text", "text": "first"}, {"type": "text", "text": "second"}]
+    c = counted({"messages": [{"role": "user", "content": parts}], "response_format": {"type": "json_object"}})
+    assert c.plan.approximations == ["several text parts in one message: each counted on its own (how the API joins them is not published)"]
+    assert c.plan.conversation.response_format is None

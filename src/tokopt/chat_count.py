@@ -214,8 +214,10 @@ def plan(request: Request, *, openai_rules: bool = True, other_rules: bool = Tru
     p = Plan(request)
     conv = request.conversation
     special = 2 * len(conv.messages)
-    has_calls = has_tool_messages = False
+    has_calls = has_tool_messages = split_text = False
     for k, message in enumerate(conv.messages):
+        if len(message.parts) > 1 and sum(type(part) is TextPart for part in message.parts) > 1:
+            split_text = True
         p.roles.append(message.role)
         p.named.append(message.name is not None)
         if message.name:
@@ -246,6 +248,8 @@ def plan(request: Request, *, openai_rules: bool = True, other_rules: bool = Tru
         p.approximations.append(f"tool calls in messages: name + arguments + {TOOL_CALL_TOKENS} tokens each (no published rule)")
     if has_tool_messages:
         p.approximations.append("tool results: counted like other messages (no published rule)")
+    if split_text:
+        p.approximations.append("several text parts in one message: each counted on its own (how the API joins them is not published)")
     if conv.tools and not p.tool_shape.cookbook_shape:
         p.approximations.append("tool schemas beyond the cookbook's shape: counted property by property by the same rule")
     if conv.response_format is not None:

@@ -8,7 +8,8 @@ need (`chat_count`, on all cores for large inputs) and priced on its models (`co
   and the default set for requests (and text inputs) that name none;
 - output tokens: `--output-tokens` if given; otherwise each request's own max_tokens; else the
   config or built-in default;
-- OpenAI Batch input files are priced at batch rates, whatever `--batch` says.
+- batch input files (OpenAI Batch, Anthropic Message Batches) are priced at batch rates,
+  whatever `--batch` says.
 
 Request and batch files stream: requests are counted in batches of about a megabyte of text
 while the next lines are parsed, and nothing but running totals is kept, so memory does not
@@ -47,7 +48,7 @@ FORMAT_LABELS: dict[str, str] = {
     "openai": "OpenAI chat request",
     "anthropic": "Anthropic Messages request",
     "requests": "JSONL of chat requests",
-    "batch": "OpenAI Batch API input",
+    "batch": "batch API input",
     "transcript": "JSONL transcript, one message per line",
 }
 

@@ -7,7 +7,8 @@ Formats (`conversations.InputFormat`):
   `document`/`image` blocks, `input_schema`, `cache_control`, a `claude-*` model);
 - a JSON list of messages — one OpenAI conversation;
 - JSONL — one request per line, one OpenAI Batch input line (`custom_id`, `method`, `url`,
-  `body`) per line, or one message per line (a transcript);
+  `body`) or Anthropic Message Batches request (`custom_id`, `params`) per line, or one message
+  per line (a transcript);
 - anything else is plain text: one prompt.
 
 JSON is recognised by its first characters (`{"`, `{}`, `[{`, `[]`, `[` then a newline), so a
@@ -118,7 +119,7 @@ def parse_document(data: Any, label: str, forced: InputFormat = InputFormat.auto
         return Request(Conversation(messages=messages, dialect=dialect), source=label)
     if not isinstance(data, dict):
         raise InputError(f"{label}: expected a request object or a list of messages, found {_kind(data)}")
-    if "custom_id" in data and "body" in data:
+    if "custom_id" in data and ("body" in data or "params" in data):
         return _batch_line(data, label, None)
     return Request(parse_request(data, where, forced), source=label)
 
@@ -204,8 +205,8 @@ def parse_request(data: dict[str, Any], where: str, forced: InputFormat = InputF
     response_format = data.get("response_format")
     if response_format is not None and not isinstance(response_format, dict):
         raise InputError(f"{where}: 'response_format' must be an object, found {_kind(response_format)}")
-    if isinstance(response_format, dict) and response_format.get("type") in (None, "text"):
-        response_format = None
+    if isinstance(response_format, dict) and response_format.get("type") in (None, "text", "json_object"):
+        response_format = None  # no schema to send: nothing the model reads
 
     return Conversation(
         messages=messages,
@@ -557,8 +558,8 @@ def _open(source: Source) -> BinaryIO:
 
 
 def line_kind(obj: dict[str, Any]) -> LineKind | None:
-    if "custom_id" in obj and ("body" in obj or "url" in obj or "method" in obj):
-        return "batch"
+    if "custom_id" in obj and ("body" in obj or "url" in obj or "method" in obj or "params" in obj):
+        return "batch"  # OpenAI Batch (body) or Anthropic Message Batches (params)
     if "messages" in obj or "input" in obj:
         return "request"
     if "role" in obj:
@@ -580,10 +581,12 @@ def _batch_line(obj: dict[str, Any], label: str, number: int | None) -> Request:
     url = obj.get("url")
     if url is not None and url not in SUPPORTED_ENDPOINTS:
         raise InputError(f"{where}: endpoint {url} is not a chat endpoint (tokopt prices {', '.join(SUPPORTED_ENDPOINTS)})")
-    body = obj.get("body")
+    anthropic = "params" in obj and "body" not in obj
+    body = obj.get("params") if anthropic else obj.get("body")
     if not isinstance(body, dict):
-        raise InputError(f"{where}: a batch line needs a 'body' object, found {_kind(body)}")
-    forced = InputFormat.anthropic if url == "/v1/messages" else InputFormat.auto
+        key = "params" if anthropic else "body"
+        raise InputError(f"{where}: a batch line needs a '{key}' object, found {_kind(body)}")
+    forced = InputFormat.anthropic if anthropic or url == "/v1/messages" else InputFormat.auto
     custom_id = obj.get("custom_id")
     return Request(
         conversation=parse_request(body, where, forced),

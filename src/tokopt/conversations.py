@@ -11,8 +11,8 @@ output cap) and where it was read from. A message holds its content as `Part`s, 
 - `OpaquePart`     what tokopt does not count (audio, PDF and other binary files, earlier
                    thinking blocks, part types it does not know that carry no text), with why
 
-`chat_parse` builds these from OpenAI Chat Completions requests, OpenAI Batch input lines and
-Anthropic Messages requests; `chat_count` counts them the way each provider bills them.
+`chat_parse` builds these from OpenAI Chat Completions requests, OpenAI and Anthropic batch
+input lines and Anthropic Messages requests; `chat_count` counts them the way each provider bills them.
 
 These are frozen dataclasses with slots, not pydantic models: a batch file can hold millions of
 messages and the parser is the only producer, so validation happens there, once.
@@ -34,7 +34,7 @@ class InputFormat(str, Enum):
     openai = "openai"  # an OpenAI Chat Completions request, or a bare JSON list of messages
     anthropic = "anthropic"  # an Anthropic Messages request
     jsonl = "jsonl"  # one request per line, or one message per line
-    batch = "batch"  # OpenAI Batch API input: one {custom_id, method, url, body} per line
+    batch = "batch"  # batch input: {custom_id, method, url, body} (OpenAI) or {custom_id, params} (Anthropic) per line
 
 
 class Dialect(str, Enum):

@@ -198,8 +198,8 @@ def test_batch_file_is_priced_at_batch_rates_line_by_line(run, tmp_path, monkeyp
     conv = doc["conversations"][0]
     assert (conv["format"], conv["requests"], conv["lines"], conv["batch"]) == ("batch", 25, 25, True)
     table = run("estimate", "batch.jsonl")
-    assert "batch.jsonl — OpenAI Batch API input: 25 requests, 50 messages" in table.stdout
-    assert "batch API prices (OpenAI Batch input)" in table.stdout
+    assert "batch.jsonl — batch API input: 25 requests, 50 messages" in table.stdout
+    assert "batch API prices (a batch API input file)" in table.stdout
 
 
 def test_requests_on_different_models_each_price_on_their_own(run, tmp_path, monkeypatch):
@@ -404,3 +404,18 @@ def test_python_m_tokopt_on_a_batch_file(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["models"][0]["requests"] == 5
+
+
+def test_anthropic_message_batches_lines(run, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    rows = [
+        {"custom_id": f"c{i}", "params": {"model": "claude-haiku-4-5", "max_tokens": 64, "messages": [{"role": "user", "content": f"Item {i}"}]}}
+        for i in range(3)
+    ]
+    write_jsonl(tmp_path / "claude-batch.jsonl", rows)
+    r = run("estimate", "claude-batch.jsonl", "--format", "json")
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    (row,) = doc["models"]
+    assert (row["model"], row["requests"], row["batch"], row["output_tokens"]) == ("claude-haiku-4-5", 3, True, 192)
+    assert doc["conversations"][0]["format"] == "batch"

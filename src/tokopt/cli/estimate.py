@@ -65,7 +65,7 @@ InputFormatOption = Annotated[
     typer.Option(
         "--input-format",
         help="How to read inputs: auto (from the content), text, openai (chat request or message list), "
-        "anthropic (Messages request), jsonl (requests or messages, one per line), batch (OpenAI Batch input).",
+        "anthropic (Messages request), jsonl (requests or messages, one per line), batch (OpenAI or Anthropic batch input).",
     ),
 ]
 KeepGoingOption = Annotated[
@@ -116,7 +116,7 @@ def estimate_command(
     """Count a prompt's tokens and price one call (and N calls) on each model.
 
     Inputs can be plain text, chat requests (OpenAI or Anthropic JSON), JSONL files of requests
-    or messages, and OpenAI Batch input files (priced at batch rates); a request's own model
+    or messages, and batch input files (priced at batch rates); a request's own model
     and max_tokens are the defaults.
     """
     from tokopt import chat_estimate, config, costing, inputs, measure

@@ -306,9 +306,9 @@ def chat_notes(result: ChatEstimate) -> list[str]:
         lines.append(f"cached prefix: {a.cached_tokens:,} tokens per call at cached-input prices")
     batch_inputs = [i.source for i in result.inputs if i.batch]
     if a.batch or batch_inputs:
-        why = f" ({', '.join(batch_inputs)}: OpenAI Batch input)" if batch_inputs and not a.batch else ""
+        why = f" ({', '.join(batch_inputs)}: batch API input)" if batch_inputs and not a.batch else ""
         if batch_inputs and a.batch and len(batch_inputs) == len(result.inputs):
-            why = " (OpenAI Batch input)"
+            why = " (a batch API input file)"
         lines.append("batch API prices" + why + ("; (batch n/a): no batch API, standard price" if any(r.batch_unavailable for r in rows) else ""))
     if any(r.cost.long_context for r in rows):
         lines.append("long-context prices apply to requests whose input passes the model's threshold")

@@ -18,15 +18,9 @@ grow with the file.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
-import sys
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -140,57 +134,6 @@ class Options:
     keep_going: bool = False
     input_format: InputFormat = InputFormat.auto
     errors: EncodingErrors = "strict"
-
-
-# --- reading inputs ---------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def spooled_stdin(sources: Sequence[Source]) -> Iterator[list[Source]]:
-    """Sources with standard input and pipes copied to temporary files, so that their format
-    can be sniffed and their lines streamed like a file's (sniffing would consume a pipe)."""
-    if all(s.size is not None for s in sources):
-        yield list(sources)
-        return
-    made: list[str] = []
-    try:
-        out = []
-        for s in sources:
-            if s.size is not None:
-                out.append(s)
-                continue
-            fd, name = tempfile.mkstemp(prefix="tokopt-input-")
-            made.append(name)
-            with os.fdopen(fd, "wb") as dst:
-                if s.path is None:
-                    shutil.copyfileobj(sys.stdin.buffer, dst, 1 << 20)
-                else:
-                    try:
-                        with s.path.open("rb") as src:
-                            shutil.copyfileobj(src, dst, 1 << 20)
-                    except OSError as exc:
-                        raise InputError(f"cannot read {s.label}: {exc.strerror}") from None
-            path = Path(name)
-            out.append(Source(s.label, path, path.stat().st_size))
-        yield out
-    finally:
-        for name in made:
-            with contextlib.suppress(OSError):
-                os.unlink(name)
-
-
-def sniff(source: Source, forced: InputFormat = InputFormat.auto) -> chat_parse.Shape:
-    """The shape of an input (text, JSON, JSONL) from its first bytes."""
-    if forced is InputFormat.text:
-        return "text"
-    if source.path is None:
-        return "text" if forced is InputFormat.auto else chat_parse.sniff_shape("", source.label, forced)
-    try:
-        with source.path.open("rb") as fh:
-            head = fh.read(chat_parse.SNIFF_CHARS * 2)
-    except OSError:
-        return "text"  # the reader reports the problem
-    return chat_parse.sniff_shape(head.decode("utf-8", "replace"), source.label, forced)
 
 
 # --- pricing ----------------------------------------------------------------------------------
@@ -397,7 +340,7 @@ def estimate_inputs(
     own_outputs: set[int] = set()
 
     for source in sources:
-        shape = sniff(source, options.input_format)
+        shape = chat_parse.sniff(source, options.input_format)
         if shape == "text":
             summary = InputSummary(source=source.label, format="text")
             count, totals = _price_text(source, options, summary)
@@ -714,7 +657,7 @@ def tokenize_inputs(
     encs = tuple(dict.fromkeys([*encodings, *([model.tokenizer.encoding] if model else [])]))
     out = []
     for source in sources:
-        shape = sniff(source, options.input_format)
+        shape = chat_parse.sniff(source, options.input_format)
         if shape == "text":
             (count,) = measure.count_sources([source], encs, errors=options.errors, on_bytes=on_bytes)
             out.append(
@@ -773,7 +716,7 @@ def tokenize_inputs(
 
 def iter_requests(source: Source, options: Options) -> Iterator[Request]:
     """Every request of an input (for showing its tokens), in order; bad lines as with estimate."""
-    shape = sniff(source, options.input_format)
+    shape = chat_parse.sniff(source, options.input_format)
     if shape == "json":
         text = inputs.read_text(source, errors=options.errors)
         yield chat_parse.parse_document(chat_parse.loads_document(text, source.label), source.label, options.input_format)

@@ -1,4 +1,4 @@
-"""Read chat requests: detect an input's format from its content, parse it into `Request`s.
+"""Read chat requests: parse an input, in the shape `tokopt.formats` detected, into `Request`s.
 
 Formats (`conversations.InputFormat`):
 
@@ -11,9 +11,8 @@ Formats (`conversations.InputFormat`):
   per line (a transcript);
 - anything else is plain text: one prompt.
 
-JSON is recognised by its first characters (`{"`, `{}`, `[{`, `[]`, `[` then a newline), so a
-Markdown file that starts with `[link](...)` stays text. A malformed JSON document is an error
-with its line and column; so is a JSONL line that is not an object (with its line).
+A malformed JSON document is an error with its line and column; so is a JSONL line that is not
+an object (with its line).
 
 Request and batch files are read line by line (`iter_jsonl`), so a file of any size is parsed
 in bounded memory; a JSON document or a transcript is one request and is read whole.
@@ -23,6 +22,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,56 +45,18 @@ from tokopt.conversations import (
     ToolResultPart,
 )
 from tokopt.errors import InputError
+from tokopt.formats import (  # noqa: F401
+    JSON_SUFFIXES,
+    SNIFF_CHARS,
+    Shape,
+    sniff,
+    sniff_shape,
+    spooled,
+)
 from tokopt.inputs import EncodingErrors, Source
 
-SNIFF_CHARS = 4096
-JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
 MAX_REPORTED_LINE_ERRORS = 200
 READ_BUFFER = 1 << 20
-
-Shape = Literal["text", "json", "jsonl"]
-
-
-# --- format detection -------------------------------------------------------------------------
-
-
-def _json_like(head: str) -> bool:
-    s = head.lstrip("\ufeff \t\r\n")
-    if not s or s[0] not in "{[":
-        return False
-    rest = s[1:].lstrip(" \t\r")
-    if not rest:
-        return True
-    if s[0] == "{":
-        return rest[0] in '"}\n'
-    return rest[0] in "{[]\n\"" or rest[0].isdigit()
-
-
-def sniff_shape(head: str, label: str, forced: InputFormat = InputFormat.auto) -> Shape:
-    """Whether an input is plain text, one JSON document or JSON Lines, from its first characters.
-
-    JSON Lines: the first line is a complete JSON object and more content follows it.
-    """
-    if forced is InputFormat.text:
-        return "text"
-    if forced in (InputFormat.jsonl, InputFormat.batch):
-        return "jsonl"
-    if forced in (InputFormat.openai, InputFormat.anthropic):
-        return "json"
-    if not (_json_like(head) or (label.lower().endswith(JSON_SUFFIXES) and head.strip())):
-        return "text"
-    body = head.lstrip("\ufeff \t\r\n")
-    first, newline, rest = body.partition("\n")
-    if newline and rest.strip() and first.strip().startswith("{"):
-        try:
-            if isinstance(json.loads(first), dict):
-                return "jsonl"
-        except ValueError:
-            pass
-    if label.lower().endswith((".jsonl", ".ndjson")):
-        return "jsonl"
-    return "json"
-
 
 # --- JSON documents ---------------------------------------------------------------------------
 
@@ -543,8 +505,6 @@ def iter_jsonl(
 
 
 def _open(source: Source) -> BinaryIO:
-    import sys
-
     if source.path is None:
         return sys.stdin.buffer
     try:

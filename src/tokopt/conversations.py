@@ -25,16 +25,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Literal, Union
 
-
-class InputFormat(str, Enum):
-    """How an input file is read. `auto` decides from the content."""
-
-    auto = "auto"
-    text = "text"  # plain text or Markdown: the whole file is one prompt
-    openai = "openai"  # an OpenAI Chat Completions request, or a bare JSON list of messages
-    anthropic = "anthropic"  # an Anthropic Messages request
-    jsonl = "jsonl"  # one request per line, or one message per line
-    batch = "batch"  # batch input: {custom_id, method, url, body} (OpenAI) or {custom_id, params} (Anthropic) per line
+# InputFormat lives in tokopt.formats (kept light for the plain-text path) and belongs here too.
+from tokopt.formats import InputFormat  # noqa: F401
 
 
 class Dialect(str, Enum):

@@ -119,8 +119,7 @@ def estimate_command(
     or messages, and batch input files (priced at batch rates); a request's own model
     and max_tokens are the defaults.
     """
-    from tokopt import chat_estimate, config, costing, inputs, measure
-    from tokopt.conversations import InputFormat
+    from tokopt import config, costing, formats, inputs, measure
     from tokopt.models import Assumptions
     from tokopt.render import estimate as view
 
@@ -141,7 +140,7 @@ def estimate_command(
     expansion = inputs.expand(resolve_paths(paths))
     for skipped in expansion.skipped:
         note(f"skipped {skipped}")
-    fmt = InputFormat(input_format.value)
+    fmt = formats.InputFormat(input_format.value)
     if output_tokens is not None:
         out, out_from = output_tokens, "option"
     elif defaults.output_tokens is not None:
@@ -150,9 +149,9 @@ def estimate_command(
         out, out_from = config.DEFAULT_OUTPUT_TOKENS, "default"
     n_calls = calls or defaults.calls or config.DEFAULT_CALLS
 
-    with chat_estimate.spooled_stdin(expansion.sources) as sources:
+    with formats.spooled(expansion.sources) as sources:
         total = None if any(s.size is None for s in sources) else sum(s.size or 0 for s in sources)
-        if all(chat_estimate.sniff(s, fmt) == "text" for s in sources):
+        if all(formats.sniff(s, fmt) == "text" for s in sources):
             if by_turn:
                 note("--by-turn: plain text is one message; nothing to show per turn")
             encodings = sorted({m.tokenizer.encoding for m in models})
@@ -168,6 +167,8 @@ def estimate_command(
                 columns=view.COLUMNS,
             )
             return
+        from tokopt import chat_estimate
+
         options = chat_estimate.Options(
             selected=models if (model or all_models or provider) else None,
             defaults=models,

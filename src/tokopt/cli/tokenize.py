@@ -59,8 +59,7 @@ def tokenize_command(
     For chat requests and request files: the text's tokens and the tokens OpenAI's chat
     format bills (per-message overhead, names, tools), per encoding.
     """
-    from tokopt import chat_estimate, inputs
-    from tokopt.conversations import InputFormat
+    from tokopt import formats, inputs
     from tokopt.errors import InputError
     from tokopt.render import tokenize as view
 
@@ -78,22 +77,28 @@ def tokenize_command(
     for skipped in expansion.skipped:
         note(f"skipped {skipped}")
     errors = encoding_errors.value
-    fmt = InputFormat(input_format.value)
-    options = chat_estimate.Options(
-        selected=None, defaults=[], output_tokens=None, default_output=0, default_output_from="default", calls=1,
-        keep_going=keep_going, input_format=fmt, errors=errors,
-    )  # fmt: skip
-    with chat_estimate.spooled_stdin(expansion.sources) as sources:
-        chat = not all(chat_estimate.sniff(s, fmt) == "text" for s in sources)
+    fmt = formats.InputFormat(input_format.value)
+    with formats.spooled(expansion.sources) as sources:
+        options = None
+        if not all(formats.sniff(s, fmt) == "text" for s in sources):
+            from tokopt import chat_estimate
+
+            options = chat_estimate.Options(
+                selected=None, defaults=[], output_tokens=None, default_output=0, default_output_from="default", calls=1,
+                keep_going=keep_going, input_format=fmt, errors=errors,
+            )  # fmt: skip
+        chat = options is not None
         if ids:
-            sys.stdout.write(view.ids_json(sources, encodings, errors=errors, options=options if chat else None))
+            sys.stdout.write(view.ids_json(sources, encodings, errors=errors, options=options))
             return
         if show:
-            _show(sources, encodings[0], errors, options if chat else None)
+            _show(sources, encodings[0], errors, options)
             return
         total = None if any(s.size is None for s in sources) else sum(s.size or 0 for s in sources)
         with byte_progress(total, "counting") as on_bytes:
-            if chat:
+            if options is not None:
+                from tokopt import chat_estimate
+
                 results = chat_estimate.tokenize_inputs(sources, encodings, model_price, options, on_bytes=on_bytes)
             else:
                 from tokopt import measure

@@ -214,7 +214,7 @@ def chat_grid(results: Sequence[ChatTokenCount], encodings: Sequence[str], model
 
 
 def is_text(source: Source, options: Options) -> bool:
-    from tokopt.chat_estimate import sniff
+    from tokopt.formats import sniff
 
     return sniff(source, options.input_format) == "text"
 

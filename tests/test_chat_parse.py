@@ -7,7 +7,7 @@ import json
 import pytest
 from tests.chatdata import COOKBOOK_MESSAGES, COOKBOOK_TOOLS, data_url, jpeg, png, write_jsonl
 
-from tokopt import chat_parse
+from tokopt import chat_parse, formats
 from tokopt.conversations import (
     Dialect,
     ImagePart,
@@ -44,13 +44,13 @@ def source(path) -> Source:
     ],
 )
 def test_shape_from_content(head, label, shape):
-    assert chat_parse.sniff_shape(head, label) == shape
+    assert formats.sniff_shape(head, label) == shape
 
 
 def test_forced_formats_win():
-    assert chat_parse.sniff_shape('{"messages": []}', "x.json", InputFormat.text) == "text"
-    assert chat_parse.sniff_shape("plain", "x", InputFormat.openai) == "json"
-    assert chat_parse.sniff_shape('{"a": 1}', "x", InputFormat.batch) == "jsonl"
+    assert formats.sniff_shape('{"messages": []}', "x.json", InputFormat.text) == "text"
+    assert formats.sniff_shape("plain", "x", InputFormat.openai) == "json"
+    assert formats.sniff_shape('{"a": 1}', "x", InputFormat.batch) == "jsonl"
 
 
 # --- OpenAI -------------------------------------------------------------------------------------

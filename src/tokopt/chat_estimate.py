@@ -25,7 +25,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from tokopt import chat_count, chat_parse, costing, inputs, measure, tokens
+from tokopt import chat_count, chat_parse, costing, formats, inputs, measure, tokens
 from tokopt.chat_count import Counted
 from tokopt.conversations import InputFormat, Request
 from tokopt.errors import InputError
@@ -58,7 +58,7 @@ class InputSummary(BaseModel):
     requests: int = 0
     messages: int = 0
     images: int = 0
-    tools: int = 0
+    tools: int = 0  # the most tools one request offers
     lines: int = 0  # non-blank lines read from a JSONL input
     skipped: int = 0  # JSONL lines that were not requests (--keep-going)
     line_errors: list[str] = Field(default_factory=list)  # the first of them, "file:line: why"
@@ -162,7 +162,7 @@ class _Run:
     requests: int = 0
     messages: int = 0
     images: int = 0
-    tools: int = 0
+    tools: int = 0  # the most tools one request offers
     own_output: int = 0
     not_counted_total: int = 0
 
@@ -340,7 +340,7 @@ def estimate_inputs(
     own_outputs: set[int] = set()
 
     for source in sources:
-        shape = chat_parse.sniff(source, options.input_format)
+        shape = formats.sniff(source, options.input_format)
         if shape == "text":
             summary = InputSummary(source=source.label, format="text")
             count, totals = _price_text(source, options, summary)
@@ -412,7 +412,7 @@ def estimate_inputs(
 def _read_into(
     run_for: Callable[[InputSummary, bool], _Run],
     source: Source,
-    shape: chat_parse.Shape,
+    shape: formats.Shape,
     options: Options,
     summary: InputSummary,
     on_bytes: Callable[[int], None] | None,
@@ -463,7 +463,7 @@ def _skipped_detail(items: Sequence[InputSummary] | Sequence[ChatTokenCount]) ->
 
 def _price_conversations(
     source: Source,
-    shape: chat_parse.Shape,
+    shape: formats.Shape,
     catalog: Catalog,
     options: Options,
     summary: InputSummary,
@@ -657,7 +657,7 @@ def tokenize_inputs(
     encs = tuple(dict.fromkeys([*encodings, *([model.tokenizer.encoding] if model else [])]))
     out = []
     for source in sources:
-        shape = chat_parse.sniff(source, options.input_format)
+        shape = formats.sniff(source, options.input_format)
         if shape == "text":
             (count,) = measure.count_sources([source], encs, errors=options.errors, on_bytes=on_bytes)
             out.append(
@@ -716,7 +716,7 @@ def tokenize_inputs(
 
 def iter_requests(source: Source, options: Options) -> Iterator[Request]:
     """Every request of an input (for showing its tokens), in order; bad lines as with estimate."""
-    shape = chat_parse.sniff(source, options.input_format)
+    shape = formats.sniff(source, options.input_format)
     if shape == "json":
         text = inputs.read_text(source, errors=options.errors)
         yield chat_parse.parse_document(chat_parse.loads_document(text, source.label), source.label, options.input_format)

@@ -45,14 +45,6 @@ from tokopt.conversations import (
     ToolResultPart,
 )
 from tokopt.errors import InputError
-from tokopt.formats import (  # noqa: F401
-    JSON_SUFFIXES,
-    SNIFF_CHARS,
-    Shape,
-    sniff,
-    sniff_shape,
-    spooled,
-)
 from tokopt.inputs import EncodingErrors, Source
 
 MAX_REPORTED_LINE_ERRORS = 200

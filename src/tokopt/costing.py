@@ -64,15 +64,22 @@ def rates(model: ModelPrice, *, input_tokens: int, batch: bool) -> dict[str, Dec
 
 def cost_of(model: ModelPrice, usage: Usage, *, batch: bool = False) -> Cost:
     """What one call with `usage` costs on `model`, in USD."""
-    r = rates(model, input_tokens=usage.input_tokens, batch=batch)
     lc = model.long_context
+    return priced(model, usage, batch=batch, long_context=lc is not None and usage.input_tokens > lc.threshold)
+
+
+def priced(model: ModelPrice, usage: Usage, *, batch: bool, long_context: bool) -> Cost:
+    """`usage` (one call, or several added up) at the standard or the long-context rates."""
+    lc = model.long_context
+    long_context = long_context and lc is not None
+    r = rates(model, input_tokens=lc.threshold + 1 if long_context and lc is not None else 0, batch=batch)
     return Cost(
         input_usd=_usd(usage.uncached_input_tokens, r["input"]),
         cached_input_usd=_usd(usage.cached_input_tokens, r["cached_input"]),
         cache_write_usd=_usd(usage.cache_write_tokens, r["cache_write"])
         + _usd(usage.cache_write_1h_tokens, r["cache_write_1h"]),
         output_usd=_usd(usage.output_tokens, r["output"]),
-        long_context=lc is not None and usage.input_tokens > lc.threshold,
+        long_context=long_context,
         batch=batch and model.has_batch,
     )
 
@@ -108,42 +115,117 @@ def estimate(
     """
     rows = []
     for model in models:
-        input_tokens = model_tokens(model, counts) + (extra_input_tokens or {}).get(model.id, 0)
-        cached = min(cached_tokens, input_tokens)
-        usage = Usage(input_tokens=input_tokens, cached_input_tokens=cached, output_tokens=output_tokens)
-        cost = cost_of(model, usage, batch=batch)
-        problems = []
-        if input_tokens > model.input_limit:
-            problems.append(f"input {input_tokens:,} > max input {model.input_limit:,}")
-        if output_tokens > model.max_output:
-            problems.append(f"output {output_tokens:,} > max output {model.max_output:,}")
-        if input_tokens + output_tokens > model.context_window:
-            problems.append(f"input + output {input_tokens + output_tokens:,} > window {model.context_window:,}")
-        with decimal.localcontext(_CONTEXT):
-            share = Decimal(input_tokens + output_tokens) / Decimal(model.context_window)
-        rows.append(
-            ModelEstimate(
-                model=model.id,
-                provider=model.provider,
-                tier=model.tier,
-                tokenizer=model.tokenizer.label,
-                approximate=model.approximate,
-                input_tokens=input_tokens,
-                cached_input_tokens=cached,
-                output_tokens=output_tokens,
-                cost=cost,
-                calls=calls,
-                total_usd=times(cost.total_usd, calls),
-                context_window=model.context_window,
-                max_output=model.max_output,
-                context_share=share.quantize(Decimal("0.000001"), rounding=decimal.ROUND_HALF_UP),
-                fits=not problems,
-                problems=problems,
-                batch_unavailable=batch and not model.has_batch,
-                as_of=model.as_of,
-            )
-        )
+        totals = CallTotals(model, cached_tokens=cached_tokens, batch=batch, calls=calls)
+        totals.add(model_tokens(model, counts) + (extra_input_tokens or {}).get(model.id, 0), output_tokens)
+        rows.append(totals.estimate())
     return rows
+
+
+def _share(tokens: int, window: int) -> Decimal:
+    with decimal.localcontext(_CONTEXT):
+        share = Decimal(tokens) / Decimal(window)
+    return share.quantize(Decimal("0.000001"), rounding=decimal.ROUND_HALF_UP)
+
+
+def fit_problems(model: ModelPrice, input_tokens: int, output_tokens: int) -> list[str]:
+    """Why a request does not fit the model (empty when it does)."""
+    problems = []
+    if input_tokens > model.input_limit:
+        problems.append(f"input {input_tokens:,} > max input {model.input_limit:,}")
+    if output_tokens > model.max_output:
+        problems.append(f"output {output_tokens:,} > max output {model.max_output:,}")
+    if input_tokens + output_tokens > model.context_window:
+        problems.append(f"input + output {input_tokens + output_tokens:,} > window {model.context_window:,}")
+    return problems
+
+
+class CallTotals:
+    """Many calls on one model (the requests of a batch file), added up in integers.
+
+    Money is computed once, in `estimate()`: calls below and above the model's long-context
+    threshold are kept apart and each group is priced at its own rates, which is exact
+    because a price is linear in tokens within a tier. One call gives the same figures as
+    `estimate()`.
+    """
+
+    MAX_PROBLEMS = 5
+
+    def __init__(self, model: ModelPrice, *, cached_tokens: int = 0, batch: bool = False, calls: int = 1) -> None:
+        self.model = model
+        self.cached_tokens = cached_tokens
+        self.batch = batch
+        self.calls = calls
+        self.requests = 0
+        self.approximate = model.approximate
+        # [input, cached input, output] for calls at standard and at long-context rates
+        self._tiers = {False: [0, 0, 0], True: [0, 0, 0]}
+        self._max_used = 0
+        self.problems: list[str] = []
+        self.misfits = 0
+
+    def add(self, input_tokens: int, output_tokens: int, *, where: str | None = None, approximate: bool = False) -> None:
+        """One call of `input_tokens` in and `output_tokens` out; `where` labels its problems."""
+        model = self.model
+        self.requests += 1
+        self.approximate |= approximate
+        lc = model.long_context
+        tier = self._tiers[lc is not None and input_tokens > lc.threshold]
+        tier[0] += input_tokens
+        tier[1] += min(self.cached_tokens, input_tokens)
+        tier[2] += output_tokens
+        used = input_tokens + output_tokens
+        if used > self._max_used:
+            self._max_used = used
+        if input_tokens > model.input_limit or output_tokens > model.max_output or used > model.context_window:
+            self.misfits += 1
+            if len(self.problems) < self.MAX_PROBLEMS:
+                found = fit_problems(model, input_tokens, output_tokens)
+                self.problems.extend(f"{where}: {p}" for p in found) if where else self.problems.extend(found)
+
+    def estimate(self) -> ModelEstimate:
+        model = self.model
+        costs = [
+            priced(
+                model,
+                Usage(input_tokens=t[0], cached_input_tokens=t[1], output_tokens=t[2]),
+                batch=self.batch,
+                long_context=long,
+            )
+            for long, t in self._tiers.items()
+            if any(t) or not long
+        ]
+        cost = Cost(
+            input_usd=sum((c.input_usd for c in costs), Decimal(0)),
+            cached_input_usd=sum((c.cached_input_usd for c in costs), Decimal(0)),
+            cache_write_usd=sum((c.cache_write_usd for c in costs), Decimal(0)),
+            output_usd=sum((c.output_usd for c in costs), Decimal(0)),
+            long_context=any(self._tiers[True]),
+            batch=self.batch and model.has_batch,
+        )
+        problems = list(self.problems)
+        if self.misfits > self.MAX_PROBLEMS:
+            problems.append(f"… {self.misfits:,} requests do not fit in all")
+        normal, long = self._tiers[False], self._tiers[True]
+        return ModelEstimate(
+            model=model.id,
+            provider=model.provider,
+            tier=model.tier,
+            tokenizer=model.tokenizer.label,
+            approximate=self.approximate,
+            input_tokens=normal[0] + long[0],
+            cached_input_tokens=normal[1] + long[1],
+            output_tokens=normal[2] + long[2],
+            cost=cost,
+            calls=self.calls,
+            total_usd=times(cost.total_usd, self.calls),
+            context_window=model.context_window,
+            max_output=model.max_output,
+            context_share=_share(self._max_used, model.context_window),
+            fits=self.misfits == 0,
+            problems=problems,
+            batch_unavailable=self.batch and not model.has_batch,
+            as_of=model.as_of,
+        )
 
 
 def combine(rows: Sequence[ModelEstimate], labels: Sequence[str]) -> ModelEstimate:

@@ -435,6 +435,59 @@ def _collect(item: tuple[dict[str, int], list[tuple[str, Future[int]]]]) -> None
         bucket[name] += fut.result()
 
 
+def _count_list(counter: Callable[[str], int], texts: Sequence[str]) -> list[int]:
+    out = []
+    for text in texts:
+        if len(text) < PARALLEL_MIN_CHARS:
+            out.append(counter(text))
+        else:
+            # One huge text inside a batch: count it in exact pieces, never as one token list.
+            out.append(sum(counter(seg) for seg in split_text(text, SEGMENT_CHARS)))
+    return out
+
+
+def count_batches(
+    batches: Iterable[tuple[K, Sequence[str], Sequence[str]]],
+    *,
+    expected_chars: int | None = None,
+) -> Iterator[tuple[K, dict[str, list[int]]]]:
+    """Exact counts of every text of each (key, texts, encodings) batch, in each of its encodings.
+
+    Results come back in input order as {encoding: [count per text]}. For many small texts
+    (chat messages, batch-file lines): one task counts a whole batch, so the cost of handing
+    work to a thread is paid per batch, not per text. Large work runs on all cores with at most
+    a few batches in flight, so memory stays bounded however long the stream is; the stream
+    itself is pulled on this thread while the others count.
+    """
+    n_threads = workers()
+    if (expected_chars is not None and expected_chars < PARALLEL_MIN_CHARS) or n_threads == 1:
+        small = expected_chars is not None and expected_chars < SMALL_TEXT_CHARS
+        for key, texts, encodings in batches:
+            yield key, {name: _count_list(_counter(name, small), texts) for name in encodings}
+        return
+
+    counters: dict[str, Callable[[str], int]] = {}
+    in_flight: deque[tuple[K, list[tuple[str, Future[list[int]]]]]] = deque()
+    limit = 2 * n_threads
+    with ThreadPoolExecutor(max_workers=n_threads, thread_name_prefix="tokopt-count") as pool:
+        for key, texts, encodings in batches:
+            futures = []
+            for name in encodings:
+                counter = counters.get(name)
+                if counter is None:
+                    # Bound once: looking the encoder up per text would take a lock per text.
+                    encode = get_encoding(name).encode_ordinary
+                    counter = counters[name] = lambda text, encode=encode: len(encode(text))  # type: ignore[misc]
+                futures.append((name, pool.submit(_count_list, counter, texts)))
+            in_flight.append((key, futures))
+            while len(in_flight) > limit:
+                done_key, done = in_flight.popleft()
+                yield done_key, {name: fut.result() for name, fut in done}
+        while in_flight:
+            done_key, done = in_flight.popleft()
+            yield done_key, {name: fut.result() for name, fut in done}
+
+
 def encode(text: str, encoding: str) -> list[int]:
     """Token ids, special-token text encoded as ordinary text."""
     return get_encoding(encoding).encode_ordinary(text)

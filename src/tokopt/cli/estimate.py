@@ -18,6 +18,7 @@ from tokopt.cli._common import (
     load_catalog,
     load_user_config,
     note,
+    warn,
 )
 
 
@@ -47,6 +48,29 @@ AllOption = Annotated[bool, typer.Option("--all", help="Price every model in the
 EncodingErrorsOption = Annotated[
     EncodingErrorsChoice,
     typer.Option("--encoding-errors", help="What to do with invalid UTF-8: stop (strict) or read it as U+FFFD."),
+]
+
+
+class InputFormatChoice(str, Enum):
+    auto = "auto"
+    text = "text"
+    openai = "openai"
+    anthropic = "anthropic"
+    jsonl = "jsonl"
+    batch = "batch"
+
+
+InputFormatOption = Annotated[
+    InputFormatChoice,
+    typer.Option(
+        "--input-format",
+        help="How to read inputs: auto (from the content), text, openai (chat request or message list), "
+        "anthropic (Messages request), jsonl (requests or messages, one per line), batch (OpenAI or Anthropic batch input).",
+    ),
+]
+KeepGoingOption = Annotated[
+    bool,
+    typer.Option("--keep-going", help="In a JSONL input, skip lines that are not requests (each is reported) and price the rest."),
 ]
 
 
@@ -83,9 +107,19 @@ def estimate_command(
     output_format: FormatOption = OutputFormat.table,
     pricing: PricingOption = None,
     encoding_errors: EncodingErrorsOption = EncodingErrorsChoice.strict,
+    input_format: InputFormatOption = InputFormatChoice.auto,
+    by_turn: Annotated[
+        bool, typer.Option("--by-turn", help="For a conversation: each turn's tokens, context, and the cost of every reply as its own call.")
+    ] = False,
+    keep_going: KeepGoingOption = False,
 ) -> None:
-    """Count a prompt's tokens and price one call (and N calls) on each model."""
-    from tokopt import config, costing, inputs, measure
+    """Count a prompt's tokens and price one call (and N calls) on each model.
+
+    Inputs can be plain text, chat requests (OpenAI or Anthropic JSON), JSONL files of requests
+    or messages, and batch input files (priced at batch rates); a request's own model
+    and max_tokens are the defaults.
+    """
+    from tokopt import config, costing, formats, inputs, measure
     from tokopt.models import Assumptions
     from tokopt.render import estimate as view
 
@@ -106,29 +140,57 @@ def estimate_command(
     expansion = inputs.expand(resolve_paths(paths))
     for skipped in expansion.skipped:
         note(f"skipped {skipped}")
-    encodings = sorted({m.tokenizer.encoding for m in models})
-    total = None if any(s.size is None for s in expansion.sources) else sum(s.size or 0 for s in expansion.sources)
-    with byte_progress(total, "counting") as on_bytes:
-        counts = measure.count_sources(expansion.sources, encodings, errors=encoding_errors.value, on_bytes=on_bytes)
-
+    fmt = formats.InputFormat(input_format.value)
     if output_tokens is not None:
         out, out_from = output_tokens, "option"
     elif defaults.output_tokens is not None:
         out, out_from = defaults.output_tokens, "config"
     else:
         out, out_from = config.DEFAULT_OUTPUT_TOKENS, "default"
-    assumptions = Assumptions(
-        output_tokens=out,
-        output_tokens_from=out_from,
-        calls=calls or defaults.calls or config.DEFAULT_CALLS,
-        cached_tokens=cached_tokens,
-        batch=batch,
-    )
-    report = costing.build_report(counts, models, assumptions, sort=sort.value)
+    n_calls = calls or defaults.calls or config.DEFAULT_CALLS
+
+    with formats.spooled(expansion.sources) as sources:
+        total = None if any(s.size is None for s in sources) else sum(s.size or 0 for s in sources)
+        if all(formats.sniff(s, fmt) == "text" for s in sources):
+            if by_turn:
+                note("--by-turn: plain text is one message; nothing to show per turn")
+            encodings = sorted({m.tokenizer.encoding for m in models})
+            with byte_progress(total, "counting") as on_bytes:
+                counts = measure.count_sources(sources, encodings, errors=encoding_errors.value, on_bytes=on_bytes)
+            assumptions = Assumptions(output_tokens=out, output_tokens_from=out_from, calls=n_calls, cached_tokens=cached_tokens, batch=batch)
+            report = costing.build_report(counts, models, assumptions, sort=sort.value)
+            emit(
+                output_format,
+                document=lambda: view.document(report, per_file=per_file),
+                rows=lambda: view.csv_rows(report, per_file=per_file),
+                grids=lambda: view.grids(report, per_file=per_file),
+                columns=view.COLUMNS,
+            )
+            return
+        from tokopt import chat_estimate
+
+        options = chat_estimate.Options(
+            selected=models if (model or all_models or provider) else None,
+            defaults=models,
+            output_tokens=output_tokens,
+            default_output=out,
+            default_output_from="default" if out_from == "default" else "config",
+            calls=n_calls,
+            cached_tokens=cached_tokens,
+            batch=batch,
+            by_turn=by_turn,
+            keep_going=keep_going,
+            input_format=fmt,
+            errors=encoding_errors.value,
+        )
+        with byte_progress(total, "counting") as on_bytes:
+            result = chat_estimate.estimate_inputs(sources, catalog, options, sort=sort.value, on_bytes=on_bytes)
+    for line in view.chat_warnings(result):
+        warn(line)
     emit(
         output_format,
-        document=lambda: view.document(report, per_file=per_file),
-        rows=lambda: view.csv_rows(report, per_file=per_file),
-        grids=lambda: view.grids(report, per_file=per_file),
-        columns=view.COLUMNS,
+        document=lambda: view.chat_document(result, per_file=per_file),
+        rows=lambda: view.chat_csv_rows(result, per_file=per_file),
+        grids=lambda: view.chat_grids(result, per_file=per_file),
+        columns=view.TURN_COLUMNS if result.turns else view.CHAT_COLUMNS,
     )

@@ -18,8 +18,16 @@ from tokopt.cli._common import (
     load_catalog,
     note,
     stdout_console,
+    warn,
 )
-from tokopt.cli.estimate import EncodingErrorsOption, PathsArgument, resolve_paths
+from tokopt.cli.estimate import (
+    EncodingErrorsOption,
+    InputFormatChoice,
+    InputFormatOption,
+    KeepGoingOption,
+    PathsArgument,
+    resolve_paths,
+)
 
 
 class EncodingChoice(str, Enum):
@@ -43,9 +51,15 @@ def tokenize_command(
     output_format: FormatOption = OutputFormat.table,
     pricing: PricingOption = None,
     encoding_errors: EncodingErrorsOption = EncodingErrorsChoice.strict,
+    input_format: InputFormatOption = InputFormatChoice.auto,
+    keep_going: KeepGoingOption = False,
 ) -> None:
-    """Count characters, bytes and tokens per encoding; show the tokens themselves."""
-    from tokopt import inputs, measure
+    """Count characters, bytes and tokens per encoding; show the tokens themselves.
+
+    For chat requests and request files: the text's tokens and the tokens OpenAI's chat
+    format bills (per-message overhead, names, tools), per encoding.
+    """
+    from tokopt import formats, inputs
     from tokopt.errors import InputError
     from tokopt.render import tokenize as view
 
@@ -63,23 +77,60 @@ def tokenize_command(
     for skipped in expansion.skipped:
         note(f"skipped {skipped}")
     errors = encoding_errors.value
-    if ids:
-        sys.stdout.write(view.ids_json(expansion.sources, encodings, errors=errors))
-        return
-    if show:
-        from tokopt.render.table import print_token_pieces
+    fmt = formats.InputFormat(input_format.value)
+    with formats.spooled(expansion.sources) as sources:
+        options = None
+        if not all(formats.sniff(s, fmt) == "text" for s in sources):
+            from tokopt import chat_estimate
 
-        console = stdout_console()
-        for source in expansion.sources:
-            print_token_pieces(console, source.label, encodings[0], view.token_pieces(source, encodings[0], errors=errors))
-        return
+            options = chat_estimate.Options(
+                selected=None, defaults=[], output_tokens=None, default_output=0, default_output_from="default", calls=1,
+                keep_going=keep_going, input_format=fmt, errors=errors,
+            )  # fmt: skip
+        chat = options is not None
+        if ids:
+            sys.stdout.write(view.ids_json(sources, encodings, errors=errors, options=options))
+            return
+        if show:
+            _show(sources, encodings[0], errors, options)
+            return
+        total = None if any(s.size is None for s in sources) else sum(s.size or 0 for s in sources)
+        with byte_progress(total, "counting") as on_bytes:
+            if options is not None:
+                from tokopt import chat_estimate
 
-    total = None if any(s.size is None for s in expansion.sources) else sum(s.size or 0 for s in expansion.sources)
-    with byte_progress(total, "counting") as on_bytes:
-        counts = measure.count_sources(expansion.sources, encodings, errors=errors, on_bytes=on_bytes)
+                results = chat_estimate.tokenize_inputs(sources, encodings, model_price, options, on_bytes=on_bytes)
+            else:
+                from tokopt import measure
+
+                counts = measure.count_sources(sources, encodings, errors=errors, on_bytes=on_bytes)
+    if chat:
+        for item in results:
+            for line in item.line_errors[:10]:
+                warn(f"skipped {line}")
+        emit(
+            output_format,
+            document=lambda: view.chat_document(results, encodings, model_price),
+            rows=lambda: view.chat_csv_rows(results, encodings, model_price),
+            grids=lambda: [view.chat_grid(results, encodings, model_price)],
+        )
+        return
     emit(
         output_format,
         document=lambda: view.document(counts, encodings, model_price),
         rows=lambda: view.csv_rows(counts, encodings, model_price),
         grids=lambda: [view.grid(counts, encodings, model_price)],
     )
+
+
+def _show(sources, encoding, errors, options) -> None:  # type: ignore[no-untyped-def]
+    from tokopt.render import tokenize as view
+    from tokopt.render.table import print_token_pieces
+
+    console = stdout_console()
+    for source in sources:
+        if options is None or view.is_text(source, options):
+            print_token_pieces(console, source.label, encoding, view.token_pieces(source, encoding, errors=errors))
+            continue
+        for label, pieces in view.conversation_pieces(source, encoding, options):
+            print_token_pieces(console, label, encoding, pieces)

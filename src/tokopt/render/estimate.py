@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tokopt import __version__
 from tokopt.models import EstimateReport, ModelEstimate
 from tokopt.render import fmt
 from tokopt.render.grid import Cell, Column, Grid
+
+if TYPE_CHECKING:
+    from tokopt.chat_estimate import ChatEstimate, InputSummary, TurnTable
 
 APPROX_NOTE = "≈ approximate: the provider publishes no local tokenizer; count = o200k_base × a measured factor (tokopt models)"
 
@@ -22,7 +25,15 @@ def _context_cell(row: ModelEstimate) -> Cell:
     return text
 
 
-def _grid(rows: list[ModelEstimate], report: EstimateReport, title: str | None) -> Grid:
+def _grid(
+    rows: list[ModelEstimate],
+    report: EstimateReport,
+    title: str | None,
+    *,
+    per_call: str = "Per call",
+    times: str = "calls",
+    requests: dict[str, int] | None = None,
+) -> Grid:
     calls = report.assumptions.calls
     grid = Grid(
         columns=[
@@ -31,14 +42,16 @@ def _grid(rows: list[ModelEstimate], report: EstimateReport, title: str | None) 
             Column("Input tok", justify="right"),
             Column("Input", justify="right", drop_priority=2),
             Column("Output", justify="right", drop_priority=1),
-            Column("Per call", justify="right", style="bold"),
-            Column(f"× {calls:,} calls", justify="right"),
+            Column(per_call, justify="right", style="bold"),
+            Column(f"× {calls:,} {times}", justify="right"),
             Column("Context", justify="right"),
         ],
         title=title,
     )
     for row in rows:
         model = row.model + (" (batch n/a)" if row.batch_unavailable else "")
+        if requests is not None and row.model in requests:
+            model += f" ({requests[row.model]:,} req)"
         grid.add(
             row.provider,
             model,
@@ -183,4 +196,263 @@ def document(report: EstimateReport, *, per_file: bool) -> dict[str, Any]:
             {"source": item.source, "models": [row_dict(r, item.source) for r in item.models]}
             for item in report.per_file
         ]
+    return doc
+
+
+# --- conversations, request files, batch files -----------------------------------------------
+
+CHAT_COLUMNS = [*COLUMNS, "requests"]
+TURN_COLUMNS = [
+    "source",
+    "model",
+    "turn",
+    "role",
+    "tokens",
+    "context_tokens",
+    "input_tokens",
+    "cached_input_tokens",
+    "output_tokens",
+    "call_usd",
+    "call_cached_usd",
+    "cumulative_usd",
+    "cumulative_cached_usd",
+    "pending",
+    "approximate",
+]
+MAX_WARNINGS = 10
+MAX_NOTE_LINES = 5
+
+
+def chat_warnings(result: ChatEstimate) -> list[str]:
+    """Skipped JSONL lines, one warning each (the first few), for stderr."""
+    out: list[str] = []
+    for item in result.inputs:
+        for line in item.line_errors[:MAX_WARNINGS]:
+            out.append(f"skipped {line}")
+        if item.skipped > min(len(item.line_errors), MAX_WARNINGS):
+            out.append(f"{item.source}: {item.skipped - min(len(item.line_errors), MAX_WARNINGS):,} more lines skipped (listed in --format json)")
+    return out
+
+
+def _n(count: int, word: str) -> str:
+    """`1 image`, `3 images`."""
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+def _describe(item: InputSummary) -> str:
+    from tokopt.chat_estimate import FORMAT_LABELS
+
+    parts = []
+    if item.format in ("requests", "batch"):
+        parts.append(_n(item.requests, "request"))
+    if item.format != "text":
+        parts.append(_n(item.messages, "message"))
+    if item.tools:
+        parts.append(_n(item.tools, "tool"))
+    if item.images:
+        parts.append(_n(item.images, "image"))
+    if item.skipped:
+        parts.append(_n(item.skipped, "line") + " skipped")
+    text = FORMAT_LABELS[item.format]
+    return f"{text}: {', '.join(parts)}" if parts else text
+
+
+def _chat_title(result: ChatEstimate) -> str:
+    report = result.report
+    if len(result.inputs) == 1:
+        item = result.inputs[0]
+        if item.format == "text":
+            return _inputs_title(report)
+        return f"{item.source} — {_describe(item)}"
+    requests = sum(i.requests for i in result.inputs)
+    return f"Total of {len(result.inputs)} inputs — {_n(requests, 'request')}"
+
+
+def _multi(result: ChatEstimate) -> bool:
+    return sum(i.requests for i in result.inputs) > 1
+
+
+def _requests_by_model(result: ChatEstimate) -> dict[str, int] | None:
+    """Requests each model priced, when they differ between models (else None)."""
+    total = sum(i.requests for i in result.inputs)
+    counts = _request_counts(result)
+    return None if all(v == total for v in counts.values()) else counts
+
+
+def chat_notes(result: ChatEstimate) -> list[str]:
+    report = result.report
+    rows = report.models
+    a = report.assumptions
+    lines = []
+    own = sum(i.output_from_requests for i in result.inputs)
+    total_requests = sum(i.requests for i in result.inputs)
+    if a.output_tokens_from == "option":
+        lines.append(f"output: {a.output_tokens:,} tokens per call (--output-tokens)")
+    elif a.output_tokens_from == "request":
+        lines.append("output: each request's own max_tokens (an upper bound; set an expected length with --output-tokens)")
+    elif own:
+        lines.append(
+            f"output: the request's own max_tokens for {own:,} of {total_requests:,} requests, "
+            f"else {a.output_tokens:,} ({'from your config' if a.output_tokens_from == 'config' else 'default'})"
+        )
+    else:
+        source = "from your config" if a.output_tokens_from == "config" else "default; set with --output-tokens"
+        lines.append(f"output: {a.output_tokens:,} tokens per call ({source})")
+    if _multi(result):
+        lines.append(f"each of the {total_requests:,} requests is one call; the columns add them up; × {a.calls:,}: the whole set run that many times")
+    if any(i.request_models for i in result.inputs) and not any(r for r in rows if r.model not in _named(result)):
+        lines.append("models: the requests' own; compare others with --model or --all")
+    if a.cached_tokens:
+        lines.append(f"cached prefix: {a.cached_tokens:,} tokens per call at cached-input prices")
+    batch_inputs = [i.source for i in result.inputs if i.batch]
+    if a.batch or batch_inputs:
+        why = f" ({', '.join(batch_inputs)}: batch API input)" if batch_inputs and not a.batch else ""
+        if batch_inputs and a.batch and len(batch_inputs) == len(result.inputs):
+            why = " (a batch API input file)"
+        lines.append("batch API prices" + why + ("; (batch n/a): no batch API, standard price" if any(r.batch_unavailable for r in rows) else ""))
+    if any(r.cost.long_context for r in rows):
+        lines.append("long-context prices apply to requests whose input passes the model's threshold")
+    if any(not r.approximate for r in rows) and any(i.format != "text" for i in result.inputs):
+        lines.append("OpenAI rows: chat format as the API bills it (3 tokens per message, 1 per name, 3 for the reply; tools by the cookbook rule)")
+    for reason in sorted({r for i in result.inputs for r in i.approximations}):
+        lines.append(f"≈ {reason}")
+    if any(r.approximate for r in rows):
+        lines.append(APPROX_NOTE)
+        if any(i.format != "text" for i in result.inputs):
+            lines.append("≈ other providers' chat format: 3 tokens per message and 3 for the reply, as OpenAI's; Anthropic adds its tool-use system prompt")
+    counted_images = sum(n.image_tokens for n in result.models)
+    if counted_images:
+        lines.append("images: by each provider's published rule (OpenAI tiles or patches, Anthropic 28-px patches)")
+    missing = [n for n in result.models if n.images_not_counted]
+    for n in missing[:MAX_NOTE_LINES]:
+        example = f": {n.examples[0]}" if n.examples else ""
+        lines.append(f"✗ not counted on {n.model}: {_n(n.images_not_counted, 'image')}{example}")
+    if len(missing) > MAX_NOTE_LINES:
+        lines.append(f"✗ … and on {len(missing) - MAX_NOTE_LINES} more models (listed in --format json)")
+    for item in result.inputs:
+        for text in item.not_counted[:MAX_NOTE_LINES]:
+            lines.append(f"✗ not counted: {text if len(result.inputs) == 1 else item.source + ': ' + text}")
+        if item.not_counted_total > MAX_NOTE_LINES:
+            lines.append(f"✗ … {item.not_counted_total - MAX_NOTE_LINES:,} more parts not counted (listed in --format json)")
+        if item.skipped:
+            lines.append(f"✗ {item.source}: {_n(item.skipped, 'line')} skipped (--keep-going); see the warnings")
+    for r in [r for r in rows if not r.fits][:5]:
+        lines.append(f"✗ {r.model}: {'; '.join(r.problems[:3])}")
+    lines.extend(result.notes)
+    dates = sorted({r.as_of for r in rows})
+    if dates:
+        lines.append("prices as of " + ", ".join(d.isoformat() for d in dates))
+    return lines
+
+
+def _named(result: ChatEstimate) -> set[str]:
+    return {m for i in result.inputs for m in i.request_models}
+
+
+def _turn_grid(table: TurnTable) -> Grid:
+    approx = table.approximate
+    grid = Grid(
+        columns=[
+            Column("#", justify="right"),
+            Column("Role"),
+            Column("Tokens", justify="right"),
+            Column("Context", justify="right", drop_priority=2),
+            Column("Call input", justify="right"),
+            Column("Cached", justify="right", drop_priority=1),
+            Column("Output", justify="right", drop_priority=3),
+            Column("Call", justify="right", drop_priority=4),
+            Column("Cumulative", justify="right", style="bold"),
+            Column("With cache", justify="right"),
+        ],
+        title=f"{table.source} on {table.model} — per turn: {table.calls} call{'s' if table.calls != 1 else ''}",
+    )
+    for row in table.rows:
+        call = row.input_tokens is not None
+        grid.add(
+            str(row.turn),
+            "→ reply" if row.pending else row.role,
+            fmt.count(row.tokens, approx),
+            fmt.count(row.context_tokens, approx),
+            fmt.count(row.input_tokens, approx) if call else "",
+            fmt.count(row.cached_input_tokens or 0, approx) if call else "",
+            fmt.count(row.output_tokens or 0, approx) if call else "",
+            fmt.usd(row.call_usd) if row.call_usd is not None else "",
+            fmt.usd(row.cumulative_usd) if row.cumulative_usd is not None else "",
+            fmt.usd(row.cumulative_cached_usd) if row.cumulative_cached_usd is not None else "",
+        )
+    grid.notes = [
+        f"every reply is one call that re-reads the conversation before it, plus {table.fixed_tokens:,} fixed tokens "
+        "(tools, schemas, reply priming)",
+        "with cache: each call reads the previous call's input from a prompt cache at cached-input prices "
+        "(from the model's minimum cacheable length; cache writes where the model bills them)",
+        f"total {fmt.usd(table.total_usd)}; with a prompt cache {fmt.usd(table.total_cached_usd)}",
+    ]
+    if any(r.pending for r in table.rows):
+        grid.notes.insert(0, "→ reply: the call this request makes, with the assumed output")
+    return grid
+
+
+def chat_grids(result: ChatEstimate, *, per_file: bool) -> list[Grid]:
+    report = result.report
+    multi = _multi(result)
+    labels = {"per_call": "Total", "times": "runs"} if multi else {}
+    requests = _requests_by_model(result)
+    out = [_turn_grid(t) for t in result.turns]
+    if per_file and len(report.per_file) > 1:
+        for item, summary in zip(report.per_file, result.inputs, strict=True):
+            out.append(_grid(item.models, report, f"{item.source} — {_describe(summary)}", **labels))
+    grid = _grid(report.models, report, _chat_title(result), requests=requests, **labels)
+    grid.notes = chat_notes(result)
+    out.append(grid)
+    return out
+
+
+def _chat_row(row: ModelEstimate, source: str, requests: dict[str, int]) -> dict[str, Any]:
+    return {**row_dict(row, source), "requests": requests.get(row.model, 1)}
+
+
+def _turn_rows(table: TurnTable) -> list[dict[str, Any]]:
+    return [
+        {"source": table.source, "model": table.model, **r.model_dump(), "approximate": table.approximate}
+        for r in table.rows
+    ]
+
+
+def chat_csv_rows(result: ChatEstimate, *, per_file: bool) -> list[dict[str, Any]]:
+    if result.turns:
+        return [row for t in result.turns for row in _turn_rows(t)]
+    requests = _request_counts(result)
+    report = result.report
+    if per_file and len(report.per_file) > 1:
+        return [_chat_row(r, item.source, requests) for item in report.per_file for r in item.models]
+    source = report.inputs[0].source if len(report.inputs) == 1 else "(total)"
+    return [_chat_row(r, source, requests) for r in report.models]
+
+
+def _request_counts(result: ChatEstimate) -> dict[str, int]:
+    return {n.model: n.requests for n in result.models}
+
+
+def chat_document(result: ChatEstimate, *, per_file: bool) -> dict[str, Any]:
+    report = result.report
+    requests = _request_counts(result)
+    total_label = report.inputs[0].source if len(report.inputs) == 1 else "(total)"
+    doc: dict[str, Any] = {
+        "tokopt_version": __version__,
+        "inputs": [t.model_dump() for t in report.inputs],
+        "conversations": [i.model_dump() for i in result.inputs],
+        "assumptions": report.assumptions.model_dump(),
+        "models": [_chat_row(r, total_label, requests) for r in report.models],
+        "model_notes": [n.model_dump() for n in result.models],
+    }
+    if per_file and len(report.per_file) > 1:
+        doc["per_file"] = [
+            {"source": item.source, "models": [_chat_row(r, item.source, requests) for r in item.models]}
+            for item in report.per_file
+        ]
+    if result.turns:
+        doc["turns"] = [
+            {**t.model_dump(exclude={"rows"}), "rows": [r.model_dump() for r in t.rows]} for t in result.turns
+        ]
+    doc["notes"] = result.notes
     return doc

@@ -1,0 +1,125 @@
+"""What an input is, from its first bytes: plain text, one JSON document, or JSON Lines.
+
+Kept apart from the parser and its data model so that `tokopt estimate prompt.txt` decides it
+has plain text without importing them. JSON is recognised by its first characters (`{"`, `{}`,
+`[{`, `[]`, `[` then a newline), so a Markdown file that starts with `[link](...)` stays text.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from enum import Enum
+from pathlib import Path
+from typing import Literal
+
+from tokopt.errors import InputError
+from tokopt.inputs import Source
+
+SNIFF_CHARS = 4096
+JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
+
+Shape = Literal["text", "json", "jsonl"]
+
+
+class InputFormat(str, Enum):
+    """How an input file is read. `auto` decides from the content."""
+
+    auto = "auto"
+    text = "text"  # plain text or Markdown: the whole file is one prompt
+    openai = "openai"  # an OpenAI Chat Completions request, or a bare JSON list of messages
+    anthropic = "anthropic"  # an Anthropic Messages request
+    jsonl = "jsonl"  # one request per line, or one message per line
+    batch = "batch"  # batch input: {custom_id, method, url, body} (OpenAI) or {custom_id, params} (Anthropic) per line
+
+
+def _json_like(head: str) -> bool:
+    s = head.lstrip("\ufeff \t\r\n")
+    if not s or s[0] not in "{[":
+        return False
+    rest = s[1:].lstrip(" \t\r")
+    if not rest:
+        return True
+    if s[0] == "{":
+        return rest[0] in '"}\n'
+    return rest[0] in "{[]\n\"" or rest[0].isdigit()
+
+
+def sniff_shape(head: str, label: str, forced: InputFormat = InputFormat.auto) -> Shape:
+    """Whether an input is plain text, one JSON document or JSON Lines, from its first characters.
+
+    JSON Lines: the first line is a complete JSON object and more content follows it.
+    """
+    if forced is InputFormat.text:
+        return "text"
+    if forced in (InputFormat.jsonl, InputFormat.batch):
+        return "jsonl"
+    if forced in (InputFormat.openai, InputFormat.anthropic):
+        return "json"
+    if not (_json_like(head) or (label.lower().endswith(JSON_SUFFIXES) and head.strip())):
+        return "text"
+    body = head.lstrip("\ufeff \t\r\n")
+    first, newline, rest = body.partition("\n")
+    if newline and rest.strip() and first.strip().startswith("{"):
+        try:
+            if isinstance(json.loads(first), dict):
+                return "jsonl"
+        except ValueError:
+            pass
+    if label.lower().endswith((".jsonl", ".ndjson")):
+        return "jsonl"
+    return "json"
+
+
+@contextlib.contextmanager
+def spooled(sources: Sequence[Source]) -> Iterator[list[Source]]:
+    """Sources with standard input and pipes copied to temporary files, so that their format
+    can be sniffed and their lines streamed like a file's (sniffing would consume a pipe)."""
+    if all(s.size is not None for s in sources):
+        yield list(sources)
+        return
+    made: list[str] = []
+    try:
+        out = []
+        for s in sources:
+            if s.size is not None:
+                out.append(s)
+                continue
+            import shutil
+            import tempfile
+
+            fd, name = tempfile.mkstemp(prefix="tokopt-input-")
+            made.append(name)
+            with os.fdopen(fd, "wb") as dst:
+                if s.path is None:
+                    shutil.copyfileobj(sys.stdin.buffer, dst, 1 << 20)
+                else:
+                    try:
+                        with s.path.open("rb") as src:
+                            shutil.copyfileobj(src, dst, 1 << 20)
+                    except OSError as exc:
+                        raise InputError(f"cannot read {s.label}: {exc.strerror}") from None
+            path = Path(name)
+            out.append(Source(s.label, path, path.stat().st_size))
+        yield out
+    finally:
+        for name in made:
+            with contextlib.suppress(OSError):
+                os.unlink(name)
+
+
+def sniff(source: Source, forced: InputFormat = InputFormat.auto) -> Shape:
+    """The shape of an input (text, JSON, JSONL) from its first bytes."""
+    if forced is InputFormat.text:
+        return "text"
+    if source.path is None:
+        return "text" if forced is InputFormat.auto else sniff_shape("", source.label, forced)
+    try:
+        with source.path.open("rb") as fh:
+            head = fh.read(SNIFF_CHARS * 2)
+    except OSError:
+        return "text"  # the reader reports the problem
+    return sniff_shape(head.decode("utf-8", "replace"), source.label, forced)

@@ -263,6 +263,8 @@ def _measure(model: ModelPrice, input_tokens: int, output_tokens: int, calls_per
     cost = costing.cost_of(model, Usage(input_tokens=input_tokens, output_tokens=output_tokens))
     with decimal.localcontext(_CONTEXT):
         share = Decimal(input_tokens + output_tokens) / Decimal(model.context_window)
+    # shown rounded, as estimate shows it; the limit itself is compared exactly (_limit_checks)
+    share = share.quantize(Decimal("0.000001"), rounding=decimal.ROUND_HALF_UP)
     return Measure(
         input_tokens=input_tokens,
         output_tokens=output_tokens,
@@ -294,7 +296,7 @@ def _limit_checks(spec: FileBudget, model: ModelPrice, now: Measure, before: Mea
     if before is not None and before.input_tokens > 0:
         grown = tokens_in - before.input_tokens
         with decimal.localcontext(_CONTEXT):
-            pct = Decimal(grown * 100) / Decimal(before.input_tokens)
+            pct = (Decimal(grown * 100) / Decimal(before.input_tokens)).quantize(Decimal("0.0001"), rounding=decimal.ROUND_HALF_UP)
         if spec.max_increase_pct is not None:
             add("max_increase_pct", spec.max_increase_pct, pct, grown * 100 <= spec.max_increase_pct * before.input_tokens)
     return checks, pct
@@ -427,7 +429,7 @@ def check(
                 output_tokens=b.output_tokens,
                 calls_per_month=b.calls_per_month,
                 limits=b.spec.limits(),
-                files=[f for f in b.current if f in now],
+                files=sorted(f for f in b.current if f in now),
                 ok=all(r.ok for r in mine),
             )
         )

@@ -110,9 +110,12 @@ def check_command(
     result = budget.check(project, catalog, settings, base=base, only=files, errors=encoding_errors.value)
 
     fmt = output_format
-    if fmt is not CheckFormat.markdown:
-        for line in result.warnings if fmt is not CheckFormat.github else []:
+    # Markdown carries warnings and notes in the report and GitHub annotates the warnings;
+    # elsewhere they go to stderr, next to the data rather than in it.
+    if fmt not in (CheckFormat.markdown, CheckFormat.github):
+        for line in result.warnings:
             warn(line)
+    if fmt is not CheckFormat.markdown:
         for line in result.notes:
             note(line)
     if fmt is CheckFormat.table:

@@ -83,7 +83,7 @@ def test_table_shows_every_file_and_model_and_ends_with_the_verdict(run, project
     r = run("check")
     assert r.exit_code == 1
     lines = r.stdout.rstrip("\n").splitlines()
-    assert lines[-1] == "✗ over budget: 3 of 4 checks in 1 of 1 budgets (prompts)"
+    assert lines[-1] == "✗ over budget: 3 of 4 checks in budget 'prompts'"
     for needle in ("prompts — budgets[0]", "File", "Model", "Tokens", "Per call", "Monthly (1,000)", "Limit", "Status"):
         assert needle in r.stdout
     table_rows = [line for line in lines if line.lstrip().startswith("prompts/")]
@@ -318,7 +318,7 @@ def test_markdown_starts_with_the_summary_and_lists_what_is_over(run, project):
     r = run("check", "-f", "markdown")
     assert r.exit_code == 1
     lines = r.stdout.splitlines()
-    assert lines[0] == "**tokopt check ✗ over budget: 1 of 2 checks in 1 of 1 budgets (prompts)**"
+    assert lines[0] == "**tokopt check ✗ over budget: 1 of 2 checks in budget 'prompts'**"
     assert "| prompts | `prompts/b.md` | gpt-5.5 | input tokens 12 > 11 (max_tokens) |" in lines
     assert "<details><summary>All checks (2)</summary>" in lines
     header = next(line for line in lines if line.startswith("| File |"))
@@ -331,3 +331,11 @@ def test_markdown_when_everything_passes(run, project):
     assert r.exit_code == 0
     assert r.stdout.splitlines()[0].startswith("**tokopt check ✓ within budget: 2 checks")
     assert "Over budget" not in r.stdout
+
+
+def test_verdict_names_the_broken_budgets(run, project):
+    write(project / "tokopt.toml", config("max_tokens = 11") + '\n[[budgets]]\nname = "loose"\npaths = ["prompts/a.md"]\nmax_tokens = 100\n')
+    r = run("check")
+    assert r.stdout.rstrip().splitlines()[-1] == "✗ over budget: 3 of 6 checks in 1 of 2 budgets (prompts)"
+    write(project / "tokopt.toml", config("max_tokens = 100", models='["gpt-5.5"]', paths='["prompts/a.md"]'))
+    assert run("check").stdout.rstrip().splitlines()[-1] == "✓ within budget: 1 check of 1 file in 1 budget"

@@ -41,16 +41,16 @@ def _value(name: str, value: Decimal) -> str:
     return _pct(value, sign=True)
 
 
-def limit_text(check: LimitCheck) -> str:
-    """The limit as people read it: `≤ $0.01 per call`, `≤ 3,000 tokens`."""
-    value = _value(check.name, check.limit)
+def limit_text(name: str, limit: Decimal) -> str:
+    """A limit as people read it: `≤ $0.01/call`, `≤ 3,000 tokens`."""
+    value = _value(name, limit)
     return {
         "max_tokens": f"≤ {value} tokens",
         "max_cost_per_call": f"≤ {value}/call",
         "max_monthly_cost": f"≤ {value}/month",
         "max_context_share": f"≤ {value} of window",
-        "max_increase_pct": f"≤ +{_pct(check.limit)} vs base",
-    }[check.name]
+        "max_increase_pct": f"≤ +{_pct(limit)} vs base",
+    }[name]
 
 
 def describe(check: LimitCheck) -> str:
@@ -87,6 +87,10 @@ def _checked(result: CheckResult) -> list[CheckRow]:
     return [r for r in result.rows if r.current is not None]
 
 
+def _n(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 def verdict(result: CheckResult, *, warn_only: bool) -> str:
     """The one-line outcome."""
     checked = _checked(result)
@@ -95,14 +99,16 @@ def verdict(result: CheckResult, *, warn_only: bool) -> str:
     if result.ok:
         if not checked:
             return f"✓ within budget: no files to check{against}"
-        return f"✓ within budget: {len(checked):,} checks of {files:,} files in {len(result.budgets)} budgets{against}"
+        return f"✓ within budget: {_n(len(checked), 'check')} of {_n(files, 'file')} in {_n(len(result.budgets), 'budget')}{against}"
     failed = result.failed_rows
     broken = [b.name for b in result.budgets if not b.ok]
     mark, tail = ("!", " (warn only)") if warn_only else ("✗", "")
-    return (
-        f"{mark} over budget{tail}: {len(failed):,} of {len(checked):,} checks in {len(broken)} of "
-        f"{len(result.budgets)} budgets ({', '.join(broken)}){against}"
+    where = (
+        f"in budget {broken[0]!r}"
+        if len(result.budgets) == 1
+        else f"in {len(broken)} of {len(result.budgets)} budgets ({', '.join(broken)})"
     )
+    return f"{mark} over budget{tail}: {len(failed):,} of {_n(len(checked), 'check')} {where}{against}"
 
 
 # --- grids -----------------------------------------------------------------------------------
@@ -170,7 +176,7 @@ def _budget_grid(result: CheckResult, budget: BudgetResult, rows: Sequence[Check
             cells.append(_delta_usd(row))
         cells += [
             fmt.usd(shown.monthly_usd) if row.current else ("–", "dim"),
-            limit_text(b) if b is not None else "–",
+            limit_text(b.name, b.limit) if b is not None else "–",
             _status(row, warn_only),
         ]
         grid.add(*cells)
@@ -179,7 +185,7 @@ def _budget_grid(result: CheckResult, budget: BudgetResult, rows: Sequence[Check
 
 
 def budget_notes(result: CheckResult, budget: BudgetResult, rows: Sequence[CheckRow]) -> list[str]:
-    limits = [limit_text(LimitCheck(name=k, limit=v, actual=v, ok=True)) for k, v in budget.limits.items()]  # type: ignore[arg-type]
+    limits = [limit_text(k, v) for k, v in budget.limits.items()]
     lines = [
         f"limits: {', '.join(limits)} · output {budget.output_tokens:,} tokens per call · "
         f"{budget.calls_per_month:,} calls per month"

@@ -27,8 +27,8 @@ ConfigOption = Annotated[
         "--config",
         "-c",
         envvar=paths.ENV_PROJECT_CONFIG,
-        help="The project config: a tokopt.toml, or a pyproject.toml with [tool.tokopt]. "
-        "[default: the nearest one at or above the working directory]",
+        help="The project config: a tokopt.toml, or a pyproject.toml with \\[tool.tokopt]. "
+        "\\[default: the nearest one at or above the working directory]",
         show_default=False,
     ),
 ]
@@ -38,7 +38,7 @@ ModelsOption = Annotated[
         "--model",
         "-m",
         envvar=paths.ENV_MODELS,
-        help="Models for budgets that name none, instead of [defaults] models (repeatable; ids, aliases, globs).",
+        help="Models for budgets that name none, instead of \\[defaults] models (repeatable; ids, aliases, globs).",
         show_default=False,
     ),
 ]
@@ -49,7 +49,7 @@ OutputTokensOption = Annotated[
         "-o",
         min=0,
         envvar=paths.ENV_OUTPUT_TOKENS,
-        help="Expected completion tokens per call, for budgets that set none. [default: the project's, else 500]",
+        help="Expected completion tokens per call, for budgets that set none. \\[default: the project's, else 500]",
         show_default=False,
     ),
 ]
@@ -59,7 +59,7 @@ CallsOption = Annotated[
         "--calls-per-month",
         min=1,
         envvar=paths.ENV_CALLS_PER_MONTH,
-        help="Calls per month of each prompt, for budgets that set none. [default: the project's]",
+        help="Calls per month of each prompt, for budgets that set none. \\[default: the project's]",
         show_default=False,
     ),
 ]
@@ -68,7 +68,7 @@ CallsOption = Annotated[
 def check_command(
     files: Annotated[
         list[str] | None,
-        typer.Argument(help="Check only these files (as pre-commit passes them). [default: every file a budget covers]", show_default=False),
+        typer.Argument(help="Check only these files (as pre-commit passes them). \\[default: every file a budget covers]", show_default=False),
     ] = None,
     *,
     base: Annotated[
@@ -96,7 +96,7 @@ def check_command(
 ) -> None:
     """Check the project's token and cost budgets; exit 1 if one is broken.
 
-    Budgets live in tokopt.toml or [tool.tokopt] in pyproject.toml (see `tokopt init`).
+    Budgets live in tokopt.toml or \\[tool.tokopt] in pyproject.toml (see `tokopt init`).
     Exit codes: 0 within budget (or --warn-only), 1 over budget, 2 a config or input error.
     """
     from tokopt import budget, pricing as pricing_mod, project as project_mod

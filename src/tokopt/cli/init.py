@@ -16,7 +16,7 @@ def init_command(
     prompts: Annotated[
         list[str] | None,
         typer.Argument(
-            help="Prompt files, directories or globs to budget. [default: prompt files found in the project]",
+            help="Prompt files, directories or globs to budget. \\[default: prompt files found in the project]",
             show_default=False,
         ),
     ] = None,

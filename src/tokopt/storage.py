@@ -127,8 +127,11 @@ def parse_time_text(text: str) -> dt.datetime:
 
 def money_text(value: Decimal) -> str:
     """Plain decimal text, never an exponent: Decimal('5E-7') -> '0.0000005'."""
-    text = format(value.normalize(), "f")
-    return "0" if text in {"-0", "0"} else text
+    # Not value.normalize(): that rounds to the context's 28 digits, and stored money is exact.
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in {"-0", "0", ""} else text
 
 
 def picousd(value: Decimal | None) -> int | None:

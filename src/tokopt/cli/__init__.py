@@ -10,7 +10,9 @@ import typer
 
 from tokopt import __version__
 from tokopt.cli._common import TokoptGroup, print_error
+from tokopt.cli.check import check_command
 from tokopt.cli.estimate import estimate_command
+from tokopt.cli.init import init_command
 from tokopt.cli.models import models_command
 from tokopt.cli.session import session_app
 from tokopt.cli.tokenize import tokenize_command
@@ -48,6 +50,8 @@ app.command(name="estimate")(estimate_command)
 app.command(name="tokenize")(tokenize_command)
 app.command(name="models")(models_command)
 app.add_typer(session_app, name="session")
+app.command(name="check")(check_command)
+app.command(name="init")(init_command)
 
 
 def main() -> None:

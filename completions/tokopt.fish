@@ -1,0 +1,1 @@
+complete --command tokopt --no-files --arguments "(env _TOKOPT_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) tokopt)" --condition "env _TOKOPT_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) tokopt"

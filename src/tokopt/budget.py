@@ -1,0 +1,450 @@
+"""Budget check: the project's budgets, its files (and their base revision) in, CheckResult out.
+
+Every file a budget's globs match is checked on each of the budget's models against each of
+its limits. A limit is met when the value is at most the limit, so a prompt exactly at its
+limit passes. An exceeded budget is a result (`CheckResult.ok` False), never an exception;
+errors in the config or the inputs raise `TokoptError` subclasses. Nothing here exits.
+
+The unit that is priced is a *request*: `file_requests` turns one file's measured content
+into the requests it stands for. Today every file is one plain-text prompt, one request.
+"""
+
+from __future__ import annotations
+
+import codecs
+import decimal
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from tokopt import costing, gitrepo, measure, tokens
+from tokopt.errors import ConfigError, InputError, UnknownModelError
+from tokopt.inputs import EncodingErrors, Source
+from tokopt.models import ModelPrice, TextCount, Usage, Usd
+from tokopt.pricing import Catalog
+from tokopt.project import FileBudget, Project, Settings, literal_prefix
+
+LimitName = Literal["max_tokens", "max_cost_per_call", "max_monthly_cost", "max_context_share", "max_increase_pct"]
+Change = Literal["new", "changed", "unchanged", "deleted"]
+SNIFF_SIZE = 8192
+_CONTEXT = decimal.Context(prec=60, rounding=decimal.ROUND_HALF_EVEN, traps=[decimal.InvalidOperation])
+
+
+# --- results ---------------------------------------------------------------------------------
+
+
+class LimitCheck(BaseModel):
+    """One limit applied to one row: `actual` <= `limit` passes."""
+
+    name: LimitName
+    limit: Usd
+    actual: Usd
+    ok: bool
+
+
+class Measure(BaseModel):
+    """One version of one request on one model."""
+
+    input_tokens: int
+    output_tokens: int
+    per_call_usd: Usd
+    monthly_usd: Usd
+    context_share: Usd = Field(description="(input + output) / context_window, exact")
+
+
+class CheckRow(BaseModel):
+    """One request of one file on one model, under one budget."""
+
+    budget: int = Field(description="index into CheckResult.budgets")
+    file: str = Field(description="POSIX path relative to the project root")
+    request: str | None = Field(None, description="which request of the file; None: the file is one prompt")
+    model: str
+    provider: str
+    approximate: bool
+    calls_per_month: int
+    change: Change | None = Field(None, description="against the base revision; None without one")
+    current: Measure | None = None
+    base: Measure | None = None
+    delta_tokens: int | None = None
+    delta_usd: Usd | None = None
+    increase_pct: Usd | None = None
+    checks: list[LimitCheck] = Field(default_factory=list)
+    ok: bool = True
+
+    @property
+    def failures(self) -> list[LimitCheck]:
+        return [c for c in self.checks if not c.ok]
+
+
+class BudgetResult(BaseModel):
+    index: int
+    name: str
+    key: str = Field(description="where the budget is in the config, e.g. budgets[0]")
+    paths: list[str]
+    exclude: list[str]
+    models: list[str]
+    output_tokens: int
+    calls_per_month: int
+    limits: dict[str, Usd]
+    files: list[str] = Field(description="files checked now (deleted ones excluded)")
+    ok: bool = True
+
+
+class CheckResult(BaseModel):
+    """Every budget's rows. `ok` is False when any row breaks a limit."""
+
+    ok: bool
+    config: str
+    root: str
+    repo_prefix: str = Field("", description="the root relative to the git work tree's top, '' or 'dir/'")
+    base: str | None = None
+    base_commit: str | None = None
+    budgets: list[BudgetResult]
+    rows: list[CheckRow]
+    warnings: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+    @property
+    def failed_rows(self) -> list[CheckRow]:
+        return [r for r in self.rows if not r.ok]
+
+
+# --- requests --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PricedRequest:
+    """One request a file stands for: input tokens per model id and the expected output."""
+
+    label: str | None
+    input_tokens: Mapping[str, int]
+    output_tokens: int
+
+
+FileContent = TextCount  # what measuring one version of a file gives
+
+
+def file_requests(content: FileContent, models: Sequence[ModelPrice], output_tokens: int) -> list[PricedRequest]:
+    """The requests one budgeted file stands for, priced per model.
+
+    A plain-text file is one prompt sent as is: one request, `output_tokens` expected back.
+    Request and batch files will yield one item per request here (labelled by position or
+    custom_id, with the request's own max_tokens as its output), once they are measured.
+    """
+    return [PricedRequest(None, {m.id: costing.model_tokens(m, content.tokens) for m in models}, output_tokens)]
+
+
+# --- files -----------------------------------------------------------------------------------
+
+
+def _looks_binary(head: bytes) -> bool:
+    if b"\x00" in head:
+        return True
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=len(head) < SNIFF_SIZE)
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
+def _walk(root: Path, budgets: Sequence[FileBudget]) -> list[str]:
+    """Files below the budgets' literal prefixes, outside git: hidden directories skipped
+    unless a pattern names them."""
+    starts = sorted({literal_prefix(p) for b in budgets for p in b.paths})
+    found: set[str] = set()
+    for start in starts:
+        top = root / start if start else root
+        if not top.is_dir():
+            continue
+        for dirpath, dirnames, filenames in os.walk(top):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d != "__pycache__")
+            here = Path(dirpath)
+            for name in filenames:
+                path = here / name
+                if path.is_file():
+                    found.add(path.relative_to(root).as_posix())
+    return sorted(found)
+
+
+def _relative(arg: str, root: Path) -> str | None:
+    path = Path(arg).absolute()
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        try:
+            return path.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            return None
+
+
+@dataclass
+class _Budget:
+    index: int
+    spec: FileBudget
+    models: list[ModelPrice]
+    output_tokens: int
+    calls_per_month: int
+    current: list[str]
+    base: list[str]
+
+
+def _models_for(project: Project, catalog: Catalog, settings: Settings, index: int, budget: FileBudget) -> list[ModelPrice]:
+    if budget.models:
+        patterns, key = budget.models, project.key("budgets", index, "models")
+    elif settings.models.value:
+        patterns = settings.models.value
+        key = project.key("defaults", "models") if settings.models.source == "project" else None
+    else:
+        return catalog.defaults()
+    try:
+        return catalog.select(patterns)
+    except UnknownModelError as exc:
+        if key is None:
+            raise
+        raise ConfigError(f"{project.path}: {key}: {exc.message}", hint=exc.hint) from None
+
+
+def _count_current(root: Path, files: Sequence[str], encodings: Sequence[str], errors: EncodingErrors, skipped: list[str]) -> dict[str, TextCount]:
+    sources = []
+    for name in files:
+        path = root / name
+        try:
+            with path.open("rb") as fh:
+                head = fh.read(SNIFF_SIZE)
+            size = path.stat().st_size
+        except OSError as exc:
+            raise InputError(f"cannot read {name}: {exc.strerror}") from None
+        if _looks_binary(head):
+            skipped.append(f"{name}: not UTF-8 text, not checked")
+            continue
+        sources.append(Source(name, path, size))
+    counted = measure.count_sources(sources, encodings, errors=errors)
+    return {c.source: c for c in counted}
+
+
+def _count_base(repo: gitrepo.Repo, ref: str, blobs: Mapping[str, str], encodings: Sequence[str], errors: EncodingErrors, skipped: list[str]) -> dict[str, TextCount]:
+    data = gitrepo.read_blobs(repo, blobs.values())
+    texts: dict[str, str] = {}
+    for name, oid in blobs.items():
+        raw = data[oid]
+        if _looks_binary(raw[:SNIFF_SIZE]):
+            skipped.append(f"{ref}:{name}: not UTF-8 text, not checked")
+            continue
+        try:
+            texts[name] = raw.decode("utf-8", errors)
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"{ref}:{name}: invalid UTF-8 at byte {exc.start}",
+                hint="pass --encoding-errors replace to read it with U+FFFD in place of bad bytes",
+            ) from None
+
+    def segments() -> Iterator[tuple[str, str]]:
+        for name, text in texts.items():
+            yield name, ""
+            for segment in tokens.resegment([text]):
+                yield name, segment
+
+    counted = tokens.count_keyed(segments(), encodings, expected_chars=sum(len(t) for t in texts.values()))
+    return {
+        name: TextCount(source=name, chars=len(text), bytes=len(text.encode("utf-8", "surrogatepass")), tokens=counted[name])
+        for name, text in texts.items()
+    }
+
+
+# --- limits ----------------------------------------------------------------------------------
+
+
+def _measure(model: ModelPrice, input_tokens: int, output_tokens: int, calls_per_month: int) -> Measure:
+    cost = costing.cost_of(model, Usage(input_tokens=input_tokens, output_tokens=output_tokens))
+    with decimal.localcontext(_CONTEXT):
+        share = Decimal(input_tokens + output_tokens) / Decimal(model.context_window)
+    # shown rounded, as estimate shows it; the limit itself is compared exactly (_limit_checks)
+    share = share.quantize(Decimal("0.000001"), rounding=decimal.ROUND_HALF_UP)
+    return Measure(
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        per_call_usd=cost.total_usd,
+        monthly_usd=costing.times(cost.total_usd, calls_per_month),
+        context_share=share,
+    )
+
+
+def _limit_checks(spec: FileBudget, model: ModelPrice, now: Measure, before: Measure | None) -> tuple[list[LimitCheck], Decimal | None]:
+    checks = []
+
+    def add(name: LimitName, limit: Decimal | int | None, actual: Decimal, ok: bool) -> None:
+        if limit is not None:
+            checks.append(LimitCheck(name=name, limit=Decimal(limit), actual=actual, ok=ok))
+
+    tokens_in = now.input_tokens
+    if spec.max_tokens is not None:
+        add("max_tokens", spec.max_tokens, Decimal(tokens_in), tokens_in <= spec.max_tokens)
+    if spec.max_cost_per_call is not None:
+        add("max_cost_per_call", spec.max_cost_per_call, now.per_call_usd, now.per_call_usd <= spec.max_cost_per_call)
+    if spec.max_monthly_cost is not None:
+        add("max_monthly_cost", spec.max_monthly_cost, now.monthly_usd, now.monthly_usd <= spec.max_monthly_cost)
+    if spec.max_context_share is not None:
+        # compared without division, so exactly at the limit is exactly at the limit
+        fits = Decimal(tokens_in + now.output_tokens) <= spec.max_context_share * model.context_window
+        add("max_context_share", spec.max_context_share, now.context_share, fits)
+    pct = None
+    if before is not None and before.input_tokens > 0:
+        grown = tokens_in - before.input_tokens
+        with decimal.localcontext(_CONTEXT):
+            pct = (Decimal(grown * 100) / Decimal(before.input_tokens)).quantize(Decimal("0.0001"), rounding=decimal.ROUND_HALF_UP)
+        if spec.max_increase_pct is not None:
+            add("max_increase_pct", spec.max_increase_pct, pct, grown * 100 <= spec.max_increase_pct * before.input_tokens)
+    return checks, pct
+
+
+def _rows(
+    b: _Budget, now: Mapping[str, TextCount], then: Mapping[str, TextCount] | None, same: set[str]
+) -> Iterator[CheckRow]:
+    for name in sorted(set(b.current) | set(b.base)):
+        cur = file_requests(now[name], b.models, b.output_tokens) if name in now and name in b.current else []
+        old = file_requests(then[name], b.models, b.output_tokens) if then is not None and name in then and name in b.base else []
+        if not cur and not old:
+            continue  # skipped: not text
+        old_by_label = {r.label: r for r in old}
+        labels = [r.label for r in cur] + [r.label for r in old if r.label not in {c.label for c in cur}]
+        cur_by_label = {r.label: r for r in cur}
+        for label in labels:
+            c, o = cur_by_label.get(label), old_by_label.get(label)
+            for model in b.models:
+                now_m = _measure(model, c.input_tokens[model.id], c.output_tokens, b.calls_per_month) if c else None
+                old_m = _measure(model, o.input_tokens[model.id], o.output_tokens, b.calls_per_month) if o else None
+                change: Change | None = None
+                if then is not None:
+                    if now_m is None:
+                        change = "deleted"
+                    elif old_m is None:
+                        change = "new"
+                    else:
+                        change = "unchanged" if name in same else "changed"
+                checks: list[LimitCheck] = []
+                pct = None
+                if now_m is not None:
+                    checks, pct = _limit_checks(b.spec, model, now_m, old_m)
+                delta_tokens = delta_usd = None
+                if now_m is not None and old_m is not None:
+                    delta_tokens = now_m.input_tokens - old_m.input_tokens
+                    delta_usd = now_m.per_call_usd - old_m.per_call_usd
+                elif old_m is not None:
+                    delta_tokens, delta_usd = -old_m.input_tokens, -old_m.per_call_usd
+                yield CheckRow(
+                    budget=b.index,
+                    file=name,
+                    request=label,
+                    model=model.id,
+                    provider=model.provider,
+                    approximate=model.approximate,
+                    calls_per_month=b.calls_per_month,
+                    change=change,
+                    current=now_m,
+                    base=old_m,
+                    delta_tokens=delta_tokens,
+                    delta_usd=delta_usd,
+                    increase_pct=pct,
+                    checks=checks,
+                    ok=all(ch.ok for ch in checks),
+                )
+
+
+# --- the check -------------------------------------------------------------------------------
+
+
+def check(
+    project: Project,
+    catalog: Catalog,
+    settings: Settings,
+    *,
+    base: str | None = None,
+    only: Sequence[str] | None = None,
+    errors: EncodingErrors = "strict",
+) -> CheckResult:
+    """Evaluate every budget of `project` on the working tree (and against `base`, a git revision)."""
+    cfg = project.config
+    if not cfg.budgets:
+        raise ConfigError(f"{project.path}: no budgets", hint=f"add a [[{project.key('budgets')}]] table, or run `tokopt init`")
+    root = project.root
+    repo = gitrepo.require(root, "--base") if base is not None else gitrepo.find(root)
+    current_files = gitrepo.working_files(repo) if repo is not None else _walk(root, cfg.budgets)
+    base_commit = gitrepo.resolve(repo, base) if base is not None and repo is not None else None
+    base_blobs = gitrepo.tree_files(repo, base_commit) if base_commit is not None and repo is not None else {}
+    if only is not None:
+        wanted = {r for r in (_relative(a, root) for a in only) if r is not None}
+        current_files = [f for f in current_files if f in wanted]
+        base_blobs = {f: o for f, o in base_blobs.items() if f in wanted}
+
+    budgets = []
+    for index, spec in enumerate(cfg.budgets):
+        budgets.append(
+            _Budget(
+                index=index,
+                spec=spec,
+                models=_models_for(project, catalog, settings, index, spec),
+                output_tokens=spec.output_tokens if spec.output_tokens is not None else settings.output_tokens.value,
+                calls_per_month=spec.calls_per_month if spec.calls_per_month is not None else settings.calls_per_month.value,
+                current=[f for f in current_files if spec.matches(f)],
+                base=[f for f in base_blobs if spec.matches(f)],
+            )
+        )
+
+    encodings = sorted({m.tokenizer.encoding for b in budgets for m in b.models})
+    skipped: list[str] = []
+    now = _count_current(root, sorted({f for b in budgets for f in b.current}), encodings, errors, skipped)
+    then = None
+    same: set[str] = set()
+    if base_commit is not None and repo is not None:
+        assert base is not None
+        wanted_base = {f: base_blobs[f] for b in budgets for f in b.base}
+        then = _count_base(repo, base, wanted_base, encodings, errors, skipped)
+        both = sorted(set(now) & set(then))
+        same = {f for f, oid in gitrepo.blob_ids(repo, both).items() if oid == base_blobs[f]}
+
+    rows = [row for b in budgets for row in _rows(b, now, then, same)]
+    warnings = list(skipped)
+    notes = list(project.notes)
+    results = []
+    for b in budgets:
+        label = b.spec.label
+        mine = [r for r in rows if r.budget == b.index]
+        if not b.current and not b.base:
+            warnings.append(f"budget {label!r} ({project.key('budgets', b.index)}) matches no files")
+        if base is None and b.spec.max_increase_pct is not None:
+            notes.append(f"budget {label!r}: max_increase_pct is checked only against a base (--base REF)")
+        results.append(
+            BudgetResult(
+                index=b.index,
+                name=label,
+                key=project.key("budgets", b.index),
+                paths=b.spec.paths,
+                exclude=b.spec.exclude,
+                models=[m.id for m in b.models],
+                output_tokens=b.output_tokens,
+                calls_per_month=b.calls_per_month,
+                limits=b.spec.limits(),
+                files=sorted(f for f in b.current if f in now),
+                ok=all(r.ok for r in mine),
+            )
+        )
+    prefix = ""
+    if repo is not None:
+        prefix = repo.prefix
+    return CheckResult(
+        ok=all(r.ok for r in rows),
+        config=str(project.path),
+        root=str(root),
+        repo_prefix=prefix,
+        base=base,
+        base_commit=base_commit,
+        budgets=results,
+        rows=rows,
+        warnings=warnings,
+        notes=notes,
+    )

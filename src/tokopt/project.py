@@ -1,0 +1,417 @@
+"""Project config for CI budgets: `tokopt.toml`, or `[tool.tokopt]` in `pyproject.toml`.
+
+    pricing = ["pricing/ours.toml"]          # optional overrides, relative to this file
+
+    [defaults]
+    models = ["gpt-5.5", "claude-sonnet-5"]  # priced for budgets that name no models
+    output_tokens = 500                      # expected completion per call
+    calls_per_month = 10000                  # for max_monthly_cost
+
+    [[budgets]]
+    name = "support bot"
+    paths = ["prompts/support/**/*.md"]      # globs relative to this file; `**` = any directories
+    exclude = ["prompts/support/drafts/**"]
+    models = ["gpt-5.4-mini"]                # optional; else [defaults].models
+    max_tokens = 3000                        # input tokens per call, on each model
+    max_cost_per_call = 0.01                 # USD, input + expected output
+    max_monthly_cost = 400                   # USD, per call x calls_per_month
+    max_context_share = 0.25                 # (input + output) / the model's window
+    max_increase_pct = 15                    # input tokens against `tokopt check --base REF`
+
+The file is found by walking up from the working directory. Every key is validated; an
+error names the file and the key path (`budgets[0].max_tokens`). Values are read as they are
+written (floats as Decimal), so a limit of 0.01 is exactly one cent.
+
+Precedence for the defaults: command-line flags (and their env vars), then this file's
+[defaults], then the user's config, then the built-in defaults. A budget's own `models`,
+`output_tokens` and `calls_per_month` belong to the budget and are kept as written.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
+from tokopt import config, paths
+from tokopt.config import UserConfig
+from tokopt.errors import ConfigError
+from tokopt.tomlio import read_toml
+
+CONFIG_NAME = "tokopt.toml"
+PYPROJECT = "pyproject.toml"
+GLOB_CHARS = set("*?[")
+LIMIT_KEYS = ("max_tokens", "max_cost_per_call", "max_monthly_cost", "max_context_share", "max_increase_pct")
+
+
+# --- globs -----------------------------------------------------------------------------------
+
+
+def _segment_regex(segment: str, pattern: str) -> str:
+    out = []
+    i = 0
+    while i < len(segment):
+        c = segment[i]
+        if c == "*":
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "[":
+            end = segment.find("]", i + 2 if segment[i + 1 : i + 2] in ("!", "]") else i + 1)
+            if end < 0:
+                raise ValueError(f"bad glob {pattern!r}: '[' without a closing ']'")
+            body = segment[i + 1 : end]
+            negate = body.startswith("!")
+            body = body[1:] if negate else body
+            if not body:
+                raise ValueError(f"bad glob {pattern!r}: empty character class")
+            body = "".join("\\" + ch if ch in "\\[]^&~|" else ch for ch in body)
+            out.append("[" + ("^/" if negate else "") + body + "]")
+            i = end
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return "".join(out)
+
+
+def check_glob(pattern: str) -> str:
+    """A project-relative glob, normalised (`./` dropped); ValueError says what is wrong."""
+    if not pattern or not pattern.strip():
+        raise ValueError("bad glob: empty")
+    if "\\" in pattern:
+        raise ValueError(f"bad glob {pattern!r}: use / to separate directories")
+    if pattern.startswith("/") or re.match(r"^[A-Za-z]:", pattern):
+        raise ValueError(f"bad glob {pattern!r}: must be relative to the config file's directory")
+    while pattern.startswith("./"):
+        pattern = pattern[2:]
+    segments = pattern.rstrip("/").split("/")
+    for seg in segments:
+        if seg in ("", "."):
+            raise ValueError(f"bad glob {pattern!r}: empty path segment")
+        if seg == "..":
+            raise ValueError(f"bad glob {pattern!r}: '..' leaves the project")
+        if "**" in seg and seg != "**":
+            raise ValueError(f"bad glob {pattern!r}: '**' must be a whole path segment, as in 'a/**/*.md'")
+    glob_regex(pattern)  # unclosed '[' and friends
+    return pattern.rstrip("/")
+
+
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """A regex matching project-relative POSIX paths: `*` and `?` stay within one segment,
+    `**` is any number of directories (`a/**` is everything below `a`)."""
+    segments = pattern.split("/")
+    parts = []
+    for index, seg in enumerate(segments):
+        last = index == len(segments) - 1
+        if seg == "**":
+            parts.append(".+" if last else "(?:[^/]+/)*")
+        else:
+            parts.append(_segment_regex(seg, pattern) + ("" if last else "/"))
+    return re.compile("".join(parts))
+
+
+def escape_glob(path: str) -> str:
+    """A glob that matches exactly this path."""
+    return "".join(f"[{c}]" if c in GLOB_CHARS else c for c in path)
+
+
+def literal_prefix(pattern: str) -> str:
+    """The directories before a pattern's first wildcard: where a walk for it starts."""
+    fixed = []
+    for seg in pattern.split("/")[:-1]:
+        if GLOB_CHARS & set(seg):
+            break
+        fixed.append(seg)
+    return "/".join(fixed)
+
+
+# --- the schema ------------------------------------------------------------------------------
+
+
+def _number(value: Any) -> Any:
+    # TOML gives int or Decimal; refuse true/false and "5" rather than coerce them.
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+        raise ValueError("expected a number")
+    return value
+
+
+def _integer(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("expected a whole number")
+    return value
+
+
+Glob = Annotated[str, AfterValidator(check_glob)]
+Tokens = Annotated[int, BeforeValidator(_integer), Field(ge=0)]
+Calls = Annotated[int, BeforeValidator(_integer), Field(ge=1)]
+Money = Annotated[Decimal, BeforeValidator(_number), Field(ge=0, description="USD")]
+Share = Annotated[Decimal, BeforeValidator(_number), Field(gt=0, le=1)]
+Percent = Annotated[Decimal, BeforeValidator(_number), Field(ge=0)]
+
+
+class ProjectDefaults(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    models: list[str] | None = None
+    output_tokens: Tokens | None = None
+    calls_per_month: Calls | None = None
+
+
+class FileBudget(BaseModel):
+    """Limits on the prompt files that `paths` match, checked for each file on each model."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    paths: Annotated[list[Glob], Field(min_length=1)]
+    exclude: list[Glob] = Field(default_factory=list)
+    models: Annotated[list[str], Field(min_length=1)] | None = None
+    output_tokens: Tokens | None = None
+    calls_per_month: Calls | None = None
+    max_tokens: Tokens | None = None
+    max_cost_per_call: Money | None = None
+    max_monthly_cost: Money | None = None
+    max_context_share: Share | None = None
+    max_increase_pct: Percent | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_a_spend_budget(cls, data: Any) -> Any:
+        # Spend budgets over the usage ledger will be a second budget kind, told apart by
+        # `max_spend`; until then say so instead of "unknown key".
+        if isinstance(data, dict) and "max_spend" in data:
+            raise ValueError("max_spend: spend budgets over the usage ledger are not supported yet")
+        return data
+
+    @cached_property
+    def _include(self) -> list[re.Pattern[str]]:
+        return [glob_regex(p) for p in self.paths]
+
+    @cached_property
+    def _exclude(self) -> list[re.Pattern[str]]:
+        return [glob_regex(p) for p in self.exclude]
+
+    def matches(self, path: str) -> bool:
+        """Whether a project-relative POSIX path is covered by this budget."""
+        return any(r.fullmatch(path) for r in self._include) and not any(r.fullmatch(path) for r in self._exclude)
+
+    def limits(self) -> dict[str, Decimal]:
+        return {k: Decimal(getattr(self, k)) for k in LIMIT_KEYS if getattr(self, k) is not None}
+
+    @property
+    def label(self) -> str:
+        return self.name or ", ".join(self.paths)
+
+
+class ProjectConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    pricing: list[str] = Field(default_factory=list)
+    defaults: ProjectDefaults = Field(default_factory=ProjectDefaults)
+    budgets: list[FileBudget] = Field(default_factory=list)
+
+
+# --- finding and loading ---------------------------------------------------------------------
+
+
+@dataclass
+class Project:
+    """A loaded project config: the model, the file it came from, and the project root."""
+
+    config: ProjectConfig
+    path: Path
+    table: str = ""  # "tool.tokopt" when read from pyproject.toml
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent
+
+    def key(self, *parts: str | int) -> str:
+        return _key_path((self.table, *parts) if self.table else parts)
+
+    def pricing_files(self) -> list[Path]:
+        return [(self.root / p).resolve() for p in self.config.pricing]
+
+
+def _key_path(parts: Sequence[str | int]) -> str:
+    out = ""
+    for p in parts:
+        if isinstance(p, int):
+            out += f"[{p}]"
+        elif p != "":
+            out += ("." if out else "") + p
+    return out
+
+
+def _describe(exc: ValidationError, table: str, limit: int = 3) -> str:
+    items = []
+    errors = exc.errors()
+    for err in errors[:limit]:
+        # pydantic puts validator names (`function-after[...]`) in the location; drop them.
+        loc = [p for p in err["loc"] if isinstance(p, int) or "[" not in p]
+        where = _key_path([table, *loc] if table else loc)
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        elif err["type"] == "missing":
+            msg = "missing"
+        else:
+            msg = err["msg"].removeprefix("Value error, ")
+            msg = msg[:1].lower() + msg[1:]
+        items.append(f"{where}: {msg}" if where else msg)
+    if len(errors) > limit:
+        items.append(f"and {len(errors) - limit} more")
+    return "; ".join(items)
+
+
+def _tool_table(data: dict[str, Any]) -> Any:
+    tool = data.get("tool")
+    return tool.get("tokopt") if isinstance(tool, dict) else None
+
+
+def has_tool_table(pyproject: Path) -> bool:
+    """Whether a pyproject.toml exists and has a [tool.tokopt] table."""
+    return pyproject.is_file() and _tool_table(read_toml(pyproject, what="pyproject.toml", error=ConfigError)) is not None
+
+
+def find_config(start: Path) -> tuple[Path, list[str]] | None:
+    """The nearest `tokopt.toml`, or `pyproject.toml` with [tool.tokopt], at or above `start`."""
+    notes: list[str] = []
+    for directory in [start, *start.parents]:
+        own = directory / CONFIG_NAME
+        pyproject = directory / PYPROJECT
+        has_table = has_tool_table(pyproject)
+        if own.is_file():
+            if has_table:
+                notes.append(f"{own} is used; [tool.tokopt] in {pyproject} is ignored")
+            return own, notes
+        if has_table:
+            return pyproject, notes
+    return None
+
+
+def load_project(path: Path) -> Project:
+    """Read and validate a project config file (tokopt.toml, or a pyproject.toml's [tool.tokopt])."""
+    path = path.absolute()
+    data = read_toml(path, what="project config", error=ConfigError)
+    table = ""
+    if path.name == PYPROJECT:
+        table = "tool.tokopt"
+        section = _tool_table(data)
+        if section is None:
+            raise ConfigError(f"{path}: no [tool.tokopt] table")
+        if not isinstance(section, dict):
+            raise ConfigError(f"{path}: tool.tokopt: expected a table")
+        data = section
+    try:
+        model = ProjectConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: {_describe(exc, table)}") from None
+    project = Project(model, path, table)
+    _check_consistent(project)
+    return project
+
+
+def _check_consistent(project: Project) -> None:
+    cfg = project.config
+    for index, budget in enumerate(cfg.budgets):
+        if not budget.limits():
+            raise ConfigError(
+                f"{project.path}: {project.key('budgets', index)}: no limit set",
+                hint=f"set at least one of {', '.join(LIMIT_KEYS)}",
+            )
+        if budget.max_monthly_cost is not None and budget.calls_per_month is None and cfg.defaults.calls_per_month is None:
+            # The limit means nothing without the volume it assumes, and CI must not depend
+            # on a developer's own config for it.
+            raise ConfigError(
+                f"{project.path}: {project.key('budgets', index, 'calls_per_month')}: "
+                "required with max_monthly_cost (here or in [defaults])"
+            )
+    for index, name in enumerate(cfg.pricing):
+        file = project.root / name
+        if not file.is_file():
+            raise ConfigError(f"{project.path}: {project.key('pricing', index)}: pricing file not found: {name}")
+
+
+def locate(explicit: Path | None, start: Path) -> Project:
+    """The project config named by `--config`, or the nearest one above `start`."""
+    if explicit is not None:
+        if explicit.is_dir():
+            raise ConfigError(f"project config is a directory, expected a .toml file: {explicit}")
+        if not explicit.exists():
+            raise ConfigError(f"project config not found: {explicit}")
+        return load_project(explicit)
+    found = find_config(start.absolute())
+    if found is None:
+        raise ConfigError(
+            f"no project config: no {CONFIG_NAME} or [tool.tokopt] in {PYPROJECT} in {start} or above",
+            hint="run `tokopt init` to write a starter tokopt.toml, or pass --config",
+        )
+    path, notes = found
+    project = load_project(path)
+    project.notes.extend(notes)
+    return project
+
+
+# --- settings --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Setting:
+    value: Any
+    source: str  # "option", "project", "user config", "default"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The project-wide defaults after precedence; `models` None means the catalog's defaults."""
+
+    models: Setting
+    output_tokens: Setting
+    calls_per_month: Setting
+
+
+def _first(*candidates: tuple[Any, str]) -> Setting:
+    for value, source in candidates:
+        if value is not None:
+            return Setting(value, source)
+    raise AssertionError("the last candidate is the built-in default")
+
+
+def resolve_settings(
+    project: ProjectConfig,
+    user: UserConfig,
+    *,
+    models: Sequence[str] | None = None,
+    output_tokens: int | None = None,
+    calls_per_month: int | None = None,
+) -> Settings:
+    """Flags (and env vars) > the project's [defaults] > the user's config > built-in defaults."""
+    d, u = project.defaults, user.defaults
+    return Settings(
+        models=_first((list(models) if models else None, "option"), (d.models, "project"), (u.models, "user config"), ([], "default")),
+        output_tokens=_first(
+            (output_tokens, "option"), (d.output_tokens, "project"), (u.output_tokens, "user config"), (config.DEFAULT_OUTPUT_TOKENS, "default")
+        ),
+        calls_per_month=_first(
+            (calls_per_month, "option"), (d.calls_per_month, "project"), (u.calls, "user config"), (config.DEFAULT_CALLS, "default")
+        ),
+    )
+
+
+def pricing_overlays(project: Project | None, flag_files: Sequence[Path] = ()) -> list[Path]:
+    """Pricing files applied over the bundled catalog, later ones winning:
+    the user's pricing.toml, the project's `pricing`, TOKOPT_PRICING, then --pricing."""
+    from_env = bool(os.environ.get(paths.ENV_PRICING))
+    user_files = paths.user_pricing_files()
+    project_files = project.pricing_files() if project is not None else []
+    if from_env:
+        return [*project_files, *user_files, *flag_files]
+    return [*user_files, *project_files, *flag_files]

@@ -1,0 +1,428 @@
+"""Views of a CheckResult: grids, a JSON document, a Markdown report, GitHub workflow
+annotations and a JUnit XML report. Standard library only."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from tokopt import __version__
+from tokopt.budget import BudgetResult, CheckResult, CheckRow, LimitCheck
+from tokopt.render import fmt
+from tokopt.render.grid import Cell, Column, Grid, text_of
+from tokopt.render.machine import to_markdown as md_table
+
+APPROX_NOTE = "≈ approximate count: the provider publishes no local tokenizer (see tokopt models)"
+LIMIT_WORDS = {
+    "max_tokens": "input tokens",
+    "max_cost_per_call": "cost per call",
+    "max_monthly_cost": "monthly cost",
+    "max_context_share": "context share",
+    "max_increase_pct": "increase",
+}
+
+
+# --- values ----------------------------------------------------------------------------------
+
+
+def _pct(value: Decimal, sign: bool = False) -> str:
+    text = f"{value.quantize(Decimal('0.1'), rounding=ROUND_HALF_UP):f}".removesuffix(".0")
+    return ("+" if sign and value > 0 else "") + text + "%"
+
+
+def _value(name: str, value: Decimal) -> str:
+    if name == "max_tokens":
+        return f"{int(value):,}"
+    if name in ("max_cost_per_call", "max_monthly_cost"):
+        return fmt.usd(value)
+    if name == "max_context_share":
+        return _pct(value * 100)
+    return _pct(value, sign=True)
+
+
+def limit_text(name: str, limit: Decimal) -> str:
+    """A limit as people read it: `≤ $0.01/call`, `≤ 3,000 tokens`."""
+    value = _value(name, limit)
+    return {
+        "max_tokens": f"≤ {value} tokens",
+        "max_cost_per_call": f"≤ {value}/call",
+        "max_monthly_cost": f"≤ {value}/month",
+        "max_context_share": f"≤ {value} of window",
+        "max_increase_pct": f"≤ +{_pct(limit)} vs base",
+    }[name]
+
+
+def describe(check: LimitCheck) -> str:
+    """`cost per call $0.0125 > $0.01 (max_cost_per_call)`, with the exact figure when
+    display rounding would make both sides look the same."""
+    actual, limit = _value(check.name, check.actual), _value(check.name, check.limit)
+    if actual == limit and check.actual != check.limit:
+        actual = format(check.actual.normalize(), "f")
+    op = "≤" if check.ok else ">"
+    return f"{LIMIT_WORDS[check.name]} {actual} {op} {limit} ({check.name})"
+
+
+def _ratio(check: LimitCheck) -> Decimal:
+    if check.limit == 0:
+        return Decimal(0) if check.actual <= 0 else Decimal("Infinity")
+    return check.actual / check.limit
+
+
+def binding(row: CheckRow) -> LimitCheck | None:
+    """The limit a row is closest to (or furthest over)."""
+    if not row.checks:
+        return None
+    return max(row.checks, key=_ratio)
+
+
+def file_label(row: CheckRow) -> str:
+    return row.file if row.request is None else f"{row.file} › {row.request}"
+
+
+# --- verdict ---------------------------------------------------------------------------------
+
+
+def _checked(result: CheckResult) -> list[CheckRow]:
+    return [r for r in result.rows if r.current is not None]
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def verdict(result: CheckResult, *, warn_only: bool) -> str:
+    """The one-line outcome."""
+    checked = _checked(result)
+    files = len({(r.budget, r.file) for r in checked})
+    against = f" against {result.base}" if result.base else ""
+    if result.ok:
+        if not checked:
+            return f"✓ within budget: no files to check{against}"
+        return f"✓ within budget: {_n(len(checked), 'check')} of {_n(files, 'file')} in {_n(len(result.budgets), 'budget')}{against}"
+    failed = result.failed_rows
+    broken = [b.name for b in result.budgets if not b.ok]
+    mark, tail = ("!", " (warn only)") if warn_only else ("✗", "")
+    where = (
+        f"in budget {broken[0]!r}"
+        if len(result.budgets) == 1
+        else f"in {len(broken)} of {len(result.budgets)} budgets ({', '.join(broken)})"
+    )
+    return f"{mark} over budget{tail}: {len(failed):,} of {_n(len(checked), 'check')} {where}{against}"
+
+
+# --- grids -----------------------------------------------------------------------------------
+
+
+def _status(row: CheckRow, warn_only: bool) -> Cell:
+    if row.current is None:
+        return ("deleted", "dim")
+    b = binding(row)
+    if b is None:
+        return ("–", "dim")
+    ratio = _ratio(b)
+    used = "" if ratio.is_infinite() else f" {_pct(ratio * 100)}"
+    if row.ok:
+        return (f"✓{used}", "green" if ratio <= Decimal("0.9") else "yellow")
+    return (f"!{used}", "bold yellow") if warn_only else (f"✗{used}", "bold red")
+
+
+def _delta_tokens(row: CheckRow) -> Cell:
+    if row.change == "new":
+        return ("new", "cyan")
+    if row.delta_tokens is None:
+        return "–"
+    text = f"{row.delta_tokens:+,}" if row.delta_tokens else "0"
+    if row.increase_pct is not None and row.delta_tokens:
+        text += f" ({_pct(row.increase_pct, sign=True)})"
+    return (text, "red" if row.delta_tokens > 0 else "green") if row.delta_tokens else text
+
+
+def _delta_usd(row: CheckRow) -> Cell:
+    if row.change == "new":
+        return ("new", "cyan")
+    if row.delta_usd is None:
+        return "–"
+    if row.delta_usd == 0:
+        return "$0"
+    sign = "+" if row.delta_usd > 0 else ""
+    return (sign + fmt.usd(row.delta_usd), "red" if row.delta_usd > 0 else "green")
+
+
+def _budget_grid(result: CheckResult, budget: BudgetResult, rows: Sequence[CheckRow], warn_only: bool) -> Grid:
+    with_base = result.base is not None
+    columns = [Column("File", min_width=8), Column("Model", min_width=8), Column("Tokens", justify="right")]
+    if with_base:
+        columns.append(Column("Δ tokens", justify="right"))
+    columns.append(Column("Per call", justify="right", style="bold"))
+    if with_base:
+        columns.append(Column("Δ per call", justify="right", drop_priority=1))
+    columns += [
+        Column(f"Monthly ({budget.calls_per_month:,})", justify="right", drop_priority=2),
+        Column("Limit", justify="right", drop_priority=3),
+        Column("Status (% of limit)", justify="right"),
+    ]
+    grid = Grid(columns=columns, title=f"{budget.name} — {budget.key}")
+    for row in rows:
+        shown = row.current or row.base
+        assert shown is not None
+        b = binding(row)
+        cells: list[Cell] = [file_label(row), row.model]
+        cells.append(fmt.count(shown.input_tokens, row.approximate) if row.current else ("–", "dim"))
+        if with_base:
+            cells.append(_delta_tokens(row))
+        cells.append(fmt.usd(shown.per_call_usd) if row.current else ("–", "dim"))
+        if with_base:
+            cells.append(_delta_usd(row))
+        cells += [
+            fmt.usd(shown.monthly_usd) if row.current else ("–", "dim"),
+            limit_text(b.name, b.limit) if b is not None else "–",
+            _status(row, warn_only),
+        ]
+        grid.add(*cells)
+    grid.notes = budget_notes(result, budget, rows)
+    return grid
+
+
+def budget_notes(result: CheckResult, budget: BudgetResult, rows: Sequence[CheckRow]) -> list[str]:
+    limits = [limit_text(k, v) for k, v in budget.limits.items()]
+    lines = [
+        f"limits: {', '.join(limits)} · output {budget.output_tokens:,} tokens per call · "
+        f"{budget.calls_per_month:,} calls per month"
+    ]
+    if not rows:
+        lines.append("no files match " + ", ".join(budget.paths))
+    if any(r.approximate for r in rows):
+        lines.append(APPROX_NOTE)
+    for row in rows:
+        if not row.ok:
+            lines.append(f"✗ {file_label(row)} on {row.model}: " + "; ".join(describe(c) for c in row.failures))
+    return lines
+
+
+def grids(result: CheckResult, *, warn_only: bool) -> list[Grid]:
+    out = []
+    for budget in result.budgets:
+        rows = [r for r in result.rows if r.budget == budget.index]
+        out.append(_budget_grid(result, budget, rows, warn_only))
+    return out
+
+
+# --- JSON ------------------------------------------------------------------------------------
+
+
+def _measure(m: Any) -> dict[str, Any] | None:
+    if m is None:
+        return None
+    return {
+        "input_tokens": m.input_tokens,
+        "output_tokens": m.output_tokens,
+        "per_call_usd": m.per_call_usd,
+        "monthly_usd": m.monthly_usd,
+        "context_share": m.context_share,
+    }
+
+
+def _number(name: str, value: Decimal) -> int | Decimal:
+    # token counts are ints in JSON; money, shares and percentages decimal strings
+    return int(value) if name == "max_tokens" else value
+
+
+def document(result: CheckResult, *, warn_only: bool) -> dict[str, Any]:
+    checked = _checked(result)
+    names = {b.index: b.name for b in result.budgets}
+    keys = {b.index: b.key for b in result.budgets}
+    return {
+        "tokopt_version": __version__,
+        "ok": result.ok,
+        "warn_only": warn_only,
+        "verdict": verdict(result, warn_only=warn_only),
+        "config": result.config,
+        "base": result.base,
+        "base_commit": result.base_commit,
+        "summary": {
+            "budgets": len(result.budgets),
+            "files": len({(r.budget, r.file) for r in checked}),
+            "checks": len(checked),
+            "failed": len(result.failed_rows),
+        },
+        "budgets": [
+            {
+                "name": b.name,
+                "key": b.key,
+                "ok": b.ok,
+                "paths": b.paths,
+                "exclude": b.exclude,
+                "models": b.models,
+                "output_tokens": b.output_tokens,
+                "calls_per_month": b.calls_per_month,
+                "limits": {k: _number(k, v) for k, v in b.limits.items()},
+                "files": b.files,
+            }
+            for b in result.budgets
+        ],
+        "rows": [
+            {
+                "budget": names[r.budget],
+                "budget_key": keys[r.budget],
+                "file": r.file,
+                "request": r.request,
+                "model": r.model,
+                "provider": r.provider,
+                "approximate": r.approximate,
+                "ok": r.ok,
+                "change": r.change,
+                "current": _measure(r.current),
+                "base": _measure(r.base),
+                "delta_tokens": r.delta_tokens,
+                "delta_usd": r.delta_usd,
+                "increase_pct": r.increase_pct,
+                "calls_per_month": r.calls_per_month,
+                "checks": [
+                    {"name": c.name, "limit": _number(c.name, c.limit), "actual": _number(c.name, c.actual), "ok": c.ok}
+                    for c in r.checks
+                ],
+            }
+            for r in result.rows
+        ],
+        "warnings": result.warnings,
+        "notes": result.notes,
+    }
+
+
+# --- Markdown --------------------------------------------------------------------------------
+
+
+def _md(grid: Grid, notes: Sequence[str]) -> str:
+    right = [i for i, c in enumerate(grid.columns) if c.justify == "right"]
+    rows = [[text_of(c) for c in row] for row in grid.rows]
+    return md_table(
+        [c.header for c in grid.columns],
+        rows,
+        align_right=right,
+        title=f"#### {grid.title}" if grid.title else None,
+        footer=[f"- {n}" for n in notes],
+    )
+
+
+def markdown(result: CheckResult, *, warn_only: bool) -> str:
+    """A PR-comment-ready report: the verdict first, then what is over budget, then every check."""
+    parts = [f"**tokopt check {verdict(result, warn_only=warn_only)}**", ""]
+    failed = result.failed_rows
+    names = {b.index: b.name for b in result.budgets}
+    if failed:
+        rows = [
+            [names[r.budget], f"`{file_label(r)}`", r.model, "; ".join(describe(c) for c in r.failures)]
+            for r in failed
+        ]
+        parts.append(md_table(["Budget", "File", "Model", "Over"], rows, title="### Over budget"))
+    for line in result.warnings:
+        parts.append(f"> warning: {line}\n")
+    parts += [f"<details><summary>All checks ({len(_checked(result)):,})</summary>", ""]
+    for grid in grids(result, warn_only=warn_only):
+        notes = [n for n in grid.notes if not n.startswith("✗ ")]
+        parts.append(_md(grid, notes))
+    parts += ["</details>", ""]
+    for line in result.notes:
+        parts.append(f"note: {line}  ")
+    return "\n".join(parts).rstrip("\n") + "\n"
+
+
+# --- GitHub workflow commands ----------------------------------------------------------------
+
+
+def escape_data(text: str) -> str:
+    """A workflow command's message, escaped as @actions/core does."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """A workflow command's property value (file=, title=): also ':' and ','."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def command(kind: str, message: str, **properties: str) -> str:
+    props = ",".join(f"{k}={escape_property(v)}" for k, v in properties.items())
+    return f"::{kind}{' ' + props if props else ''}::{escape_data(message)}"
+
+
+def github(result: CheckResult, *, warn_only: bool) -> str:
+    """`::error file=...,title=...::message` per file over budget (one annotation per file and
+    budget, listing its models: GitHub shows at most 10 errors per step), `::warning` lines
+    for warnings, then the verdict."""
+    kind = "warning" if warn_only else "error"
+    names = {b.index: b.name for b in result.budgets}
+    lines = []
+    groups: dict[tuple[int, str], list[CheckRow]] = {}
+    for row in result.failed_rows:
+        groups.setdefault((row.budget, row.file), []).append(row)
+    for (index, file), rows in groups.items():
+        detail = [f"{r.model}{' › ' + r.request if r.request else ''}: " + "; ".join(describe(c) for c in r.failures) for r in rows]
+        message = f"over budget {names[index]!r} on {len(rows)} model{'s' if len(rows) != 1 else ''}:\n" + "\n".join(detail)
+        lines.append(command(kind, message, file=result.repo_prefix + file, title=f"tokopt: {names[index]} over budget"))
+    for warning in result.warnings:
+        lines.append(command("warning", warning, title="tokopt"))
+    lines.append(verdict(result, warn_only=warn_only))
+    return "\n".join(lines) + "\n"
+
+
+# --- JUnit XML -------------------------------------------------------------------------------
+
+
+def junit(result: CheckResult, *, warn_only: bool) -> str:
+    """One testsuite per budget and one testcase per file and model; a broken limit is a
+    <failure> (also with --warn-only, which only changes the exit code)."""
+    import xml.etree.ElementTree as ET
+
+    checked = _checked(result)
+    top = ET.Element(
+        "testsuites",
+        name="tokopt check",
+        tests=str(len(result.rows)),
+        failures=str(len(result.failed_rows)),
+        errors="0",
+        skipped=str(len(result.rows) - len(checked)),
+        time="0",
+    )
+    for budget in result.budgets:
+        rows = [r for r in result.rows if r.budget == budget.index]
+        suite = ET.SubElement(
+            top,
+            "testsuite",
+            name=budget.name,
+            tests=str(len(rows)),
+            failures=str(sum(1 for r in rows if not r.ok)),
+            errors="0",
+            skipped=str(sum(1 for r in rows if r.current is None)),
+            time="0",
+        )
+        props = ET.SubElement(suite, "properties")
+        for name, value in [
+            ("key", budget.key),
+            ("paths", ", ".join(budget.paths)),
+            ("models", ", ".join(budget.models)),
+            *((k, str(v)) for k, v in budget.limits.items()),
+        ]:
+            ET.SubElement(props, "property", name=name, value=value)
+        for row in rows:
+            case = ET.SubElement(
+                suite,
+                "testcase",
+                classname=budget.name,
+                name=f"{file_label(row)} [{row.model}]",
+                file=result.repo_prefix + row.file,
+                time="0",
+            )
+            if row.current is None:
+                ET.SubElement(case, "skipped", message=f"deleted since {result.base}")
+                continue
+            for c in row.failures:
+                failure = ET.SubElement(case, "failure", message=describe(c), type=c.name)
+                failure.text = f"{file_label(row)} on {row.model}: {describe(c)}"
+            summary = f"input tokens {row.current.input_tokens:,}, per call {fmt.usd(row.current.per_call_usd)}"
+            ET.SubElement(case, "system-out").text = summary
+        extra = budget_notes(result, budget, rows)[1:]
+        if extra:
+            ET.SubElement(suite, "system-out").text = "\n".join(extra)
+    ET.indent(top)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(top, encoding="unicode") + "\n"

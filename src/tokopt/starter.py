@@ -1,0 +1,238 @@
+"""`tokopt init`: find a project's prompt files and propose budgets from what they cost today.
+
+The data is written with tomli-w; the comments are plain lines around it. The text is read
+back and validated before it is returned, so a starter file always loads.
+"""
+
+from __future__ import annotations
+
+import decimal
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, Decimal
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from tokopt import costing, gitrepo, measure
+from tokopt.inputs import Source
+from tokopt.models import ModelPrice, Usage
+from tokopt.project import FileBudget, ProjectConfig, check_glob, escape_glob
+
+PROMPT_DIR_NAMES = {"prompt", "prompts", "system_prompts", "system-prompts", "system_prompt", "system-prompt"}
+PROMPT_SUFFIXES = {".prompt", ".prompty"}
+TEXT_SUFFIXES = {".md", ".txt", ".j2", ".jinja", ".jinja2", ".tmpl", ".mustache", ".hbs", ".xml", ".prompt", ".prompty"}
+NOT_PROMPTS = {"readme", "license", "changelog", "contributing", "notice"}
+SKIP_DIRS = {"node_modules", "__pycache__", "site-packages", "venv", "dist", "build"}
+DEFAULT_HEADROOM = 25
+
+
+def _is_prompt_dir(name: str) -> bool:
+    return name.lower() in PROMPT_DIR_NAMES or name.lower().endswith(("_prompts", "-prompts"))
+
+
+def _prompt_dir_of(path: PurePosixPath, named: set[str]) -> str | None:
+    """The nearest ancestor directory that holds prompts (by its name, or because the user named it)."""
+    for parent in list(path.parents)[:-1]:
+        if _is_prompt_dir(parent.name) or parent.as_posix() in named:
+            return parent.as_posix()
+    return "" if "" in named else None
+
+
+def looks_like_prompt(path: PurePosixPath) -> bool:
+    """A file in a prompts directory, or one whose name says it is a prompt."""
+    name = path.name.lower()
+    if path.stem.lower().split(".")[0] in NOT_PROMPTS:
+        return False
+    suffixes = [s.lower() for s in path.suffixes]
+    if any(_is_prompt_dir(p) for p in path.parts[:-1]):
+        return bool(suffixes) and suffixes[-1] in TEXT_SUFFIXES
+    if any(s in PROMPT_SUFFIXES for s in suffixes):
+        return True
+    return "prompt" in name and bool(suffixes) and suffixes[-1] in TEXT_SUFFIXES
+
+
+def project_files(root: Path) -> list[str]:
+    """Every file below `root`, relative to it: git's view where there is one (ignored files
+    left out), else a walk; hidden paths are left out either way."""
+    repo = gitrepo.find(root)
+    if repo is not None:
+        names = gitrepo.working_files(repo)
+    else:
+        names = []
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in SKIP_DIRS)
+            here = Path(dirpath)
+            names += [(here / f).relative_to(root).as_posix() for f in filenames]
+    return sorted(n for n in names if not any(p.startswith(".") for p in PurePosixPath(n).parts))
+
+
+def discover(files: Sequence[str]) -> list[str]:
+    """The prompt files among `files`."""
+    return [n for n in files if looks_like_prompt(PurePosixPath(n))]
+
+
+def nice_ceiling(value: Decimal, digits: int = 2) -> Decimal:
+    """`value` rounded up to `digits` significant digits: 1542.5 -> 1600, 0.0089125 -> 0.009."""
+    if value <= 0:
+        return Decimal(0)
+    step = Decimal(1).scaleb(value.adjusted() - digits + 1)
+    return (value / step).to_integral_value(rounding=ROUND_CEILING) * step
+
+
+@dataclass
+class ProposedBudget:
+    name: str
+    paths: list[str]
+    exclude: list[str]
+    files: list[str]
+    max_tokens: int
+    max_cost_per_call: Decimal
+    today_tokens: int
+    today_cost: Decimal
+    costliest: str
+
+
+@dataclass
+class Starter:
+    text: str
+    budgets: list[ProposedBudget] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+
+def _group(files: Sequence[str], named: set[str]) -> dict[str, tuple[str, list[str], list[str]]]:
+    """name -> (name, globs, files): a prompts directory gets `dir/**/*.ext` globs, so new
+    prompts there are budgeted too; loose prompt files are listed one by one per directory."""
+    groups: dict[str, tuple[str, list[str], list[str]]] = {}
+    for name in files:
+        path = PurePosixPath(name)
+        home = _prompt_dir_of(path, named)
+        if home is not None:
+            key = home
+            suffix = "".join(path.suffixes[-1:]) or ""
+            pattern = f"{home}/**/*{suffix}" if home else f"**/*{suffix}"
+        else:
+            key = path.parent.as_posix() if path.parent.as_posix() != "." else ""
+            pattern = escape_glob(name)
+        label = key or "prompts"
+        entry = groups.setdefault(key, (label, [], []))
+        if pattern not in entry[1]:
+            entry[1].append(check_glob(pattern))
+        entry[2].append(name)
+    return groups
+
+
+def _costs(model: ModelPrice, tokens: dict[str, int], output_tokens: int) -> tuple[int, Decimal]:
+    n = costing.model_tokens(model, tokens)
+    return n, costing.cost_of(model, Usage(input_tokens=n, output_tokens=output_tokens)).total_usd
+
+
+def propose(
+    root: Path,
+    files: Sequence[str],
+    models: Sequence[ModelPrice],
+    *,
+    model_ids: Sequence[str] | None,
+    output_tokens: int,
+    calls_per_month: int,
+    headroom: int = DEFAULT_HEADROOM,
+    named_dirs: Sequence[str] = (),
+    all_files: Sequence[str] = (),
+) -> Starter:
+    """A starter tokopt.toml for `files` (relative to `root`), with limits at today's maximum
+    over `models` plus `headroom` percent, rounded up to two significant digits. Files among
+    `all_files` that a proposed glob would catch but are not prompts go in its `exclude`."""
+    encodings = sorted({m.tokenizer.encoding for m in models})
+    sources = [Source(f, root / f, (root / f).stat().st_size) for f in files]
+    counts = {c.source: c for c in measure.count_sources(sources, encodings)}
+    factor = 1 + Decimal(headroom) / 100
+    proposals = []
+    for label, globs, members in _group(files, set(named_dirs)).values():
+        worst_tokens, worst_cost, costliest = 0, Decimal(0), ""
+        for f in members:
+            for m in models:
+                n, cost = _costs(m, counts[f].tokens, output_tokens)
+                worst_tokens = max(worst_tokens, n)
+                if cost >= worst_cost:
+                    worst_cost, costliest = cost, m.id
+        with decimal.localcontext(decimal.Context(prec=40)):
+            max_tokens = int(nice_ceiling(Decimal(worst_tokens) * factor).to_integral_value(rounding=ROUND_CEILING))
+            max_cost = nice_ceiling(worst_cost * factor).normalize()
+        spec = FileBudget(paths=globs, max_tokens=0)
+        exclude = [escape_glob(f) for f in all_files if f not in members and spec.matches(f)]
+        proposals.append(
+            ProposedBudget(label, globs, exclude, members, max(max_tokens, 1), max_cost, worst_tokens, worst_cost, costliest)
+        )
+    text = render(proposals, model_ids=model_ids, output_tokens=output_tokens, calls_per_month=calls_per_month, headroom=headroom)
+    return Starter(text=text, budgets=proposals, files=list(files))
+
+
+HEADER = """\
+# tokopt.toml: token and cost budgets for this project's prompts, checked by `tokopt check`.
+#
+# `tokopt check` prices every file a budget's `paths` match on each model and fails (exit 1)
+# when one breaks a limit; `tokopt check --base origin/main` also shows what a change adds.
+# Paths are globs relative to this file (`**` = any directories). Limits, all optional:
+#   max_tokens         input tokens per call, on each model (≈ where the count is approximate)
+#   max_cost_per_call  USD per call: input plus `output_tokens` of output
+#   max_monthly_cost   USD per month: cost per call x calls_per_month
+#   max_context_share  (input + output) / the model's context window, e.g. 0.5
+#   max_increase_pct   growth in input tokens against --base, in percent
+# A budget may set its own `models`, `output_tokens` and `calls_per_month`.
+"""
+
+
+def _fmt_usd(value: Decimal) -> str:
+    return "$" + format(value.normalize(), "f")
+
+
+def render(
+    budgets: Sequence[ProposedBudget],
+    *,
+    model_ids: Sequence[str] | None,
+    output_tokens: int,
+    calls_per_month: int,
+    headroom: int,
+) -> str:
+    import tomli_w
+
+    defaults: dict[str, Any] = {"output_tokens": output_tokens, "calls_per_month": calls_per_month}
+    if model_ids:
+        defaults = {"models": list(model_ids), **defaults}
+    parts = [HEADER, "# The models priced for budgets that name none, the expected completion per call,", "# and how often each prompt is sent in a month.", tomli_w.dumps({"defaults": defaults})]
+    if budgets:
+        parts.append(f"# Proposed from the files as they are today: the largest value plus {headroom}% headroom, rounded up.\n")
+    for b in budgets:
+        files = f"{len(b.files)} file{'s' if len(b.files) != 1 else ''}"
+        parts.append(
+            f"# {b.name}: {files} today, up to {b.today_tokens:,} input tokens and "
+            f"{_fmt_usd(b.today_cost.quantize(Decimal('0.000001'), rounding=ROUND_CEILING))} per call ({b.costliest})"
+        )
+        data: dict[str, Any] = {
+            "name": b.name,
+            "paths": b.paths,
+            **({"exclude": b.exclude} if b.exclude else {}),
+            "max_tokens": b.max_tokens,
+            "max_cost_per_call": b.max_cost_per_call,
+        }
+        parts.append(tomli_w.dumps({"budgets": [data]}).rstrip("\n"))
+        parts.append("# max_increase_pct = 20\n# max_context_share = 0.5\n")
+    if not budgets:
+        parts.append(
+            "# No prompt files were found. A budget looks like this:\n"
+            "#\n"
+            "# [[budgets]]\n"
+            '# name = "prompts"\n'
+            '# paths = ["prompts/**/*.md"]\n'
+            "# max_tokens = 4000\n"
+            "# max_cost_per_call = 0.02\n"
+        )
+    text = "\n".join(parts)
+    _validate(text)
+    return text
+
+
+def _validate(text: str) -> None:
+    from tokopt.tomlio import tomllib
+
+    ProjectConfig.model_validate(tomllib.loads(text, parse_float=Decimal))

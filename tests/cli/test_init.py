@@ -1,0 +1,129 @@
+"""`tokopt init`: a starter tokopt.toml that loads, passes `tokopt check`, and is never overwritten."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import PurePosixPath
+
+import pytest
+
+from tests.budget_fixtures import TEN, TWELVE, chdir, git, write  # noqa: F401 (fixture)
+from tests.helpers import one_error_line
+from tokopt import project, starter
+from tokopt.tomlio import tomllib
+
+
+@pytest.fixture
+def repo(tmp_path, chdir):  # noqa: F811
+    """A project with prompts in the usual places, and files that are not prompts."""
+    write(tmp_path / "prompts" / "support" / "triage.md", TWELVE * 20)
+    write(tmp_path / "prompts" / "short.txt", TEN)
+    write(tmp_path / "prompts" / "README.md", "how we write prompts\n")
+    write(tmp_path / "app" / "system_prompt.txt", TEN * 3)
+    write(tmp_path / "app" / "main.py", "print('hi')\n")
+    write(tmp_path / "docs" / "guide.md", "a guide\n")
+    return chdir(tmp_path)
+
+
+def test_writes_a_starter_that_loads_and_passes_check(run, repo):
+    r = run("init", "-m", "gpt-5.5", "-m", "claude-sonnet-5")
+    assert r.exit_code == 0, r.stderr
+    assert "wrote tokopt.toml: 2 budgets for 3 prompt files" in r.stderr
+    text = (repo / "tokopt.toml").read_text(encoding="utf-8")
+    assert text.startswith("# tokopt.toml: token and cost budgets")
+    cfg = project.load_project(repo / "tokopt.toml").config
+    assert cfg.defaults.models == ["gpt-5.5", "claude-sonnet-5"]
+    by_name = {b.name: b for b in cfg.budgets}
+    assert by_name["prompts"].paths == ["prompts/**/*.txt", "prompts/**/*.md"]
+    assert by_name["prompts"].exclude == ["prompts/README.md"]
+    assert by_name["app"].paths == ["app/system_prompt.txt"]
+    check = run("check", "-f", "json")
+    assert check.exit_code == 0, check.stdout
+    doc = json.loads(check.stdout)
+    assert {r["file"] for r in doc["rows"]} == {"prompts/support/triage.md", "prompts/short.txt", "app/system_prompt.txt"}
+
+
+def test_limits_are_todays_largest_plus_headroom_rounded_up(run, repo):
+    assert run("init", "-m", "gpt-5.5", "--output-tokens", "0", "--headroom", "25").exit_code == 0
+    cfg = project.load_project(repo / "tokopt.toml").config
+    prompts = next(b for b in cfg.budgets if b.name == "prompts")
+    # triage.md is 240 tokens: 240 x 1.25 = 300; $0.0012 per call x 1.25 = $0.0015
+    assert prompts.max_tokens == 300 and prompts.max_cost_per_call == Decimal("0.0015")
+    text = (repo / "tokopt.toml").read_text(encoding="utf-8")
+    assert "# prompts: 2 files today, up to 240 input tokens and $0.0012 per call (gpt-5.5)" in text
+
+
+def test_never_overwrites_without_force(run, repo):
+    write(repo / "tokopt.toml", "# mine\n")
+    r = run("init")
+    assert r.exit_code == 2
+    assert "tokopt.toml already exists" in one_error_line(r.stderr)
+    assert (repo / "tokopt.toml").read_text(encoding="utf-8") == "# mine\n"
+    r = run("init", "--stdout", "-m", "gpt-5.5")
+    assert r.exit_code == 0 and r.stdout.startswith("# tokopt.toml")
+    assert (repo / "tokopt.toml").read_text(encoding="utf-8") == "# mine\n"
+    assert run("init", "--force", "-m", "gpt-5.5").exit_code == 0
+    assert "[[budgets]]" in (repo / "tokopt.toml").read_text(encoding="utf-8")
+
+
+def test_named_paths_choose_the_prompts(run, repo):
+    write(repo / "templates" / "email.j2", TEN)
+    r = run("init", "templates", "app/system_prompt.txt", "-m", "gpt-5.5", "--stdout")
+    assert r.exit_code == 0, r.stderr
+    cfg = project.ProjectConfig.model_validate(tomllib.loads(r.stdout, parse_float=Decimal))
+    assert [b.paths for b in cfg.budgets] == [["app/system_prompt.txt"], ["templates/**/*.j2"]]
+
+
+def test_a_path_outside_the_project_is_an_error(run, repo, tmp_path_factory):
+    outside = tmp_path_factory.mktemp("elsewhere") / "p.md"
+    outside.write_text("x")
+    r = run("init", str(outside))
+    assert r.exit_code == 2 and "not inside the project directory" in one_error_line(r.stderr)
+
+
+def test_no_prompts_found_writes_an_example_and_says_so(run, tmp_path, chdir):  # noqa: F811
+    chdir(tmp_path)
+    write(tmp_path / "main.py", "x = 1\n")
+    r = run("init")
+    assert r.exit_code == 0
+    assert "no prompt files found" in r.stderr
+    cfg = project.load_project(tmp_path / "tokopt.toml").config
+    assert cfg.budgets == [] and len(cfg.defaults.models or []) >= 9
+    assert "# [[budgets]]" in (tmp_path / "tokopt.toml").read_text(encoding="utf-8")
+    r = run("check")
+    assert r.exit_code == 2 and "no budgets" in one_error_line(r.stderr)
+
+
+def test_in_a_git_repository_ignored_files_are_not_proposed(run, repo):
+    git(repo, "init", "-q", "-b", "main")
+    write(repo / ".gitignore", "prompts/short.txt\n")
+    r = run("init", "-m", "gpt-5.5", "--stdout")
+    assert "prompts/short.txt" not in r.stdout and "prompts/**/*.md" in r.stdout
+
+
+@pytest.mark.parametrize(
+    ("path", "yes"),
+    [
+        ("prompts/a.md", True),
+        ("src/agents/system_prompts/x.txt", True),
+        ("x/summarize.prompt", True),
+        ("x/summarize.prompt.md", True),
+        ("x/flow.prompty", True),
+        ("src/system_prompt.txt", True),
+        ("prompts/README.md", False),
+        ("prompts/run.py", False),
+        ("docs/guide.md", False),
+        ("src/prompt_utils.py", False),
+    ],
+)
+def test_what_looks_like_a_prompt(path, yes):
+    assert starter.looks_like_prompt(PurePosixPath(path)) is yes
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("1542.5", "1600"), ("0.0089125", "0.009"), ("300", "300"), ("7", "7"), ("0", "0"), ("0.00150001", "0.0016")],
+)
+def test_nice_ceiling(value, expected):
+    assert starter.nice_ceiling(Decimal(value)).normalize() == Decimal(expected).normalize()

@@ -1,0 +1,206 @@
+"""What CI users copy: completions, the pre-commit hook, the GitHub Action and the README's
+examples; and the layers of the budget code."""
+
+from __future__ import annotations
+
+import ast
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.budget_fixtures import GIT_ENV, git, make_repo
+from tests.conftest import REPO
+
+SHELLS = ["bash", "zsh", "fish"]
+
+
+def tokopt_exe() -> str:
+    exe = shutil.which("tokopt", path=os.path.dirname(sys.executable))
+    assert exe, "the tokopt console script is not installed next to this Python"
+    return exe
+
+
+# --- completions -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_committed_completion_scripts_are_current(shell):
+    r = subprocess.run([tokopt_exe()], env={**os.environ, "_TOKOPT_COMPLETE": f"source_{shell}"}, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    committed = (REPO / "completions" / f"tokopt.{shell}").read_text(encoding="utf-8")
+    assert r.stdout == committed, f"completions/tokopt.{shell} is out of date: run completions/regenerate.sh"
+
+
+def test_completion_covers_the_command_tree():
+    def complete(words: str, cword: int) -> list[str]:
+        env = {**os.environ, "_TOKOPT_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": str(cword)}
+        r = subprocess.run([tokopt_exe()], env=env, capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        return r.stdout.split()
+
+    assert {"estimate", "tokenize", "models", "check", "init"} <= set(complete("tokopt ", 1))
+    assert complete("tokopt check --format ", 3) == ["table", "json", "markdown", "github", "junit"]
+
+
+def test_regenerate_script_writes_what_the_test_expects(tmp_path):
+    copy = tmp_path / "completions"
+    shutil.copytree(REPO / "completions", copy)
+    for shell in SHELLS:
+        (copy / f"tokopt.{shell}").write_text("stale", encoding="utf-8")
+    r = subprocess.run(["bash", str(copy / "regenerate.sh")], env={**os.environ, "TOKOPT": tokopt_exe()}, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    for shell in SHELLS:
+        assert (copy / f"tokopt.{shell}").read_text(encoding="utf-8") == (REPO / "completions" / f"tokopt.{shell}").read_text(encoding="utf-8")
+
+
+# --- pre-commit ------------------------------------------------------------------------------
+
+
+def test_pre_commit_hook_runs_tokopt_check():
+    (hook,) = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    assert hook["id"] == "tokopt-check"
+    assert hook["entry"] == "tokopt check" and hook["language"] == "python"
+    assert hook["pass_filenames"] is False and hook["always_run"] is True
+    assert set(hook) <= {"id", "name", "description", "entry", "language", "pass_filenames", "always_run", "require_serial", "args", "files", "types"}
+
+
+# --- the GitHub Action -----------------------------------------------------------------------
+
+
+def action() -> dict:
+    return yaml.safe_load((REPO / "action.yml").read_text(encoding="utf-8"))
+
+
+def test_action_is_composite_and_its_steps_use_only_declared_inputs():
+    a = action()
+    assert a["runs"]["using"] == "composite"
+    names = [s["name"] for s in a["runs"]["steps"]]
+    assert names == ["Install tokopt", "Check budgets"]
+    declared = set(a["inputs"])
+    text = (REPO / "action.yml").read_text(encoding="utf-8")
+    import re
+
+    used = set(re.findall(r"\$\{\{\s*inputs\.([a-z-]+)\s*\}\}", text))
+    assert used == declared
+    for step in a["runs"]["steps"]:
+        assert step["shell"] == "bash"
+        # inputs reach scripts through env, never pasted into the script text
+        assert "${{" not in step["run"]
+    install = a["runs"]["steps"][0]["run"]
+    assert "pip install" in install and "GITHUB_PATH" in install
+
+
+def run_check_step(cwd: Path, tmp_path: Path, **inputs: str) -> tuple[subprocess.CompletedProcess[str], str]:
+    step = action()["runs"]["steps"][1]
+    summary = tmp_path / "summary.md"
+    summary.write_text("", encoding="utf-8")
+    env = {
+        **os.environ,
+        **GIT_ENV,
+        "PATH": os.path.dirname(tokopt_exe()) + os.pathsep + os.environ["PATH"],
+        "GITHUB_STEP_SUMMARY": str(summary),
+        "INPUT_BASE": "",
+        "INPUT_CONFIG": "",
+        "INPUT_WARN_ONLY": "false",
+        "INPUT_SUMMARY": "true",
+        "INPUT_ARGS": "",
+        "PR_BASE_REF": "",
+        **inputs,
+    }
+    r = subprocess.run(["bash", "-c", step["run"]], cwd=cwd, env=env, capture_output=True, text=True)
+    return r, summary.read_text(encoding="utf-8")
+
+
+CONFIG = '[defaults]\nmodels = ["gpt-5.5"]\noutput_tokens = 0\ncalls_per_month = 10\n[[budgets]]\nname = "p"\npaths = ["prompts/*.md"]\nmax_tokens = 100\nmax_increase_pct = 10\n'
+
+
+def test_action_on_a_pull_request_fetches_the_base_and_annotates(tmp_path):
+    origin = make_repo(tmp_path / "origin", CONFIG)
+    # what actions/checkout leaves: one commit of the PR branch, no base branch
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--depth=1", "--single-branch", "--branch", "feature", f"file://{origin.path}", str(clone))
+    assert subprocess.run(["git", "rev-parse", "--verify", "--quiet", "origin/main"], cwd=clone, capture_output=True).returncode != 0
+    r, summary = run_check_step(clone, tmp_path, PR_BASE_REF="main")
+    assert r.returncode == 1, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("::error file=prompts/grow.md,title=tokopt%3A p over budget::")
+    assert lines[-1].endswith("against origin/main")
+    assert summary.startswith("**tokopt check ✗ over budget") and "| p | `prompts/grow.md` | gpt-5.5 |" in summary
+
+    r, _ = run_check_step(clone, tmp_path, PR_BASE_REF="main", INPUT_WARN_ONLY="true", INPUT_ARGS="--model gpt-5.4-mini")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("::warning ") and "gpt-5.4-mini" in r.stdout
+
+
+def test_action_without_a_base_and_with_a_config_error(tmp_path):
+    repo = make_repo(tmp_path / "repo", CONFIG.replace("max_increase_pct = 10", "max_increase_pct = 100"))
+    r, summary = run_check_step(repo.path, tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("✓ within budget") and summary.startswith("**tokopt check ✓")
+    (repo.path / "tokopt.toml").write_text(CONFIG + "bogus = 1\n", encoding="utf-8")
+    r, summary = run_check_step(repo.path, tmp_path)
+    assert r.returncode == 2 and "error: " in r.stderr and "bogus: unknown key" in r.stderr
+    assert summary == "" and r.stdout == ""
+
+
+# --- README ----------------------------------------------------------------------------------
+
+
+def readme_section() -> str:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    return text.split("## Budgets in CI\n", 1)[1].split("\n## Configuration\n", 1)[0]
+
+
+def test_readme_config_example_is_valid(tmp_path):
+    from tokopt import project
+
+    section = readme_section()
+    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "pricing").mkdir()
+    (tmp_path / "pricing" / "ours.toml").write_text("", encoding="utf-8")
+    (tmp_path / "tokopt.toml").write_text(example, encoding="utf-8")
+    cfg = project.load_project(tmp_path / "tokopt.toml").config
+    assert set(cfg.budgets[0].limits()) == set(project.LIMIT_KEYS)
+
+
+def test_readme_documents_the_hook_and_the_action_as_they_are():
+    section = readme_section()
+    blocks = [b.split("```", 1)[0] for b in section.split("```yaml\n")[1:]]
+    pre_commit, workflow = (yaml.safe_load(b) for b in blocks)
+    assert pre_commit["repos"][0]["hooks"][0]["id"] == "tokopt-check"
+    steps = workflow["jobs"]["tokopt"]["steps"]
+    assert steps[0]["uses"].startswith("actions/checkout@") and steps[1]["uses"].startswith("OWNER/tokopt@")
+    for name in action()["inputs"]:
+        assert f"`{name}`" in section
+
+
+# --- layers ----------------------------------------------------------------------------------
+
+CORE = ["tokopt.project", "tokopt.budget", "tokopt.gitrepo", "tokopt.starter", "tokopt.render.check"]
+
+
+def python(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+
+
+def test_budget_core_imports_neither_typer_nor_rich():
+    r = python(f"import sys; [__import__(m) for m in {CORE!r}]; print(sorted(m for m in ('typer', 'rich') if m in sys.modules))")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("command", ["check", "init"])
+def test_command_help_loads_no_tokenizer_or_database(command):
+    code = (
+        "import sys; from tokopt.cli import app\n"
+        f"try: app([{command!r}, '--help'])\n"
+        "except SystemExit: pass\n"
+        "print([m for m in ('tiktoken', 'sqlite3', 'tokopt.budget', 'tokopt.project') if m in sys.modules], file=sys.stderr)"
+    )
+    r = python(code)
+    assert ast.literal_eval(r.stderr.strip().splitlines()[-1]) == []

@@ -6,7 +6,10 @@ limit passes. An exceeded budget is a result (`CheckResult.ok` False), never an 
 errors in the config or the inputs raise `TokoptError` subclasses. Nothing here exits.
 
 The unit that is priced is a *request*: `file_requests` turns one file's measured content
-into the requests it stands for. Today every file is one plain-text prompt, one request.
+into the requests it stands for. A plain-text file is one prompt, one request. A chat request
+(OpenAI or Anthropic JSON), a JSONL file of requests or a batch input file (OpenAI Batch,
+Anthropic Message Batches) is read with the parser `tokopt estimate` uses and stands for each of
+its requests, counted the way the API bills them; batch files are priced at batch rates.
 """
 
 from __future__ import annotations
@@ -22,8 +25,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from tokopt import costing, gitrepo, measure, tokens
+from tokopt import chat_count, chat_parse, costing, formats, gitrepo, inputs, measure, tokens
+from tokopt.conversations import Request
 from tokopt.errors import ConfigError, InputError, UnknownModelError
+from tokopt.formats import Shape
 from tokopt.inputs import EncodingErrors, Source
 from tokopt.models import ModelPrice, TextCount, Usage, Usd
 from tokopt.pricing import Catalog
@@ -32,6 +37,7 @@ from tokopt.project import FileBudget, Project, Settings, literal_prefix
 LimitName = Literal["max_tokens", "max_cost_per_call", "max_monthly_cost", "max_context_share", "max_increase_pct"]
 Change = Literal["new", "changed", "unchanged", "deleted"]
 SNIFF_SIZE = 8192
+REQUEST_CHUNK = 512  # requests of one file parsed and counted together: bounded memory
 _CONTEXT = decimal.Context(prec=60, rounding=decimal.ROUND_HALF_EVEN, traps=[decimal.InvalidOperation])
 
 
@@ -66,6 +72,7 @@ class CheckRow(BaseModel):
     model: str
     provider: str
     approximate: bool
+    batch: bool = Field(False, description="priced at batch rates (a batch input file)")
     calls_per_month: int
     change: Change | None = Field(None, description="against the base revision; None without one")
     current: Measure | None = None
@@ -124,19 +131,127 @@ class PricedRequest:
     label: str | None
     input_tokens: Mapping[str, int]
     output_tokens: int
+    batch: bool = False  # priced at the model's batch rates
+    approximate: frozenset[str] = frozenset()  # model ids whose count is ≈ for this request
 
 
-FileContent = TextCount  # what measuring one version of a file gives
+@dataclass(frozen=True)
+class RequestInput:
+    """One request of a request or batch file, counted: input tokens per model id."""
+
+    label: str | None  # None when the file is one request
+    input_tokens: Mapping[str, int]
+    approximate: frozenset[str]
+    max_output: int | None  # the request's own max_tokens
 
 
-def file_requests(content: FileContent, models: Sequence[ModelPrice], output_tokens: int) -> list[PricedRequest]:
+@dataclass(frozen=True)
+class RequestFile:
+    """A request, request (JSONL) or batch file, measured: its requests in order."""
+
+    source: str
+    requests: list[RequestInput]
+    batch: bool
+
+
+FileContent = TextCount | RequestFile  # what measuring one version of a file gives
+
+
+def file_requests(
+    content: FileContent, models: Sequence[ModelPrice], output_tokens: int, *, own_output: bool = False
+) -> list[PricedRequest]:
     """The requests one budgeted file stands for, priced per model.
 
     A plain-text file is one prompt sent as is: one request, `output_tokens` expected back.
-    Request and batch files will yield one item per request here (labelled by position or
-    custom_id, with the request's own max_tokens as its output), once they are measured.
+    A request or batch file gives one item per request, labelled by its custom_id or line;
+    its output is the request's own max_tokens unless the budget sets `output_tokens`
+    (`own_output`), and batch files are priced at batch rates.
     """
-    return [PricedRequest(None, {m.id: costing.model_tokens(m, content.tokens) for m in models}, output_tokens)]
+    if isinstance(content, TextCount):
+        return [PricedRequest(None, {m.id: costing.model_tokens(m, content.tokens) for m in models}, output_tokens)]
+    out = []
+    for r in content.requests:
+        output = r.max_output if r.max_output is not None and not own_output else output_tokens
+        out.append(PricedRequest(r.label, r.input_tokens, output, content.batch, r.approximate))
+    return out
+
+
+def _request_labels(requests: Sequence[Request], single: bool, seen: dict[str, int]) -> list[str | None]:
+    """custom_id, else `line N`; a label used twice gets its line, so rows never merge."""
+    labels: list[str | None] = []
+    for r in requests:
+        if single:
+            labels.append(None)
+            continue
+        label = r.custom_id if r.custom_id is not None else f"line {r.line}"
+        seen[label] = seen.get(label, 0) + 1
+        if seen[label] > 1:
+            label = f"{label} (line {r.line})"
+        labels.append(label)
+    return labels
+
+
+def _read_requests(source: Source, shape: Shape, errors: EncodingErrors) -> tuple[Iterator[Request], bool, bool]:
+    """The requests of a JSON or JSONL file, whether it is a batch file, and whether it is
+    one request (the file is the call) rather than a list of them."""
+    if shape == "json":
+        text = inputs.read_text(source, errors=errors)
+        request = chat_parse.parse_document(chat_parse.loads_document(text, source.label), source.label)
+        return iter([request]), request.custom_id is not None, True
+    reader = chat_parse.JsonlReader(source, errors=errors)
+    kind = reader.peek_kind()
+    if kind == "message":
+        return iter([reader.transcript()]), False, True
+    return (r for r in reader if isinstance(r, Request)), kind == "batch", False
+
+
+def _chunks(items: Iterator[Request], size: int) -> Iterator[list[Request]]:
+    chunk: list[Request] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def measure_requests(
+    source: Source, shape: Shape, models: Sequence[ModelPrice], errors: EncodingErrors, warnings: list[str]
+) -> RequestFile:
+    """Parse a request or batch file and count each request on each model, as estimate does.
+
+    Parts that cannot be counted offline (images of unknown size, unknown part types) are
+    named in `warnings`, never counted as zero silently."""
+    encodings = sorted({m.tokenizer.encoding for m in models})
+    items, batch, single = _read_requests(source, shape, errors)
+    out: list[RequestInput] = []
+    seen: dict[str, int] = {}
+    missing: list[str] = []
+    missing_total = 0
+    for chunk in _chunks(items, REQUEST_CHUNK):
+        labels = _request_labels(chunk, single, seen)
+        for label, counted in zip(labels, chat_count.count_requests(chunk, encodings)):
+            plan = counted.plan
+            gaps = [f"message {k + 1}: {part.description} — {part.reason}" for k, part in plan.opaque]
+            gaps += chat_count.unsized_images(plan)
+            missing_total += len(gaps)
+            for gap in gaps[: max(0, 3 - len(missing))]:
+                missing.append(f"{label}: {gap}" if label else gap)
+            sizes: dict[str, int] = {}
+            approx = set()
+            for m in models:
+                mi = counted.model_input(m)
+                sizes[m.id] = mi.tokens
+                if mi.approximate or mi.uncounted or gaps:  # a part left out: the count is a floor
+                    approx.add(m.id)
+            out.append(RequestInput(label, sizes, frozenset(approx), plan.conversation.max_output_tokens))
+    if not out:
+        raise InputError(f"{source.label}: no requests to check")
+    if missing_total:
+        more = f" (and {missing_total - len(missing)} more)" if missing_total > len(missing) else ""
+        warnings.append(f"{source.label}: {missing_total} part(s) not counted: {'; '.join(missing)}{more}")
+    return RequestFile(source.label, out, batch)
 
 
 # --- files -----------------------------------------------------------------------------------
@@ -209,8 +324,12 @@ def _models_for(project: Project, catalog: Catalog, settings: Settings, index: i
         raise ConfigError(f"{project.path}: {key}: {exc.message}", hint=exc.hint) from None
 
 
-def _count_current(root: Path, files: Sequence[str], encodings: Sequence[str], errors: EncodingErrors, skipped: list[str]) -> dict[str, TextCount]:
+def _count_current(
+    root: Path, files: Sequence[str], models: Sequence[ModelPrice], errors: EncodingErrors, skipped: list[str], warnings: list[str]
+) -> dict[str, FileContent]:
+    encodings = sorted({m.tokenizer.encoding for m in models})
     sources = []
+    requests: list[tuple[Source, Shape]] = []
     for name in files:
         path = root / name
         try:
@@ -222,18 +341,39 @@ def _count_current(root: Path, files: Sequence[str], encodings: Sequence[str], e
         if _looks_binary(head):
             skipped.append(f"{name}: not UTF-8 text, not checked")
             continue
-        sources.append(Source(name, path, size))
-    counted = measure.count_sources(sources, encodings, errors=errors)
-    return {c.source: c for c in counted}
+        source = Source(name, path, size)
+        shape = formats.sniff_shape(head.decode("utf-8", "replace"), name)
+        if shape == "text":
+            sources.append(source)
+        else:
+            requests.append((source, shape))
+    found: dict[str, FileContent] = {c.source: c for c in measure.count_sources(sources, encodings, errors=errors)}
+    for source, shape in requests:
+        found[source.label] = measure_requests(source, shape, models, errors, warnings)
+    return found
 
 
-def _count_base(repo: gitrepo.Repo, ref: str, blobs: Mapping[str, str], encodings: Sequence[str], errors: EncodingErrors, skipped: list[str]) -> dict[str, TextCount]:
+def _count_base(
+    repo: gitrepo.Repo,
+    ref: str,
+    blobs: Mapping[str, str],
+    models: Sequence[ModelPrice],
+    errors: EncodingErrors,
+    skipped: list[str],
+    warnings: list[str],
+) -> dict[str, FileContent]:
+    encodings = sorted({m.tokenizer.encoding for m in models})
     data = gitrepo.read_blobs(repo, blobs.values())
     texts: dict[str, str] = {}
+    request_files: dict[str, tuple[bytes, Shape]] = {}
     for name, oid in blobs.items():
         raw = data[oid]
         if _looks_binary(raw[:SNIFF_SIZE]):
             skipped.append(f"{ref}:{name}: not UTF-8 text, not checked")
+            continue
+        shape = formats.sniff_shape(raw[:SNIFF_SIZE].decode("utf-8", "replace"), name)
+        if shape != "text":
+            request_files[name] = (raw, shape)
             continue
         try:
             texts[name] = raw.decode("utf-8", errors)
@@ -250,17 +390,31 @@ def _count_base(repo: gitrepo.Repo, ref: str, blobs: Mapping[str, str], encoding
                 yield name, segment
 
     counted = tokens.count_keyed(segments(), encodings, expected_chars=sum(len(t) for t in texts.values()))
-    return {
+    found: dict[str, FileContent] = {
         name: TextCount(source=name, chars=len(text), bytes=len(text.encode("utf-8", "surrogatepass")), tokens=counted[name])
         for name, text in texts.items()
     }
+    if request_files:
+        # The request parser streams files; the base revision's bytes go through a private
+        # temporary file, labelled REF:path in any message.
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="tokopt-base-") as tmp:
+            for index, (name, (raw, shape)) in enumerate(request_files.items()):
+                path = Path(tmp) / f"{index}{Path(name).suffix}"
+                path.write_bytes(raw)
+                source = Source(f"{ref}:{name}", path, len(raw))
+                content = measure_requests(source, shape, models, errors, warnings)
+                found[name] = RequestFile(name, content.requests, content.batch)
+    return found
 
 
 # --- limits ----------------------------------------------------------------------------------
 
 
-def _measure(model: ModelPrice, input_tokens: int, output_tokens: int, calls_per_month: int) -> Measure:
-    cost = costing.cost_of(model, Usage(input_tokens=input_tokens, output_tokens=output_tokens))
+def _measure(model: ModelPrice, request: PricedRequest, calls_per_month: int) -> Measure:
+    input_tokens, output_tokens = request.input_tokens[model.id], request.output_tokens
+    cost = costing.cost_of(model, Usage(input_tokens=input_tokens, output_tokens=output_tokens), batch=request.batch)
     with decimal.localcontext(_CONTEXT):
         share = Decimal(input_tokens + output_tokens) / Decimal(model.context_window)
     # shown rounded, as estimate shows it; the limit itself is compared exactly (_limit_checks)
@@ -303,11 +457,16 @@ def _limit_checks(spec: FileBudget, model: ModelPrice, now: Measure, before: Mea
 
 
 def _rows(
-    b: _Budget, now: Mapping[str, TextCount], then: Mapping[str, TextCount] | None, same: set[str]
+    b: _Budget, now: Mapping[str, FileContent], then: Mapping[str, FileContent] | None, same: set[str]
 ) -> Iterator[CheckRow]:
+    own = b.spec.output_tokens is not None
     for name in sorted(set(b.current) | set(b.base)):
-        cur = file_requests(now[name], b.models, b.output_tokens) if name in now and name in b.current else []
-        old = file_requests(then[name], b.models, b.output_tokens) if then is not None and name in then and name in b.base else []
+        cur = file_requests(now[name], b.models, b.output_tokens, own_output=own) if name in now and name in b.current else []
+        old = (
+            file_requests(then[name], b.models, b.output_tokens, own_output=own)
+            if then is not None and name in then and name in b.base
+            else []
+        )
         if not cur and not old:
             continue  # skipped: not text
         old_by_label = {r.label: r for r in old}
@@ -316,8 +475,8 @@ def _rows(
         for label in labels:
             c, o = cur_by_label.get(label), old_by_label.get(label)
             for model in b.models:
-                now_m = _measure(model, c.input_tokens[model.id], c.output_tokens, b.calls_per_month) if c else None
-                old_m = _measure(model, o.input_tokens[model.id], o.output_tokens, b.calls_per_month) if o else None
+                now_m = _measure(model, c, b.calls_per_month) if c else None
+                old_m = _measure(model, o, b.calls_per_month) if o else None
                 change: Change | None = None
                 if then is not None:
                     if now_m is None:
@@ -342,7 +501,8 @@ def _rows(
                     request=label,
                     model=model.id,
                     provider=model.provider,
-                    approximate=model.approximate,
+                    approximate=model.approximate or any(model.id in r.approximate for r in (c, o) if r is not None),
+                    batch=any(r.batch for r in (c, o) if r is not None),
                     calls_per_month=b.calls_per_month,
                     change=change,
                     current=now_m,
@@ -395,20 +555,21 @@ def check(
             )
         )
 
-    encodings = sorted({m.tokenizer.encoding for b in budgets for m in b.models})
+    all_models = list({m.id: m for b in budgets for m in b.models}.values())
     skipped: list[str] = []
-    now = _count_current(root, sorted({f for b in budgets for f in b.current}), encodings, errors, skipped)
+    counting: list[str] = []
+    now = _count_current(root, sorted({f for b in budgets for f in b.current}), all_models, errors, skipped, counting)
     then = None
     same: set[str] = set()
     if base_commit is not None and repo is not None:
         assert base is not None
         wanted_base = {f: base_blobs[f] for b in budgets for f in b.base}
-        then = _count_base(repo, base, wanted_base, encodings, errors, skipped)
+        then = _count_base(repo, base, wanted_base, all_models, errors, skipped, counting)
         both = sorted(set(now) & set(then))
         same = {f for f, oid in gitrepo.blob_ids(repo, both).items() if oid == base_blobs[f]}
 
     rows = [row for b in budgets for row in _rows(b, now, then, same)]
-    warnings = list(skipped)
+    warnings = skipped + counting
     notes = list(project.notes)
     results = []
     for b in budgets:

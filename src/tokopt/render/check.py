@@ -194,6 +194,13 @@ def budget_notes(result: CheckResult, budget: BudgetResult, rows: Sequence[Check
         lines.append("no files match " + ", ".join(budget.paths))
     if any(r.approximate for r in rows):
         lines.append(APPROX_NOTE)
+    if any(r.request is not None for r in rows):
+        lines.append(
+            "file › request: each request of a request or batch file is one call; "
+            "its own max_tokens is its output unless the budget sets output_tokens"
+        )
+    if any(r.batch for r in rows):
+        lines.append("batch files are priced at the models' batch rates")
     for row in rows:
         if not row.ok:
             lines.append(f"✗ {file_label(row)} on {row.model}: " + "; ".join(describe(c) for c in row.failures))
@@ -270,6 +277,7 @@ def document(result: CheckResult, *, warn_only: bool) -> dict[str, Any]:
                 "model": r.model,
                 "provider": r.provider,
                 "approximate": r.approximate,
+                "batch": r.batch,
                 "ok": r.ok,
                 "change": r.change,
                 "current": _measure(r.current),

@@ -15,13 +15,14 @@ its requests, counted the way the API bills them; batch files are priced at batc
 from __future__ import annotations
 
 import codecs
+import datetime as dt
 import decimal
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
@@ -32,7 +33,10 @@ from tokopt.formats import Shape
 from tokopt.inputs import EncodingErrors, Source
 from tokopt.models import ModelPrice, TextCount, Usage, Usd
 from tokopt.pricing import Catalog
-from tokopt.project import FileBudget, Project, Settings, literal_prefix
+from tokopt.project import FileBudget, Project, Settings, SpendBudget, literal_prefix
+
+if TYPE_CHECKING:
+    from tokopt.ledger import Ledger
 
 LimitName = Literal["max_tokens", "max_cost_per_call", "max_monthly_cost", "max_context_share", "max_increase_pct"]
 Change = Literal["new", "changed", "unchanged", "deleted"]
@@ -102,6 +106,26 @@ class BudgetResult(BaseModel):
     ok: bool = True
 
 
+class SpendResult(BaseModel):
+    """A spend budget: what the ledger recorded in its scope, against `max_spend`."""
+
+    index: int = Field(description="the budget's position in the config")
+    name: str
+    key: str
+    max_spend: Usd
+    user: str | None = Field(description="whose records; None: every user")
+    run: str | None
+    since: dt.date | None = Field(description="first day included, in `timezone`; None: from the start")
+    until: dt.date | None = Field(description="last day included; None: up to now")
+    period: str
+    timezone: str
+    spent_usd: Usd = Field(description="priced records only")
+    records: int
+    unpriced_records: int
+    estimated_records: int
+    ok: bool
+
+
 class CheckResult(BaseModel):
     """Every budget's rows. `ok` is False when any row breaks a limit."""
 
@@ -113,12 +137,18 @@ class CheckResult(BaseModel):
     base_commit: str | None = None
     budgets: list[BudgetResult]
     rows: list[CheckRow]
+    spend: list[SpendResult] = Field(default_factory=list)
+    ledger: str | None = Field(None, description="the ledger the spend budgets read")
     warnings: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
 
     @property
     def failed_rows(self) -> list[CheckRow]:
         return [r for r in self.rows if not r.ok]
+
+    @property
+    def failed_spend(self) -> list[SpendResult]:
+        return [r for r in self.spend if not r.ok]
 
 
 # --- requests --------------------------------------------------------------------------------
@@ -515,6 +545,56 @@ def _rows(
                 )
 
 
+# --- spend budgets ---------------------------------------------------------------------------
+
+
+def check_spend(project: Project, ledger: Ledger, *, now: dt.datetime | None = None) -> tuple[list[SpendResult], list[str]]:
+    """Each spend budget against the ledger's priced records in its scope; and warnings."""
+    from tokopt.ledger import ALL_USERS, zone
+
+    results = []
+    warnings = []
+    if not ledger.path.exists():
+        warnings.append(f"no ledger at {ledger.path}: nothing is recorded, so spend budgets see $0")
+    for index, spec in project.config.spend_budgets:
+        key = project.key("budgets", index)
+        tz = zone(spec.timezone)
+        today = (now or dt.datetime.now(dt.timezone.utc)).astimezone(tz).date()
+        since, until = spec.window(today)
+        user = ALL_USERS if spec.user == "*" else spec.user
+        try:
+            spent = ledger.spend(user=user, run=spec.run, since=since, until=until, timezone=spec.timezone)
+        except InputError as exc:
+            where = f"{key}.run" if spec.run is not None else key
+            raise ConfigError(f"{project.path}: {where}: {exc.message}", hint=exc.hint) from None
+        label = spec.label
+        if spent.unpriced_records:
+            warnings.append(
+                f"spend budget {label!r}: {spent.unpriced_records:,} recorded calls have no known price and are not in "
+                "its total (see tokopt session report)"
+            )
+        results.append(
+            SpendResult(
+                index=index,
+                name=label,
+                key=key,
+                max_spend=spec.max_spend,
+                user=None if spec.user == "*" else (spec.user or ledger.user),
+                run=spec.run,
+                since=since,
+                until=until,
+                period=spec.period if spec.since is None and spec.until is None else "custom",
+                timezone=spec.timezone,
+                spent_usd=spent.cost_usd,
+                records=spent.records,
+                unpriced_records=spent.unpriced_records,
+                estimated_records=spent.estimated_records,
+                ok=spent.cost_usd <= spec.max_spend,
+            )
+        )
+    return results, warnings
+
+
 # --- the check -------------------------------------------------------------------------------
 
 
@@ -526,14 +606,23 @@ def check(
     base: str | None = None,
     only: Sequence[str] | None = None,
     errors: EncodingErrors = "strict",
+    ledger: Ledger | None = None,
+    now: dt.datetime | None = None,
 ) -> CheckResult:
-    """Evaluate every budget of `project` on the working tree (and against `base`, a git revision)."""
+    """Evaluate every budget of `project` on the working tree (and against `base`, a git
+    revision); spend budgets against `ledger` (default: the user's ledger) as of `now`."""
     cfg = project.config
     if not cfg.budgets:
         raise ConfigError(f"{project.path}: no budgets", hint=f"add a [[{project.key('budgets')}]] table, or run `tokopt init`")
     root = project.root
-    repo = gitrepo.require(root, "--base") if base is not None else gitrepo.find(root)
-    current_files = gitrepo.working_files(repo) if repo is not None else _walk(root, cfg.budgets)
+    file_specs = cfg.file_budgets
+    repo = gitrepo.require(root, "--base") if base is not None else gitrepo.find(root) if file_specs else None
+    if not file_specs:
+        current_files = []
+    elif repo is not None:
+        current_files = gitrepo.working_files(repo)
+    else:
+        current_files = _walk(root, [spec for _, spec in file_specs])
     base_commit = gitrepo.resolve(repo, base) if base is not None and repo is not None else None
     base_blobs = gitrepo.tree_files(repo, base_commit) if base_commit is not None and repo is not None else {}
     if only is not None:
@@ -542,7 +631,7 @@ def check(
         base_blobs = {f: o for f, o in base_blobs.items() if f in wanted}
 
     budgets = []
-    for index, spec in enumerate(cfg.budgets):
+    for index, spec in file_specs:
         budgets.append(
             _Budget(
                 index=index,
@@ -558,17 +647,17 @@ def check(
     all_models = list({m.id: m for b in budgets for m in b.models}.values())
     skipped: list[str] = []
     counting: list[str] = []
-    now = _count_current(root, sorted({f for b in budgets for f in b.current}), all_models, errors, skipped, counting)
+    counted_now = _count_current(root, sorted({f for b in budgets for f in b.current}), all_models, errors, skipped, counting)
     then = None
     same: set[str] = set()
     if base_commit is not None and repo is not None:
         assert base is not None
         wanted_base = {f: base_blobs[f] for b in budgets for f in b.base}
         then = _count_base(repo, base, wanted_base, all_models, errors, skipped, counting)
-        both = sorted(set(now) & set(then))
+        both = sorted(set(counted_now) & set(then))
         same = {f for f, oid in gitrepo.blob_ids(repo, both).items() if oid == base_blobs[f]}
 
-    rows = [row for b in budgets for row in _rows(b, now, then, same)]
+    rows = [row for b in budgets for row in _rows(b, counted_now, then, same)]
     warnings = skipped + counting
     notes = list(project.notes)
     results = []
@@ -590,15 +679,27 @@ def check(
                 output_tokens=b.output_tokens,
                 calls_per_month=b.calls_per_month,
                 limits=b.spec.limits(),
-                files=sorted(f for f in b.current if f in now),
+                files=sorted(f for f in b.current if f in counted_now),
                 ok=all(r.ok for r in mine),
             )
         )
+    spend: list[SpendResult] = []
+    ledger_path = None
+    if cfg.spend_budgets:
+        if ledger is None:
+            from tokopt.ledger import Ledger
+
+            ledger = Ledger()
+        ledger_path = str(ledger.path)
+        spend, spend_warnings = check_spend(project, ledger, now=now)
+        warnings += spend_warnings
     prefix = ""
     if repo is not None:
         prefix = repo.prefix
     return CheckResult(
-        ok=all(r.ok for r in rows),
+        ok=all(r.ok for r in rows) and all(r.ok for r in spend),
+        spend=spend,
+        ledger=ledger_path,
         config=str(project.path),
         root=str(root),
         repo_prefix=prefix,

@@ -18,6 +18,14 @@
     max_context_share = 0.25                 # (input + output) / the model's window
     max_increase_pct = 15                    # input tokens against `tokopt check --base REF`
 
+    [[budgets]]                              # a spend budget: what the usage ledger recorded
+    name = "my month"
+    max_spend = 50                           # USD, priced records in the period
+    period = "month"                         # day | week | month | year | all (the current one)
+    user = "*"                               # optional; "*" everyone, default the current user
+    run = "nightly-eval"                     # optional: one run (id or name)
+    timezone = "Europe/Berlin"               # optional: where days start (default UTC)
+
 The file is found by walking up from the working directory. Every key is validated; an
 error names the file and the key path (`budgets[0].max_tokens`). Values are read as they are
 written (floats as Decimal), so a limit of 0.01 is exactly one cent.
@@ -29,6 +37,7 @@ Precedence for the defaults: command-line flags (and their env vars), then this 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from collections.abc import Sequence
@@ -36,9 +45,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, ValidationError, model_validator
 
 from tokopt import config, paths
 from tokopt.config import UserConfig
@@ -181,15 +190,6 @@ class FileBudget(BaseModel):
     max_context_share: Share | None = None
     max_increase_pct: Percent | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _not_a_spend_budget(cls, data: Any) -> Any:
-        # Spend budgets over the usage ledger will be a second budget kind, told apart by
-        # `max_spend`; until then say so instead of "unknown key".
-        if isinstance(data, dict) and "max_spend" in data:
-            raise ValueError("max_spend: spend budgets over the usage ledger are not supported yet")
-        return data
-
     @cached_property
     def _include(self) -> list[re.Pattern[str]]:
         return [glob_regex(p) for p in self.paths]
@@ -210,12 +210,115 @@ class FileBudget(BaseModel):
         return self.name or ", ".join(self.paths)
 
 
+def _date(value: Any) -> Any:
+    # TOML dates arrive as datetime.date; a quoted "2026-11-01" is accepted too
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError("expected a date, YYYY-MM-DD") from None
+    if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+        raise ValueError("expected a date, YYYY-MM-DD")
+    return value
+
+
+def _zone_name(value: str) -> str:
+    from tokopt.errors import TokoptError
+    from tokopt.ledger import zone
+
+    try:
+        zone(value)
+    except TokoptError as exc:
+        raise ValueError(exc.message) from None
+    return value
+
+
+Day = Annotated[dt.date, BeforeValidator(_date)]
+Period = Literal["day", "week", "month", "year", "all"]
+FILE_KEYS = ("paths", "exclude", "models", "output_tokens", "calls_per_month", *LIMIT_KEYS)
+
+
+class SpendBudget(BaseModel):
+    """A limit on what the usage ledger recorded: for a user (or everyone), a run, a period."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    max_spend: Money
+    user: Annotated[str, Field(min_length=1)] | None = None  # None: the current user; "*": everyone
+    run: Annotated[str, Field(min_length=1)] | None = None
+    period: Period = "month"
+    since: Day | None = None
+    until: Day | None = None
+    timezone: Annotated[str, AfterValidator(_zone_name)] = "UTC"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_file_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            mixed = [k for k in FILE_KEYS if k in data]
+            if mixed:
+                raise ValueError(
+                    f"a spend budget (max_spend) takes no {', '.join(mixed)}: put file limits in their own [[budgets]] table"
+                )
+        return data
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SpendBudget:
+        if self.since is not None and self.until is not None and self.since > self.until:
+            raise ValueError("since is after until")
+        return self
+
+    @property
+    def label(self) -> str:
+        return self.name or f"spend ≤ ${self.max_spend}"
+
+    def window(self, today: dt.date) -> tuple[dt.date | None, dt.date | None]:
+        """The days the budget covers (both included), given today's date in its time zone:
+        `since`/`until` where set, else the current day, week (from Monday), month or year."""
+        start: dt.date | None
+        if self.period == "day":
+            start = today
+        elif self.period == "week":
+            start = today - dt.timedelta(days=today.weekday())
+        elif self.period == "month":
+            start = today.replace(day=1)
+        elif self.period == "year":
+            start = today.replace(month=1, day=1)
+        else:
+            start = None
+        if self.since is not None:
+            start = self.since
+        return start, self.until
+
+
+def _budget_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "[spend]" if "max_spend" in value else "[file]"
+    return "[spend]" if isinstance(value, SpendBudget) else "[file]"
+
+
+# The tags are in brackets so that error key paths leave them out (`_describe`).
+AnyBudget = Annotated[
+    Annotated[FileBudget, Tag("[file]")] | Annotated[SpendBudget, Tag("[spend]")],
+    Discriminator(_budget_kind),
+]
+
+
 class ProjectConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     pricing: list[str] = Field(default_factory=list)
     defaults: ProjectDefaults = Field(default_factory=ProjectDefaults)
-    budgets: list[FileBudget] = Field(default_factory=list)
+    budgets: list[AnyBudget] = Field(default_factory=list)
+
+    @property
+    def file_budgets(self) -> list[tuple[int, FileBudget]]:
+        return [(i, b) for i, b in enumerate(self.budgets) if isinstance(b, FileBudget)]
+
+    @property
+    def spend_budgets(self) -> list[tuple[int, SpendBudget]]:
+        return [(i, b) for i, b in enumerate(self.budgets) if isinstance(b, SpendBudget)]
 
 
 # --- finding and loading ---------------------------------------------------------------------
@@ -321,11 +424,11 @@ def load_project(path: Path) -> Project:
 
 def _check_consistent(project: Project) -> None:
     cfg = project.config
-    for index, budget in enumerate(cfg.budgets):
+    for index, budget in cfg.file_budgets:
         if not budget.limits():
             raise ConfigError(
                 f"{project.path}: {project.key('budgets', index)}: no limit set",
-                hint=f"set at least one of {', '.join(LIMIT_KEYS)}",
+                hint=f"set at least one of {', '.join(LIMIT_KEYS)} (or max_spend, for a spend budget over the ledger)",
             )
         if budget.max_monthly_cost is not None and budget.calls_per_month is None and cfg.defaults.calls_per_month is None:
             # The limit means nothing without the volume it assumes, and CI must not depend

@@ -43,7 +43,7 @@ PricingOption = Annotated[
     list[Path] | None,
     typer.Option(
         "--pricing",
-        help="A pricing TOML file that adds or overrides models (repeatable). [env var: TOKOPT_PRICING]",
+        help="A pricing TOML file that adds or overrides models (repeatable). \\[env var: TOKOPT_PRICING]",
         show_default=False,
     ),
 ]

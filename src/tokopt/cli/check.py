@@ -11,6 +11,7 @@ import typer
 
 from tokopt import paths
 from tokopt.cli._common import EncodingErrorsChoice, PricingOption, load_user_config, note, stdout_console, warn
+from tokopt.cli.session import LedgerOption, UserOption
 
 
 class CheckFormat(str, Enum):
@@ -93,6 +94,8 @@ def check_command(
         EncodingErrorsChoice,
         typer.Option("--encoding-errors", help="What to do with invalid UTF-8: stop (strict) or read it as U+FFFD."),
     ] = EncodingErrorsChoice.strict,
+    ledger: LedgerOption = None,
+    user: UserOption = None,
 ) -> None:
     """Check the project's token and cost budgets; exit 1 if one is broken.
 
@@ -107,7 +110,18 @@ def check_command(
     settings = project_mod.resolve_settings(
         project.config, load_user_config(), models=model, output_tokens=output_tokens, calls_per_month=calls_per_month
     )
-    result = budget.check(project, catalog, settings, base=base, only=files, errors=encoding_errors.value)
+    book = None
+    if project.config.spend_budgets:
+        from tokopt.ledger import Ledger
+
+        book = Ledger(ledger, user=user, catalog=catalog)
+    try:
+        result = budget.check(project, catalog, settings, base=base, only=files, errors=encoding_errors.value, ledger=book)
+    finally:
+        if book is not None:
+            book.close()
+            for line in book.notices:
+                note(line)
 
     fmt = output_format
     # Markdown carries warnings and notes in the report and GitHub annotates the warnings;

@@ -92,11 +92,11 @@ def estimate_command(
     all_models: AllOption = False,
     output_tokens: Annotated[
         int | None,
-        typer.Option("--output-tokens", "-o", min=0, help="Expected completion tokens per call. [default: 500, or your config]", show_default=False),
+        typer.Option("--output-tokens", "-o", min=0, help="Expected completion tokens per call. \\[default: 500, or your config]", show_default=False),
     ] = None,
     calls: Annotated[
         int | None,
-        typer.Option("--calls", "-n", min=1, help="Project the cost of this many calls. [default: 1000, or your config]", show_default=False),
+        typer.Option("--calls", "-n", min=1, help="Project the cost of this many calls. \\[default: 1000, or your config]", show_default=False),
     ] = None,
     cached_tokens: Annotated[
         int, typer.Option("--cached-tokens", min=0, help="Prompt prefix served from the provider's cache, in tokens.")

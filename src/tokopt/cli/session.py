@@ -35,14 +35,14 @@ LedgerOption = Annotated[
     typer.Option(
         "--ledger",
         envvar=paths.ENV_LEDGER,
-        help="The ledger file. [default: ledger.sqlite3 in your data directory]",
+        help="The ledger file. \\[default: ledger.sqlite3 in your data directory]",
         show_default=False,
         dir_okay=False,
     ),
 ]
 UserOption = Annotated[
     str | None,
-    typer.Option("--user", "-u", envvar=paths.ENV_USER, help="Whose records. [default: your login name]", show_default=False),
+    typer.Option("--user", "-u", envvar=paths.ENV_USER, help="Whose records. \\[default: your login name]", show_default=False),
 ]
 RunOption = Annotated[
     str | None,
@@ -50,7 +50,7 @@ RunOption = Annotated[
         "--run",
         "-r",
         envvar=paths.ENV_RUN,
-        help="Run id or name to record into (a new name starts a run). [default: your current run]",
+        help="Run id or name to record into (a new name starts a run). \\[default: your current run]",
         show_default=False,
     ),
 ]
@@ -70,7 +70,7 @@ def _notices(ledger: Ledger) -> None:
 
 def session_start(
     *,
-    name: Annotated[str | None, typer.Option("--run", "-r", help="A name for the run. [default: its id]", show_default=False)] = None,
+    name: Annotated[str | None, typer.Option("--run", "-r", help="A name for the run. \\[default: its id]", show_default=False)] = None,
     label: Annotated[list[str] | None, typer.Option("--label", "-l", help="A key=value label (repeatable).", show_default=False)] = None,
     user: UserOption = None,
     ledger: LedgerOption = None,
@@ -88,7 +88,7 @@ def session_start(
 
 
 def session_end(
-    run: Annotated[str | None, typer.Argument(help="Run id or name. [default: your current run]", show_default=False)] = None,
+    run: Annotated[str | None, typer.Argument(help="Run id or name. \\[default: your current run]", show_default=False)] = None,
     *,
     user: UserOption = None,
     ledger: LedgerOption = None,

@@ -40,7 +40,7 @@ def tokenize_command(
     *,
     encoding: Annotated[
         list[EncodingChoice] | None,
-        typer.Option("--encoding", "-e", help="Encoding to count with (repeatable). [default: both]", show_default=False),
+        typer.Option("--encoding", "-e", help="Encoding to count with (repeatable). \\[default: both]", show_default=False),
     ] = None,
     model: Annotated[
         str | None,

@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from tokopt import __version__
-from tokopt.budget import BudgetResult, CheckResult, CheckRow, LimitCheck
+from tokopt.budget import BudgetResult, CheckResult, CheckRow, LimitCheck, SpendResult
 from tokopt.render import fmt
 from tokopt.render.grid import Cell, Column, Grid, text_of
 from tokopt.render.machine import to_markdown as md_table
@@ -95,20 +95,25 @@ def verdict(result: CheckResult, *, warn_only: bool) -> str:
     """The one-line outcome."""
     checked = _checked(result)
     files = len({(r.budget, r.file) for r in checked})
+    n_budgets = len(result.budgets) + len(result.spend)
+    total = len(checked) + len(result.spend)
     against = f" against {result.base}" if result.base else ""
+    what = []
+    if checked or not result.spend:
+        what.append(f"{_n(len(checked), 'check')} of {_n(files, 'file')}")
+    if result.spend:
+        what.append(_n(len(result.spend), "spend check"))
+    scope = f"{' and '.join(what)} in {_n(n_budgets, 'budget')}"
     if result.ok:
-        if not checked:
+        if not total:
             return f"✓ within budget: no files to check{against}"
-        return f"✓ within budget: {_n(len(checked), 'check')} of {_n(files, 'file')} in {_n(len(result.budgets), 'budget')}{against}"
-    failed = result.failed_rows
-    broken = [b.name for b in result.budgets if not b.ok]
+        return f"✓ within budget: {scope}{against}"
+    failed = len(result.failed_rows) + len(result.failed_spend)
+    broken = [b.name for b in result.budgets if not b.ok] + [s.name for s in result.failed_spend]
     mark, tail = ("!", " (warn only)") if warn_only else ("✗", "")
-    where = (
-        f"in budget {broken[0]!r}"
-        if len(result.budgets) == 1
-        else f"in {len(broken)} of {len(result.budgets)} budgets ({', '.join(broken)})"
-    )
-    return f"{mark} over budget{tail}: {len(failed):,} of {_n(len(checked), 'check')} {where}{against}"
+    where = f"in budget {broken[0]!r}" if n_budgets == 1 else f"in {len(broken)} of {n_budgets} budgets ({', '.join(broken)})"
+    checks = _n(total, "check")
+    return f"{mark} over budget{tail}: {failed:,} of {checks} {where}{against}"
 
 
 # --- grids -----------------------------------------------------------------------------------
@@ -207,11 +212,70 @@ def budget_notes(result: CheckResult, budget: BudgetResult, rows: Sequence[Check
     return lines
 
 
+def spend_scope(s: SpendResult) -> str:
+    """`alice`, `everyone`, `alice › run nightly`."""
+    who = s.user if s.user is not None else "everyone"
+    return f"{who} › run {s.run}" if s.run else who
+
+
+def spend_period(s: SpendResult) -> str:
+    """`2026-11-01 – now (UTC)`, `all time`."""
+    if s.since is None and s.until is None:
+        return "all time"
+    start = s.since.isoformat() if s.since else "start"
+    end = s.until.isoformat() if s.until else "now"
+    name = "" if s.period == "custom" else f"this {s.period}: "
+    return f"{name}{start} – {end} ({s.timezone})"
+
+
+def spend_ratio(s: SpendResult) -> Decimal:
+    if s.max_spend == 0:
+        return Decimal(0) if s.spent_usd <= 0 else Decimal("Infinity")
+    return s.spent_usd / s.max_spend
+
+
+def describe_spend(s: SpendResult) -> str:
+    op = "≤" if s.ok else ">"
+    return f"spent {fmt.usd(s.spent_usd)} {op} {fmt.usd(s.max_spend)} (max_spend) by {spend_scope(s)}, {spend_period(s)}"
+
+
+def _spend_status(s: SpendResult, warn_only: bool) -> Cell:
+    ratio = spend_ratio(s)
+    used = "" if ratio.is_infinite() else f" {_pct(ratio * 100)}"
+    if s.ok:
+        return (f"✓{used}", "green" if ratio <= Decimal("0.9") else "yellow")
+    return (f"!{used}", "bold yellow") if warn_only else (f"✗{used}", "bold red")
+
+
+def spend_grid(result: CheckResult, warn_only: bool) -> Grid:
+    columns = [
+        Column("Budget", min_width=8),
+        Column("Whose", min_width=6),
+        Column("Period", min_width=8, drop_priority=2),
+        Column("Calls", justify="right", drop_priority=1),
+        Column("Spent", justify="right", style="bold"),
+        Column("Limit", justify="right"),
+        Column("Status (% of limit)", justify="right"),
+    ]
+    grid = Grid(columns=columns, title=f"Spend — ledger {result.ledger}")
+    for s in result.spend:
+        calls = f"{s.records:,}" + (f" ({s.unpriced_records:,} unpriced)" if s.unpriced_records else "")
+        grid.add(s.name, spend_scope(s), spend_period(s), calls, fmt.usd(s.spent_usd), f"≤ {fmt.usd(s.max_spend)}", _spend_status(s, warn_only))
+    notes = ["spent: the priced calls the ledger recorded in the period (estimates included); unpriced calls are not in it"]
+    if any(s.estimated_records for s in result.spend):
+        notes.append("some recorded calls are estimates (session record --from-file), not provider-reported usage")
+    notes += [f"✗ {s.name}: {describe_spend(s)}" for s in result.failed_spend]
+    grid.notes = notes
+    return grid
+
+
 def grids(result: CheckResult, *, warn_only: bool) -> list[Grid]:
     out = []
     for budget in result.budgets:
         rows = [r for r in result.rows if r.budget == budget.index]
         out.append(_budget_grid(result, budget, rows, warn_only))
+    if result.spend:
+        out.append(spend_grid(result, warn_only))
     return out
 
 
@@ -248,10 +312,10 @@ def document(result: CheckResult, *, warn_only: bool) -> dict[str, Any]:
         "base": result.base,
         "base_commit": result.base_commit,
         "summary": {
-            "budgets": len(result.budgets),
+            "budgets": len(result.budgets) + len(result.spend),
             "files": len({(r.budget, r.file) for r in checked}),
-            "checks": len(checked),
-            "failed": len(result.failed_rows),
+            "checks": len(checked) + len(result.spend),
+            "failed": len(result.failed_rows) + len(result.failed_spend),
         },
         "budgets": [
             {
@@ -293,6 +357,26 @@ def document(result: CheckResult, *, warn_only: bool) -> dict[str, Any]:
             }
             for r in result.rows
         ],
+        "spend": [
+            {
+                "budget": sp.name,
+                "budget_key": sp.key,
+                "ok": sp.ok,
+                "max_spend": sp.max_spend,
+                "spent_usd": sp.spent_usd,
+                "user": sp.user,
+                "run": sp.run,
+                "period": sp.period,
+                "since": sp.since.isoformat() if sp.since else None,
+                "until": sp.until.isoformat() if sp.until else None,
+                "timezone": sp.timezone,
+                "records": sp.records,
+                "unpriced_records": sp.unpriced_records,
+                "estimated_records": sp.estimated_records,
+            }
+            for sp in result.spend
+        ],
+        "ledger": result.ledger,
         "warnings": result.warnings,
         "notes": result.notes,
     }
@@ -324,9 +408,12 @@ def markdown(result: CheckResult, *, warn_only: bool) -> str:
             for r in failed
         ]
         parts.append(md_table(["Budget", "File", "Model", "Over"], rows, title="### Over budget"))
+    if result.failed_spend:
+        rows = [[sp.name, describe_spend(sp)] for sp in result.failed_spend]
+        parts.append(md_table(["Spend budget", "Over"], rows, title="### Over spend budget"))
     for line in result.warnings:
         parts.append(f"> warning: {line}\n")
-    parts += [f"<details><summary>All checks ({len(_checked(result)):,})</summary>", ""]
+    parts += [f"<details><summary>All checks ({len(_checked(result)) + len(result.spend):,})</summary>", ""]
     for grid in grids(result, warn_only=warn_only):
         notes = [n for n in grid.notes if not n.startswith("✗ ")]
         parts.append(_md(grid, notes))
@@ -368,10 +455,22 @@ def github(result: CheckResult, *, warn_only: bool) -> str:
         detail = [f"{r.model}{' › ' + r.request if r.request else ''}: " + "; ".join(describe(c) for c in r.failures) for r in rows]
         message = f"over budget {names[index]!r} on {len(rows)} model{'s' if len(rows) != 1 else ''}:\n" + "\n".join(detail)
         lines.append(command(kind, message, file=result.repo_prefix + file, title=f"tokopt: {names[index]} over budget"))
+    for sp in result.failed_spend:
+        # not about a file: the annotation goes on the config that sets the budget
+        lines.append(command(kind, describe_spend(sp), file=result.repo_prefix + _config_name(result), title=f"tokopt: {sp.name} over budget"))
     for warning in result.warnings:
         lines.append(command("warning", warning, title="tokopt"))
     lines.append(verdict(result, warn_only=warn_only))
     return "\n".join(lines) + "\n"
+
+
+def _config_name(result: CheckResult) -> str:
+    from pathlib import Path
+
+    try:
+        return Path(result.config).relative_to(result.root).as_posix()
+    except ValueError:
+        return Path(result.config).name
 
 
 # --- JUnit XML -------------------------------------------------------------------------------
@@ -386,8 +485,8 @@ def junit(result: CheckResult, *, warn_only: bool) -> str:
     top = ET.Element(
         "testsuites",
         name="tokopt check",
-        tests=str(len(result.rows)),
-        failures=str(len(result.failed_rows)),
+        tests=str(len(result.rows) + len(result.spend)),
+        failures=str(len(result.failed_rows) + len(result.failed_spend)),
         errors="0",
         skipped=str(len(result.rows) - len(checked)),
         time="0",
@@ -432,5 +531,23 @@ def junit(result: CheckResult, *, warn_only: bool) -> str:
         extra = budget_notes(result, budget, rows)[1:]
         if extra:
             ET.SubElement(suite, "system-out").text = "\n".join(extra)
+    if result.spend:
+        suite = ET.SubElement(
+            top,
+            "testsuite",
+            name="spend",
+            tests=str(len(result.spend)),
+            failures=str(len(result.failed_spend)),
+            errors="0",
+            skipped="0",
+            time="0",
+        )
+        ET.SubElement(ET.SubElement(suite, "properties"), "property", name="ledger", value=str(result.ledger))
+        for sp in result.spend:
+            case = ET.SubElement(suite, "testcase", classname="spend", name=f"{sp.name} [{spend_scope(sp)}]", time="0")
+            if not sp.ok:
+                failure = ET.SubElement(case, "failure", message=describe_spend(sp), type="max_spend")
+                failure.text = f"{sp.name}: {describe_spend(sp)}"
+            ET.SubElement(case, "system-out").text = f"{sp.records:,} calls, {sp.unpriced_records:,} unpriced; {spend_period(sp)}"
     ET.indent(top)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(top, encoding="unicode") + "\n"

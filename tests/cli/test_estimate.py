@@ -129,6 +129,10 @@ def test_csv_and_markdown(run, prompt):
     assert all(Decimal(row["per_call_usd"]) > 0 for row in rows)
     md = run("estimate", str(prompt), "-f", "markdown").stdout
     assert md.startswith("### ") and "| Provider | Model |" in md and "|---|---|---:|" in md
+    # the notes under the table are list items, so a Markdown viewer keeps one per line
+    after = md.rstrip("\n").split("\n\n")[-1].splitlines()
+    assert after and all(line.startswith("- ") for line in after), after
+    assert any("output: 500 tokens" in line for line in after)
 
 
 def test_user_config_changes_defaults(run, prompt, tmp_path, monkeypatch):

@@ -61,7 +61,9 @@ def to_markdown(
     title: str | None = None,
     footer: Sequence[str] = (),
 ) -> str:
-    """A GitHub pipe table; `align_right` lists the numeric columns by index."""
+    """A GitHub pipe table; `align_right` lists the numeric columns by index. Footer lines
+    become list items (lines already starting with `- ` stay as they are), so that each
+    note stays its own line when rendered instead of running into one paragraph."""
     lines = []
     if title:
         lines += [title, ""]
@@ -71,5 +73,5 @@ def to_markdown(
         lines.append("| " + " | ".join(_md_escape(str(c)) for c in row) + " |")
     if footer:
         lines.append("")
-        lines.extend(footer)
+        lines.extend(line if line.startswith("- ") else f"- {line}" for line in footer)
     return "\n".join(lines) + "\n"

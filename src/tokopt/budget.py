@@ -14,7 +14,6 @@ its requests, counted the way the API bills them; batch files are priced at batc
 
 from __future__ import annotations
 
-import codecs
 import datetime as dt
 import decimal
 import os
@@ -33,14 +32,14 @@ from tokopt.formats import Shape
 from tokopt.inputs import EncodingErrors, Source
 from tokopt.models import ModelPrice, TextCount, Usage, Usd
 from tokopt.pricing import Catalog
-from tokopt.project import FileBudget, Project, Settings, SpendBudget, literal_prefix
+from tokopt.project import FileBudget, Project, Settings, literal_prefix
 
 if TYPE_CHECKING:
     from tokopt.ledger import Ledger
 
 LimitName = Literal["max_tokens", "max_cost_per_call", "max_monthly_cost", "max_context_share", "max_increase_pct"]
 Change = Literal["new", "changed", "unchanged", "deleted"]
-SNIFF_SIZE = 8192
+SNIFF_SIZE = inputs.SNIFF_SIZE
 REQUEST_CHUNK = 512  # requests of one file parsed and counted together: bounded memory
 _CONTEXT = decimal.Context(prec=60, rounding=decimal.ROUND_HALF_EVEN, traps=[decimal.InvalidOperation])
 
@@ -287,16 +286,6 @@ def measure_requests(
 # --- files -----------------------------------------------------------------------------------
 
 
-def _looks_binary(head: bytes) -> bool:
-    if b"\x00" in head:
-        return True
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=len(head) < SNIFF_SIZE)
-    except UnicodeDecodeError:
-        return True
-    return False
-
-
 def _walk(root: Path, budgets: Sequence[FileBudget]) -> list[str]:
     """Files below the budgets' literal prefixes, outside git: hidden directories skipped
     unless a pattern names them."""
@@ -368,7 +357,7 @@ def _count_current(
             size = path.stat().st_size
         except OSError as exc:
             raise InputError(f"cannot read {name}: {exc.strerror}") from None
-        if _looks_binary(head):
+        if inputs.looks_binary(head):
             skipped.append(f"{name}: not UTF-8 text, not checked")
             continue
         source = Source(name, path, size)
@@ -398,7 +387,7 @@ def _count_base(
     request_files: dict[str, tuple[bytes, Shape]] = {}
     for name, oid in blobs.items():
         raw = data[oid]
-        if _looks_binary(raw[:SNIFF_SIZE]):
+        if inputs.looks_binary(raw[:SNIFF_SIZE]):
             skipped.append(f"{ref}:{name}: not UTF-8 text, not checked")
             continue
         shape = formats.sniff_shape(raw[:SNIFF_SIZE].decode("utf-8", "replace"), name)

@@ -52,7 +52,7 @@ def _label(path: Path) -> str:
         return str(path)
 
 
-def _looks_binary(head: bytes) -> bool:
+def looks_binary(head: bytes) -> bool:
     """NUL bytes, or not UTF-8 (a character cut at the end of a full sniff is fine)."""
     if b"\x00" in head:
         return True
@@ -118,7 +118,7 @@ def _walk(root: Path, out: Expansion) -> list[Source]:
                 st = path.stat()
                 if not stat.S_ISREG(st.st_mode):
                     continue
-                if _looks_binary(_sniff(path)):
+                if looks_binary(_sniff(path)):
                     out.skipped.append(f"{_label(path)}: not UTF-8 text")
                     continue
             except OSError as exc:

@@ -64,13 +64,18 @@ def timed(cmd: list[str], env: dict[str, str]) -> float:
     return time.perf_counter() - start
 
 
+def script(name: str) -> str | None:
+    """An installed command, looked for next to this Python first: a venv's scripts need not be on PATH."""
+    return shutil.which(name, path=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
+
+
 def bench_small_prompt(work: Path, runs: int) -> tuple[float, float]:
     prompt = work / "prompt-2k.txt"
     text = real_text(work / "corpus-64k.txt", 64 * 1024).read_text(encoding="utf-8")
     prompt.write_text(text[:2048], encoding="utf-8")
     env = {**os.environ, "TIKTOKEN_CACHE_DIR": str(tokens.export_tiktoken_cache(work / "tiktoken-cache")), "TOKOPT_HOME": str(work / "home")}
-    tokopt = [shutil.which("tokopt") or "tokopt", "estimate", str(prompt)]
-    ttok = shutil.which("ttok")
+    tokopt = [script("tokopt") or "tokopt", "estimate", str(prompt)]
+    ttok = script("ttok")
     if ttok is None:
         sys.exit("ttok is not installed: pip install -e '.[bench]'")
     ttok_cmd = [ttok, "-m", "gpt-4o", "-i", str(prompt)]

@@ -14,7 +14,8 @@ from decimal import ROUND_CEILING, Decimal
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from tokopt import costing, gitrepo, measure
+from tokopt import budget, costing, formats, gitrepo, inputs, measure
+from tokopt.errors import InputError
 from tokopt.inputs import Source
 from tokopt.models import ModelPrice, Usage
 from tokopt.project import FileBudget, ProjectConfig, check_glob, escape_glob
@@ -22,6 +23,7 @@ from tokopt.project import FileBudget, ProjectConfig, check_glob, escape_glob
 PROMPT_DIR_NAMES = {"prompt", "prompts", "system_prompts", "system-prompts", "system_prompt", "system-prompt"}
 PROMPT_SUFFIXES = {".prompt", ".prompty"}
 TEXT_SUFFIXES = {".md", ".txt", ".j2", ".jinja", ".jinja2", ".tmpl", ".mustache", ".hbs", ".xml", ".prompt", ".prompty"}
+REQUEST_SUFFIXES = {".json", ".jsonl", ".ndjson"}  # chat requests and batch files, in a prompts directory
 NOT_PROMPTS = {"readme", "license", "changelog", "contributing", "notice"}
 SKIP_DIRS = {"node_modules", "__pycache__", "site-packages", "venv", "dist", "build"}
 DEFAULT_HEADROOM = 25
@@ -46,7 +48,7 @@ def looks_like_prompt(path: PurePosixPath) -> bool:
         return False
     suffixes = [s.lower() for s in path.suffixes]
     if any(_is_prompt_dir(p) for p in path.parts[:-1]):
-        return bool(suffixes) and suffixes[-1] in TEXT_SUFFIXES
+        return bool(suffixes) and suffixes[-1] in TEXT_SUFFIXES | REQUEST_SUFFIXES
     if any(s in PROMPT_SUFFIXES for s in suffixes):
         return True
     return "prompt" in name and bool(suffixes) and suffixes[-1] in TEXT_SUFFIXES
@@ -98,6 +100,7 @@ class Starter:
     text: str
     budgets: list[ProposedBudget] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # "file: why", left out of the budgets
 
 
 def _group(files: Sequence[str], named: set[str]) -> dict[str, tuple[str, list[str], list[str]]]:
@@ -122,9 +125,38 @@ def _group(files: Sequence[str], named: set[str]) -> dict[str, tuple[str, list[s
     return groups
 
 
-def _costs(model: ModelPrice, tokens: dict[str, int], output_tokens: int) -> tuple[int, Decimal]:
-    n = costing.model_tokens(model, tokens)
-    return n, costing.cost_of(model, Usage(input_tokens=n, output_tokens=output_tokens)).total_usd
+def _costs(model: ModelPrice, requests: Sequence[budget.PricedRequest]) -> tuple[int, Decimal]:
+    """The largest input and the largest cost per call among a file's requests, as check prices them."""
+    most_tokens, most_cost = 0, Decimal(0)
+    for r in requests:
+        n = r.input_tokens[model.id]
+        cost = costing.cost_of(model, Usage(input_tokens=n, output_tokens=r.output_tokens), batch=r.batch).total_usd
+        most_tokens, most_cost = max(most_tokens, n), max(most_cost, cost)
+    return most_tokens, most_cost
+
+
+def _measure(root: Path, files: Sequence[str], models: Sequence[ModelPrice], skipped: list[str]) -> dict[str, budget.FileContent]:
+    """Each file as `tokopt check` reads it: plain text, or the requests of a request or batch
+    file. A file that looks like JSON but is not a request is left out (and said why)."""
+    encodings = sorted({m.tokenizer.encoding for m in models})
+    text_sources = []
+    found: dict[str, budget.FileContent] = {}
+    for f in files:
+        path = root / f
+        source = Source(f, path, path.stat().st_size)
+        with path.open("rb") as fh:
+            head = fh.read(inputs.SNIFF_SIZE)
+        shape = formats.sniff_shape(head.decode("utf-8", "replace"), f)
+        if shape == "text":
+            text_sources.append(source)
+            continue
+        try:
+            found[f] = budget.measure_requests(source, shape, models, "strict", [])
+        except InputError as exc:
+            skipped.append(f"{f}: not a chat request or batch file ({exc.message.removeprefix(f + ': ')})")
+    for c in measure.count_sources(text_sources, encodings):
+        found[c.source] = c
+    return found
 
 
 def propose(
@@ -142,16 +174,17 @@ def propose(
     """A starter tokopt.toml for `files` (relative to `root`), with limits at today's maximum
     over `models` plus `headroom` percent, rounded up to two significant digits. Files among
     `all_files` that a proposed glob would catch but are not prompts go in its `exclude`."""
-    encodings = sorted({m.tokenizer.encoding for m in models})
-    sources = [Source(f, root / f, (root / f).stat().st_size) for f in files]
-    counts = {c.source: c for c in measure.count_sources(sources, encodings)}
+    skipped: list[str] = []
+    contents = _measure(root, files, models, skipped)
+    files = [f for f in files if f in contents]
     factor = 1 + Decimal(headroom) / 100
     proposals = []
     for label, globs, members in _group(files, set(named_dirs)).values():
         worst_tokens, worst_cost, costliest = 0, Decimal(0), ""
         for f in members:
+            requests = budget.file_requests(contents[f], models, output_tokens)
             for m in models:
-                n, cost = _costs(m, counts[f].tokens, output_tokens)
+                n, cost = _costs(m, requests)
                 worst_tokens = max(worst_tokens, n)
                 if cost >= worst_cost:
                     worst_cost, costliest = cost, m.id
@@ -164,7 +197,7 @@ def propose(
             ProposedBudget(label, globs, exclude, members, max(max_tokens, 1), max_cost, worst_tokens, worst_cost, costliest)
         )
     text = render(proposals, model_ids=model_ids, output_tokens=output_tokens, calls_per_month=calls_per_month, headroom=headroom)
-    return Starter(text=text, budgets=proposals, files=list(files))
+    return Starter(text=text, budgets=proposals, files=list(files), skipped=skipped)
 
 
 HEADER = """\

@@ -113,6 +113,9 @@ def test_in_a_git_repository_ignored_files_are_not_proposed(run, repo):
         ("src/system_prompt.txt", True),
         ("prompts/README.md", False),
         ("prompts/run.py", False),
+        ("prompts/batch.jsonl", True),
+        ("prompts/chat.json", True),
+        ("src/prompt_config.json", False),
         ("docs/guide.md", False),
         ("src/prompt_utils.py", False),
     ],
@@ -127,3 +130,25 @@ def test_what_looks_like_a_prompt(path, yes):
 )
 def test_nice_ceiling(value, expected):
     assert starter.nice_ceiling(Decimal(value)).normalize() == Decimal(expected).normalize()
+
+
+def test_request_and_batch_files_are_proposed_as_check_prices_them(run, tmp_path, chdir):  # noqa: F811
+    from tests.chatdata import write_json, write_jsonl
+
+    (tmp_path / "prompts").mkdir()
+    big = " hello" * 300
+    line = {"custom_id": "a", "method": "POST", "url": "/v1/chat/completions", "body": {"messages": [{"role": "user", "content": big}]}}
+    write_jsonl(tmp_path / "prompts" / "batch.jsonl", [line, {**line, "custom_id": "b", "body": {"messages": [{"role": "user", "content": "hi"}]}}])
+    write_json(tmp_path / "prompts" / "settings.json", {"temperature": 0.2})  # not a request
+    chdir(tmp_path)
+    r = run("init", "-m", "gpt-5.5", "--output-tokens", "0", "--headroom", "0")
+    assert r.exit_code == 0, r.stderr
+    assert "prompts/settings.json: not a chat request or batch file" in r.stderr
+    (budget,) = project.load_project(tmp_path / "tokopt.toml").config.budgets
+    assert budget.paths == ["prompts/**/*.jsonl"]
+    # the largest request: 300 tokens of text, 3 per message, 1 for the role, 3 to prime the reply
+    assert budget.max_tokens == 310
+    check = run("check", "-f", "json")
+    assert check.exit_code == 0, check.stdout
+    rows = json.loads(check.stdout)["rows"]
+    assert sorted(r["request"] for r in rows) == ["a", "b"] and max(r["current"]["input_tokens"] for r in rows) == 307

@@ -76,6 +76,8 @@ def init_command(
         named_dirs=named_dirs,
         all_files=everything,
     )
+    for line in result.skipped:
+        warn(line)
     if stdout:
         sys.stdout.write(result.text)
         return

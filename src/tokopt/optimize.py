@@ -250,6 +250,7 @@ class Dedup:
     seen: set[str] = field(default_factory=set)
     in_fence: bool = False
     removed: int = 0
+    _skip_blank: bool = False  # the paragraph just removed takes the blank lines after it along
 
     def __call__(self, seg: str) -> str:
         lines = seg.splitlines(keepends=True)
@@ -520,8 +521,8 @@ class _Rules:
                     id=f"model.{m.id}",
                     rule="cheaper-model",
                     title=f"switch to {m.id} ({m.tier.value}, {relation})",
-                    detail=f"{m.provider} {m.id}: {theirs:,} input tokens per call vs {mine:,}, "
-                    f"${m.input}/${m.output} per 1M in/out vs ${self.model.input}/${self.model.output}; fits its {m.context_window:,}-token window",
+                    detail=f"{theirs:,} input tokens (now {mine:,}) at ${m.input}/${m.output} per 1M in/out "
+                    f"(now ${self.model.input}/${self.model.output}); fits its {m.context_window:,}-token window",
                     tokens_saved=0,
                     confidence="exact" if m.tokenizer.exact and self.model.tokenizer.exact else "estimated",
                     assumption=_join(_approx_note(self.model), _approx_note(m)),
@@ -683,7 +684,7 @@ class _Rules:
             id="batch",
             rule="batch",
             title=f"use the {m.provider} batch API",
-            detail=f"batch prices for {m.id}: ${m.batch_input}/${m.batch_output} per 1M in/out vs ${m.input}/${m.output}",
+            detail=f"${m.batch_input}/${m.batch_output} per 1M in/out (now ${m.input}/${m.output})",
             tokens_saved=0,
             confidence="estimated",
             assumption="the workload is not interactive: results within 24 hours are fine",

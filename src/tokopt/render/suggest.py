@@ -49,11 +49,11 @@ def grid(report: SuggestReport, *, limit: int | None = None, title: str | None =
         columns=[
             Column("#", justify="right"),
             Column("Suggestion", no_wrap=False, min_width=24),
-            Column("Why", no_wrap=False, style="dim", drop_priority=2),
+            Column("Why", no_wrap=False, min_width=20, style="dim", drop_priority=2),
             Column("Tokens saved", justify="right", drop_priority=1),
             Column("Per call", justify="right", style="bold"),
             Column(f"× {report.calls:,} calls", justify="right"),
-            Column("Confidence", drop_priority=3),
+            Column("Confidence", min_width=10, drop_priority=3),
         ],
         title=title or _title(report),
     )

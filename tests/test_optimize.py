@@ -332,7 +332,7 @@ def test_never_a_saving_of_zero_or_less(tmp_path_factory, lines: list[str], out:
     a, b = d / "a.txt", d / "b.txt"
     a.write_text("\n".join(lines), encoding="utf-8")
     b.write_text("\n".join(reversed(lines)), encoding="utf-8")
-    report = run([a, b], cat, target=target, output_tokens=out, calls=3)
+    report = run([a, b], cat, target=target, output_tokens=out, calls=3, input_format="text")
     check_invariants(report)
 
 

@@ -370,3 +370,78 @@ def test_write_rewritten(tmp_path: Path, catalog, reference) -> None:
     assert result.tokens_after == len(enc.encode_ordinary(written))
     with pytest.raises(InputError, match="overwrite the input"):
         optimize.write_rewritten(work, sources, src, s.model)
+
+
+def test_anthropic_request_file_where_to_cache(tmp_path: Path, catalog, reference) -> None:
+    system = "You grade essays against the rubric below, criterion by criterion. " * 120
+    path = tmp_path / "requests.jsonl"
+    lines = [
+        json.dumps(
+            {
+                "model": "claude-sonnet-4-6",
+                "max_tokens": 200,
+                "system": system,
+                "messages": [{"role": "user", "content": f"Essay {i}: short."}],
+            }
+        )
+        for i in range(3)
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = run([path], catalog)
+    check_invariants(report)
+    m = catalog.get("claude-sonnet-4-6")
+    s = by_id(report)["cache.prefix"]
+    assert "cache_control on the last block of message 1 (system)" in s.detail
+    prefix = scaled(m, len(reference["o200k_base"].encode_ordinary(system))) + 3
+    assert s.cost_saved_per_call == 2 * usd(prefix, m.input - m.cached_input) - usd(prefix, m.cache_write - m.input)
+    # marked already: nothing to suggest, and a note says why
+    marked = [
+        json.dumps(
+            {
+                "model": "claude-sonnet-4-6",
+                "max_tokens": 200,
+                "system": [{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}],
+                "messages": [{"role": "user", "content": f"Essay {i}: short."}],
+            }
+        )
+        for i in range(3)
+    ]
+    path.write_text("\n".join(marked) + "\n", encoding="utf-8")
+    report = run([path], catalog)
+    assert "cache.prefix" not in by_id(report)
+    assert any("already mark cache breakpoints" in n for n in report.notes)
+
+
+def test_request_file_reorder_the_first_message(tmp_path: Path, catalog, reference) -> None:
+    static = "Follow these extraction rules for every field of the invoice, in order. " * 120
+    path = tmp_path / "requests.jsonl"
+    lines = [
+        json.dumps({"model": "gpt-5.4", "messages": [{"role": "system", "content": f"Today is 2026-11-{i + 10}.\n" + static}, {"role": "user", "content": "Invoice"}]})
+        for i in range(4)
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = run([path], catalog, output_tokens=20)
+    check_invariants(report)
+    m = catalog.get("gpt-5.4")
+    suffix = len(reference["o200k_base"].encode_ordinary(static))
+    s = by_id(report)["cache.reorder"]
+    assert s.cost_saved_per_call == 3 * usd(suffix // 128 * 128, m.input - m.cached_input)
+
+
+def test_duplicates_across_messages(tmp_path: Path, catalog, reference) -> None:
+    enc = reference["o200k_base"]
+    doc = "The contract renews every year on the first of March unless either side cancels in writing."
+    messages = [
+        {"role": "user", "content": f"Here is the clause:\n\n{doc}\n\nIs it fair?"},
+        {"role": "assistant", "content": "It is a common clause."},
+        {"role": "user", "content": f"Again, the clause:\n\n{doc}\n\nWhat if I forget to cancel?"},
+    ]
+    path = tmp_path / "chat.json"
+    path.write_text(json.dumps({"model": "gpt-5.4", "messages": messages}), encoding="utf-8")
+    report = run([path], catalog, output_tokens=10)
+    check_invariants(report)
+    s = by_id(report)["duplicates.paragraphs"]
+    last = messages[2]["content"]
+    saved = len(enc.encode_ordinary(last)) - len(enc.encode_ordinary(last.replace(doc + "\n\n", "")))
+    assert s.tokens_saved == saved
+    assert s.cost_saved_per_call == usd(saved, catalog.get("gpt-5.4").input)

@@ -29,7 +29,7 @@ from pydantic import BaseModel
 
 from tokopt import chat_count, costing, tokens
 from tokopt.chat_count import Counted
-from tokopt.conversations import Request
+from tokopt.conversations import Conversation, Request
 from tokopt.errors import InputError
 from tokopt.inputs import EncodingErrors, Source
 from tokopt.models import ModelPrice, Usage, Usd
@@ -313,26 +313,20 @@ class Rewrite:
 
 
 def rewrites(text: str) -> list[Rewrite]:
-    """The rewrites that may change `text`, in the order --write applies them."""
-    out = [
+    """The rewrites that may change `text`, in the order --write applies them (each with its
+    own state: the duplicate finder remembers what it has seen)."""
+    return [rw for rw in _all_rewrites() if rw.id != "format.indentation" or deep_indentation(text)]
+
+
+def _all_rewrites() -> list[Rewrite]:
+    return [
         Rewrite("format.json", "formatting", "minify pretty-printed JSON", "JSON whitespace outside strings removed", minify_json, per_segment=False),
         Rewrite("format.trailing-spaces", "formatting", "remove trailing spaces", "spaces and tabs at line ends removed", strip_trailing),
         Rewrite("format.blank-lines", "formatting", "collapse runs of blank lines", "3 or more line breaks in a row made 2", collapse_blank_lines),
         Rewrite("format.separators", "formatting", "shorten separator lines", "lines of 5+ repeated - = _ * ~ + . made 3", shorten_separators),
         Rewrite("duplicates.paragraphs", "duplicates", "remove repeated paragraphs", "paragraphs of 60+ characters that appeared earlier removed", Dedup()),
+        Rewrite("format.indentation", "formatting", "halve deep indentation", "leading spaces halved (8 → 4)", halve_indentation, written=False),
     ]
-    if deep_indentation(text):
-        out.append(
-            Rewrite(
-                "format.indentation",
-                "formatting",
-                "halve deep indentation",
-                "leading spaces halved (8 → 4)",
-                halve_indentation,
-                written=False,
-            )
-        )
-    return out
 
 
 def _regroup(old: Sequence[str], new: Sequence[str]) -> list[tuple[list[int], str]]:
@@ -622,12 +616,14 @@ class _Rules:
         requests = self.work.requests
         convs = [c.plan.conversation for c in requests]
         if any(any(msg.cache_breakpoint for msg in c.messages) for c in convs):
+            self.notes.append("caching: the requests already mark cache breakpoints (cache_control); nothing to add")
             return
         shared = 0
         first = convs[0].messages
         while shared < len(first) - 1 and all(len(c.messages) > shared + 1 and c.messages[shared] == first[shared] for c in convs[1:]):
             shared += 1
         if not shared:
+            self._reorder_first_message(convs)
             return
         own, _, _ = requests[0].turn_tokens(m)
         prefix = sum(own[:shared])
@@ -648,12 +644,40 @@ class _Rules:
         elif prefix < (m.min_cache_tokens or 0):
             self.notes.append(f"caching: the requests share {prefix:,} leading tokens, below {m.id}'s minimum of {m.min_cache_tokens:,}")
 
+    def _reorder_first_message(self, convs: Sequence[Conversation]) -> None:
+        """Requests whose first messages differ only at the start: the shared end could come
+        first (a date or a name before long instructions is the usual case)."""
+        m = self.model
+        texts = [c.messages[0].text for c in convs]
+        if not all(texts) or len({c.messages[0].role for c in convs}) != 1:
+            return
+        start = shared_suffix(texts)
+        if start is None:
+            return
+        suffix = _scaled(m, tokens.count(texts[0][start:], m.tokenizer.encoding))
+        offset = len(self.work.texts)
+        saved, reads = self._cache_saving(suffix, range(offset, offset + len(convs)))
+        self.add(
+            saved,
+            id="cache.reorder",
+            rule="caching",
+            title=f"move the shared end of message 1 ({suffix:,} tokens) before the part that varies, and cache it",
+            detail=f"the first messages of the {len(convs)} requests differ in their first {texts[0].count(chr(10), 0, start) + 1:,} "
+            f"line(s) and then agree; put the shared part first, the varying part after it",
+            tokens_saved=reads,
+            confidence="estimated",
+            assumption=_join("the order of the parts does not matter to the answer", self._cache_assumption()),
+        )
+
     def _cache_conversation(self, counted: Counted, index: int) -> None:
         from tokopt.chat_estimate import turn_table
 
         m = self.model
         conv = counted.plan.conversation
-        if conv.roles.count("assistant") < 1 or any(msg.cache_breakpoint for msg in conv.messages):
+        if conv.roles.count("assistant") < 1:
+            return
+        if any(msg.cache_breakpoint for msg in conv.messages):
+            self.notes.append("caching: the conversation already marks cache breakpoints (cache_control); nothing to add")
             return
         table = turn_table(counted, m, self.outputs[index], batch=self.batch)
         saved = _sub(table.total_usd, table.total_cached_usd)
@@ -768,7 +792,7 @@ class _Rules:
             r, rid, which = key
             pair = sums.setdefault((r, rid), [0, 0])
             pair[0 if which == "old" else 1] += n
-        rws = {rw.id: rw for rw in rewrites("        x\n")}
+        rws = {rw.id: rw for rw in _all_rewrites()}
         offset = len(self.work.texts)
         for (r, rid), (old, new) in sums.items():
             counted = self.work.requests[r]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Sequence
 from enum import Enum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -20,6 +21,12 @@ from tokopt.cli._common import (
     note,
     warn,
 )
+
+if TYPE_CHECKING:
+    from tokopt.inputs import Source
+    from tokopt.optimize import SuggestReport
+    from tokopt.pricing import Catalog
+    from tokopt.render.grid import Grid
 
 
 class SortKey(str, Enum):
@@ -203,7 +210,16 @@ def estimate_command(
     )
 
 
-def _suggestions(sources, catalog, model, output_tokens, calls, input_format, encoding_errors, keep_going):  # type: ignore[no-untyped-def]
+def _suggestions(
+    sources: Sequence[Source],
+    catalog: Catalog,
+    model: list[str] | None,
+    output_tokens: int | None,
+    calls: int | None,
+    input_format: InputFormatChoice,
+    encoding_errors: EncodingErrorsChoice,
+    keep_going: bool,
+) -> SuggestReport:
     """`tokopt suggest` on the same inputs, on the first --model (or the request's or default model)."""
     from tokopt import optimize
     from tokopt.cli.suggest import suggest_options
@@ -214,7 +230,15 @@ def _suggestions(sources, catalog, model, output_tokens, calls, input_format, en
     return optimize.suggest(work, settings, inputs=[s.label for s in sources])
 
 
-def _emit(output_format, hints, *, document, rows, grids, columns) -> None:  # type: ignore[no-untyped-def]
+def _emit(
+    output_format: OutputFormat,
+    hints: SuggestReport | None,
+    *,
+    document: Callable[[], dict[str, Any]],
+    rows: Callable[[], list[dict[str, Any]]],
+    grids: Callable[[], list[Grid]],
+    columns: Sequence[str],
+) -> None:
     """`emit`, with the suggestions (if any) as a second table, a JSON key, or notes beside CSV."""
     if hints is None:
         emit(output_format, document=document, rows=rows, grids=grids, columns=columns)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -17,6 +17,9 @@ from tokopt.cli._common import (
     load_user_config,
     note,
 )
+if TYPE_CHECKING:
+    from tokopt import optimize
+
 from tokopt.cli.estimate import (
     EncodingErrorsOption,
     InputFormatChoice,
@@ -77,7 +80,7 @@ def suggest_command(
     if written is not None:
         note(f"wrote {written.path}: {written.tokens_before:,} → {written.tokens_after:,} {written.encoding} tokens")
 
-    def document() -> dict:
+    def document() -> dict[str, Any]:
         doc = view.document(report)
         if written is not None:
             doc["write"] = written.model_dump()
@@ -86,7 +89,15 @@ def suggest_command(
     emit(output_format, document=document, rows=lambda: view.csv_rows(report), grids=lambda: view.grids(report), columns=view.COLUMNS)
 
 
-def suggest_options(target_model, model, output_tokens, calls, input_format, encoding_errors, keep_going):  # type: ignore[no-untyped-def]
+def suggest_options(
+    target_model: str | None,
+    model: list[str] | None,
+    output_tokens: int | None,
+    calls: int | None,
+    input_format: InputFormatChoice,
+    encoding_errors: EncodingErrorsChoice,
+    keep_going: bool,
+) -> optimize.Options:
     """The core's options from the command line and the user's config."""
     from tokopt import config, optimize
 

@@ -24,7 +24,6 @@ from tokopt.cli.estimate import (
     EncodingErrorsOption,
     InputFormatChoice,
     InputFormatOption,
-    KeepGoingOption,
     PathsArgument,
     resolve_paths,
 )
@@ -57,7 +56,6 @@ def suggest_command(
     pricing: PricingOption = None,
     encoding_errors: EncodingErrorsOption = EncodingErrorsChoice.strict,
     input_format: InputFormatOption = InputFormatChoice.auto,
-    keep_going: KeepGoingOption = False,
 ) -> None:
     """Suggest concrete ways to pay less, each with the tokens and dollars it saves.
 
@@ -69,7 +67,7 @@ def suggest_command(
     from tokopt.render import suggest as view
 
     catalog = load_catalog(pricing)
-    options = suggest_options(target_model, model, output_tokens, calls, input_format, encoding_errors, keep_going)
+    options = suggest_options(target_model, model, output_tokens, calls, input_format, encoding_errors, keep_going=False)
     expansion = inputs.expand(resolve_paths(paths))
     for skipped in expansion.skipped:
         note(f"skipped {skipped}")

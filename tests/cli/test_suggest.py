@@ -170,3 +170,24 @@ def test_optimize_imports_neither_typer_nor_rich():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[]"
+
+
+def test_nothing_to_suggest_is_said_plainly(run, tmp_path):
+    pricing = tmp_path / "plain.toml"
+    pricing.write_text(
+        'provider = "acme"\nas_of = 2026-01-01\nsource = "test"\n[models."acme-plain"]\ntier = "mini"\n'
+        "context_window = 100000\nmax_output = 1000\ninput = 1.00\noutput = 1.00\n"
+        'tokenizer = { encoding = "o200k_base", exact = true }\n',
+        encoding="utf-8",
+    )
+    prompt = tmp_path / "p.txt"
+    prompt.write_text("Say hello.\n", encoding="utf-8")
+    args = ("suggest", str(prompt), "-t", "acme-plain", "-m", "acme-plain", "-o", "0", "--pricing", str(pricing))
+    r = run(*args)
+    assert r.exit_code == 0, r.output
+    assert "no suggestion saves anything here" in r.stdout
+    r = run(*args, "--format", "json")
+    assert json.loads(r.stdout)["suggestions"] == []
+    r = run(*args, "--format", "csv")
+    header, *rows = csv.reader(io.StringIO(r.stdout))
+    assert rows == [] and KEYS <= set(header)

@@ -15,6 +15,7 @@ from tokopt.cli.estimate import estimate_command
 from tokopt.cli.init import init_command
 from tokopt.cli.models import models_command
 from tokopt.cli.session import session_app
+from tokopt.cli.suggest import suggest_command
 from tokopt.cli.tokenize import tokenize_command
 
 app = typer.Typer(
@@ -52,6 +53,7 @@ app.command(name="models")(models_command)
 app.add_typer(session_app, name="session")
 app.command(name="check")(check_command)
 app.command(name="init")(init_command)
+app.command(name="suggest")(suggest_command)
 
 
 def main() -> None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Sequence
 from enum import Enum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -20,6 +21,12 @@ from tokopt.cli._common import (
     note,
     warn,
 )
+
+if TYPE_CHECKING:
+    from tokopt.inputs import Source
+    from tokopt.optimize import SuggestReport
+    from tokopt.pricing import Catalog
+    from tokopt.render.grid import Grid
 
 
 class SortKey(str, Enum):
@@ -112,6 +119,9 @@ def estimate_command(
         bool, typer.Option("--by-turn", help="For a conversation: each turn's tokens, context, and the cost of every reply as its own call.")
     ] = False,
     keep_going: KeepGoingOption = False,
+    suggest: Annotated[
+        bool, typer.Option("--suggest", help="Add the top suggestions of `tokopt suggest` (a second table; a \"suggestions\" key in JSON).")
+    ] = False,
 ) -> None:
     """Count a prompt's tokens and price one call (and N calls) on each model.
 
@@ -159,8 +169,10 @@ def estimate_command(
                 counts = measure.count_sources(sources, encodings, errors=encoding_errors.value, on_bytes=on_bytes)
             assumptions = Assumptions(output_tokens=out, output_tokens_from=out_from, calls=n_calls, cached_tokens=cached_tokens, batch=batch)
             report = costing.build_report(counts, models, assumptions, sort=sort.value)
-            emit(
+            hints = _suggestions(sources, catalog, model, output_tokens, calls, input_format, encoding_errors, keep_going) if suggest else None
+            _emit(
                 output_format,
+                hints,
                 document=lambda: view.document(report, per_file=per_file),
                 rows=lambda: view.csv_rows(report, per_file=per_file),
                 grids=lambda: view.grids(report, per_file=per_file),
@@ -185,12 +197,61 @@ def estimate_command(
         )
         with byte_progress(total, "counting") as on_bytes:
             result = chat_estimate.estimate_inputs(sources, catalog, options, sort=sort.value, on_bytes=on_bytes)
+        hints = _suggestions(sources, catalog, model, output_tokens, calls, input_format, encoding_errors, keep_going) if suggest else None
     for line in view.chat_warnings(result):
         warn(line)
-    emit(
+    _emit(
         output_format,
+        hints,
         document=lambda: view.chat_document(result, per_file=per_file),
         rows=lambda: view.chat_csv_rows(result, per_file=per_file),
         grids=lambda: view.chat_grids(result, per_file=per_file),
         columns=view.TURN_COLUMNS if result.turns else view.CHAT_COLUMNS,
+    )
+
+
+def _suggestions(
+    sources: Sequence[Source],
+    catalog: Catalog,
+    model: list[str] | None,
+    output_tokens: int | None,
+    calls: int | None,
+    input_format: InputFormatChoice,
+    encoding_errors: EncodingErrorsChoice,
+    keep_going: bool,
+) -> SuggestReport:
+    """`tokopt suggest` on the same inputs, on the first --model (or the request's or default model)."""
+    from tokopt import optimize
+    from tokopt.cli.suggest import suggest_options
+
+    target = catalog.select([model[0]])[0].id if model else None
+    options = suggest_options(target, None, output_tokens, calls, input_format, encoding_errors, keep_going)
+    work, settings = optimize.prepare(sources, catalog, options)
+    return optimize.suggest(work, settings, inputs=[s.label for s in sources])
+
+
+def _emit(
+    output_format: OutputFormat,
+    hints: SuggestReport | None,
+    *,
+    document: Callable[[], dict[str, Any]],
+    rows: Callable[[], list[dict[str, Any]]],
+    grids: Callable[[], list[Grid]],
+    columns: Sequence[str],
+) -> None:
+    """`emit`, with the suggestions (if any) as a second table, a JSON key, or notes beside CSV."""
+    if hints is None:
+        emit(output_format, document=document, rows=rows, grids=grids, columns=columns)
+        return
+    from tokopt.render import suggest as hint_view
+
+    if output_format is OutputFormat.csv:
+        for line in hint_view.summary_lines(hints):
+            note(line)
+    emit(
+        output_format,
+        document=lambda: {**document(), "suggestions": hint_view.document(hints)},
+        rows=rows,
+        grids=lambda: [*grids(), hint_view.summary_grid(hints)],
+        columns=columns,
     )

@@ -1,0 +1,193 @@
+"""`tokopt suggest` and `tokopt estimate --suggest`, through the real app."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PRICING_DIR
+from tests.helpers import one_error_line
+from tokopt.pricing import load_catalog
+
+KEYS = {"id", "title", "detail", "tokens_saved", "cost_saved_per_call", "cost_saved_total", "confidence"}
+PARA = "Always answer in English and cite the section of the policy that applies to the case."
+
+
+@pytest.fixture
+def prompt(tmp_path: Path) -> Path:
+    path = tmp_path / "prompt.txt"
+    text = "Rules:   \n\n\n\n" + PARA + "\n\n==========\n\n" + PARA + "\n\nQuestion: can I return the item?\n"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_table(run, prompt):
+    r = run("suggest", str(prompt), "--target-model", "gpt-5.4", "-n", "200")
+    assert r.exit_code == 0, r.output
+    assert "Suggestions for" in r.stdout and "gpt-5.4" in r.stdout
+    assert "remove repeated paragraphs" in r.stdout
+    assert "× 200 calls" in r.stdout
+    assert r.stderr == ""
+
+
+def test_json_is_the_same_suggestions_as_data(run, prompt, reference):
+    r = run("suggest", str(prompt), "-t", "gpt-5.4", "-o", "3000", "-n", "40", "--format", "json")
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert doc["model"] == "gpt-5.4" and doc["model_from"] == "option" and doc["calls"] == 40
+    suggestions = doc["suggestions"]
+    assert suggestions
+    model = load_catalog(PRICING_DIR).get("gpt-5.4")
+    saved = [Decimal(s["cost_saved_per_call"]) for s in suggestions]
+    assert saved == sorted(saved, reverse=True) and all(x > 0 for x in saved)
+    for s in suggestions:
+        assert KEYS <= set(s)
+        assert isinstance(s["cost_saved_per_call"], str) and isinstance(s["tokens_saved"], int)
+        assert Decimal(s["cost_saved_total"]) == Decimal(s["cost_saved_per_call"]) * 40
+        assert s["confidence"] in ("exact", "estimated")
+    found = {s["id"]: s for s in suggestions}
+    text = prompt.read_text(encoding="utf-8")
+    enc = reference["o200k_base"]
+    dup = len(enc.encode_ordinary(text)) - len(enc.encode_ordinary(text.replace(PARA + "\n\nQuestion", "Question")))
+    assert found["duplicates.paragraphs"]["tokens_saved"] == dup
+    assert Decimal(found["duplicates.paragraphs"]["cost_saved_per_call"]) == Decimal(dup) * model.input / 1_000_000
+    assert Decimal(found["output.cap"]["cost_saved_per_call"]) == Decimal(1500) * model.output / 1_000_000
+
+
+def test_csv_and_markdown(run, prompt):
+    r = run("suggest", str(prompt), "-t", "gpt-5.4", "--format", "csv")
+    assert r.exit_code == 0, r.output
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert rows and KEYS <= set(rows[0])
+    assert all(Decimal(row["cost_saved_per_call"]) > 0 for row in rows)
+    r = run("suggest", str(prompt), "-t", "gpt-5.4", "--format", "markdown")
+    assert r.exit_code == 0, r.output
+    assert r.stdout.startswith("### Suggestions for") and "| # | Suggestion |" in r.stdout
+
+
+def test_request_model_is_the_default_target(run, tmp_path):
+    chat = tmp_path / "chat.json"
+    chat.write_text(json.dumps({"model": "gpt-5.4-mini", "messages": [{"role": "user", "content": "Hello there"}], "max_tokens": 900}))
+    r = run("suggest", str(chat), "--format", "json")
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert doc["model"] == "gpt-5.4-mini" and doc["model_from"] == "request"
+    assert doc["output_tokens"] == 900 and doc["output_from"] == "request"
+
+
+def test_write(run, prompt, tmp_path, reference):
+    before = prompt.read_bytes()
+    out = tmp_path / "clean.txt"
+    r = run("suggest", str(prompt), "-t", "gpt-5.4", "--write", str(out), "--format", "json")
+    assert r.exit_code == 0, r.output
+    assert prompt.read_bytes() == before
+    written = out.read_text(encoding="utf-8")
+    assert written.count(PARA) == 1 and "   \n" not in written and "\n\n\n" not in written and "===\n" in written
+    enc = reference["o200k_base"]
+    info = json.loads(r.stdout)["write"]
+    assert info["tokens_before"] == len(enc.encode_ordinary(before.decode("utf-8")))
+    assert info["tokens_after"] == len(enc.encode_ordinary(written))
+    assert f"{info['tokens_before']:,} → {info['tokens_after']:,}" in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["missing.txt"], "error: file not found: missing.txt"),
+        (["x.bin"], "error: binary file (contains NUL bytes)"),
+        (["latin1.txt"], "invalid UTF-8 at byte 3"),
+        (["chat.json"], "error: chat.json:2:19: malformed JSON: expecting ',' delimiter"),
+        (["p.txt", "-t", "gpt-5.44"], "error: unknown model: gpt-5.44"),
+        (["p.txt", "-m", "claud-*"], "error: unknown model: claud-*"),
+        (["p.txt", "--write", "p.txt"], "error: --write would overwrite the input itself: p.txt"),
+        (["p.txt", "--write", "./p.txt"], "error: --write would overwrite the input itself"),
+        (["p.txt", "q.txt", "--write", "out.txt"], "error: --write takes one plain-text prompt"),
+        (["p.txt", "--calls", "0"], "error: invalid value for '--calls'"),
+    ],
+)
+def test_bad_input_is_one_error_line_and_exit_2(run, tmp_path, monkeypatch, args, expected):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "p.txt").write_text("hello\n")
+    (tmp_path / "q.txt").write_text("hello again\n")
+    (tmp_path / "x.bin").write_bytes(b"\x89PNG\x00\x00")
+    (tmp_path / "latin1.txt").write_bytes("caf\xe9 au lait".encode("latin-1"))
+    (tmp_path / "chat.json").write_text('{"messages": [\n  {"role": "user" "content": "hi"}]}\n')
+    r = run("suggest", *args)
+    assert r.exit_code == 2, r.output
+    line = one_error_line(r.stderr)
+    assert expected in line
+    assert r.stdout == ""
+    assert (tmp_path / "p.txt").read_text() == "hello\n"
+    if "unknown model: gpt-5.44" in expected:
+        assert "gpt-5.4" in r.stderr  # the near names, on the hint line
+
+
+def test_estimate_suggest_json_is_one_document(run, prompt):
+    r = run("estimate", str(prompt), "-m", "gpt-5.4", "--suggest", "--format", "json")
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert doc["models"][0]["model"] == "gpt-5.4"
+    assert doc["suggestions"]["model"] == "gpt-5.4"
+    assert {s["id"] for s in doc["suggestions"]["suggestions"]} >= {"duplicates.paragraphs", "batch"}
+
+
+def test_estimate_suggest_table_and_csv(run, prompt):
+    r = run("estimate", str(prompt), "-m", "gpt-5.4", "--suggest")
+    assert r.exit_code == 0, r.output
+    assert "Top suggestions on gpt-5.4" in r.stdout
+    r = run("estimate", str(prompt), "-m", "gpt-5.4", "--suggest", "--format", "csv")
+    assert r.exit_code == 0, r.output
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert [row["model"] for row in rows] == ["gpt-5.4"]
+    assert "note: suggestion: " in r.stderr
+    r = run("estimate", str(prompt), "-m", "gpt-5.4")
+    assert "suggestion" not in r.stdout.lower() + r.stderr.lower()
+
+
+def test_suggest_stdin_and_help_stay_light(tmp_path):
+    r = subprocess.run(
+        [sys.executable, "-m", "tokopt", "suggest", "-", "-t", "gpt-5.4", "--format", "json"],
+        input="x  \n" * 10,
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["inputs"] == ["<stdin>"]
+    code = "import sys; from tokopt.cli import app; print(sorted(m for m in ('tiktoken', 'pydantic', 'tokopt.optimize') if m in sys.modules))"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.stdout.strip() == "[]", r.stderr
+
+
+def test_optimize_imports_neither_typer_nor_rich():
+    code = "import sys; import tokopt.optimize, tokopt.render.suggest; print(sorted(m for m in ('typer', 'rich') if m in sys.modules))"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[]"
+
+
+def test_nothing_to_suggest_is_said_plainly(run, tmp_path):
+    pricing = tmp_path / "plain.toml"
+    pricing.write_text(
+        'provider = "acme"\nas_of = 2026-01-01\nsource = "test"\n[models."acme-plain"]\ntier = "mini"\n'
+        "context_window = 100000\nmax_output = 1000\ninput = 1.00\noutput = 1.00\n"
+        'tokenizer = { encoding = "o200k_base", exact = true }\n',
+        encoding="utf-8",
+    )
+    prompt = tmp_path / "p.txt"
+    prompt.write_text("Say hello.\n", encoding="utf-8")
+    args = ("suggest", str(prompt), "-t", "acme-plain", "-m", "acme-plain", "-o", "0", "--pricing", str(pricing))
+    r = run(*args)
+    assert r.exit_code == 0, r.output
+    assert "no suggestion saves anything here" in r.stdout
+    r = run(*args, "--format", "json")
+    assert json.loads(r.stdout)["suggestions"] == []
+    r = run(*args, "--format", "csv")
+    header, *rows = csv.reader(io.StringIO(r.stdout))
+    assert rows == [] and KEYS <= set(header)

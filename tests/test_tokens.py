@@ -102,6 +102,17 @@ def test_count_equals_tiktoken_on_arbitrary_unicode(reference, text):
         assert tokens.count(text, name) == ref_count(reference, name, text)
 
 
+# Big texts and batches are counted by tiktoken's Rust core through a buffer, not a list of
+# ints; it must be the very same ordinary encoding, special-token text and surrogates included.
+@settings(max_examples=300)
+@given(text=st.text(alphabet=st.characters(codec=None, exclude_categories=())) | st.sampled_from(SAMPLES))
+def test_native_counter_equals_tiktoken(reference, text):
+    for name in ENCODINGS:
+        counter = tokens.native_counter(tokens.get_encoding(name))
+        assert counter(text) == ref_count(reference, name, text)
+        assert counter(text + "<|endoftext|>" + text) == ref_count(reference, name, text + "<|endoftext|>" + text)
+
+
 # Small texts are counted by tokopt's Python BPE (building tiktoken's encoder would cost
 # more than the count); it must agree with tiktoken on everything, surrogates included.
 PYTHON_BPE = {name: tokens._PythonBPE(tokens.SPECS[name]) for name in ENCODINGS}

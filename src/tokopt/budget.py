@@ -41,7 +41,6 @@ LimitName = Literal["max_tokens", "max_cost_per_call", "max_monthly_cost", "max_
 Change = Literal["new", "changed", "unchanged", "deleted"]
 SNIFF_SIZE = inputs.SNIFF_SIZE
 REQUEST_CHUNK = 512  # requests of one file parsed and counted together: bounded memory
-_CONTEXT = decimal.Context(prec=60, rounding=decimal.ROUND_HALF_EVEN, traps=[decimal.InvalidOperation])
 
 
 # --- results ---------------------------------------------------------------------------------
@@ -434,7 +433,7 @@ def _count_base(
 def _measure(model: ModelPrice, request: PricedRequest, calls_per_month: int) -> Measure:
     input_tokens, output_tokens = request.input_tokens[model.id], request.output_tokens
     cost = costing.cost_of(model, Usage(input_tokens=input_tokens, output_tokens=output_tokens), batch=request.batch)
-    with decimal.localcontext(_CONTEXT):
+    with decimal.localcontext(costing.MONEY_CONTEXT):
         share = Decimal(input_tokens + output_tokens) / Decimal(model.context_window)
     # shown rounded, as estimate shows it; the limit itself is compared exactly (_limit_checks)
     share = share.quantize(Decimal("0.000001"), rounding=decimal.ROUND_HALF_UP)
@@ -468,7 +467,7 @@ def _limit_checks(spec: FileBudget, model: ModelPrice, now: Measure, before: Mea
     pct = None
     if before is not None and before.input_tokens > 0:
         grown = tokens_in - before.input_tokens
-        with decimal.localcontext(_CONTEXT):
+        with decimal.localcontext(costing.MONEY_CONTEXT):
             pct = (Decimal(grown * 100) / Decimal(before.input_tokens)).quantize(Decimal("0.0001"), rounding=decimal.ROUND_HALF_UP)
         if spec.max_increase_pct is not None:
             add("max_increase_pct", spec.max_increase_pct, pct, grown * 100 <= spec.max_increase_pct * before.input_tokens)

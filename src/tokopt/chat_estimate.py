@@ -491,17 +491,6 @@ def _price_conversations(
 # --- per turn ---------------------------------------------------------------------------------
 
 
-def _cacheable(model: ModelPrice, prompt: int) -> int:
-    """What a prompt cache serves of a `prompt`-token prefix: nothing below the model's
-    minimum; OpenAI caches in steps of 128 tokens."""
-    minimum = model.min_cache_tokens or 0
-    if prompt < minimum or prompt <= 0:
-        return 0
-    if model.provider == "openai":
-        return prompt // 128 * 128
-    return prompt
-
-
 def turn_table(counted: Counted, model: ModelPrice, output_tokens: int, *, batch: bool = False) -> TurnTable:
     """Each message of a conversation on `model`, with the calls an agent loop makes.
 
@@ -522,9 +511,9 @@ def turn_table(counted: Counted, model: ModelPrice, output_tokens: int, *, batch
 
     def call(input_tokens: int, out: int) -> tuple[Decimal, Decimal, int]:
         nonlocal previous_input
-        cached = min(_cacheable(model, previous_input), input_tokens)
+        cached = min(costing.cacheable_tokens(model, previous_input), input_tokens)
         writes = 0
-        if model.cache_write is not None and _cacheable(model, input_tokens):
+        if model.cache_write is not None and costing.cacheable_tokens(model, input_tokens):
             writes = input_tokens - cached
         plain = costing.cost_of(model, Usage(input_tokens=input_tokens, output_tokens=out), batch=batch)
         with_cache = costing.cost_of(

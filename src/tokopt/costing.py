@@ -19,11 +19,12 @@ from tokopt.models import (
 
 PER_MILLION = Decimal(1_000_000)
 # Enough digits that no product of a token count and a price is ever rounded.
-_CONTEXT = decimal.Context(prec=60, rounding=decimal.ROUND_HALF_EVEN, traps=[decimal.InvalidOperation])
+# Money arithmetic: 60 digits, so nothing on the way from price to display is rounded.
+MONEY_CONTEXT = decimal.Context(prec=60, rounding=decimal.ROUND_HALF_EVEN, traps=[decimal.InvalidOperation])
 
 
 def _usd(tokens: int, per_million: Decimal) -> Decimal:
-    with decimal.localcontext(_CONTEXT):
+    with decimal.localcontext(MONEY_CONTEXT):
         return Decimal(tokens) * per_million / PER_MILLION
 
 
@@ -53,7 +54,7 @@ def rates(model: ModelPrice, *, input_tokens: int, batch: bool) -> dict[str, Dec
             given = getattr(lc, key)
             r[key] = given if given is not None else r[key] * scale
     if batch and model.batch_input is not None and model.batch_output is not None:
-        with decimal.localcontext(_CONTEXT):
+        with decimal.localcontext(MONEY_CONTEXT):
             input_ratio = model.batch_input / model.input if model.input else Decimal(1)
             output_ratio = model.batch_output / model.output if model.output else Decimal(1)
             for key in ("input", "cached_input", "cache_write", "cache_write_1h"):
@@ -85,7 +86,7 @@ def priced(model: ModelPrice, usage: Usage, *, batch: bool, long_context: bool) 
 
 
 def times(amount: Decimal, calls: int) -> Decimal:
-    with decimal.localcontext(_CONTEXT):
+    with decimal.localcontext(MONEY_CONTEXT):
         return amount * calls
 
 
@@ -94,7 +95,7 @@ def model_tokens(model: ModelPrice, counts: Mapping[str, int]) -> int:
     base = counts[model.tokenizer.encoding]
     if model.tokenizer.exact:
         return base
-    with decimal.localcontext(_CONTEXT):
+    with decimal.localcontext(MONEY_CONTEXT):
         return int((Decimal(base) * model.tokenizer.factor).to_integral_value(rounding=decimal.ROUND_HALF_UP))
 
 
@@ -122,7 +123,7 @@ def estimate(
 
 
 def _share(tokens: int, window: int) -> Decimal:
-    with decimal.localcontext(_CONTEXT):
+    with decimal.localcontext(MONEY_CONTEXT):
         share = Decimal(tokens) / Decimal(window)
     return share.quantize(Decimal("0.000001"), rounding=decimal.ROUND_HALF_UP)
 
@@ -301,3 +302,14 @@ def build_report(
                 by_model.setdefault(row.model, []).append(row)
         totals = sort_rows([combine(rows, labels) for rows in by_model.values()], sort)
     return EstimateReport(inputs=list(inputs), assumptions=assumptions, models=totals, per_file=per_file)
+
+
+def cacheable_tokens(model: ModelPrice, prompt: int) -> int:
+    """What a prompt cache serves of a `prompt`-token prefix: nothing below the model's
+    minimum cacheable length; OpenAI caches in steps of 128 tokens."""
+    minimum = model.min_cache_tokens or 0
+    if prompt < minimum or prompt <= 0:
+        return 0
+    if model.provider == "openai":
+        return prompt // 128 * 128
+    return prompt

@@ -53,7 +53,6 @@ OUTPUT_SHARE = Decimal("0.5")  # rule 7 speaks up when output is at least this s
 HISTORY_KEEP = 4  # rule 6: messages kept verbatim besides the system prompt
 MAX_SAME_TIER = 3
 MAX_LOWER_TIER = 2
-_CONTEXT = costing._CONTEXT
 
 
 class Suggestion(BaseModel):
@@ -411,25 +410,17 @@ def rewrite_text(text: str) -> str:
 
 
 def _sub(a: Decimal, b: Decimal) -> Decimal:
-    with decimal.localcontext(_CONTEXT):
+    with decimal.localcontext(costing.MONEY_CONTEXT):
         return a - b
 
 
 def _sum(values: Iterable[Decimal]) -> Decimal:
-    with decimal.localcontext(_CONTEXT):
+    with decimal.localcontext(costing.MONEY_CONTEXT):
         return sum(values, Decimal(0))
 
 
 def _calls_cost(model: ModelPrice, usages: Iterable[Usage], batch: bool) -> Decimal:
     return _sum(costing.cost_of(model, u, batch=batch).total_usd for u in usages)
-
-
-def cacheable(model: ModelPrice, prompt: int) -> int:
-    """What a prompt cache serves of a `prompt`-token prefix (as `chat_estimate` prices it):
-    nothing below the model's minimum; OpenAI caches in steps of 128 tokens."""
-    from tokopt.chat_estimate import _cacheable
-
-    return _cacheable(model, prompt)
 
 
 def _scaled(model: ModelPrice, raw: int) -> int:
@@ -529,7 +520,7 @@ class _Rules:
         """Saving per run when the calls at `sharing` (indices) share a `prefix`-token prefix:
         the first writes the cache, the rest read it."""
         m = self.model
-        cached = cacheable(m, prefix)
+        cached = costing.cacheable_tokens(m, prefix)
         if not cached or len(sharing) < 2:
             return Decimal(0), 0
         plain = []
@@ -855,7 +846,7 @@ class _Rules:
             return
         caps = [o // 2 for o in self.outputs]
         new = self._cost(m, self.inputs, caps, self.batch)
-        with decimal.localcontext(_CONTEXT):
+        with decimal.localcontext(costing.MONEY_CONTEXT):
             share = (out_usd / self.base * 100).quantize(Decimal(1))
         same = len(set(self.outputs)) == 1
         cap_text = f"{caps[0]:,} tokens" if same else "half of each call's output"

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import re
 
-import click
 import typer.main
 
 from tokopt.cli import app
 
 
-def commands(cmd: click.Command, path: tuple[str, ...] = ()):
+def commands(cmd, path: tuple[str, ...] = ()):  # typer's (vendored) click commands
     yield path, cmd
-    if isinstance(cmd, click.Group):
+    if hasattr(cmd, "commands"):
         for name, sub in cmd.commands.items():
             yield from commands(sub, (*path, name))
 

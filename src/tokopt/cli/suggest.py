@@ -34,19 +34,19 @@ def suggest_command(
     *,
     model: Annotated[
         list[str] | None,
-        typer.Option("--model", "-m", help="Where to look for a cheaper model: ids, aliases or globs (repeatable). [default: the whole catalog]", show_default=False),
+        typer.Option("--model", "-m", help="Where to look for a cheaper model: ids, aliases or globs (repeatable). \\[default: the whole catalog]", show_default=False),
     ] = None,
     target_model: Annotated[
         str | None,
-        typer.Option("--target-model", "-t", help="The model the calls use today. [default: the request's model, or your first configured model]", show_default=False),
+        typer.Option("--target-model", "-t", help="The model the calls use today. \\[default: the request's model, or your first configured model]", show_default=False),
     ] = None,
     output_tokens: Annotated[
         int | None,
-        typer.Option("--output-tokens", "-o", min=0, help="Expected completion tokens per call. [default: the request's max_tokens, 500, or your config]", show_default=False),
+        typer.Option("--output-tokens", "-o", min=0, help="Expected completion tokens per call. \\[default: the request's max_tokens, 500, or your config]", show_default=False),
     ] = None,
     calls: Annotated[
         int | None,
-        typer.Option("--calls", "-n", min=1, help="Project the savings over this many calls. [default: 1000, or your config]", show_default=False),
+        typer.Option("--calls", "-n", min=1, help="Project the savings over this many calls. \\[default: 1000, or your config]", show_default=False),
     ] = None,
     write: Annotated[
         Path | None,

@@ -47,7 +47,12 @@ def scaled(model: ModelPrice, raw: int) -> int:
 def check_invariants(report: optimize.SuggestReport) -> None:
     costs = [s.cost_saved_per_call for s in report.suggestions]
     assert all(c > 0 for c in costs)
-    assert costs == sorted(costs, reverse=True)
+    # per-call suggestions first, then those per run of a conversation; each sorted by savings
+    scopes = [s.scope for s in report.suggestions]
+    assert scopes == sorted(scopes, key=lambda x: x != "call")
+    for scope in ("call", "run"):
+        mine = [s.cost_saved_per_call for s in report.suggestions if s.scope == scope]
+        assert mine == sorted(mine, reverse=True)
     for s in report.suggestions:
         assert s.tokens_saved >= 0
         assert s.cost_saved_total == s.cost_saved_per_call * report.calls
@@ -267,6 +272,7 @@ def test_conversation_caching_and_growth(tmp_path: Path, catalog, reference) -> 
     assert growth.cost_saved_per_call == plain - short
     assert growth.tokens_saved == sum(i - k for i, k, _ in calls)
     assert f"last {optimize.HISTORY_KEEP} messages" in growth.title
+    assert growth.scope == "run" and growth.run_calls == len(calls)
     cache = by_id(report)["cache.turns"]
     previous = 0
     saved = Decimal(0)
@@ -275,6 +281,8 @@ def test_conversation_caching_and_growth(tmp_path: Path, catalog, reference) -> 
         saved += usd(c, m.input - m.cached_input)
         previous = i
     assert cache.cost_saved_per_call == saved
+    assert cache.scope == "run" and cache.run_calls == len(calls)
+    assert all(s.scope == "call" for s in report.suggestions if s.id not in ("history.window", "cache.turns"))
 
 
 def test_request_file_shared_messages(tmp_path: Path, catalog, reference) -> None:

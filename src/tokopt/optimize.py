@@ -72,6 +72,11 @@ class Suggestion(BaseModel):
     target: str | None = None  # rule 1: the model to switch to
     trade_off: bool = False  # rule 1: one tier down
     rewrite: bool = False  # applied by `tokopt suggest --write`
+    # "call": the figures are per call (one call of every input), like the report's cost_per_call.
+    # "run": per run of the agent loop that built a conversation, each assistant turn one call
+    # (`run_calls` of them, as `estimate --by-turn` prices it); `calls` then counts runs.
+    scope: Literal["call", "run"] = "call"
+    run_calls: int | None = None
 
 
 class SuggestReport(BaseModel):
@@ -684,6 +689,8 @@ class _Rules:
             )
             + f"; saving over one run of the conversation's {table.calls} calls",
             tokens_saved=reads,
+            scope="run",
+            run_calls=table.calls,
             confidence="estimated",
             assumption=self._cache_assumption(),
         )
@@ -829,6 +836,8 @@ class _Rules:
             detail=f"the conversation re-sends its whole history: {calls[-1][0]:,} input tokens by its last call; "
             f"K = {keep} messages kept from call {first} on ({len(trimmed)} of {len(calls)} calls shorter); saving over one run of the conversation",
             tokens_saved=sum(c[0] - c[1] for c in calls),
+            scope="run",
+            run_calls=len(calls),
             confidence="estimated",
             assumption=_join(
                 f"the answers do not need messages older than the last {keep} (a summary in their place costs its own tokens)",
@@ -952,7 +961,8 @@ def suggest(work: Workload, settings: Settings, *, inputs: Sequence[str]) -> Sug
     rules.conversation_growth()
     rules.output_length()
     rules.long_context()
-    found = sorted(rules.found, key=lambda s: (-s.cost_saved_per_call, s.id))
+    # per-call suggestions first, then those for a run of a conversation: different units
+    found = sorted(rules.found, key=lambda s: (s.scope != "call", -s.cost_saved_per_call, s.id))
     return SuggestReport(
         inputs=list(inputs),
         requests=work.n_calls,

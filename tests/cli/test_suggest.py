@@ -191,3 +191,22 @@ def test_nothing_to_suggest_is_said_plainly(run, tmp_path):
     r = run(*args, "--format", "csv")
     header, *rows = csv.reader(io.StringIO(r.stdout))
     assert rows == [] and KEYS <= set(header)
+
+
+def test_a_conversation_gets_its_agent_loop_suggestions_in_their_own_table(run, tmp_path):
+    messages = [{"role": "system", "content": "You are a careful coding agent. " * 150}]
+    for i in range(8):
+        messages.append({"role": "user", "content": f"Step {i}: read module_{i}.py and fix the failing test. " * 15})
+        messages.append({"role": "assistant", "content": f"Fixed module_{i}.py: the loop stopped one item early. " * 20})
+    messages.append({"role": "user", "content": "Summarise what changed."})
+    path = tmp_path / "agent.json"
+    path.write_text(json.dumps({"model": "gpt-5.5", "max_tokens": 400, "messages": messages}), encoding="utf-8")
+    doc = json.loads(run("suggest", str(path), "-f", "json").stdout)
+    runs = [s for s in doc["suggestions"] if s["scope"] == "run"]
+    assert {s["id"] for s in runs} == {"cache.turns", "history.window"}
+    assert all(s["run_calls"] == 9 for s in runs)
+    scopes = [s["scope"] for s in doc["suggestions"]]
+    assert scopes == sorted(scopes, key=lambda x: x != "call")  # never one ranking across units
+    table = run("suggest", str(path)).stdout
+    assert "The conversation as an agent loop: one run is its 9 calls" in table
+    assert "Per run" in table and "× 1,000 runs" in table

@@ -24,6 +24,8 @@ COLUMNS = [
     "target",
     "trade_off",
     "rewrite",
+    "scope",
+    "run_calls",
 ]
 SUMMARY_SIZE = 3
 APPROX_MARK = "'s tokens are approximate ("
@@ -43,21 +45,32 @@ def _confidence(s: Suggestion) -> str:
     return "exact" if s.confidence == "exact" else "estimated*"
 
 
-def grid(report: SuggestReport, *, limit: int | None = None, title: str | None = None) -> Grid:
-    shown = report.suggestions[:limit] if limit else report.suggestions
+def grid(
+    report: SuggestReport,
+    *,
+    limit: int | None = None,
+    title: str | None = None,
+    scope: str = "call",
+    first: int = 1,
+) -> Grid:
+    """The suggestions of one scope: per call, or per run of a conversation's agent loop."""
+    mine = [s for s in report.suggestions if s.scope == scope]
+    shown = mine[:limit] if limit else mine
+    per_run = scope == "run"
+    run_calls = max((s.run_calls or 0 for s in mine), default=0)
     g = Grid(
         columns=[
             Column("#", justify="right"),
             Column("Suggestion", no_wrap=False, min_width=24),
             Column("Why", no_wrap=False, min_width=20, style="dim", drop_priority=2),
             Column("Tokens saved", justify="right", drop_priority=1),
-            Column("Per call", justify="right", style="bold"),
-            Column(f"× {report.calls:,} calls", justify="right"),
+            Column("Per run" if per_run else "Per call", justify="right", style="bold"),
+            Column(f"× {report.calls:,} {'runs' if per_run else 'calls'}", justify="right"),
             Column("Confidence", min_width=10, drop_priority=3),
         ],
-        title=title or _title(report),
+        title=title or (f"The conversation as an agent loop: one run is its {run_calls:,} calls" if per_run else _title(report)),
     )
-    for n, s in enumerate(shown, 1):
+    for n, s in enumerate(shown, first):
         g.add(
             str(n),
             s.title,
@@ -67,7 +80,15 @@ def grid(report: SuggestReport, *, limit: int | None = None, title: str | None =
             fmt.usd(s.cost_saved_total),
             _confidence(s) if s.confidence == "exact" else (_confidence(s), "yellow"),
         )
-    g.notes = notes(report, shown, more=len(report.suggestions) - len(shown))
+    if per_run:
+        g.notes = _assumptions(shown, first) + [
+            "a run: every assistant turn of the conversation sent as its own call, re-reading the history "
+            "before it (tokopt estimate --by-turn shows each call)"
+        ]
+    else:
+        g.notes = notes(report, shown, more=len(mine) - len(shown))
+        if not limit and not shown and any(s.scope == "run" for s in report.suggestions):
+            g.notes[1:2] = ["no per-call suggestion saves anything here"]
     return g
 
 
@@ -85,9 +106,18 @@ def notes(report: SuggestReport, shown: list[Suggestion], *, more: int = 0) -> l
     ]
     if not shown:
         lines.append("no suggestion saves anything here")
+    lines += _assumptions(shown, 1)
+    if more > 0:
+        lines.append(f"{more} more: tokopt suggest")
+    lines.extend(report.notes)
+    return lines
+
+
+def _assumptions(shown: list[Suggestion], first: int) -> list[str]:
+    """`* n: assumption` per row; "X's tokens are approximate (...)" once for all rows."""
+    lines = []
     approx: dict[str, None] = {}
-    for n, s in enumerate(shown, 1):
-        # "X's tokens are approximate (...)" is said once for all rows, the rest per row
+    for n, s in enumerate(shown, first):
         parts = (s.assumption or "").split("; ")
         own = [p for p in parts if p and APPROX_MARK not in p]
         approx.update(dict.fromkeys(p for p in parts if APPROX_MARK in p))
@@ -95,19 +125,26 @@ def notes(report: SuggestReport, shown: list[Suggestion], *, more: int = 0) -> l
             lines.append(f"* {n}: {'; '.join(own)}")
     if approx:
         lines.append("≈ " + "; ".join(approx))
-    if more > 0:
-        lines.append(f"{more} more: tokopt suggest")
-    lines.extend(report.notes)
     return lines
 
 
 def grids(report: SuggestReport) -> list[Grid]:
-    return [grid(report)]
+    """Per-call suggestions, then (for a conversation) those for one run of its agent loop:
+    their figures are in different units, so they are never sorted into one table."""
+    out = [grid(report)]
+    n_call = sum(1 for s in report.suggestions if s.scope == "call")
+    if n_call < len(report.suggestions):
+        out.append(grid(report, scope="run", first=n_call + 1))
+    return out
 
 
 def summary_grid(report: SuggestReport) -> Grid:
-    """The top few suggestions, for under `tokopt estimate --suggest`."""
-    return grid(report, limit=SUMMARY_SIZE, title=f"Top suggestions on {report.model}")
+    """The top few per-call suggestions, for under `tokopt estimate --suggest`."""
+    g = grid(report, limit=SUMMARY_SIZE, title=f"Top suggestions on {report.model}")
+    runs = sum(1 for s in report.suggestions if s.scope == "run")
+    if runs:
+        g.notes.append(f"{runs} more for the conversation as an agent loop: tokopt suggest")
+    return g
 
 
 def row(s: Suggestion) -> dict[str, Any]:
@@ -127,6 +164,6 @@ def summary_lines(report: SuggestReport) -> list[str]:
     lines = [
         f"suggestion: {s.title}: saves {fmt.usd(s.cost_saved_per_call)} per call, "
         f"{fmt.usd(s.cost_saved_total)} × {s.calls:,} ({s.confidence})"
-        for s in report.suggestions[:SUMMARY_SIZE]
+        for s in [s for s in report.suggestions if s.scope == "call"][:SUMMARY_SIZE]
     ]
     return lines or ["suggestion: none saves anything here"]

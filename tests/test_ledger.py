@@ -271,6 +271,14 @@ def test_importing_the_same_files_twice_adds_nothing(path, tmp_path):
         assert book.report(by="model") == before
 
 
+def test_an_import_reports_every_byte_it_reads(path, tmp_path):
+    files = _mixed_logs(tmp_path)
+    seen: list[int] = []
+    with ledger(path) as book:
+        book.import_paths(files, on_bytes=seen.append)
+    assert sum(seen) == sum(Path(f).stat().st_size for f in files)
+
+
 def test_a_grown_transcript_updates_its_partial_response(path, tmp_path):
     log = tmp_path / "live.jsonl"
     with ledger(path) as book:

@@ -29,7 +29,7 @@ import hashlib
 import io
 import json
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -596,12 +596,26 @@ def expand_paths(args: Iterable[str]) -> list[ImportSource]:
     return sources
 
 
-def read_source(source: ImportSource) -> FileResult:
+class _Tally:
+    """A binary stream that reports how many bytes were read (for a progress bar)."""
+
+    def __init__(self, stream: BinaryIO, on_bytes: Callable[[int], None]) -> None:
+        self._stream = stream
+        self._on_bytes = on_bytes
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size)
+        self._on_bytes(len(data))
+        return data
+
+
+def read_source(source: ImportSource, on_bytes: Callable[[int], None] | None = None) -> FileResult:
     if source.path is None:
         return parse_stream(sys.stdin.buffer, source.label, default_time=dt.datetime.now(dt.timezone.utc))
     try:
         with source.path.open("rb") as f:
             mtime = dt.datetime.fromtimestamp(source.path.stat().st_mtime, dt.timezone.utc)
-            return parse_stream(f, source.label, default_time=mtime)
+            stream: Any = f if on_bytes is None else _Tally(f, on_bytes)
+            return parse_stream(stream, source.label, default_time=mtime)
     except OSError as exc:
         raise InputError(f"cannot read {source.label}: {exc.strerror}") from None

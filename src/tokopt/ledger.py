@@ -25,7 +25,7 @@ import re
 import secrets
 import threading
 import time as _time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
@@ -809,10 +809,13 @@ class Ledger:
             prompt_hash=None,
         )
 
-    def import_paths(self, args: Sequence[str], *, run: str | None = None) -> ImportSummary:
-        """Read provider usage logs and add their records in one transaction (see `importers`)."""
+    def import_paths(
+        self, args: Sequence[str], *, run: str | None = None, on_bytes: Callable[[int], None] | None = None
+    ) -> ImportSummary:
+        """Read provider usage logs and add their records in one transaction (see `importers`).
+        `on_bytes` is told how many bytes of the files have been read, as they are read."""
         sources = importers.expand_paths(args)
-        results = [importers.read_source(s) for s in sources]
+        results = [importers.read_source(s, on_bytes) for s in sources]
         if not any(r.readable for r in results):
             garbage = sum(r.garbage for r in results)
             what = f"{garbage:,} unreadable line{'s' if garbage != 1 else ''}" if garbage else "no JSON"

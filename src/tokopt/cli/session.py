@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tokopt import paths
-from tokopt.cli._common import FormatOption, OutputFormat, PricingOption, emit, load_catalog, note, warn
+from tokopt.cli._common import FormatOption, OutputFormat, PricingOption, byte_progress, emit, load_catalog, note, warn
 
 if TYPE_CHECKING:
     from tokopt.ledger import Ledger
@@ -225,8 +225,11 @@ def session_import(
     """
     from tokopt.render import session as view
 
-    with _open(ledger, user, pricing, priced=True) as book:
-        summary = book.import_paths(sources, run=run)
+    from tokopt import importers
+
+    total = sum(s.path.stat().st_size for s in importers.expand_paths(sources) if s.path is not None)
+    with _open(ledger, user, pricing, priced=True) as book, byte_progress(total, "reading logs") as on_bytes:
+        summary = book.import_paths(sources, run=run, on_bytes=on_bytes)
         _notices(book)
     for f in summary.files:
         if f.garbage:

@@ -360,7 +360,7 @@ def _count_current(
             skipped.append(f"{name}: not UTF-8 text, not checked")
             continue
         source = Source(name, path, size)
-        shape = formats.sniff_shape(head.decode("utf-8", "replace"), name)
+        shape = formats.sniff(source)
         if shape == "text":
             sources.append(source)
         else:
@@ -389,7 +389,7 @@ def _count_base(
         if inputs.looks_binary(raw[:SNIFF_SIZE]):
             skipped.append(f"{ref}:{name}: not UTF-8 text, not checked")
             continue
-        shape = formats.sniff_shape(raw[:SNIFF_SIZE].decode("utf-8", "replace"), name)
+        shape = formats.sniff_data(raw, name, whole=True)
         if shape != "text":
             request_files[name] = (raw, shape)
             continue

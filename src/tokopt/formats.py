@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from enum import Enum
@@ -20,6 +21,10 @@ from tokopt.errors import InputError
 from tokopt.inputs import Source
 
 SNIFF_CHARS = 4096
+# JSON that names none of these keys in its first megabyte is data, not a chat request: it is
+# counted as plain text (a prompt can be JSON) instead of failing as a broken request.
+REQUEST_KEYS = re.compile(r'"(?:messages|input|role|custom_id)"\s*:')
+REQUEST_SCAN = 1 << 20
 JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
 
 Shape = Literal["text", "json", "jsonl"]
@@ -111,8 +116,30 @@ def spooled(sources: Sequence[Source]) -> Iterator[list[Source]]:
                 os.unlink(name)
 
 
+def sniff_data(data: bytes, label: str, forced: InputFormat = InputFormat.auto, *, whole: bool) -> Shape:
+    """The shape of an input from its first bytes (`whole`: `data` is all of it).
+
+    Well-formed JSON that is not a chat request (none of REQUEST_KEYS in the whole input, up
+    to a megabyte; for JSON Lines, a first line that is an object of other keys) is "text": a
+    JSON data file is a prompt like any other. Malformed JSON keeps its shape, so that the
+    reader names the line and column. A forced format is taken as given."""
+    shape = sniff_shape(data[: SNIFF_CHARS * 2].decode("utf-8", "replace"), label, forced)
+    if shape == "text" or forced is not InputFormat.auto or not (whole and len(data) <= REQUEST_SCAN):
+        return shape
+    text = data.decode("utf-8", "replace").lstrip("\ufeff")
+    if REQUEST_KEYS.search(text):
+        return shape
+    if shape == "jsonl":
+        text = next((line for line in text.splitlines() if line.strip()), "")
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return shape
+    return "text" if shape == "json" or isinstance(parsed, dict) else shape
+
+
 def sniff(source: Source, forced: InputFormat = InputFormat.auto) -> Shape:
-    """The shape of an input (text, JSON, JSONL) from its first bytes."""
+    """The shape of an input (text, JSON, JSONL) from its first bytes; see `sniff_data`."""
     if forced is InputFormat.text:
         return "text"
     if source.path is None:
@@ -120,6 +147,11 @@ def sniff(source: Source, forced: InputFormat = InputFormat.auto) -> Shape:
     try:
         with source.path.open("rb") as fh:
             head = fh.read(SNIFF_CHARS * 2)
+            if forced is InputFormat.auto and sniff_shape(head.decode("utf-8", "replace"), source.label) != "text":
+                head += fh.read(REQUEST_SCAN + 1 - len(head))
+                whole = len(head) <= REQUEST_SCAN
+            else:
+                whole = False
     except OSError:
         return "text"  # the reader reports the problem
-    return sniff_shape(head.decode("utf-8", "replace"), source.label, forced)
+    return sniff_data(head, source.label, forced, whole=whole)

@@ -14,7 +14,7 @@ from decimal import ROUND_CEILING, Decimal
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from tokopt import budget, costing, formats, gitrepo, inputs, measure
+from tokopt import budget, costing, formats, gitrepo, measure
 from tokopt.errors import InputError
 from tokopt.inputs import Source
 from tokopt.models import ModelPrice, Usage
@@ -144,9 +144,7 @@ def _measure(root: Path, files: Sequence[str], models: Sequence[ModelPrice], ski
     for f in files:
         path = root / f
         source = Source(f, path, path.stat().st_size)
-        with path.open("rb") as fh:
-            head = fh.read(inputs.SNIFF_SIZE)
-        shape = formats.sniff_shape(head.decode("utf-8", "replace"), f)
+        shape = formats.sniff(source)
         if shape == "text":
             text_sources.append(source)
             continue

@@ -419,3 +419,20 @@ def test_anthropic_message_batches_lines(run, tmp_path, monkeypatch):
     (row,) = doc["models"]
     assert (row["model"], row["requests"], row["batch"], row["output_tokens"]) == ("claude-haiku-4-5", 3, True, 192)
     assert doc["conversations"][0]["format"] == "batch"
+
+
+def test_json_data_in_a_directory_is_counted_as_text(run, tmp_path, monkeypatch, reference):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "prompts").mkdir()
+    (tmp_path / "prompts" / "a.md").write_text("Summarise the ticket.", encoding="utf-8")
+    data = '{"name": "pkg", "version": "1.0"}'
+    (tmp_path / "prompts" / "package.json").write_text(data, encoding="utf-8")
+    r = run("estimate", "prompts", "-m", "gpt-5.5", "-f", "json")
+    assert r.exit_code == 0, r.stderr
+    doc = json.loads(r.stdout)  # every input is plain text: the plain estimate document
+    counts = {i["source"]: i["tokens"]["o200k_base"] for i in doc["inputs"]}
+    assert set(counts) == {"prompts/a.md", "prompts/package.json"}
+    assert counts["prompts/package.json"] == len(reference["o200k_base"].encode(data))
+    # asked to read it as a request, it is one error line
+    r = run("estimate", "prompts/package.json", "--input-format", "openai")
+    assert r.exit_code == 2 and "no 'messages'" in one_error_line(r.stderr)

@@ -139,16 +139,19 @@ def test_request_and_batch_files_are_proposed_as_check_prices_them(run, tmp_path
     big = " hello" * 300
     line = {"custom_id": "a", "method": "POST", "url": "/v1/chat/completions", "body": {"messages": [{"role": "user", "content": big}]}}
     write_jsonl(tmp_path / "prompts" / "batch.jsonl", [line, {**line, "custom_id": "b", "body": {"messages": [{"role": "user", "content": "hi"}]}}])
-    write_json(tmp_path / "prompts" / "settings.json", {"temperature": 0.2})  # not a request
+    write_json(tmp_path / "prompts" / "settings.json", {"temperature": 0.2})  # JSON data: a plain-text prompt
+    (tmp_path / "prompts" / "broken.json").write_text('{"messages": [', encoding="utf-8")
     chdir(tmp_path)
     r = run("init", "-m", "gpt-5.5", "--output-tokens", "0", "--headroom", "0")
     assert r.exit_code == 0, r.stderr
-    assert "prompts/settings.json: not a chat request or batch file" in r.stderr
+    assert "prompts/broken.json: not a chat request or batch file" in r.stderr
     (budget,) = project.load_project(tmp_path / "tokopt.toml").config.budgets
-    assert budget.paths == ["prompts/**/*.jsonl"]
+    assert sorted(budget.paths) == ["prompts/**/*.json", "prompts/**/*.jsonl"]
+    assert budget.exclude == ["prompts/broken.json"]
     # the largest request: 300 tokens of text, 3 per message, 1 for the role, 3 to prime the reply
     assert budget.max_tokens == 310
     check = run("check", "-f", "json")
     assert check.exit_code == 0, check.stdout
-    rows = json.loads(check.stdout)["rows"]
-    assert sorted(r["request"] for r in rows) == ["a", "b"] and max(r["current"]["input_tokens"] for r in rows) == 307
+    rows = {(r["file"], r["request"]): r for r in json.loads(check.stdout)["rows"]}
+    assert set(rows) == {("prompts/batch.jsonl", "a"), ("prompts/batch.jsonl", "b"), ("prompts/settings.json", None)}
+    assert rows[("prompts/batch.jsonl", "a")]["current"]["input_tokens"] == 307

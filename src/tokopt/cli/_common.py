@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from enum import Enum
@@ -72,8 +73,15 @@ def note(message: str) -> None:
     sys.stderr.write(f"note: {_one_line(message)}\n")
 
 
+_ARGS_KEY = "tokopt.args"
+
+
 class TokoptGroup(TyperGroup):
     """The root command group: turns every usage or input error into one `error:` line, exit 2."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        ctx.meta[_ARGS_KEY] = list(args)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: Any) -> Any:
         from tokopt.errors import TokoptError
@@ -81,8 +89,26 @@ class TokoptGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except TokoptError as err:
-            print_error(err.message, err.hint)
+            print_error(err.message, self._applicable(ctx, err.hint))
             raise typer.Exit(int(err.exit_code)) from None
+
+    def _applicable(self, ctx: Any, hint: str | None) -> str | None:
+        """The hint, unless it names an option the command that failed does not take.
+
+        The core's hints name the options of the commands that use it most (--keep-going,
+        --encoding-errors, --input-format); other commands reach the same code without them.
+        """
+        if not hint:
+            return hint
+        command: Any = self
+        for token in ctx.meta.get(_ARGS_KEY, []):
+            sub = command.get_command(ctx, token) if isinstance(command, TyperGroup) else None
+            if sub is None:
+                break
+            command = sub
+        options = {*ctx.help_option_names, *(opt for p in command.params for opt in (*p.opts, *p.secondary_opts))}
+        named = re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", hint)
+        return hint if all(flag in options for flag in named) else None
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         if not standalone_mode:

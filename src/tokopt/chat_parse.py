@@ -625,7 +625,7 @@ class JsonlReader:
             self.peek_kind()
         for number, obj in self._objects():
             if isinstance(obj, _Malformed):
-                yield self._fail(number, f"malformed JSON at column {obj.exc.colno}: {obj.exc.msg.lower()}")
+                yield self._fail(number, obj.message)
                 continue
             if not isinstance(obj, dict):
                 yield self._fail(number, f"not a JSON object ({_kind(obj)})")
@@ -656,7 +656,7 @@ class JsonlReader:
         for number, obj in self._objects():
             at = f"{self.source.label}:{number}"
             if isinstance(obj, _Malformed):
-                self._fail(number, f"malformed JSON at column {obj.exc.colno}: {obj.exc.msg.lower()}")
+                self._fail(number, obj.message)
                 continue
             if not isinstance(obj, dict) or line_kind(obj) != "message":
                 self._fail(number, f"not a message object ({_kind(obj)})" if not isinstance(obj, dict) else "not a message (no 'role')")
@@ -672,3 +672,10 @@ class JsonlReader:
 @dataclass(frozen=True, slots=True)
 class _Malformed:
     exc: json.JSONDecodeError
+
+    @property
+    def message(self) -> str:
+        # The line still ends in its newline: an error at the end of the line is at the end
+        # of its text, not at column 1 of the "next line" that json reports.
+        column = min(self.exc.pos, len(self.exc.doc.rstrip("\r\n"))) + 1
+        return f"malformed JSON at column {column}: {self.exc.msg.lower()}"

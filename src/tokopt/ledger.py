@@ -697,16 +697,7 @@ class Ledger:
         """Record several calls in one transaction: all of them, or none if one is invalid."""
         records = [item if isinstance(item, RecordIn) else _record_in(item) for item in items]
         for r in records:
-            if not r.model.strip():
-                raise InputError("the model name is empty")
-            check_usage(
-                input_tokens=r.input_tokens,
-                cached_input_tokens=r.cached_input_tokens,
-                cache_write_tokens=r.cache_write_tokens,
-                cache_write_1h_tokens=r.cache_write_1h_tokens,
-                output_tokens=r.output_tokens,
-                reasoning_tokens=r.reasoning_tokens,
-            )
+            _check_record(r)
         pricer = self.pricer
         with self._lock, self._open(create=True).write() as store:
             ids = []
@@ -1045,6 +1036,19 @@ def _record_in(item: Mapping[str, Any]) -> RecordIn:
         raise InputError(f"invalid usage record: {describe_validation(exc)}") from None
 
 
+def _check_record(r: RecordIn) -> None:
+    if not r.model.strip():
+        raise InputError("the model name is empty")
+    check_usage(
+        input_tokens=r.input_tokens,
+        cached_input_tokens=r.cached_input_tokens,
+        cache_write_tokens=r.cache_write_tokens,
+        cache_write_1h_tokens=r.cache_write_1h_tokens,
+        output_tokens=r.output_tokens,
+        reasoning_tokens=r.reasoning_tokens,
+    )
+
+
 def read_records(lines: Iterable[str | bytes], label: str = "stdin") -> list[RecordIn]:
     """JSON lines of usage records; the first bad line is an error naming it (nothing is kept)."""
     from tokopt.tomlio import describe_validation
@@ -1061,9 +1065,14 @@ def read_records(lines: Iterable[str | bytes], label: str = "stdin") -> list[Rec
         if not isinstance(data, dict):
             raise InputError(f"{label} line {n}: expected a JSON object")
         try:
-            out.append(RecordIn.model_validate(data))
+            record = RecordIn.model_validate(data)
         except ValidationError as exc:
             raise InputError(f"{label} line {n}: {describe_validation(exc)}") from None
+        try:
+            _check_record(record)
+        except InputError as exc:
+            raise InputError(f"{label} line {n}: {exc.message}", hint=exc.hint) from None
+        out.append(record)
     if not out:
         raise InputError(f"no usage records on {label}", hint='one JSON object a line: {"model": "gpt-5.5", "input": 1200, "output": 300}')
     return out

@@ -48,6 +48,8 @@ def describe_validation(exc: ValidationError, prefix: str = "", limit: int = 3) 
             parts.append(f"{where}unknown key")
         elif err["type"] == "missing":
             parts.append(f"{where}missing")
+        elif err["type"] in ("model_type", "dict_type"):
+            parts.append(f"{where}expected a table")
         else:
             parts.append(f"{where}{err['msg'].removeprefix('Value error, ')}")
     if len(errors) > limit:

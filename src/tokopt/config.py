@@ -11,12 +11,15 @@ Every key is optional; an unknown key or a bad value is an error naming the file
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from tokopt.errors import ConfigError
+from tokopt.errors import ConfigError, UnknownModelError
 from tokopt.tomlio import describe_validation, read_toml
+
+if TYPE_CHECKING:
+    from tokopt.pricing import Catalog
 
 DEFAULT_OUTPUT_TOKENS = 500
 DEFAULT_CALLS = 1000
@@ -36,12 +39,19 @@ class UserConfig(BaseModel):
     defaults: Defaults = Field(default_factory=Defaults)
 
 
-def load_user_config(path: Path) -> UserConfig:
-    """The config at `path`; an absent file is an empty config."""
-    if not path.is_file():
+def load_user_config(path: Path, *, required: bool = False, catalog: Catalog | None = None) -> UserConfig:
+    """The config at `path`; an absent file is an empty config unless `required` (a file the
+    user named). With `catalog`, every model the config names must be in it."""
+    if not required and not path.exists():
         return UserConfig()
     data: dict[str, Any] = read_toml(path, what="config file", error=ConfigError)
     try:
-        return UserConfig.model_validate(data)
+        config = UserConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(f"{path}: {describe_validation(exc)}") from None
+    if catalog is not None and config.defaults.models:
+        try:
+            catalog.select(config.defaults.models)
+        except UnknownModelError as exc:
+            raise ConfigError(f"{path}: defaults.models: {exc.message}", hint=exc.hint) from None
+    return config

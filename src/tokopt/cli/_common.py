@@ -142,10 +142,12 @@ def stderr_console() -> Console:
     return Console(stderr=True)
 
 
-def load_user_config() -> UserConfig:
+def load_user_config(catalog: Catalog | None = None) -> UserConfig:
+    """The user's config (a file TOKOPT_CONFIG names must exist); with `catalog`, its models are checked."""
     from tokopt import config, paths
 
-    return config.load_user_config(paths.user_config_file())
+    named = bool(os.environ.get(paths.ENV_CONFIG))
+    return config.load_user_config(paths.user_config_file(), required=named, catalog=catalog)
 
 
 def load_catalog(pricing: Sequence[Path] | None) -> Catalog:

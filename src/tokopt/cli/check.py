@@ -108,7 +108,7 @@ def check_command(
     project = project_mod.locate(config, Path.cwd())
     catalog = pricing_mod.load_catalog(paths.bundled_pricing_dir(), project_mod.pricing_overlays(project, pricing or []))
     settings = project_mod.resolve_settings(
-        project.config, load_user_config(), models=model, output_tokens=output_tokens, calls_per_month=calls_per_month
+        project.config, load_user_config(catalog), models=model, output_tokens=output_tokens, calls_per_month=calls_per_month
     )
     book = None
     if project.config.spend_budgets:

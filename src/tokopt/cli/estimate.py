@@ -134,7 +134,7 @@ def estimate_command(
     from tokopt.render import estimate as view
 
     catalog = load_catalog(pricing)
-    defaults = load_user_config().defaults
+    defaults = load_user_config(catalog).defaults
     if model:
         patterns = model
     elif all_models:
@@ -225,7 +225,7 @@ def _suggestions(
     from tokopt.cli.suggest import suggest_options
 
     target = catalog.select([model[0]])[0].id if model else None
-    options = suggest_options(target, None, output_tokens, calls, input_format, encoding_errors, keep_going)
+    options = suggest_options(target, None, output_tokens, calls, input_format, encoding_errors, keep_going, catalog=catalog)
     work, settings = optimize.prepare(sources, catalog, options)
     return optimize.suggest(work, settings, inputs=[s.label for s in sources])
 

@@ -47,7 +47,7 @@ def init_command(
         raise InputError(f"{project_mod.CONFIG_NAME} already exists: {target}", hint="pass --force to overwrite it, or --stdout to print")
     catalog = load_catalog(pricing)
     settings = project_mod.resolve_settings(
-        project_mod.ProjectConfig(), load_user_config(), models=model, output_tokens=output_tokens, calls_per_month=calls_per_month
+        project_mod.ProjectConfig(), load_user_config(catalog), models=model, output_tokens=output_tokens, calls_per_month=calls_per_month
     )
     models = catalog.select(settings.models.value) if settings.models.value else catalog.defaults()
 

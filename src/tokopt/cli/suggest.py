@@ -19,6 +19,7 @@ from tokopt.cli._common import (
 )
 if TYPE_CHECKING:
     from tokopt import optimize
+    from tokopt.pricing import Catalog
 
 from tokopt.cli.estimate import (
     EncodingErrorsOption,
@@ -67,7 +68,7 @@ def suggest_command(
     from tokopt.render import suggest as view
 
     catalog = load_catalog(pricing)
-    options = suggest_options(target_model, model, output_tokens, calls, input_format, encoding_errors, keep_going=False)
+    options = suggest_options(target_model, model, output_tokens, calls, input_format, encoding_errors, keep_going=False, catalog=catalog)
     expansion = inputs.expand(resolve_paths(paths))
     for skipped in expansion.skipped:
         note(f"skipped {skipped}")
@@ -95,11 +96,13 @@ def suggest_options(
     input_format: InputFormatChoice,
     encoding_errors: EncodingErrorsChoice,
     keep_going: bool,
+    *,
+    catalog: Catalog | None = None,
 ) -> optimize.Options:
     """The core's options from the command line and the user's config."""
     from tokopt import config, optimize
 
-    defaults = load_user_config().defaults
+    defaults = load_user_config(catalog).defaults
     return optimize.Options(
         target=target_model,
         candidates=model or (),

@@ -154,9 +154,12 @@ def test_only_the_files_named(tmp_path, catalog, monkeypatch):
     write(tmp_path / "prompts" / "a.md", TEN)
     write(tmp_path / "prompts" / "b.md", TEN)
     write(tmp_path / "tokopt.toml", config("max_tokens = 100"))
+    write(tmp_path / "README.md", TEN)
     monkeypatch.chdir(tmp_path / "prompts")
-    result = run(tmp_path, catalog, only=["b.md", "../README.md", "/elsewhere/x.md"])
+    result = run(tmp_path, catalog, only=["b.md", "../README.md", __file__])  # in no budget; outside the project
     assert [r.file for r in result.rows] == ["prompts/b.md"]
+    with pytest.raises(InputError, match="file not found: c.md"):
+        run(tmp_path, catalog, only=["b.md", "c.md"])
 
 
 def test_unknown_model_in_a_budget_names_the_key(tmp_path, catalog):

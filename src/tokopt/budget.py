@@ -614,6 +614,10 @@ def check(
     base_commit = gitrepo.resolve(repo, base) if base is not None and repo is not None else None
     base_blobs = gitrepo.tree_files(repo, base_commit) if base_commit is not None and repo is not None else {}
     if only is not None:
+        for arg in only:
+            # a file deleted since the base is still checked (as deleted); any other is a typo
+            if not Path(arg).exists() and _relative(arg, root) not in base_blobs:
+                raise InputError(f"file not found: {arg}")
         wanted = {r for r in (_relative(a, root) for a in only) if r is not None}
         current_files = [f for f in current_files if f in wanted]
         base_blobs = {f: o for f, o in base_blobs.items() if f in wanted}

@@ -16,7 +16,7 @@ from typing import Any
 
 from tokopt import budget, costing, formats, gitrepo, measure
 from tokopt.errors import InputError
-from tokopt.inputs import Source
+from tokopt.inputs import SNIFF_SIZE, Source, looks_binary
 from tokopt.models import ModelPrice, Usage
 from tokopt.project import FileBudget, ProjectConfig, check_glob, escape_glob
 
@@ -137,12 +137,17 @@ def _costs(model: ModelPrice, requests: Sequence[budget.PricedRequest]) -> tuple
 
 def _measure(root: Path, files: Sequence[str], models: Sequence[ModelPrice], skipped: list[str]) -> dict[str, budget.FileContent]:
     """Each file as `tokopt check` reads it: plain text, or the requests of a request or batch
-    file. A file that looks like JSON but is not a request is left out (and said why)."""
+    file. A file that looks like JSON but is not a request is left out (and said why), and so
+    is one that check would skip as not UTF-8 text."""
     encodings = sorted({m.tokenizer.encoding for m in models})
     text_sources = []
     found: dict[str, budget.FileContent] = {}
     for f in files:
         path = root / f
+        with path.open("rb") as fh:
+            if looks_binary(fh.read(SNIFF_SIZE)):
+                skipped.append(f"{f}: not UTF-8 text, left out")
+                continue
         source = Source(f, path, path.stat().st_size)
         shape = formats.sniff(source)
         if shape == "text":

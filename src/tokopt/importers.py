@@ -79,7 +79,7 @@ class FileResult:
     @property
     def format(self) -> str:
         if not self.formats:
-            return "unrecognised" if self.readable else "unreadable"
+            return "unrecognised" if self.readable else "unreadable" if self.lines else "empty"
         return max(self.formats, key=lambda k: (self.formats[k], k))
 
 

@@ -807,7 +807,9 @@ class Ledger:
         `on_bytes` is told how many bytes of the files have been read, as they are read."""
         sources = importers.expand_paths(args)
         results = [importers.read_source(s, on_bytes) for s in sources]
-        if not any(r.readable for r in results):
+        # Empty logs (a session just begun, an empty pipe) add nothing; only logs that hold
+        # something, none of it readable, are the wrong files.
+        if not any(r.readable for r in results) and any(r.lines for r in results):
             garbage = sum(r.garbage for r in results)
             what = f"{garbage:,} unreadable line{'s' if garbage != 1 else ''}" if garbage else "no JSON"
             example = next((f"; {r.label} {r.garbage_examples[0]}" for r in results if r.garbage_examples), "")

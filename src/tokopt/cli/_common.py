@@ -116,7 +116,8 @@ class TokoptGroup(TyperGroup):
         try:
             rv = super().main(*args, standalone_mode=False, **kwargs)
         except _ClickException as err:
-            message = err.format_message()  # type: ignore[attr-defined]
+            # house style: lower case, no full stop, and none of the coercion layer's "Value error, "
+            message = err.format_message().replace(": Value error, ", ": ").rstrip(".")  # type: ignore[attr-defined]
             print_error(message[:1].lower() + message[1:])
             sys.exit(getattr(err, "exit_code", 2) or 2)
         except _Abort:

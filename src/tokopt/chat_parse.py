@@ -62,6 +62,8 @@ def loads_document(text: str, label: str) -> Any:
             f"{label}:{exc.lineno}:{exc.colno}: malformed JSON: {exc.msg.lower()}",
             hint="fix the JSON, or pass --input-format text to count the file as plain text",
         ) from None
+    except RecursionError:
+        raise InputError(f"{label}: JSON nested too deeply to read", hint="pass --input-format text to count the file as plain text") from None
 
 
 def parse_document(data: Any, label: str, forced: InputFormat = InputFormat.auto) -> Request:
@@ -599,6 +601,8 @@ class JsonlReader:
                 yield number, json.loads(text)
             except json.JSONDecodeError as exc:
                 yield number, _Malformed(exc)
+            except RecursionError:
+                yield number, _Malformed(json.JSONDecodeError("nested too deeply to read", text, 0))
 
     def _objects(self) -> Iterator[tuple[int, Any]]:
         pending, self._pending = self._pending, []

@@ -72,7 +72,7 @@ def sniff_shape(head: str, label: str, forced: InputFormat = InputFormat.auto) -
         try:
             if isinstance(json.loads(first), dict):
                 return "jsonl"
-        except ValueError:
+        except (ValueError, RecursionError):
             pass
     if label.lower().endswith((".jsonl", ".ndjson")):
         return "jsonl"
@@ -133,7 +133,7 @@ def sniff_data(data: bytes, label: str, forced: InputFormat = InputFormat.auto, 
         text = next((line for line in text.splitlines() if line.strip()), "")
     try:
         parsed = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return shape
     return "text" if shape == "json" or isinstance(parsed, dict) else shape
 

@@ -1061,6 +1061,8 @@ def read_records(lines: Iterable[str | bytes], label: str = "stdin") -> list[Rec
             continue
         try:
             data = json.loads(line)
+        except RecursionError:
+            raise InputError(f"{label} line {n}: not JSON (nested too deeply to read)") from None
         except ValueError as exc:
             reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "invalid UTF-8"
             raise InputError(f"{label} line {n}: not JSON ({reason.lower()})") from None

@@ -37,6 +37,9 @@ from typing import Any, BinaryIO
 from tokopt.errors import InputError
 
 EXAMPLES_KEPT = 3  # garbage lines quoted per file in the summary
+# More tokens than any call can have; far enough below SQLite's 64-bit INTEGER that the sums of
+# a report cannot overflow it either.
+MAX_TOKENS = 10**15
 
 
 @dataclass
@@ -156,6 +159,8 @@ def content_key(fmt: str, obj: Any) -> str:
 
 
 def _check(rec: Imported) -> Imported:
+    if max(rec.input_tokens, rec.output_tokens) > MAX_TOKENS:
+        raise BadRecord(f"more than {MAX_TOKENS:,} tokens in one call")
     parts = rec.cached_input_tokens + rec.cache_write_tokens + rec.cache_write_1h_tokens
     if parts > rec.input_tokens:
         raise BadRecord(f"cached and cache-write tokens ({parts}) exceed the input tokens ({rec.input_tokens})")

@@ -459,6 +459,8 @@ def check_usage(
     for name, value in counts.items():
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise InputError(f"{name} must be a whole number of tokens, 0 or more (got {value!r})")
+        if value > importers.MAX_TOKENS:
+            raise InputError(f"{name} is more than {importers.MAX_TOKENS:,} tokens (got {value:,})")
     parts = cached_input_tokens + cache_write_tokens + cache_write_1h_tokens
     if parts > input_tokens:
         raise InputError(

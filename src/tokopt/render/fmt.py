@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal, getcontext
 
 
 def usd(amount: Decimal) -> str:
@@ -11,8 +11,10 @@ def usd(amount: Decimal) -> str:
         return "$0"
     sign = "-" if amount < 0 else ""
     value = abs(amount)
+    # enough precision for the digits kept, however large the amount (a huge --calls or price)
+    digits = Context(prec=max(getcontext().prec, value.adjusted() + 4))
     if value >= 1:
-        text = f"{value.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,}"
+        text = f"{value.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP, context=digits):,}"
     else:
         # three significant digits (at least two decimals), in plain notation
         exponent = min(value.adjusted() - 2, -2)

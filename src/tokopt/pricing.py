@@ -201,7 +201,7 @@ def _check_names_unique(models: Sequence[ModelPrice], origin: dict[str, Path]) -
         for name in (model.id, *model.aliases):
             key = name.lower()
             if key in seen and seen[key] != model.id:
-                raise PricingError(
-                    f"{origin[model.id]}: model '{model.id}': name '{name}' is already used by '{seen[key]}'"
-                )
+                # blame the model whose alias takes another's name, not the one whose id it took
+                culprit, other = (seen[key], model.id) if key == model.id.lower() else (model.id, seen[key])
+                raise PricingError(f"{origin[culprit]}: model '{culprit}': name '{name}' is already used by '{other}'")
             seen[key] = model.id

@@ -268,6 +268,28 @@ def test_broken_pricing_file(run, ws, monkeypatch, command, case, via):
     assert not (ws / "tokopt-home" / "ledger.sqlite3").exists()
 
 
+def test_an_alias_that_takes_a_bundled_models_name_blames_the_users_file(run, ws):
+    write_pricing(ws, '[models."gpt-5.5"]\naliases = ["gpt-5.4"]\n')
+    args = ["models", "--pricing", "ours.toml"]
+    assert_error(run(*args), args, "ours.toml: model 'gpt-5.5': name 'gpt-5.4' is already used by 'gpt-5.4'")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["estimate", "prompt.txt", "-m", "gpt-5.5", "-n", str(10**30)],
+        ["suggest", "prompt.txt", "-n", str(10**30)],
+        ["estimate", "prompt.txt", "-m", "gpt-5.5", "--pricing", "huge.toml"],
+        ["models", "gpt-5.5", "--pricing", "huge.toml"],
+    ],
+    ids=lambda a: " ".join(a[:1] + a[-2:]),
+)
+def test_absurd_but_valid_numbers_are_shown_not_crashed_on(run, ws, args):
+    (ws / "huge.toml").write_text('[models."gpt-5.5"]\ninput = 1e400\n', encoding="utf-8")
+    r = run(*args)
+    assert r.exit_code == 0, r.stderr
+
+
 def test_pricing_path_that_is_a_directory(run, ws):
     args = ["models", "--pricing", "empty_dir"]
     assert_error(run(*args), args, "is a directory", "empty_dir")

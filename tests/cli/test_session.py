@@ -212,8 +212,10 @@ def test_tokopt_run_overrides_the_current_run(run, monkeypatch):
 def test_delete_asks_unless_yes(run):
     run_id = ok(run("session", "start", "--run", "scratch")).stdout.strip()
     ok(run("session", "record", "-m", "gpt-5.5", "-i", "10", "-o", "1"))
-    r = run("session", "delete", "scratch", input="n\n")
-    assert r.exit_code == 1 and "delete run" in r.stderr and "1 records?" in r.stderr
+    r = run("session", "delete", "scratch", input="n\n")  # declining is not an error
+    assert r.exit_code == 0 and "delete run" in r.stderr and "1 records?" in r.stderr and "nothing deleted" in r.stderr
+    r = run("session", "delete", "scratch", input="")  # no answer at all
+    assert r.exit_code == 2 and "error: no answer to the question: nothing deleted" in r.stderr.splitlines()
     assert len(as_json(run("session", "list", "-f", "json"))["runs"]) == 1
     r = ok(run("session", "delete", run_id, input="y\n"))
     assert "deleted run" in r.stderr

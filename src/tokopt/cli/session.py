@@ -131,12 +131,21 @@ def session_delete(
     ledger: LedgerOption = None,
 ) -> None:
     """Delete one of your runs and every record in it."""
+    from tokopt.errors import InputError
+
     with _open(ledger, user) as book:
         found = book.get_run(run)
         if not yes:
             n = book.spend(run=found.id).records
             label = f"{found.id} ({found.name})" if found.name != found.id else found.id
-            typer.confirm(f"delete run {label} and its {n:,} records?", abort=True, err=True)
+            try:
+                answer = typer.confirm(f"delete run {label} and its {n:,} records?", default=False, err=True)
+            except typer.Abort:  # no answer at all: standard input is closed or empty
+                sys.stderr.write("\n")
+                raise InputError("no answer to the question: nothing deleted", hint="pass --yes to delete without asking") from None
+            if not answer:
+                note(f"kept run {label}: nothing deleted")
+                return
         deleted, records = book.delete_run(found.id)
         _notices(book)
     note(f"deleted run {deleted.id} and {records:,} records")

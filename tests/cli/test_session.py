@@ -140,6 +140,8 @@ def test_record_from_a_prompt_file_is_an_estimate(run, tmp_path):
 def test_an_unknown_model_is_recorded_with_a_warning(run):
     r = ok(run("session", "record", "-m", "acme-7", "-i", "10", "-o", "1"))
     assert "warning: no price known for model acme-7" in r.stderr and "unknown" in r.stdout
+    r = ok(run("session", "record", "-m", "gpt-5.55", "-i", "10", "-o", "1"))  # a typo gets the near names
+    assert "did you mean gpt-5.5" in r.stderr
 
 
 def test_import_twice_adds_nothing_and_garbage_is_reported(run, tmp_path):

@@ -203,9 +203,12 @@ def session_record(
                 )
             ]
         _notices(book)
+        catalog = book.pricer.catalog
     records = list(rows_of(rows))
     for model_id in sorted({r.model for r in records if r.cost_usd is None}):
-        warn(f"no price known for model {model_id}: recorded without a cost (add one with --pricing)")
+        near = catalog.suggest(model_id)
+        guess = f"did you mean {', '.join(near)}? " if near else ""
+        warn(f"no price known for model {model_id}: recorded without a cost ({guess}add one with --pricing)")
     emit(
         output_format,
         document=lambda: view.records_document(records),

@@ -80,6 +80,11 @@ def test_cached_tokens_and_batch(run, prompt):
     cached = as_json(run("estimate", str(prompt), "-m", "gpt-5.5", "--cached-tokens", "100", "-f", "json"))["models"][0]
     assert cached["cached_input_tokens"] == 100
     assert Decimal(cached["input_cost_usd"]) < Decimal(plain["input_cost_usd"])
+    # more cached tokens than the prompt has: the whole prompt is cached, and the note says so
+    r = run("estimate", str(prompt), "-m", "gpt-5.5", "--cached-tokens", "10000000")
+    assert r.exit_code == 0 and "capped at the prompt" in r.stderr + r.stdout
+    whole = as_json(run("estimate", str(prompt), "-m", "gpt-5.5", "--cached-tokens", "10000000", "-f", "json"))["models"][0]
+    assert whole["cached_input_tokens"] == whole["input_tokens"]
     batch = as_json(run("estimate", str(prompt), "-m", "gpt-5.5", "-m", "deepseek-v4-pro", "--batch", "-f", "json"))
     rows = {r["model"]: r for r in batch["models"]}
     assert rows["gpt-5.5"]["batch"] is True and Decimal(rows["gpt-5.5"]["per_call_usd"]) * 2 == Decimal(plain["per_call_usd"])

@@ -77,7 +77,10 @@ def notes(report: EstimateReport, rows: list[ModelEstimate]) -> list[str]:
     if len(report.inputs) > 1:
         lines[0] += f"; {len(report.inputs)} inputs, one call each"
     if a.cached_tokens:
-        lines.append(f"cached prefix: {a.cached_tokens:,} tokens at cached-input prices")
+        line = f"cached prefix: {a.cached_tokens:,} tokens at cached-input prices"
+        if any(r.cached_input_tokens is not None and r.cached_input_tokens < a.cached_tokens for r in rows):
+            line += " (capped at the prompt: where the prompt is shorter, all of it is priced as cached)"
+        lines.append(line)
     if a.batch:
         lines.append("batch API prices" + ("; (batch n/a): no batch API, standard price" if any(r.batch_unavailable for r in rows) else ""))
     if any(r.cost.long_context for r in rows):

@@ -233,6 +233,18 @@ def _read_requests(source: Source, shape: Shape, errors: EncodingErrors) -> tupl
     return (r for r in reader if isinstance(r, Request)), kind == "batch", False
 
 
+def _budgeted_requests(
+    source: Source, shape: Shape, models: Sequence[ModelPrice], errors: EncodingErrors, warnings: list[str]
+) -> RequestFile:
+    """measure_requests, with a way out that `tokopt check` has: the budget's `exclude`."""
+    try:
+        return measure_requests(source, shape, models, errors, warnings)
+    except InputError as exc:
+        if "invalid UTF-8" in exc.message:
+            raise  # its hint, --encoding-errors, is one check has
+        raise InputError(exc.message, hint="fix the file, or leave it out of the budget with `exclude`") from None
+
+
 def _chunks(items: Iterator[Request], size: int) -> Iterator[list[Request]]:
     chunk: list[Request] = []
     for item in items:
@@ -367,7 +379,7 @@ def _count_current(
             requests.append((source, shape))
     found: dict[str, FileContent] = {c.source: c for c in measure.count_sources(sources, encodings, errors=errors)}
     for source, shape in requests:
-        found[source.label] = measure_requests(source, shape, models, errors, warnings)
+        found[source.label] = _budgeted_requests(source, shape, models, errors, warnings)
     return found
 
 
@@ -422,7 +434,7 @@ def _count_base(
                 path = Path(tmp) / f"{index}{Path(name).suffix}"
                 path.write_bytes(raw)
                 source = Source(f"{ref}:{name}", path, len(raw))
-                content = measure_requests(source, shape, models, errors, warnings)
+                content = _budgeted_requests(source, shape, models, errors, warnings)
                 found[name] = RequestFile(name, content.requests, content.batch)
     return found
 

@@ -210,3 +210,10 @@ def test_a_conversation_gets_its_agent_loop_suggestions_in_their_own_table(run, 
     table = run("suggest", str(path)).stdout
     assert "The conversation as an agent loop: one run is its 9 calls" in table
     assert "Per run" in table and "× 1,000 runs" in table
+
+
+def test_approximate_models_are_named_once_with_their_factors(run, prompt):
+    r = run("suggest", str(prompt), "--target-model", "claude-opus-4-8")
+    line = next(x for x in r.stdout.replace("\n ", " ").splitlines() if x.startswith("≈"))
+    assert line.startswith("≈ approximate token counts, o200k_base × a measured factor: ")
+    assert "claude-opus-4-8 ×1.53" in line and line.count("claude-opus-4-8") == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from tokopt import __version__
@@ -124,8 +125,23 @@ def _assumptions(shown: list[Suggestion], first: int) -> list[str]:
         if own:
             lines.append(f"* {n}: {'; '.join(own)}")
     if approx:
-        lines.append("≈ " + "; ".join(approx))
+        lines.append(_approx_line(list(approx)))
     return lines
+
+
+_APPROX = re.compile(r"^(?P<model>.+)'s tokens are approximate \(≈ (?P<enc>\w+) × (?P<factor>[\d.]+)\)$")
+
+
+def _approx_line(parts: list[str]) -> str:
+    """One line for every approximate model: `≈ approximate counts, o200k_base × factor: a ×1.53, b ×1.0`."""
+    by_encoding: dict[str, list[str]] = {}
+    for part in parts:
+        m = _APPROX.match(part)
+        if m is None:
+            return "≈ " + "; ".join(parts)  # a shape this does not know: say it as it is
+        by_encoding.setdefault(m["enc"], []).append(f"{m['model']} ×{m['factor']}")
+    groups = [f"{enc} × a measured factor: {', '.join(items)}" for enc, items in by_encoding.items()]
+    return "≈ approximate token counts, " + "; ".join(groups)
 
 
 def grids(report: SuggestReport) -> list[Grid]:

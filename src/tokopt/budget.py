@@ -219,20 +219,6 @@ def _request_labels(requests: Sequence[Request], single: bool, seen: dict[str, i
     return labels
 
 
-def _read_requests(source: Source, shape: Shape, errors: EncodingErrors) -> tuple[Iterator[Request], bool, bool]:
-    """The requests of a JSON or JSONL file, whether it is a batch file, and whether it is
-    one request (the file is the call) rather than a list of them."""
-    if shape == "json":
-        text = inputs.read_text(source, errors=errors)
-        request = chat_parse.parse_document(chat_parse.loads_document(text, source.label), source.label)
-        return iter([request]), request.custom_id is not None, True
-    reader = chat_parse.JsonlReader(source, errors=errors)
-    kind = reader.peek_kind()
-    if kind == "message":
-        return iter([reader.transcript()]), False, True
-    return (r for r in reader if isinstance(r, Request)), kind == "batch", False
-
-
 def _budgeted_requests(
     source: Source, shape: Shape, models: Sequence[ModelPrice], errors: EncodingErrors, warnings: list[str]
 ) -> RequestFile:
@@ -264,7 +250,10 @@ def measure_requests(
     Parts that cannot be counted offline (images of unknown size, unknown part types) are
     named in `warnings`, never counted as zero silently."""
     encodings = sorted({m.tokenizer.encoding for m in models})
-    items, batch, single = _read_requests(source, shape, errors)
+    assert shape != "text"
+    opened = chat_parse.open_requests(source, shape, errors=errors)
+    items = (r for r in opened.items if isinstance(r, Request))
+    batch, single = opened.batch, opened.single
     out: list[RequestInput] = []
     seen: dict[str, int] = {}
     missing: list[str] = []

@@ -25,7 +25,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from tokopt import chat_count, chat_parse, costing, formats, inputs, measure, tokens
+from tokopt import chat_count, chat_parse, costing, formats, measure, tokens
 from tokopt.chat_count import Counted
 from tokopt.conversations import InputFormat, Request
 from tokopt.errors import InputError
@@ -418,33 +418,26 @@ def _read_into(
     on_bytes: Callable[[int], None] | None,
 ) -> _Run:
     """Parse an input in its shape and feed its requests to the run that `run_for` makes."""
-    forced = options.input_format
-    if shape == "json":
-        text = inputs.read_text(source, errors=options.errors)
-        if on_bytes is not None:
-            on_bytes(len(text.encode("utf-8", "surrogatepass")))
-        request = chat_parse.parse_document(chat_parse.loads_document(text, source.label), source.label, forced)
-        summary.format = "batch" if request.custom_id is not None else _summary_format(request)
-        summary.batch = request.custom_id is not None
-        run = run_for(summary, False)
-        run.run([request], reject=None)
+    assert shape != "text"
+    opened = chat_parse.open_requests(
+        source, shape, options.input_format, keep_going=options.keep_going, errors=options.errors, on_bytes=on_bytes
+    )
+    if opened.first is not None:
+        summary.format = "batch" if opened.batch else _summary_format(opened.first)
     else:
-        reader = chat_parse.JsonlReader(source, forced, keep_going=options.keep_going, errors=options.errors, on_bytes=on_bytes)
-        kind = reader.peek_kind()
-        if kind == "message":
-            summary.format = "transcript"
-            request = reader.transcript()
-            run = run_for(summary, False)
-            run.run([request], reject=None)
-        else:
-            summary.format = "batch" if kind == "batch" else "requests"
-            summary.batch = kind == "batch"
-            run = run_for(summary, True)
+        summary.format = opened.kind
+    summary.batch = opened.batch
+    run = run_for(summary, not opened.single)
+    reader = opened.reader
+    if opened.single or reader is None:
+        run.run(opened.items, reject=None)
+    else:
 
-            def reject(request: Request, message: str) -> None:
-                reader.reject(request.line or 0, message)
+        def reject(request: Request, message: str) -> None:
+            reader.reject(request.line or 0, message)
 
-            run.run(reader, reject=reject)
+        run.run(opened.items, reject=reject)
+    if reader is not None:
         summary.lines = reader.lines
         summary.skipped = reader.error_count
         summary.line_errors = [e.text for e in reader.errors]
@@ -706,14 +699,8 @@ def tokenize_inputs(
 def iter_requests(source: Source, options: Options) -> Iterator[Request]:
     """Every request of an input (for showing its tokens), in order; bad lines as with estimate."""
     shape = formats.sniff(source, options.input_format)
-    if shape == "json":
-        text = inputs.read_text(source, errors=options.errors)
-        yield chat_parse.parse_document(chat_parse.loads_document(text, source.label), source.label, options.input_format)
-        return
-    reader = chat_parse.JsonlReader(source, options.input_format, keep_going=options.keep_going, errors=options.errors)
-    if reader.peek_kind() == "message":
-        yield reader.transcript()
-        return
-    for item in reader:
+    assert shape != "text"
+    opened = chat_parse.open_requests(source, shape, options.input_format, keep_going=options.keep_going, errors=options.errors)
+    for item in opened.items:
         if isinstance(item, Request):
             yield item

@@ -683,3 +683,48 @@ class _Malformed:
         # of its text, not at column 1 of the "next line" that json reports.
         column = min(self.exc.pos, len(self.exc.doc.rstrip("\r\n"))) + 1
         return f"malformed JSON at column {column}: {self.exc.msg.lower()}"
+
+
+@dataclass
+class OpenedInput:
+    """The requests of a JSON or JSONL input, and what the input is.
+
+    `single`: the input is one call (a JSON request, or a transcript of one message per line);
+    `batch`: batch API input (a batch line as a document, or a JSONL of them); `reader`: the
+    JSONL reader, for its line counts and errors (None for a JSON document)."""
+
+    items: Iterator[Request | LineError]
+    kind: Literal["document", "transcript", "requests", "batch"]
+    single: bool
+    batch: bool
+    reader: JsonlReader | None = None
+    first: Request | None = None  # the document's request
+
+
+def open_requests(
+    source: Source,
+    shape: Literal["json", "jsonl"],
+    forced: InputFormat = InputFormat.auto,
+    *,
+    keep_going: bool = False,
+    errors: EncodingErrors = "strict",
+    on_bytes: Callable[[int], None] | None = None,
+) -> OpenedInput:
+    """Open an input of a known shape as requests, the one way estimate, tokenize, suggest and
+    check read chat inputs. A JSON document and a transcript are read at once; other JSONL is
+    streamed line by line as it is iterated."""
+    from tokopt.inputs import read_text
+
+    if shape == "json":
+        text = read_text(source, errors=errors)
+        if on_bytes is not None:
+            on_bytes(len(text.encode("utf-8", "surrogatepass")))
+        request = parse_document(loads_document(text, source.label), source.label, forced)
+        batch = request.custom_id is not None
+        return OpenedInput(iter([request]), "document", single=True, batch=batch, first=request)
+    reader = JsonlReader(source, forced, keep_going=keep_going, errors=errors, on_bytes=on_bytes)
+    kind = reader.peek_kind()
+    if kind == "message":
+        return OpenedInput(iter([reader.transcript()]), "transcript", single=True, batch=False, reader=reader)
+    batch = kind == "batch"
+    return OpenedInput(iter(reader), "batch" if batch else "requests", single=False, batch=batch, reader=reader)

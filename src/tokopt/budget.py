@@ -262,8 +262,7 @@ def measure_requests(
         labels = _request_labels(chunk, single, seen)
         for label, counted in zip(labels, chat_count.count_requests(chunk, encodings)):
             plan = counted.plan
-            gaps = [f"message {k + 1}: {part.description} — {part.reason}" for k, part in plan.opaque]
-            gaps += chat_count.unsized_images(plan)
+            gaps = chat_count.not_counted(plan)
             missing_total += len(gaps)
             for gap in gaps[: max(0, 3 - len(missing))]:
                 missing.append(f"{label}: {gap}" if label else gap)

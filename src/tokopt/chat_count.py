@@ -286,6 +286,12 @@ class ModelInput:
     image_tokens: int = 0
 
 
+def not_counted(plan: Plan) -> list[str]:
+    """Every part of a request that no model's count includes: parts of unknown type without
+    text, and images whose size is not known offline."""
+    return [f"message {k + 1}: {part.description} — {part.reason}" for k, part in plan.opaque] + unsized_images(plan)
+
+
 def unsized_images(plan: Plan) -> list[str]:
     """Images no model's count includes, because their size is not known offline."""
     if not plan.n_images:

@@ -239,8 +239,7 @@ class _Run:
 
     def _not_counted(self, plan: chat_count.Plan) -> None:
         prefix = f"{plan.request.where}: " if self.multi else ""
-        missing = [f"message {k + 1}: {part.description} — {part.reason}" for k, part in plan.opaque]
-        missing += chat_count.unsized_images(plan)
+        missing = chat_count.not_counted(plan)
         s = self.summary
         for text in missing:
             self.not_counted_total += 1

@@ -807,7 +807,16 @@ class Ledger:
     ) -> ImportSummary:
         """Read provider usage logs and add their records in one transaction (see `importers`).
         `on_bytes` is told how many bytes of the files have been read, as they are read."""
-        sources = importers.expand_paths(args)
+        return self.import_sources(importers.expand_paths(args), run=run, on_bytes=on_bytes)
+
+    def import_sources(
+        self,
+        sources: Sequence[importers.ImportSource],
+        *,
+        run: str | None = None,
+        on_bytes: Callable[[int], None] | None = None,
+    ) -> ImportSummary:
+        """`import_paths` for logs already found with `importers.expand_paths`."""
         results = [importers.read_source(s, on_bytes) for s in sources]
         # Empty logs (a session just begun, an empty pipe) add nothing; only logs that hold
         # something, none of it readable, are the wrong files.

@@ -235,13 +235,13 @@ def session_import(
     The format of every line is detected. Importing the same file again adds nothing; lines
     that cannot be read are skipped and reported.
     """
+    from tokopt import importers
     from tokopt.render import session as view
 
-    from tokopt import importers
-
-    total = sum(s.path.stat().st_size for s in importers.expand_paths(sources) if s.path is not None)
+    logs = importers.expand_paths(sources)
+    total = sum(s.path.stat().st_size for s in logs if s.path is not None)
     with _open(ledger, user, pricing, priced=True) as book, byte_progress(total, "reading logs") as on_bytes:
-        summary = book.import_paths(sources, run=run, on_bytes=on_bytes)
+        summary = book.import_sources(logs, run=run, on_bytes=on_bytes)
         _notices(book)
     for f in summary.files:
         if f.garbage:

@@ -97,7 +97,7 @@ def read_with_git_show(root: Path, names: list[str]) -> None:
 
 def read_with_cat_file(root: Path) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-    from tokopt import gitrepo
+    from tokopt.inputs import gitrepo
 
     repo = gitrepo.require(root, "bench")
     files = gitrepo.tree_files(repo, gitrepo.resolve(repo, "main"))

@@ -89,7 +89,8 @@ def bench_small_prompt(work: Path, runs: int) -> tuple[float, float]:
 
 COUNT_SCRIPT = """
 import resource, sys, time
-from tokopt import inputs, measure, tokens
+from tokopt import inputs, tokens
+from tokopt.tokens import measure
 enc = tokens.get_encoding(sys.argv[2])
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 start = time.perf_counter()

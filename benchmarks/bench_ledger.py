@@ -36,7 +36,7 @@ sys.path.insert(0, str(HERE.parent / "src"))
 from tokopt import paths  # noqa: E402
 from tokopt.ledger import Ledger, Pricer  # noqa: E402
 from tokopt.pricing import load_catalog  # noqa: E402
-from tokopt.storage import Store  # noqa: E402
+from tokopt.ledger.storage import Store  # noqa: E402
 
 USER = "bench"
 MODELS = ["claude-sonnet-4-6", "claude-opus-4-8", "claude-haiku-4-5", "gpt-5.5", "gpt-5.4-mini", "gemini-2.5-flash", "acme-internal-7"]
@@ -161,7 +161,7 @@ def big_ledger(path: Path, n: int, catalog) -> Path:
     start = dt.datetime(2025, 7, 1, tzinfo=dt.timezone.utc)
     span = 365 * 86400
     run_ids = [f"{i:08x}" for i in range(200)]
-    from tokopt.storage import RunRow
+    from tokopt.ledger.storage import RunRow
 
     with store.write():
         for i, run_id in enumerate(run_ids):

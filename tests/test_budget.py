@@ -1,4 +1,4 @@
-"""budget.check on real files and a real git repository: limits, base revisions, warnings."""
+"""budgets.check on real files and a real git repository: limits, base revisions, warnings."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ import pytest
 
 from tests.budget_fixtures import FIVE, TEN, TWELVE, make_repo, write
 from tests.conftest import PRICING_DIR
-from tokopt import budget, costing, gitrepo, pricing, project, tokens
+from tokopt import budgets, costing, pricing, tokens
+from tokopt.inputs import gitrepo
+from tokopt.budgets import project
 from tokopt.config import UserConfig
 from tokopt.errors import ConfigError, InputError
-from tokopt.models import Usage
+from tokopt.usage import Usage
 
 
 @pytest.fixture(scope="module")
@@ -20,10 +22,10 @@ def catalog():
     return pricing.load_catalog(PRICING_DIR)
 
 
-def run(root: Path, catalog, *, base: str | None = None, only=None, **overrides) -> budget.CheckResult:
+def run(root: Path, catalog, *, base: str | None = None, only=None, **overrides) -> budgets.CheckResult:
     p = project.locate(None, root)
     settings = project.resolve_settings(p.config, UserConfig(), **overrides)
-    return budget.check(p, catalog, settings, base=base, only=only)
+    return budgets.check(p, catalog, settings, base=base, only=only)
 
 
 def config(limits: str, *, models: str = '["gpt-5.5"]', paths: str = '["prompts/*.md"]', extra: str = "") -> str:
@@ -184,10 +186,10 @@ def test_no_budgets_is_a_config_error(tmp_path, catalog):
 
 
 def test_a_plain_file_is_one_request(catalog):
-    from tokopt.models import TextCount
+    from tokopt.costing.report import TextCount
 
     models = catalog.select(["gpt-5.5", "claude-sonnet-5"])
-    (req,) = budget.file_requests(TextCount(source="a", chars=3, bytes=3, tokens={"o200k_base": 100}), models, 7)
+    (req,) = budgets.file_requests(TextCount(source="a", chars=3, bytes=3, tokens={"o200k_base": 100}), models, 7)
     assert req.label is None and req.output_tokens == 7
     assert req.input_tokens == {"gpt-5.5": 100, "claude-sonnet-5": costing.model_tokens(models[1], {"o200k_base": 100})}
 

@@ -1,4 +1,4 @@
-"""budget.check on request and batch files: each request is a row, counted as the API bills it."""
+"""budgets.check on request and batch files: each request is a row, counted as the API bills it."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import pytest
 from tests.budget_fixtures import git, write
 from tests.chatdata import COOKBOOK_MESSAGES, COOKBOOK_MESSAGES_TOTALS, write_json, write_jsonl
 from tests.conftest import PRICING_DIR
-from tokopt import budget, pricing, project
+from tokopt import budgets, pricing
+from tokopt.budgets import project
 from tokopt.config import UserConfig
 from tokopt.errors import InputError
 
@@ -22,9 +23,9 @@ def catalog():
     return pricing.load_catalog(PRICING_DIR)
 
 
-def run(root: Path, catalog, *, base: str | None = None) -> budget.CheckResult:
+def run(root: Path, catalog, *, base: str | None = None) -> budgets.CheckResult:
     p = project.locate(None, root)
-    return budget.check(p, catalog, project.resolve_settings(p.config, UserConfig()), base=base)
+    return budgets.check(p, catalog, project.resolve_settings(p.config, UserConfig()), base=base)
 
 
 def setup(root: Path, limits: str = "max_tokens = 100000", *, models: str = '["gpt-4o"]', output: str = "") -> Path:

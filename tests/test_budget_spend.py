@@ -14,7 +14,8 @@ from tests.budget_fixtures import write
 from tests.cli.conftest import Runner
 from tests.conftest import PRICING_DIR
 from tests.helpers import one_error_line
-from tokopt import budget, pricing, project
+from tokopt import budgets, pricing
+from tokopt.budgets import project
 from tokopt.config import UserConfig
 from tokopt.errors import ConfigError
 from tokopt.ledger import Ledger
@@ -48,10 +49,10 @@ def ledger(tmp_path, catalog):
     return path
 
 
-def check(root: Path, catalog, ledger_path: Path, *, user: str = "alice") -> budget.CheckResult:
+def check(root: Path, catalog, ledger_path: Path, *, user: str = "alice") -> budgets.CheckResult:
     p = project.locate(None, root)
     with Ledger(ledger_path, user=user, catalog=catalog) as book:
-        return budget.check(p, catalog, project.resolve_settings(p.config, UserConfig()), ledger=book, now=NOW)
+        return budgets.check(p, catalog, project.resolve_settings(p.config, UserConfig()), ledger=book, now=NOW)
 
 
 def spend_config(root: Path, *budgets: str) -> Path:

@@ -19,7 +19,9 @@ from tests.conftest import PRICING_DIR
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tokopt import chat_count, chat_parse, pricing, tokens
+from tokopt import pricing, tokens
+from tokopt.tokens import billing
+from tokopt.requests import parse
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +29,8 @@ def catalog():
     return pricing.load_catalog(PRICING_DIR)
 
 
-def counted(request: dict | list, encodings=("o200k_base", "cl100k_base")) -> chat_count.Counted:
-    (c,) = chat_count.count_requests([chat_parse.parse_document(request, "t.json")], list(encodings))
+def counted(request: dict | list, encodings=("o200k_base", "cl100k_base")) -> billing.Counted:
+    (c,) = billing.count_requests([parse.parse_document(request, "t.json")], list(encodings))
     return c
 
 
@@ -202,7 +204,7 @@ def test_images_by_each_providers_rule(catalog):
 
 def test_images_of_unknown_size_are_listed_not_zero():
     c = counted({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "https://x/y.png"}}]}]})
-    assert chat_count.unsized_images(c.plan) == ["message 1: image URL — a URL: its size is not known offline"]
+    assert billing.unsized_images(c.plan) == ["message 1: image URL — a URL: its size is not known offline"]
 
 
 # --- per turn -----------------------------------------------------------------------------------

@@ -11,10 +11,14 @@ from tests.conftest import PRICING_DIR
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tokopt import chat_count, chat_estimate, chat_parse, costing, pricing, tokens
+from tokopt import costing, pricing, tokens
+from tokopt.tokens import billing
+from tokopt.costing import pipeline
+from tokopt.requests import parse
 from tokopt.errors import InputError
 from tokopt.inputs import Source
-from tokopt.models import LongContext, ModelPrice, Tier, Tokenizer, Usage
+from tokopt.pricing.model import LongContext, ModelPrice, Tier, Tokenizer
+from tokopt.usage import Usage
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +26,7 @@ def catalog():
     return pricing.load_catalog(PRICING_DIR)
 
 
-def options(catalog, **kw) -> chat_estimate.Options:
+def options(catalog, **kw) -> pipeline.Options:
     base = dict(
         selected=None,
         defaults=catalog.select(["gpt-4o", "claude-sonnet-4-5"]),
@@ -32,7 +36,7 @@ def options(catalog, **kw) -> chat_estimate.Options:
         calls=1000,
     )
     base.update(kw)
-    return chat_estimate.Options(**base)
+    return pipeline.Options(**base)
 
 
 def src(path) -> Source:
@@ -104,7 +108,7 @@ def test_one_call_is_priced_as_cost_of_prices_it():
 
 def test_a_request_prices_on_its_own_model_and_max_tokens(tmp_path, catalog):
     path = write_json(tmp_path / "chat.json", {"model": "gpt-4o", "max_tokens": 256, "messages": COOKBOOK_MESSAGES})
-    result = chat_estimate.estimate_inputs([src(path)], catalog, options(catalog))
+    result = pipeline.estimate_inputs([src(path)], catalog, options(catalog))
     (row,) = result.report.models
     assert (row.model, row.input_tokens, row.output_tokens) == ("gpt-4o", 124, 256)
     assert result.report.assumptions.output_tokens_from == "request"
@@ -115,7 +119,7 @@ def test_a_request_prices_on_its_own_model_and_max_tokens(tmp_path, catalog):
 def test_the_command_line_wins_over_the_request(tmp_path, catalog):
     path = write_json(tmp_path / "chat.json", {"model": "gpt-4o", "max_tokens": 256, "messages": COOKBOOK_MESSAGES})
     chosen = catalog.select(["gpt-4", "claude-opus-4-8"])
-    result = chat_estimate.estimate_inputs([src(path)], catalog, options(catalog, selected=chosen, output_tokens=10))
+    result = pipeline.estimate_inputs([src(path)], catalog, options(catalog, selected=chosen, output_tokens=10))
     rows = {r.model: r for r in result.report.models}
     assert set(rows) == {"gpt-4", "claude-opus-4-8"}
     assert rows["gpt-4"].input_tokens == 129 and rows["gpt-4"].output_tokens == 10
@@ -128,13 +132,13 @@ def test_a_batch_file_is_the_sum_of_its_requests_at_batch_prices(tmp_path, catal
         rows.append({"custom_id": f"t{i}", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "gpt-4o-mini", "max_tokens": 5 + i, "messages": messages}})
     path = write_jsonl(tmp_path / "batch.jsonl", rows)
     seen = []
-    result = chat_estimate.estimate_inputs([src(path)], catalog, options(catalog), on_bytes=seen.append)
+    result = pipeline.estimate_inputs([src(path)], catalog, options(catalog), on_bytes=seen.append)
     (row,) = result.report.models
     mini = catalog.get("gpt-4o-mini")
     expected_in = expected_cost = 0
     for r in rows:
-        req = chat_parse.parse_document(r, "x")
-        (c,) = chat_count.count_requests([req], ["o200k_base"])
+        req = parse.parse_document(r, "x")
+        (c,) = billing.count_requests([req], ["o200k_base"])
         n = c.model_input(mini).tokens
         expected_in += n
         expected_cost += costing.cost_of(mini, Usage(input_tokens=n, output_tokens=r["body"]["max_tokens"]), batch=True).total_usd
@@ -150,13 +154,13 @@ def test_a_batch_file_is_the_sum_of_its_requests_at_batch_prices(tmp_path, catal
 def test_unknown_request_model_is_an_error_or_a_skipped_line(tmp_path, catalog):
     path = write_json(tmp_path / "chat.json", {"model": "gpt-9-ultra", "messages": COOKBOOK_MESSAGES})
     with pytest.raises(InputError) as err:
-        chat_estimate.estimate_inputs([src(path)], catalog, options(catalog))
+        pipeline.estimate_inputs([src(path)], catalog, options(catalog))
     assert err.value.message == "chat.json: the request's model 'gpt-9-ultra' has no price in the catalog"
     assert "--model" in err.value.hint
 
     good = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
     path = write_jsonl(tmp_path / "reqs.jsonl", [good, {"model": "gpt-9-ultra", "messages": []}, good])
-    result = chat_estimate.estimate_inputs([src(path)], catalog, options(catalog, keep_going=True))
+    result = pipeline.estimate_inputs([src(path)], catalog, options(catalog, keep_going=True))
     summary = result.inputs[0]
     assert (summary.requests, summary.skipped) == (2, 1)
     assert summary.line_errors == ["reqs.jsonl:2: the request's model 'gpt-9-ultra' has no price in the catalog"]
@@ -166,14 +170,14 @@ def test_nothing_to_estimate_when_every_line_is_bad(tmp_path, catalog):
     path = tmp_path / "bad.jsonl"
     path.write_text("[1]\n[2]\n", encoding="utf-8")
     with pytest.raises(InputError, match="nothing to estimate"):
-        chat_estimate.estimate_inputs([src(path)], catalog, options(catalog, keep_going=True))
+        pipeline.estimate_inputs([src(path)], catalog, options(catalog, keep_going=True))
 
 
 def test_text_and_requests_together(tmp_path, catalog):
     text = tmp_path / "prompt.txt"
     text.write_text("Summarise the meeting notes.", encoding="utf-8")
     chat = write_json(tmp_path / "chat.json", {"messages": COOKBOOK_MESSAGES})
-    result = chat_estimate.estimate_inputs([src(text), src(chat)], catalog, options(catalog))
+    result = pipeline.estimate_inputs([src(text), src(chat)], catalog, options(catalog))
     assert [i.format for i in result.inputs] == ["text", "openai"]
     per_file = {f.source: {r.model: r.input_tokens for r in f.models} for f in result.report.per_file}
     assert per_file["chat.json"]["gpt-4o"] == 124
@@ -197,7 +201,7 @@ def test_turns_bill_every_reply_as_a_call(tmp_path, catalog):
         {"role": "user", "content": "third question"},
     ]
     path = write_json(tmp_path / "chat.json", {"model": "gpt-4o", "max_tokens": 100, "messages": messages})
-    result = chat_estimate.estimate_inputs([src(path)], catalog, options(catalog, by_turn=True))
+    result = pipeline.estimate_inputs([src(path)], catalog, options(catalog, by_turn=True))
     (table,) = result.turns
     gpt4o = catalog.get("gpt-4o")
     rows = table.rows
@@ -222,7 +226,7 @@ def test_turns_bill_every_reply_as_a_call(tmp_path, catalog):
 def test_anthropic_turns_pay_for_cache_writes(tmp_path, catalog):
     messages = [{"role": "user", "content": "word " * 3000}, {"role": "assistant", "content": "ok"}, {"role": "user", "content": "more"}]
     path = write_json(tmp_path / "chat.json", {"model": "claude-sonnet-4-5", "max_tokens": 50, "messages": messages})
-    result = chat_estimate.estimate_inputs([src(path)], catalog, options(catalog, by_turn=True))
+    result = pipeline.estimate_inputs([src(path)], catalog, options(catalog, by_turn=True))
     (table,) = result.turns
     first, second = [r for r in table.rows if r.input_tokens is not None]
     claude = catalog.get("claude-sonnet-4-5")
@@ -242,5 +246,5 @@ def test_anthropic_turns_pay_for_cache_writes(tmp_path, catalog):
 
 def test_by_turn_needs_one_conversation(tmp_path, catalog):
     path = write_jsonl(tmp_path / "r.jsonl", [{"messages": [{"role": "user", "content": "a"}]}] * 2)
-    result = chat_estimate.estimate_inputs([src(path)], catalog, options(catalog, by_turn=True))
+    result = pipeline.estimate_inputs([src(path)], catalog, options(catalog, by_turn=True))
     assert result.turns == [] and "holds 2 requests" in result.notes[0]

@@ -7,16 +7,9 @@ import json
 import pytest
 from tests.chatdata import COOKBOOK_MESSAGES, COOKBOOK_TOOLS, data_url, jpeg, png, write_jsonl
 
-from tokopt import chat_parse, formats
-from tokopt.conversations import (
-    Dialect,
-    ImagePart,
-    InputFormat,
-    OpaquePart,
-    TextPart,
-    ToolCallPart,
-    ToolResultPart,
-)
+from tokopt.requests import parse
+from tokopt.inputs import formats
+from tokopt.requests.model import Dialect, ImagePart, InputFormat, OpaquePart, TextPart, ToolCallPart, ToolResultPart
 from tokopt.errors import InputError
 from tokopt.inputs import Source
 
@@ -116,7 +109,7 @@ def test_openai_request_with_every_part_type():
             {"role": "tool", "tool_call_id": "c1", "content": "18C and sunny"},
         ],
     }
-    r = chat_parse.parse_document(request, "chat.json")
+    r = parse.parse_document(request, "chat.json")
     conv = r.conversation
     assert conv.dialect is Dialect.openai
     assert (conv.model, conv.max_output_tokens, conv.tool_choice) == ("gpt-4o", 256, "auto")
@@ -136,13 +129,13 @@ def test_openai_request_with_every_part_type():
 
 
 def test_a_bare_list_of_messages_is_a_conversation():
-    r = chat_parse.parse_document(COOKBOOK_MESSAGES, "msgs.json")
+    r = parse.parse_document(COOKBOOK_MESSAGES, "msgs.json")
     assert len(r.conversation.messages) == 6 and r.conversation.model is None
     assert r.conversation.messages[1].name == "example_user"
 
 
 def test_unknown_part_types_are_text_if_they_carry_text_else_listed():
-    r = chat_parse.parse_document(
+    r = parse.parse_document(
         {"messages": [{"role": "user", "content": [{"type": "note", "text": "hi"}, {"type": "hologram", "data": 1}]}]}, "x"
     )
     text, other = r.conversation.messages[0].parts
@@ -173,7 +166,7 @@ def test_anthropic_request_blocks_and_cache_markers():
             {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": [{"type": "text", "text": "3 matches"}]}]},
         ],
     }
-    conv = chat_parse.parse_document(request, "a.json").conversation
+    conv = parse.parse_document(request, "a.json").conversation
     assert conv.dialect is Dialect.anthropic and conv.max_output_tokens == 1024
     assert conv.roles == ["system", "user", "assistant", "user"]
     assert conv.messages[0].cache_breakpoint
@@ -197,7 +190,7 @@ def test_anthropic_request_blocks_and_cache_markers():
     ],
 )
 def test_anthropic_is_recognised_by_its_own_features(request_):
-    assert chat_parse.detect_dialect(request_) is Dialect.anthropic
+    assert parse.detect_dialect(request_) is Dialect.anthropic
 
 
 # --- bad requests -------------------------------------------------------------------------------
@@ -219,13 +212,13 @@ def test_anthropic_is_recognised_by_its_own_features(request_):
 )
 def test_bad_requests_name_the_place(request_, message):
     with pytest.raises(InputError) as err:
-        chat_parse.parse_document(request_, "x.json")
+        parse.parse_document(request_, "x.json")
     assert message in err.value.message
 
 
 def test_malformed_json_names_line_and_column():
     with pytest.raises(InputError) as err:
-        chat_parse.loads_document('{\n  "messages": [\n    {"role": "user",, "content": "x"}\n  ]\n}', "chat.json")
+        parse.loads_document('{\n  "messages": [\n    {"role": "user",, "content": "x"}\n  ]\n}', "chat.json")
     assert err.value.message.startswith("chat.json:3:21: malformed JSON: expecting property name")
     assert "--input-format text" in err.value.hint
 
@@ -241,7 +234,7 @@ def batch_line(i: int, **body) -> dict:
 def test_batch_lines_stream_with_their_line_numbers(tmp_path):
     path = write_jsonl(tmp_path / "batch.jsonl", [batch_line(i) for i in range(3)])
     path.write_text(path.read_text() + "\n\n", encoding="utf-8")  # blank lines are not data
-    reader = chat_parse.JsonlReader(source(path))
+    reader = parse.JsonlReader(source(path))
     assert reader.peek_kind() == "batch"
     got = list(reader)
     assert [(r.line, r.custom_id, r.endpoint) for r in got] == [(1, "r0", "/v1/chat/completions"), (2, "r1", "/v1/chat/completions"), (3, "r2", "/v1/chat/completions")]
@@ -252,13 +245,13 @@ def test_a_bad_line_stops_the_read_unless_keep_going(tmp_path):
     rows = [batch_line(0), [1, 2], batch_line(2), {"note": "x"}, batch_line(4, messages=[{"role": "wizard", "content": "x"}])]
     path = write_jsonl(tmp_path / "batch.jsonl", rows)
     with pytest.raises(InputError) as err:
-        list(chat_parse.JsonlReader(source(path)))
+        list(parse.JsonlReader(source(path)))
     assert err.value.message == "batch.jsonl:2: not a JSON object (a JSON array)"
     assert "--keep-going" in err.value.hint
 
-    reader = chat_parse.JsonlReader(source(path), keep_going=True)
+    reader = parse.JsonlReader(source(path), keep_going=True)
     items = list(reader)
-    good = [i for i in items if not isinstance(i, chat_parse.LineError)]
+    good = [i for i in items if not isinstance(i, parse.LineError)]
     assert [r.line for r in good] == [1, 3]
     assert [e.text for e in reader.errors] == [
         "batch.jsonl:2: not a JSON object (a JSON array)",
@@ -277,7 +270,7 @@ def test_malformed_jsonl_line_and_a_line_of_another_kind(tmp_path):
         + "\n",
         encoding="utf-8",
     )
-    reader = chat_parse.JsonlReader(source(path), keep_going=True)
+    reader = parse.JsonlReader(source(path), keep_going=True)
     list(reader)
     assert [e.text for e in reader.errors] == [
         "mixed.jsonl:2: malformed JSON at column 15: expecting value",
@@ -288,21 +281,21 @@ def test_malformed_jsonl_line_and_a_line_of_another_kind(tmp_path):
 def test_non_chat_endpoints_are_refused_by_line(tmp_path):
     path = write_jsonl(tmp_path / "emb.jsonl", [{"custom_id": "e", "method": "POST", "url": "/v1/embeddings", "body": {"input": "x"}}])
     with pytest.raises(InputError, match=r"emb.jsonl:1: endpoint /v1/embeddings is not a chat endpoint"):
-        list(chat_parse.JsonlReader(source(path)))
+        list(parse.JsonlReader(source(path)))
 
 
 def test_invalid_utf8_in_a_line_names_line_and_byte(tmp_path):
     path = tmp_path / "bad.jsonl"
     path.write_bytes(json.dumps(batch_line(0)).encode() + b"\n" + b'{"custom_id": "\xff"}\n')
     with pytest.raises(InputError) as err:
-        list(chat_parse.JsonlReader(source(path)))
+        list(parse.JsonlReader(source(path)))
     first = len(json.dumps(batch_line(0)).encode()) + 1
     assert err.value.message == f"bad.jsonl:2: invalid UTF-8 at byte {first + 15}"
 
 
 def test_one_message_per_line_is_a_transcript(tmp_path):
     path = write_jsonl(tmp_path / "t.jsonl", COOKBOOK_MESSAGES)
-    reader = chat_parse.JsonlReader(source(path))
+    reader = parse.JsonlReader(source(path))
     assert reader.peek_kind() == "message"
     conv = reader.transcript().conversation
     assert conv.roles == [m["role"] for m in COOKBOOK_MESSAGES]

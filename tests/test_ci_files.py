@@ -157,7 +157,7 @@ def readme_section() -> str:
 
 
 def test_readme_config_example_is_valid(tmp_path):
-    from tokopt import project
+    from tokopt.budgets import project
 
     section = readme_section()
     example = section.split("```toml\n", 1)[1].split("```", 1)[0]
@@ -181,7 +181,7 @@ def test_readme_documents_the_hook_and_the_action_as_they_are():
 
 # --- layers ----------------------------------------------------------------------------------
 
-CORE = ["tokopt.project", "tokopt.budget", "tokopt.gitrepo", "tokopt.starter", "tokopt.render.check"]
+CORE = ["tokopt.budgets.project", "tokopt.budgets", "tokopt.inputs.gitrepo", "tokopt.budgets.init", "tokopt.render.check"]
 
 
 def python(code: str) -> subprocess.CompletedProcess[str]:
@@ -200,7 +200,7 @@ def test_command_help_loads_no_tokenizer_or_database(command):
         "import sys; from tokopt.cli import app\n"
         f"try: app([{command!r}, '--help'])\n"
         "except SystemExit: pass\n"
-        "print([m for m in ('tiktoken', 'sqlite3', 'tokopt.budget', 'tokopt.project') if m in sys.modules], file=sys.stderr)"
+        "print([m for m in ('tiktoken', 'sqlite3', 'tokopt.budgets', 'tokopt.budgets.project') if m in sys.modules], file=sys.stderr)"
     )
     r = python(code)
     assert ast.literal_eval(r.stderr.strip().splitlines()[-1]) == []

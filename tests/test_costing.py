@@ -10,7 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tokopt import costing
-from tokopt.models import Assumptions, LongContext, ModelPrice, TextCount, Tier, Tokenizer, Usage
+from tokopt.costing.report import Assumptions, TextCount
+from tokopt.pricing.model import LongContext, ModelPrice, Tier, Tokenizer
+from tokopt.usage import Usage
 
 
 def model(**overrides) -> ModelPrice:

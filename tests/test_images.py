@@ -9,7 +9,7 @@ from tests.chatdata import data_url, gif, jpeg, png, webp
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tokopt import images
+from tokopt.requests import images
 
 # --- sizes from headers -----------------------------------------------------------------------
 

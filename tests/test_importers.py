@@ -20,7 +20,7 @@ from tests.ledger_files import (
     openai_response,
     write_jsonl,
 )
-from tokopt import importers
+from tokopt.ledger import importers
 from tokopt.errors import InputError
 
 

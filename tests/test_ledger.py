@@ -32,7 +32,7 @@ from tokopt import tokens
 from tokopt.costing import cost_of
 from tokopt.errors import InputError
 from tokopt.ledger import ALL_USERS, Ledger, offset_spans, zone
-from tokopt.models import Usage
+from tokopt.usage import Usage
 from tokopt.pricing import load_catalog
 
 CATALOG = load_catalog(PRICING_DIR)
@@ -390,7 +390,7 @@ def test_reading_never_creates_the_ledger(path):
 
 
 def test_an_old_ledger_is_migrated_and_the_ledger_says_so(path):
-    from tokopt import storage
+    from tokopt.ledger import storage
 
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("BEGIN")
@@ -453,7 +453,7 @@ def test_recorded_calls_read_back_with_cost_of_prices(tmp_path_factory, batch):
 def test_the_ledger_core_imports_neither_typer_nor_rich_and_import_tokopt_stays_light():
     from tests.test_project import python
 
-    core = ["tokopt.storage", "tokopt.importers", "tokopt.ledger", "tokopt.render.session"]
+    core = ["tokopt.ledger.storage", "tokopt.ledger.importers", "tokopt.ledger", "tokopt.render.session"]
     r = python("-c", f"import sys; [__import__(m) for m in {core!r}]; print(sorted(m for m in ('typer', 'rich') if m in sys.modules))")
     assert r.returncode == 0 and r.stdout.strip() == "[]", r.stderr
     r = python("-c", "import sys, tokopt; print(sorted(m for m in ('sqlite3', 'pydantic') if m in sys.modules)); from tokopt import Ledger; print(Ledger.__module__)")

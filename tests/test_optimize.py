@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from tokopt import inputs, optimize, pricing
 from tokopt.errors import InputError, UnknownModelError
-from tokopt.models import ModelPrice
+from tokopt.pricing.model import ModelPrice
 
 from .conftest import PRICING_DIR
 

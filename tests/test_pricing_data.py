@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tokopt.models import ModelPrice, Tier
+from tokopt.pricing.model import ModelPrice, Tier
 from tokopt.pricing import load_catalog
 
 if sys.version_info >= (3, 11):

@@ -133,6 +133,6 @@ def test_wheel_carries_pricing_and_tokenizer_data(tmp_path):
     assert r.returncode == 0, r.stderr
     (wheel,) = tmp_path.glob("tokopt-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    shipped = sorted(n.rsplit("/", 1)[-1] for n in names if re.fullmatch(r"tokopt/pricing/[a-z]+\.toml", n))
+    shipped = sorted(n.rsplit("/", 1)[-1] for n in names if re.fullmatch(r"tokopt/pricing/data/[a-z]+\.toml", n))
     assert shipped == sorted(p.name for p in (REPO / "pricing").glob("*.toml"))
     assert {"tokopt/data/o200k_base.tiktoken.gz", "tokopt/data/cl100k_base.tiktoken.gz"} <= set(names)

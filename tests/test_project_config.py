@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tokopt import project
+from tokopt.budgets import project
 from tokopt.config import UserConfig
 from tokopt.errors import ConfigError
 

@@ -15,9 +15,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tokopt import storage
+from tokopt.ledger import storage
 from tokopt.errors import LedgerError
-from tokopt.storage import Filters, RunRow, Store, UsageRow
+from tokopt.ledger.storage import Filters, RunRow, Store, UsageRow
 
 UTC = dt.timezone.utc
 T0 = dt.datetime(2026, 7, 20, 12, 0, tzinfo=UTC)
@@ -82,7 +82,7 @@ def test_an_empty_file_becomes_a_ledger(tmp_path):
 OPEN_AT = """
 import sys, time
 from pathlib import Path
-from tokopt.storage import Store
+from tokopt.ledger.storage import Store
 at = float(sys.argv[2])
 while time.time() < at:
     pass

@@ -84,7 +84,7 @@ def bundled_pricing_dir() -> Path:
     value = os.environ.get(ENV_PRICING_DIR)
     if value:
         return Path(value).expanduser()
-    packaged = Path(__file__).parent / "pricing"
+    packaged = Path(__file__).parent / "pricing" / "data"
     if packaged.is_dir():
         return packaged
     # An editable install of a source checkout: the wheel's force-include is not applied,

@@ -388,7 +388,7 @@ def test_tokenize_bad_line_and_keep_going(run, tmp_path, monkeypatch):
 
 def test_core_chat_modules_import_neither_typer_nor_rich():
     code = (
-        "import sys; import tokopt.conversations, tokopt.chat_parse, tokopt.chat_count, tokopt.chat_estimate, tokopt.images; "
+        "import sys; import tokopt.requests.model, tokopt.requests.parse, tokopt.tokens.billing, tokopt.costing.pipeline, tokopt.requests.images; "
         "print(sorted(m for m in ('typer', 'rich', 'click') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -10,7 +10,7 @@ import pytest
 
 from tests.budget_fixtures import TEN, TWELVE, chdir, git, write  # noqa: F401 (fixture)
 from tests.helpers import one_error_line
-from tokopt import project, starter
+from tokopt.budgets import init, project
 from tokopt.tomlio import tomllib
 
 
@@ -121,7 +121,7 @@ def test_in_a_git_repository_ignored_files_are_not_proposed(run, repo):
     ],
 )
 def test_what_looks_like_a_prompt(path, yes):
-    assert starter.looks_like_prompt(PurePosixPath(path)) is yes
+    assert init.looks_like_prompt(PurePosixPath(path)) is yes
 
 
 @pytest.mark.parametrize(
@@ -129,7 +129,7 @@ def test_what_looks_like_a_prompt(path, yes):
     [("1542.5", "1600"), ("0.0089125", "0.009"), ("300", "300"), ("7", "7"), ("0", "0"), ("0.00150001", "0.0016")],
 )
 def test_nice_ceiling(value, expected):
-    assert starter.nice_ceiling(Decimal(value)).normalize() == Decimal(expected).normalize()
+    assert init.nice_ceiling(Decimal(value)).normalize() == Decimal(expected).normalize()
 
 
 def test_request_and_batch_files_are_proposed_as_check_prices_them(run, tmp_path, chdir):  # noqa: F811

@@ -15,7 +15,7 @@ from tests.helpers import one_error_line
 from tests.ledger_files import claude_code_assistant, codex_session_meta, codex_token_count, codex_turn_context, openai_chat, write_jsonl
 from tests.test_project import heavy_modules_after
 from tokopt.costing import cost_of
-from tokopt.models import Usage
+from tokopt.usage import Usage
 from tokopt.pricing import load_catalog
 
 CATALOG = load_catalog(PRICING_DIR)

@@ -102,7 +102,8 @@ def check_command(
     Budgets live in tokopt.toml or \\[tool.tokopt] in pyproject.toml (see `tokopt init`).
     Exit codes: 0 within budget (or --warn-only), 1 over budget, 2 a config or input error.
     """
-    from tokopt import budget, pricing as pricing_mod, project as project_mod
+    from tokopt import budgets, pricing as pricing_mod
+    from tokopt.budgets import project as project_mod
     from tokopt.render import check as view
 
     project = project_mod.locate(config, Path.cwd())
@@ -116,7 +117,7 @@ def check_command(
 
         book = Ledger(ledger, user=user, catalog=catalog)
     try:
-        result = budget.check(project, catalog, settings, base=base, only=files, errors=encoding_errors.value, ledger=book)
+        result = budgets.check(project, catalog, settings, base=base, only=files, errors=encoding_errors.value, ledger=book)
     finally:
         if book is not None:
             book.close()
@@ -168,7 +169,7 @@ def _print_table(result: object, warn_only: bool, output_file: Path | None) -> N
     from rich.console import Console
     from rich.text import Text
 
-    from tokopt.budget import CheckResult
+    from tokopt.budgets import CheckResult
     from tokopt.render import check as view
     from tokopt.render.table import print_grid
 

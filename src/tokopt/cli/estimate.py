@@ -9,18 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tokopt.cli._common import (
-    EncodingErrorsChoice,
-    FormatOption,
-    OutputFormat,
-    PricingOption,
-    byte_progress,
-    emit,
-    load_catalog,
-    load_user_config,
-    note,
-    warn,
-)
+from tokopt.cli._common import EncodingErrorsChoice, FormatOption, OutputFormat, PricingOption, byte_progress, emit, load_catalog, load_user_config, note, warn
 
 if TYPE_CHECKING:
     from tokopt.inputs import Source
@@ -129,8 +118,10 @@ def estimate_command(
     or messages, and batch input files (priced at batch rates); a request's own model
     and max_tokens are the defaults.
     """
-    from tokopt import config, costing, formats, inputs, measure
-    from tokopt.models import Assumptions
+    from tokopt import config, costing, inputs
+    from tokopt.inputs import formats
+    from tokopt.tokens import measure
+    from tokopt.costing.report import Assumptions
     from tokopt.render import estimate as view
 
     catalog = load_catalog(pricing)
@@ -179,9 +170,9 @@ def estimate_command(
                 columns=view.COLUMNS,
             )
             return
-        from tokopt import chat_estimate
+        from tokopt.costing import pipeline
 
-        options = chat_estimate.Options(
+        options = pipeline.Options(
             selected=models if (model or all_models or provider) else None,
             defaults=models,
             output_tokens=output_tokens,
@@ -196,7 +187,7 @@ def estimate_command(
             errors=encoding_errors.value,
         )
         with byte_progress(total, "counting") as on_bytes:
-            result = chat_estimate.estimate_inputs(sources, catalog, options, sort=sort.value, on_bytes=on_bytes)
+            result = pipeline.estimate_inputs(sources, catalog, options, sort=sort.value, on_bytes=on_bytes)
         hints = _suggestions(sources, catalog, model, output_tokens, calls, input_format, encoding_errors, keep_going) if suggest else None
     for line in view.chat_warnings(result):
         warn(line)

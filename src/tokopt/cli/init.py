@@ -37,7 +37,8 @@ def init_command(
     *.prompt.md or system_prompt.txt; name them yourself to choose. Limits are today's
     largest value plus --headroom percent, rounded up. An existing file is kept unless --force.
     """
-    from tokopt import inputs, project as project_mod, starter
+    from tokopt import inputs
+    from tokopt.budgets import init, project as project_mod
     from tokopt.cli._common import load_catalog
     from tokopt.errors import InputError
 
@@ -52,7 +53,7 @@ def init_command(
     models = catalog.select(settings.models.value) if settings.models.value else catalog.defaults()
 
     named_dirs: list[str] = []
-    everything = starter.project_files(root)
+    everything = init.project_files(root)
     if prompts:
         expansion = inputs.expand(prompts)
         files = []
@@ -64,8 +65,8 @@ def init_command(
         named_dirs = [d for d in (_inside(Path(p), root) for p in prompts if Path(p).is_dir()) if d is not None]
         named_dirs = ["" if d == "." else d for d in named_dirs]
     else:
-        files = starter.discover(everything)
-    result = starter.propose(
+        files = init.discover(everything)
+    result = init.propose(
         root,
         sorted(set(files)),
         models,

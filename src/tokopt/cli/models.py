@@ -24,7 +24,7 @@ def models_command(
     pricing: PricingOption = None,
 ) -> None:
     """List the models tokopt prices: prices per 1M tokens, context, tokenizer, date."""
-    from tokopt.render import models as view
+    from tokopt.render import catalog as view
 
     catalog = load_catalog(pricing)
     chosen = catalog.select(patterns or [], provider or ()) if (patterns or provider) else list(catalog)

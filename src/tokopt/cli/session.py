@@ -235,7 +235,7 @@ def session_import(
     The format of every line is detected. Importing the same file again adds nothing; lines
     that cannot be read are skipped and reported.
     """
-    from tokopt import importers
+    from tokopt.ledger import importers
     from tokopt.render import session as view
 
     logs = importers.expand_paths(sources)

@@ -7,27 +7,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tokopt.cli._common import (
-    EncodingErrorsChoice,
-    FormatOption,
-    OutputFormat,
-    PricingOption,
-    emit,
-    load_catalog,
-    load_user_config,
-    note,
-)
+from tokopt.cli._common import EncodingErrorsChoice, FormatOption, OutputFormat, PricingOption, emit, load_catalog, load_user_config, note
 if TYPE_CHECKING:
     from tokopt import optimize
     from tokopt.pricing import Catalog
 
-from tokopt.cli.estimate import (
-    EncodingErrorsOption,
-    InputFormatChoice,
-    InputFormatOption,
-    PathsArgument,
-    resolve_paths,
-)
+from tokopt.cli.estimate import EncodingErrorsOption, InputFormatChoice, InputFormatOption, PathsArgument, resolve_paths
 
 
 def suggest_command(
@@ -64,7 +49,8 @@ def suggest_command(
     duplicated paragraphs, conversation growth, output length, and the long-context tier.
     Savings are per call and for --calls N; "estimated" ones print their assumption.
     """
-    from tokopt import formats, inputs, optimize
+    from tokopt import inputs, optimize
+    from tokopt.inputs import formats
     from tokopt.render import suggest as view
 
     catalog = load_catalog(pricing)

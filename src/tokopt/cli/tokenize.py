@@ -8,26 +8,8 @@ from typing import Annotated
 
 import typer
 
-from tokopt.cli._common import (
-    EncodingErrorsChoice,
-    FormatOption,
-    OutputFormat,
-    PricingOption,
-    byte_progress,
-    emit,
-    load_catalog,
-    note,
-    stdout_console,
-    warn,
-)
-from tokopt.cli.estimate import (
-    EncodingErrorsOption,
-    InputFormatChoice,
-    InputFormatOption,
-    KeepGoingOption,
-    PathsArgument,
-    resolve_paths,
-)
+from tokopt.cli._common import EncodingErrorsChoice, FormatOption, OutputFormat, PricingOption, byte_progress, emit, load_catalog, note, stdout_console, warn
+from tokopt.cli.estimate import EncodingErrorsOption, InputFormatChoice, InputFormatOption, KeepGoingOption, PathsArgument, resolve_paths
 
 
 class EncodingChoice(str, Enum):
@@ -59,7 +41,8 @@ def tokenize_command(
     For chat requests and request files: the text's tokens and the tokens OpenAI's chat
     format bills (per-message overhead, names, tools), per encoding.
     """
-    from tokopt import formats, inputs
+    from tokopt import inputs
+    from tokopt.inputs import formats
     from tokopt.errors import InputError
     from tokopt.render import tokenize as view
 
@@ -81,9 +64,9 @@ def tokenize_command(
     with formats.spooled(expansion.sources) as sources:
         options = None
         if not all(formats.sniff(s, fmt) == "text" for s in sources):
-            from tokopt import chat_estimate
+            from tokopt.costing import pipeline
 
-            options = chat_estimate.Options(
+            options = pipeline.Options(
                 selected=None, defaults=[], output_tokens=None, default_output=0, default_output_from="default", calls=1,
                 keep_going=keep_going, input_format=fmt, errors=errors,
             )  # fmt: skip
@@ -97,11 +80,11 @@ def tokenize_command(
         total = None if any(s.size is None for s in sources) else sum(s.size or 0 for s in sources)
         with byte_progress(total, "counting") as on_bytes:
             if options is not None:
-                from tokopt import chat_estimate
+                from tokopt.costing import pipeline
 
-                results = chat_estimate.tokenize_inputs(sources, encodings, model_price, options, on_bytes=on_bytes)
+                results = pipeline.tokenize_inputs(sources, encodings, model_price, options, on_bytes=on_bytes)
             else:
-                from tokopt import measure
+                from tokopt.tokens import measure
 
                 counts = measure.count_sources(sources, encodings, errors=errors, on_bytes=on_bytes)
     if chat:

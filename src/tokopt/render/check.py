@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from tokopt import __version__
-from tokopt.budget import BudgetResult, CheckResult, CheckRow, LimitCheck, SpendResult
+from tokopt.budgets import BudgetResult, CheckResult, CheckRow, LimitCheck, SpendResult
 from tokopt.render import fmt
 from tokopt.render.grid import Cell, Column, Grid, text_of
 from tokopt.render.machine import to_markdown as md_table

@@ -6,12 +6,12 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from tokopt import __version__
-from tokopt.models import EstimateReport, ModelEstimate
+from tokopt.costing.report import EstimateReport, ModelEstimate
 from tokopt.render import fmt
 from tokopt.render.grid import Cell, Column, Grid
 
 if TYPE_CHECKING:
-    from tokopt.chat_estimate import ChatEstimate, InputSummary, TurnTable
+    from tokopt.costing.pipeline import ChatEstimate, InputSummary, TurnTable
 
 APPROX_NOTE = "≈ approximate: the provider publishes no local tokenizer; count = o200k_base × a measured factor (tokopt models)"
 
@@ -243,7 +243,7 @@ def _n(count: int, word: str) -> str:
 
 
 def _describe(item: InputSummary) -> str:
-    from tokopt.chat_estimate import FORMAT_LABELS
+    from tokopt.costing.pipeline import FORMAT_LABELS
 
     parts = []
     if item.format in ("requests", "batch"):

@@ -10,13 +10,14 @@ from typing import TYPE_CHECKING, Any
 from tokopt import __version__, inputs, tokens
 from tokopt.costing import model_tokens
 from tokopt.inputs import EncodingErrors, Source
-from tokopt.models import ModelPrice, TextCount
+from tokopt.pricing.model import ModelPrice
+from tokopt.costing.report import TextCount
 from tokopt.render import fmt
 from tokopt.render.grid import Column, Grid
 
 if TYPE_CHECKING:
-    from tokopt.chat_estimate import ChatTokenCount, Options
-    from tokopt.conversations import Message
+    from tokopt.costing.pipeline import ChatTokenCount, Options
+    from tokopt.requests.model import Message
 
 
 def _ratio(n_tokens: int, chars: int) -> Decimal | None:
@@ -142,7 +143,7 @@ def _chat_row(c: ChatTokenCount, encodings: Sequence[str], model: ModelPrice | N
 
 
 def _chat_total(results: Sequence[ChatTokenCount], encodings: Sequence[str], model: ModelPrice | None) -> ChatTokenCount:
-    from tokopt.chat_estimate import ChatTokenCount
+    from tokopt.costing.pipeline import ChatTokenCount
 
     return ChatTokenCount(
         source=f"total ({len(results)} inputs)",
@@ -214,13 +215,13 @@ def chat_grid(results: Sequence[ChatTokenCount], encodings: Sequence[str], model
 
 
 def is_text(source: Source, options: Options) -> bool:
-    from tokopt.formats import sniff
+    from tokopt.inputs.formats import sniff
 
     return sniff(source, options.input_format) == "text"
 
 
 def _message_texts(message: Message) -> list[str]:
-    from tokopt.conversations import TextPart, ToolCallPart, ToolResultPart
+    from tokopt.requests.model import TextPart, ToolCallPart, ToolResultPart
 
     out: list[str] = []
 
@@ -241,7 +242,7 @@ def _message_texts(message: Message) -> list[str]:
 
 def conversation_pieces(source: Source, encoding: str, options: Options) -> Iterator[tuple[str, Iterator[tuple[str, int]]]]:
     """(label, token pieces) for every message of every request of a chat input."""
-    from tokopt.chat_estimate import iter_requests
+    from tokopt.costing.pipeline import iter_requests
 
     for request in iter_requests(source, options):
         for k, message in enumerate(request.conversation.messages, 1):
@@ -253,7 +254,7 @@ def conversation_pieces(source: Source, encoding: str, options: Options) -> Iter
 
 
 def _chat_ids(source: Source, encodings: Sequence[str], options: Options) -> list[dict[str, Any]]:
-    from tokopt.chat_estimate import iter_requests
+    from tokopt.costing.pipeline import iter_requests
 
     items = []
     for request in iter_requests(source, options):

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from tokopt import __version__
-from tokopt.models import ModelPrice
+from tokopt.pricing.model import ModelPrice
 from tokopt.render import fmt
 from tokopt.render.grid import Column, Grid
 

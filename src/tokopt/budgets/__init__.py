@@ -25,14 +25,19 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
-from tokopt import chat_count, chat_parse, costing, formats, gitrepo, inputs, measure, tokens
-from tokopt.conversations import Request
+from tokopt import costing, inputs, tokens
+from tokopt.tokens import billing, measure
+from tokopt.requests import parse
+from tokopt.inputs import formats, gitrepo
+from tokopt.requests.model import Request
 from tokopt.errors import ConfigError, InputError, UnknownModelError
-from tokopt.formats import Shape
+from tokopt.inputs.formats import Shape
 from tokopt.inputs import EncodingErrors, Source
-from tokopt.models import ModelPrice, TextCount, Usage, Usd
+from tokopt.pricing.model import ModelPrice
+from tokopt.costing.report import TextCount
+from tokopt.usage import Usage, Usd
 from tokopt.pricing import Catalog
-from tokopt.project import FileBudget, Project, Settings, literal_prefix
+from tokopt.budgets.project import FileBudget, Project, Settings, literal_prefix
 
 if TYPE_CHECKING:
     from tokopt.ledger import Ledger
@@ -251,7 +256,7 @@ def measure_requests(
     named in `warnings`, never counted as zero silently."""
     encodings = sorted({m.tokenizer.encoding for m in models})
     assert shape != "text"
-    opened = chat_parse.open_requests(source, shape, errors=errors)
+    opened = parse.open_requests(source, shape, errors=errors)
     items = (r for r in opened.items if isinstance(r, Request))
     batch, single = opened.batch, opened.single
     out: list[RequestInput] = []
@@ -260,9 +265,9 @@ def measure_requests(
     missing_total = 0
     for chunk in _chunks(items, REQUEST_CHUNK):
         labels = _request_labels(chunk, single, seen)
-        for label, counted in zip(labels, chat_count.count_requests(chunk, encodings)):
+        for label, counted in zip(labels, billing.count_requests(chunk, encodings)):
             plan = counted.plan
-            gaps = chat_count.not_counted(plan)
+            gaps = billing.not_counted(plan)
             missing_total += len(gaps)
             for gap in gaps[: max(0, 3 - len(missing))]:
                 missing.append(f"{label}: {gap}" if label else gap)

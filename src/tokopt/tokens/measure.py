@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 from tokopt import inputs, tokens
 from tokopt.inputs import EncodingErrors, Source
-from tokopt.models import TextCount
+from tokopt.costing.report import TextCount
 
 
 def count_sources(

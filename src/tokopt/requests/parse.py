@@ -1,6 +1,6 @@
-"""Read chat requests: parse an input, in the shape `tokopt.formats` detected, into `Request`s.
+"""Read chat requests: parse an input, in the shape `tokopt.inputs.formats` detected, into `Request`s.
 
-Formats (`conversations.InputFormat`):
+Formats (`inputs.formats.InputFormat`):
 
 - a JSON object with `messages` — an OpenAI Chat Completions or an Anthropic Messages request
   (told apart by Anthropic-only features: top-level `system`, `tool_use`/`tool_result`/
@@ -28,22 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
-from tokopt import images
-from tokopt.conversations import (
-    ROLES,
-    Conversation,
-    Dialect,
-    ImagePart,
-    InputFormat,
-    Message,
-    OpaquePart,
-    Part,
-    Request,
-    TextPart,
-    ToolCallPart,
-    ToolDef,
-    ToolResultPart,
-)
+from tokopt.requests import images
+from tokopt.requests.model import ROLES, Conversation, Dialect, ImagePart, InputFormat, Message, OpaquePart, Part, Request, TextPart, ToolCallPart, ToolDef, ToolResultPart
 from tokopt.errors import InputError
 from tokopt.inputs import EncodingErrors, Source
 

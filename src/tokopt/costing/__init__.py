@@ -6,16 +6,9 @@ import decimal
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
-from tokopt.models import (
-    Assumptions,
-    Cost,
-    EstimateReport,
-    FileEstimate,
-    ModelEstimate,
-    ModelPrice,
-    TextCount,
-    Usage,
-)
+from tokopt.costing.report import Assumptions, EstimateReport, FileEstimate, ModelEstimate, TextCount
+from tokopt.usage import Cost, Usage
+from tokopt.pricing.model import ModelPrice
 
 PER_MILLION = Decimal(1_000_000)
 # Enough digits that no product of a token count and a price is ever rounded.

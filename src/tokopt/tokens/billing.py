@@ -35,19 +35,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tokopt import images, tokens
-from tokopt.conversations import (
-    Conversation,
-    ImagePart,
-    OpaquePart,
-    Part,
-    Request,
-    TextPart,
-    ToolCallPart,
-    ToolDef,
-    ToolResultPart,
-)
-from tokopt.models import ModelPrice
+from tokopt import tokens
+from tokopt.requests import images
+from tokopt.requests.model import Conversation, ImagePart, OpaquePart, Part, Request, TextPart, ToolCallPart, ToolDef, ToolResultPart
+from tokopt.pricing.model import ModelPrice
 
 TOKENS_PER_MESSAGE = 3
 TOKENS_PER_NAME = 1

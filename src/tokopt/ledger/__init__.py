@@ -33,10 +33,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from tokopt import importers, paths
+from tokopt import paths
+from tokopt.ledger import importers
 from tokopt.errors import InputError, LedgerError
-from tokopt.models import ModelPrice, Usd
-from tokopt.storage import Filters, RunRow, Store, Totals, UsageRow
+from tokopt.pricing.model import ModelPrice
+from tokopt.usage import Usd
+from tokopt.ledger.storage import Filters, RunRow, Store, Totals, UsageRow
 
 if TYPE_CHECKING:
     from tokopt.pricing import Catalog
@@ -404,7 +406,7 @@ class Pricer:
         prompt_hash: str | None,
     ) -> UsageRow:
         from tokopt.costing import cost_of
-        from tokopt.models import Usage
+        from tokopt.usage import Usage
 
         price = self.resolve(model)
         cost = None
@@ -744,7 +746,8 @@ class Ledger:
     ) -> UsageRow:
         """Record a call that is not measured: its input counted from the prompt file (exact for
         OpenAI models, the catalog's approximation for others), marked as an estimate."""
-        from tokopt import costing, inputs, measure
+        from tokopt import costing, inputs
+        from tokopt.tokens import measure
 
         price = self.pricer.catalog.get(model)
         expansion = inputs.expand([str(prompt_file)])

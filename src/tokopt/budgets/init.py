@@ -14,11 +14,14 @@ from decimal import ROUND_CEILING, Decimal
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from tokopt import budget, costing, formats, gitrepo, measure
+from tokopt import budgets, costing
+from tokopt.inputs import formats, gitrepo
+from tokopt.tokens import measure
 from tokopt.errors import InputError
 from tokopt.inputs import SNIFF_SIZE, Source, looks_binary
-from tokopt.models import ModelPrice, Usage
-from tokopt.project import FileBudget, ProjectConfig, check_glob, escape_glob
+from tokopt.pricing.model import ModelPrice
+from tokopt.usage import Usage
+from tokopt.budgets.project import FileBudget, ProjectConfig, check_glob, escape_glob
 
 PROMPT_DIR_NAMES = {"prompt", "prompts", "system_prompts", "system-prompts", "system_prompt", "system-prompt"}
 PROMPT_SUFFIXES = {".prompt", ".prompty"}
@@ -125,7 +128,7 @@ def _group(files: Sequence[str], named: set[str]) -> dict[str, tuple[str, list[s
     return groups
 
 
-def _costs(model: ModelPrice, requests: Sequence[budget.PricedRequest]) -> tuple[int, Decimal]:
+def _costs(model: ModelPrice, requests: Sequence[budgets.PricedRequest]) -> tuple[int, Decimal]:
     """The largest input and the largest cost per call among a file's requests, as check prices them."""
     most_tokens, most_cost = 0, Decimal(0)
     for r in requests:
@@ -135,13 +138,13 @@ def _costs(model: ModelPrice, requests: Sequence[budget.PricedRequest]) -> tuple
     return most_tokens, most_cost
 
 
-def _measure(root: Path, files: Sequence[str], models: Sequence[ModelPrice], skipped: list[str]) -> dict[str, budget.FileContent]:
+def _measure(root: Path, files: Sequence[str], models: Sequence[ModelPrice], skipped: list[str]) -> dict[str, budgets.FileContent]:
     """Each file as `tokopt check` reads it: plain text, or the requests of a request or batch
     file. A file that looks like JSON but is not a request is left out (and said why), and so
     is one that check would skip as not UTF-8 text."""
     encodings = sorted({m.tokenizer.encoding for m in models})
     text_sources = []
-    found: dict[str, budget.FileContent] = {}
+    found: dict[str, budgets.FileContent] = {}
     for f in files:
         path = root / f
         with path.open("rb") as fh:
@@ -154,7 +157,7 @@ def _measure(root: Path, files: Sequence[str], models: Sequence[ModelPrice], ski
             text_sources.append(source)
             continue
         try:
-            found[f] = budget.measure_requests(source, shape, models, "strict", [])
+            found[f] = budgets.measure_requests(source, shape, models, "strict", [])
         except InputError as exc:
             skipped.append(f"{f}: not a chat request or batch file ({exc.message.removeprefix(f + ': ')})")
     for c in measure.count_sources(text_sources, encodings):
@@ -185,7 +188,7 @@ def propose(
     for label, globs, members in _group(files, set(named_dirs)).values():
         worst_tokens, worst_cost, costliest = 0, Decimal(0), ""
         for f in members:
-            requests = budget.file_requests(contents[f], models, output_tokens)
+            requests = budgets.file_requests(contents[f], models, output_tokens)
             for m in models:
                 n, cost = _costs(m, requests)
                 worst_tokens = max(worst_tokens, n)

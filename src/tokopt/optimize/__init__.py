@@ -27,12 +27,14 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from tokopt import chat_count, costing, tokens
-from tokopt.chat_count import Counted
-from tokopt.conversations import Conversation, Request
+from tokopt import costing, tokens
+from tokopt.tokens import billing
+from tokopt.tokens.billing import Counted
+from tokopt.requests.model import Conversation, Request
 from tokopt.errors import InputError
 from tokopt.inputs import EncodingErrors, Source
-from tokopt.models import ModelPrice, Usage, Usd
+from tokopt.pricing.model import ModelPrice
+from tokopt.usage import Usage, Usd
 from tokopt.pricing import Catalog
 
 Rule = Literal[
@@ -666,7 +668,7 @@ class _Rules:
         )
 
     def _cache_conversation(self, counted: Counted, index: int) -> None:
-        from tokopt.chat_estimate import turn_table
+        from tokopt.costing.pipeline import turn_table
 
         m = self.model
         conv = counted.plan.conversation
@@ -1003,10 +1005,12 @@ class Options:
 def prepare(sources: Sequence[Source], catalog: Catalog, opts: Options) -> tuple[Workload, Settings]:
     """Read every input (plain text, chat requests, request and batch files, transcripts), choose
     the model the calls use today, and count what the rules need, once per encoding."""
-    from tokopt import chat_estimate, formats, inputs
+    from tokopt import inputs
+    from tokopt.costing import pipeline
+    from tokopt.inputs import formats
 
     fmt = formats.InputFormat(opts.input_format)
-    chat_opts = chat_estimate.Options(
+    chat_opts = pipeline.Options(
         selected=None,
         defaults=[],
         output_tokens=opts.output_tokens,
@@ -1023,7 +1027,7 @@ def prepare(sources: Sequence[Source], catalog: Catalog, opts: Options) -> tuple
         if formats.sniff(source, fmt) == "text":
             texts.append((source.label, inputs.read_text(source, errors=opts.errors)))
         else:
-            requests.extend(chat_estimate.iter_requests(source, chat_opts))
+            requests.extend(pipeline.iter_requests(source, chat_opts))
     if not texts and not requests:
         raise InputError("nothing to look at: no input held a request")
 
@@ -1040,7 +1044,7 @@ def prepare(sources: Sequence[Source], catalog: Catalog, opts: Options) -> tuple
     work = Workload(encodings=encs, batch=any(r.custom_id is not None for r in requests))
     work.texts = [text_prompt(label, text, encs) for label, text in texts]
     if requests:
-        work.requests = chat_count.count_requests(requests, encs)
+        work.requests = billing.count_requests(requests, encs)
     if opts.output_tokens is not None:
         output_from: Literal["option", "request", "config", "default"] = "option"
         work.outputs = [opts.output_tokens] * work.n_calls

@@ -1,8 +1,8 @@
 """Estimate chat requests, request files and batch files: read, count, price, add up.
 
 `estimate_inputs` is what `tokopt estimate` runs when an input is not plain text. Each input is
-read in its own format (`chat_parse`), every request is counted once per encoding its models
-need (`chat_count`, on all cores for large inputs) and priced on its models (`costing.CallTotals`):
+read in its own format (`requests.parse`), every request is counted once per encoding its models
+need (`tokens.billing`, on all cores for large inputs) and priced on its models (`costing.CallTotals`):
 
 - models: the command line's selection if it made one; otherwise each request's own `model`,
   and the default set for requests (and text inputs) that name none;
@@ -25,12 +25,17 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from tokopt import chat_count, chat_parse, costing, formats, measure, tokens
-from tokopt.chat_count import Counted
-from tokopt.conversations import InputFormat, Request
+from tokopt import costing, tokens
+from tokopt.tokens import billing, measure
+from tokopt.requests import parse
+from tokopt.inputs import formats
+from tokopt.tokens.billing import Counted
+from tokopt.requests.model import InputFormat, Request
 from tokopt.errors import InputError
 from tokopt.inputs import EncodingErrors, Source
-from tokopt.models import Assumptions, EstimateReport, FileEstimate, ModelPrice, TextCount, Usage, Usd
+from tokopt.costing.report import Assumptions, EstimateReport, FileEstimate, TextCount
+from tokopt.pricing.model import ModelPrice
+from tokopt.usage import Usage, Usd
 from tokopt.pricing import Catalog
 
 CHUNK_CHARS = 1 << 20  # text per counting task: big enough to amortise a task, small enough to overlap
@@ -237,9 +242,9 @@ class _Run:
         if self.keep_counted:
             self.counted.append((counted, models, output))
 
-    def _not_counted(self, plan: chat_count.Plan) -> None:
+    def _not_counted(self, plan: billing.Plan) -> None:
         prefix = f"{plan.request.where}: " if self.multi else ""
-        missing = chat_count.not_counted(plan)
+        missing = billing.not_counted(plan)
         s = self.summary
         for text in missing:
             self.not_counted_total += 1
@@ -258,18 +263,18 @@ class _Run:
     def encodings_for(self, models: list[ModelPrice]) -> tuple[str, ...]:
         return tuple(sorted({m.tokenizer.encoding for m in models}))
 
-    def run(self, items: Iterable[Request | chat_parse.LineError], reject: Callable[[Request, str], None] | None) -> None:
+    def run(self, items: Iterable[Request | parse.LineError], reject: Callable[[Request, str], None] | None) -> None:
         """Count and price a stream of requests in batches of about CHUNK_CHARS of text."""
         needs_openai = needs_other = True
         if self.options.selected is not None:
-            needs_openai = any(chat_count.uses_openai_rules(m) for m in self.options.selected)
-            needs_other = not all(chat_count.uses_openai_rules(m) for m in self.options.selected)
+            needs_openai = any(billing.uses_openai_rules(m) for m in self.options.selected)
+            needs_other = not all(billing.uses_openai_rules(m) for m in self.options.selected)
 
-        def batches() -> Iterator[tuple[list[tuple[chat_count.Plan, list[ModelPrice]]], list[str], tuple[str, ...]]]:
-            pending: dict[tuple[str, ...], tuple[list[tuple[chat_count.Plan, list[ModelPrice]]], list[str]]] = {}
+        def batches() -> Iterator[tuple[list[tuple[billing.Plan, list[ModelPrice]]], list[str], tuple[str, ...]]]:
+            pending: dict[tuple[str, ...], tuple[list[tuple[billing.Plan, list[ModelPrice]]], list[str]]] = {}
             sizes: dict[tuple[str, ...], int] = {}
             for item in items:
-                if isinstance(item, chat_parse.LineError):
+                if isinstance(item, parse.LineError):
                     continue
                 try:
                     models = self.models_for(item)
@@ -278,7 +283,7 @@ class _Run:
                         raise
                     reject(item, exc.message.removeprefix(f"{item.where}: "))
                     continue
-                p = chat_count.plan(item, openai_rules=needs_openai, other_rules=needs_other)
+                p = billing.plan(item, openai_rules=needs_openai, other_rules=needs_other)
                 encodings = self.encodings_for(models)
                 plans, texts = pending.setdefault(encodings, ([], []))
                 plans.append((p, models))
@@ -418,7 +423,7 @@ def _read_into(
 ) -> _Run:
     """Parse an input in its shape and feed its requests to the run that `run_for` makes."""
     assert shape != "text"
-    opened = chat_parse.open_requests(
+    opened = parse.open_requests(
         source, shape, options.input_format, keep_going=options.keep_going, errors=options.errors, on_bytes=on_bytes
     )
     if opened.first is not None:
@@ -473,7 +478,7 @@ def _price_conversations(
         )
 
     run = _read_into(run_for, source, shape, options, summary, on_bytes)
-    if any(chat_count.uses_openai_rules(t.model) for t in run.totals.values()):
+    if any(billing.uses_openai_rules(t.model) for t in run.totals.values()):
         summary.approximations = sorted(run.approximations)
     summary.request_models = sorted(run.named)
     count = TextCount(source=source.label, chars=run.chars, bytes=source.size or 0, tokens=dict(sorted(run.token_sums.items())))
@@ -699,7 +704,7 @@ def iter_requests(source: Source, options: Options) -> Iterator[Request]:
     """Every request of an input (for showing its tokens), in order; bad lines as with estimate."""
     shape = formats.sniff(source, options.input_format)
     assert shape != "text"
-    opened = chat_parse.open_requests(source, shape, options.input_format, keep_going=options.keep_going, errors=options.errors)
+    opened = parse.open_requests(source, shape, options.input_format, keep_going=options.keep_going, errors=options.errors)
     for item in opened.items:
         if isinstance(item, Request):
             yield item

@@ -30,7 +30,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from tokopt.errors import PricingError, UnknownModelError
-from tokopt.models import ModelPrice
+from tokopt.pricing.model import ModelPrice
 from tokopt.tomlio import describe_validation, read_toml
 
 FILE_KEYS = {"provider", "as_of", "source", "defaults", "models"}

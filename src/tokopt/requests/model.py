@@ -11,8 +11,8 @@ output cap) and where it was read from. A message holds its content as `Part`s, 
 - `OpaquePart`     what tokopt does not count (audio, PDF and other binary files, earlier
                    thinking blocks, part types it does not know that carry no text), with why
 
-`chat_parse` builds these from OpenAI Chat Completions requests, OpenAI and Anthropic batch
-input lines and Anthropic Messages requests; `chat_count` counts them the way each provider bills them.
+`requests.parse` builds these from OpenAI Chat Completions requests, OpenAI and Anthropic batch
+input lines and Anthropic Messages requests; `tokens.billing` counts them the way each provider bills them.
 
 These are frozen dataclasses with slots, not pydantic models: a batch file can hold millions of
 messages and the parser is the only producer, so validation happens there, once.
@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Literal, Union
 
-# InputFormat lives in tokopt.formats (kept light for the plain-text path) and belongs here too.
-from tokopt.formats import InputFormat  # noqa: F401
+# InputFormat lives in tokopt.inputs.formats (kept light for the plain-text path) and belongs here too.
+from tokopt.inputs.formats import InputFormat  # noqa: F401
 
 
 class Dialect(str, Enum):

@@ -49,6 +49,53 @@ PricingOption = Annotated[
     ),
 ]
 
+PathsArgument = Annotated[
+    list[str] | None,
+    typer.Argument(
+        help="Files, directories (walked; hidden and .gitignored paths skipped), globs, or - for stdin.",
+        show_default=False,
+    ),
+]
+EncodingErrorsOption = Annotated[
+    EncodingErrorsChoice,
+    typer.Option("--encoding-errors", help="What to do with invalid UTF-8: stop (strict) or read it as U+FFFD."),
+]
+
+
+class InputFormatChoice(str, Enum):
+    auto = "auto"
+    text = "text"
+    openai = "openai"
+    anthropic = "anthropic"
+    jsonl = "jsonl"
+    batch = "batch"
+
+
+InputFormatOption = Annotated[
+    InputFormatChoice,
+    typer.Option(
+        "--input-format",
+        help="How to read inputs: auto (from the content), text, openai (chat request or message list), "
+        "anthropic (Messages request), jsonl (requests or messages, one per line), batch (OpenAI or Anthropic batch input).",
+    ),
+]
+KeepGoingOption = Annotated[
+    bool,
+    typer.Option("--keep-going", help="In a JSONL input, skip lines that are not requests (each is reported) and price the rest."),
+]
+
+
+def resolve_paths(paths: list[str] | None) -> list[str]:
+    """The inputs named on the command line, or stdin when nothing is named and it is not a terminal."""
+    if paths:
+        return paths
+    if not sys.stdin.isatty():
+        return ["-"]
+    from tokopt.errors import InputError
+
+    raise InputError("no input given", hint="name files, directories or globs, or pipe text in with -")
+
+
 # typer may vendor click; find its base exception class through an exported subclass.
 _ClickException: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
 _Abort: type[BaseException] = typer.Abort

@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Sequence
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tokopt.cli._common import EncodingErrorsChoice, FormatOption, OutputFormat, PricingOption, byte_progress, emit, load_catalog, load_user_config, note, warn
+from tokopt.cli._common import (
+    EncodingErrorsChoice,
+    EncodingErrorsOption,
+    FormatOption,
+    InputFormatChoice,
+    InputFormatOption,
+    KeepGoingOption,
+    OutputFormat,
+    PathsArgument,
+    PricingOption,
+    byte_progress,
+    emit,
+    load_catalog,
+    load_user_config,
+    note,
+    resolve_paths,
+    warn,
+)
 
 if TYPE_CHECKING:
     from tokopt.inputs import Source
@@ -25,13 +41,6 @@ class SortKey(str, Enum):
     provider = "provider"
 
 
-PathsArgument = Annotated[
-    list[str] | None,
-    typer.Argument(
-        help="Files, directories (walked; hidden and .gitignored paths skipped), globs, or - for stdin.",
-        show_default=False,
-    ),
-]
 ModelOption = Annotated[
     list[str] | None,
     typer.Option("--model", "-m", help="Model id, alias or glob such as 'claude-*' (repeatable).", show_default=False),
@@ -41,44 +50,6 @@ ProviderOption = Annotated[
     typer.Option("--provider", "-p", help="Only models of this provider (repeatable).", show_default=False),
 ]
 AllOption = Annotated[bool, typer.Option("--all", help="Price every model in the catalog.")]
-EncodingErrorsOption = Annotated[
-    EncodingErrorsChoice,
-    typer.Option("--encoding-errors", help="What to do with invalid UTF-8: stop (strict) or read it as U+FFFD."),
-]
-
-
-class InputFormatChoice(str, Enum):
-    auto = "auto"
-    text = "text"
-    openai = "openai"
-    anthropic = "anthropic"
-    jsonl = "jsonl"
-    batch = "batch"
-
-
-InputFormatOption = Annotated[
-    InputFormatChoice,
-    typer.Option(
-        "--input-format",
-        help="How to read inputs: auto (from the content), text, openai (chat request or message list), "
-        "anthropic (Messages request), jsonl (requests or messages, one per line), batch (OpenAI or Anthropic batch input).",
-    ),
-]
-KeepGoingOption = Annotated[
-    bool,
-    typer.Option("--keep-going", help="In a JSONL input, skip lines that are not requests (each is reported) and price the rest."),
-]
-
-
-def resolve_paths(paths: list[str] | None) -> list[str]:
-    if paths:
-        return paths
-    if not sys.stdin.isatty():
-        return ["-"]
-    from tokopt.errors import InputError
-
-    raise InputError("no input given", hint="name files, directories or globs, or pipe text in with -")
-
 
 def estimate_command(
     paths: PathsArgument = None,
@@ -213,10 +184,16 @@ def _suggestions(
 ) -> SuggestReport:
     """`tokopt suggest` on the same inputs, on the first --model (or the request's or default model)."""
     from tokopt import optimize
-    from tokopt.cli.suggest import suggest_options
 
-    target = catalog.select([model[0]])[0].id if model else None
-    options = suggest_options(target, None, output_tokens, calls, input_format, encoding_errors, keep_going, catalog=catalog)
+    options = optimize.Options.resolve(
+        load_user_config(catalog).defaults,
+        target=catalog.select([model[0]])[0].id if model else None,
+        output_tokens=output_tokens,
+        calls=calls,
+        input_format=input_format.value,
+        errors=encoding_errors.value,
+        keep_going=keep_going,
+    )
     work, settings = optimize.prepare(sources, catalog, options)
     return optimize.suggest(work, settings, inputs=[s.label for s in sources])
 

@@ -3,41 +3,56 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
-from tokopt.cli._common import EncodingErrorsChoice, FormatOption, OutputFormat, PricingOption, emit, load_catalog, load_user_config, note
-if TYPE_CHECKING:
-    from tokopt import optimize
-    from tokopt.pricing import Catalog
+from tokopt.cli._common import (
+    EncodingErrorsChoice,
+    EncodingErrorsOption,
+    FormatOption,
+    InputFormatChoice,
+    InputFormatOption,
+    OutputFormat,
+    PathsArgument,
+    PricingOption,
+    emit,
+    load_catalog,
+    load_user_config,
+    note,
+    resolve_paths,
+)
 
-from tokopt.cli.estimate import EncodingErrorsOption, InputFormatChoice, InputFormatOption, PathsArgument, resolve_paths
+CandidatesOption = Annotated[
+    list[str] | None,
+    typer.Option("--model", "-m", help="Where to look for a cheaper model: ids, aliases or globs (repeatable). \\[default: the whole catalog]", show_default=False),
+]
+TargetModelOption = Annotated[
+    str | None,
+    typer.Option("--target-model", "-t", help="The model the calls use today. \\[default: the request's model, or your first configured model]", show_default=False),
+]
+OutputTokensOption = Annotated[
+    int | None,
+    typer.Option("--output-tokens", "-o", min=0, help="Expected completion tokens per call. \\[default: the request's max_tokens, 500, or your config]", show_default=False),
+]
+CallsOption = Annotated[
+    int | None,
+    typer.Option("--calls", "-n", min=1, help="Project the savings over this many calls. \\[default: 1000, or your config]", show_default=False),
+]
+WriteOption = Annotated[
+    Path | None,
+    typer.Option("--write", "-w", help="Write the prompt with the exact rewrites (formatting, duplicates) applied to this file.", show_default=False),
+]
 
 
 def suggest_command(
     paths: PathsArgument = None,
     *,
-    model: Annotated[
-        list[str] | None,
-        typer.Option("--model", "-m", help="Where to look for a cheaper model: ids, aliases or globs (repeatable). \\[default: the whole catalog]", show_default=False),
-    ] = None,
-    target_model: Annotated[
-        str | None,
-        typer.Option("--target-model", "-t", help="The model the calls use today. \\[default: the request's model, or your first configured model]", show_default=False),
-    ] = None,
-    output_tokens: Annotated[
-        int | None,
-        typer.Option("--output-tokens", "-o", min=0, help="Expected completion tokens per call. \\[default: the request's max_tokens, 500, or your config]", show_default=False),
-    ] = None,
-    calls: Annotated[
-        int | None,
-        typer.Option("--calls", "-n", min=1, help="Project the savings over this many calls. \\[default: 1000, or your config]", show_default=False),
-    ] = None,
-    write: Annotated[
-        Path | None,
-        typer.Option("--write", "-w", help="Write the prompt with the exact rewrites (formatting, duplicates) applied to this file.", show_default=False),
-    ] = None,
+    model: CandidatesOption = None,
+    target_model: TargetModelOption = None,
+    output_tokens: OutputTokensOption = None,
+    calls: CallsOption = None,
+    write: WriteOption = None,
     output_format: FormatOption = OutputFormat.table,
     pricing: PricingOption = None,
     encoding_errors: EncodingErrorsOption = EncodingErrorsChoice.strict,
@@ -54,7 +69,15 @@ def suggest_command(
     from tokopt.render import suggest as view
 
     catalog = load_catalog(pricing)
-    options = suggest_options(target_model, model, output_tokens, calls, input_format, encoding_errors, keep_going=False, catalog=catalog)
+    options = optimize.Options.resolve(
+        load_user_config(catalog).defaults,
+        target=target_model,
+        candidates=model or (),
+        output_tokens=output_tokens,
+        calls=calls,
+        input_format=input_format.value,
+        errors=encoding_errors.value,
+    )
     expansion = inputs.expand(resolve_paths(paths))
     for skipped in expansion.skipped:
         note(f"skipped {skipped}")
@@ -73,31 +96,3 @@ def suggest_command(
 
     emit(output_format, document=document, rows=lambda: view.csv_rows(report), grids=lambda: view.grids(report), columns=view.COLUMNS)
 
-
-def suggest_options(
-    target_model: str | None,
-    model: list[str] | None,
-    output_tokens: int | None,
-    calls: int | None,
-    input_format: InputFormatChoice,
-    encoding_errors: EncodingErrorsChoice,
-    keep_going: bool,
-    *,
-    catalog: Catalog | None = None,
-) -> optimize.Options:
-    """The core's options from the command line and the user's config."""
-    from tokopt import config, optimize
-
-    defaults = load_user_config(catalog).defaults
-    return optimize.Options(
-        target=target_model,
-        candidates=model or (),
-        config_models=defaults.models or (),
-        output_tokens=output_tokens,
-        default_output=defaults.output_tokens if defaults.output_tokens is not None else config.DEFAULT_OUTPUT_TOKENS,
-        default_output_from="config" if defaults.output_tokens is not None else "default",
-        calls=calls or defaults.calls or config.DEFAULT_CALLS,
-        input_format=input_format.value,
-        errors=encoding_errors.value,
-        keep_going=keep_going,
-    )

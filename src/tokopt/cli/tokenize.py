@@ -8,8 +8,24 @@ from typing import Annotated
 
 import typer
 
-from tokopt.cli._common import EncodingErrorsChoice, FormatOption, OutputFormat, PricingOption, byte_progress, emit, load_catalog, note, stdout_console, warn
-from tokopt.cli.estimate import EncodingErrorsOption, InputFormatChoice, InputFormatOption, KeepGoingOption, PathsArgument, resolve_paths
+from tokopt.cli._common import (
+    EncodingErrorsChoice,
+    EncodingErrorsOption,
+    FormatOption,
+    InputFormatChoice,
+    InputFormatOption,
+    KeepGoingOption,
+    OutputFormat,
+    PathsArgument,
+    PricingOption,
+    byte_progress,
+    emit,
+    load_catalog,
+    note,
+    resolve_paths,
+    stdout_console,
+    warn,
+)
 
 
 class EncodingChoice(str, Enum):

@@ -34,6 +34,7 @@ from tokopt.requests.model import Conversation, Request
 from tokopt.errors import InputError
 from tokopt.inputs import EncodingErrors, Source
 from tokopt.pricing.model import ModelPrice
+from tokopt.config import DEFAULT_CALLS, DEFAULT_OUTPUT_TOKENS, Defaults
 from tokopt.usage import Usage, Usd
 from tokopt.pricing import Catalog
 
@@ -1000,6 +1001,33 @@ class Options:
     input_format: str = "auto"
     errors: EncodingErrors = "strict"
     keep_going: bool = False
+
+    @classmethod
+    def resolve(
+        cls,
+        defaults: Defaults,
+        *,
+        target: str | None = None,
+        candidates: Sequence[str] = (),
+        output_tokens: int | None = None,
+        calls: int | None = None,
+        input_format: str = "auto",
+        errors: EncodingErrors = "strict",
+        keep_going: bool = False,
+    ) -> Options:
+        """The command line's choices over the user's config defaults (a choice wins over the config, the config over tokopt's default)."""
+        return cls(
+            target=target,
+            candidates=candidates,
+            config_models=defaults.models or (),
+            output_tokens=output_tokens,
+            default_output=defaults.output_tokens if defaults.output_tokens is not None else DEFAULT_OUTPUT_TOKENS,
+            default_output_from="config" if defaults.output_tokens is not None else "default",
+            calls=calls or defaults.calls or DEFAULT_CALLS,
+            input_format=input_format,
+            errors=errors,
+            keep_going=keep_going,
+        )
 
 
 def prepare(sources: Sequence[Source], catalog: Catalog, opts: Options) -> tuple[Workload, Settings]:

@@ -9,7 +9,7 @@ import pytest
 
 from tests.budget_fixtures import FIVE, TEN, TWELVE, make_repo, write
 from tests.conftest import PRICING_DIR
-from tokopt import budgets, costing, pricing, tokens
+from tokopt import budgets, costing, pricing, settings as settings_mod, tokens
 from tokopt.inputs import gitrepo
 from tokopt.budgets import project
 from tokopt.config import UserConfig
@@ -24,8 +24,8 @@ def catalog():
 
 def run(root: Path, catalog, *, base: str | None = None, only=None, **overrides) -> budgets.CheckResult:
     p = project.locate(None, root)
-    settings = project.resolve_settings(p.config, UserConfig(), **overrides)
-    return budgets.check(p, catalog, settings, base=base, only=only)
+    chosen = settings_mod.resolve(UserConfig(), p.values(), **overrides)
+    return budgets.check(p, catalog, chosen, base=base, only=only)
 
 
 def config(limits: str, *, models: str = '["gpt-5.5"]', paths: str = '["prompts/*.md"]', extra: str = "") -> str:
@@ -104,14 +104,14 @@ def test_budget_settings_override_the_defaults(tmp_path, catalog):
     write(tmp_path / "prompts" / "a.md", TEN)
     text = config("max_cost_per_call = 1\noutput_tokens = 100\ncalls_per_month = 7\nmodels = [\"gpt-5.4-mini\"]")
     write(tmp_path / "tokopt.toml", text)
-    (row,) = run(tmp_path, catalog, models=["gpt-5.5"], output_tokens=999, calls_per_month=3).rows
+    (row,) = run(tmp_path, catalog, models=["gpt-5.5"], output_tokens=999, calls=3).rows
     assert (row.model, row.current.output_tokens, row.calls_per_month) == ("gpt-5.4-mini", 100, 7)
 
 
 def test_flags_replace_the_project_defaults(tmp_path, catalog):
     write(tmp_path / "prompts" / "a.md", TEN)
     write(tmp_path / "tokopt.toml", config("max_tokens = 100"))
-    (row,) = run(tmp_path, catalog, models=["gpt-5.4-mini"], output_tokens=42, calls_per_month=3).rows
+    (row,) = run(tmp_path, catalog, models=["gpt-5.4-mini"], output_tokens=42, calls=3).rows
     assert (row.model, row.current.output_tokens, row.calls_per_month) == ("gpt-5.4-mini", 42, 3)
 
 

@@ -10,7 +10,7 @@ import pytest
 from tests.budget_fixtures import git, write
 from tests.chatdata import COOKBOOK_MESSAGES, COOKBOOK_MESSAGES_TOTALS, write_json, write_jsonl
 from tests.conftest import PRICING_DIR
-from tokopt import budgets, pricing
+from tokopt import budgets, pricing, settings
 from tokopt.budgets import project
 from tokopt.config import UserConfig
 from tokopt.errors import InputError
@@ -25,7 +25,7 @@ def catalog():
 
 def run(root: Path, catalog, *, base: str | None = None) -> budgets.CheckResult:
     p = project.locate(None, root)
-    return budgets.check(p, catalog, project.resolve_settings(p.config, UserConfig()), base=base)
+    return budgets.check(p, catalog, settings.resolve(UserConfig(), p.values()), base=base)
 
 
 def setup(root: Path, limits: str = "max_tokens = 100000", *, models: str = '["gpt-4o"]', output: str = "") -> Path:

@@ -14,7 +14,7 @@ from tests.budget_fixtures import write
 from tests.cli.conftest import Runner
 from tests.conftest import PRICING_DIR
 from tests.helpers import one_error_line
-from tokopt import budgets, pricing
+from tokopt import budgets, pricing, settings
 from tokopt.budgets import project
 from tokopt.config import UserConfig
 from tokopt.errors import ConfigError
@@ -52,7 +52,7 @@ def ledger(tmp_path, catalog):
 def check(root: Path, catalog, ledger_path: Path, *, user: str = "alice") -> budgets.CheckResult:
     p = project.locate(None, root)
     with Ledger(ledger_path, user=user, catalog=catalog) as book:
-        return budgets.check(p, catalog, project.resolve_settings(p.config, UserConfig()), ledger=book, now=NOW)
+        return budgets.check(p, catalog, settings.resolve(UserConfig(), p.values()), ledger=book, now=NOW)
 
 
 def spend_config(root: Path, *budgets: str) -> Path:

@@ -11,7 +11,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tokopt.budgets import project
-from tokopt.config import UserConfig
 from tokopt.errors import ConfigError
 
 BUDGET = '[[budgets]]\npaths = ["prompts/*.md"]\nmax_tokens = 100\n'
@@ -187,22 +186,7 @@ def test_literal_prefix():
     assert project.literal_prefix("a/b/c.md") == "a/b"
 
 
-# --- precedence ------------------------------------------------------------------------------
-
-
-def test_settings_precedence_flag_then_project_then_user_then_default():
-    user = UserConfig.model_validate({"defaults": {"models": ["gpt-5.5"], "output_tokens": 800, "calls": 50}})
-    cfg = project.ProjectConfig.model_validate({"defaults": {"output_tokens": 300}})
-    s = project.resolve_settings(cfg, user)
-    assert (s.models.value, s.models.source) == (["gpt-5.5"], "user config")
-    assert (s.output_tokens.value, s.output_tokens.source) == (300, "project")
-    assert (s.calls_per_month.value, s.calls_per_month.source) == (50, "user config")
-    s = project.resolve_settings(cfg, user, models=["claude-*"], output_tokens=10, calls_per_month=7)
-    assert (s.models.value, s.output_tokens.value, s.calls_per_month.value) == (["claude-*"], 10, 7)
-    assert {s.models.source, s.output_tokens.source, s.calls_per_month.source} == {"option"}
-    s = project.resolve_settings(project.ProjectConfig(), UserConfig())
-    assert (s.models.value, s.output_tokens.value, s.calls_per_month.value) == ([], 500, 1000)
-    assert s.output_tokens.source == "default"
+# --- pricing files --------------------------------------------------------------------------
 
 
 def test_pricing_overlays_order(tmp_path, monkeypatch):

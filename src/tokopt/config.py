@@ -1,4 +1,4 @@
-"""The user's config file (`<config dir>/config.toml`, or TOKOPT_CONFIG).
+"""The user's config file (`<config dir>/config.toml`, or TOKOPT_CONFIG): its schema and loading.
 
     [defaults]
     models = ["gpt-5.5", "claude-*"]   # what `estimate` prices without --model
@@ -6,6 +6,7 @@
     calls = 10000                       # the "N calls" projection
 
 Every key is optional; an unknown key or a bad value is an error naming the file and key.
+Where its values stand among flags, env vars and project config is `settings.py`'s job.
 """
 
 from __future__ import annotations
@@ -16,13 +17,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tokopt.errors import ConfigError, UnknownModelError
+from tokopt.settings import DEFAULT_CALLS, DEFAULT_OUTPUT_TOKENS  # noqa: F401 (their old home)
 from tokopt.tomlio import describe_validation, read_toml
 
 if TYPE_CHECKING:
     from tokopt.pricing import Catalog
-
-DEFAULT_OUTPUT_TOKENS = 500
-DEFAULT_CALLS = 1000
 
 
 class Defaults(BaseModel):

@@ -37,7 +37,8 @@ from tokopt.pricing.model import ModelPrice
 from tokopt.costing.report import TextCount
 from tokopt.usage import Usage, Usd
 from tokopt.pricing import Catalog
-from tokopt.budgets.project import FileBudget, Project, Settings, literal_prefix
+from tokopt.budgets.project import FileBudget, Project, literal_prefix
+from tokopt.settings import Settings
 
 if TYPE_CHECKING:
     from tokopt.ledger import Ledger
@@ -635,7 +636,7 @@ def check(
                 spec=spec,
                 models=_models_for(project, catalog, settings, index, spec),
                 output_tokens=spec.output_tokens if spec.output_tokens is not None else settings.output_tokens.value,
-                calls_per_month=spec.calls_per_month if spec.calls_per_month is not None else settings.calls_per_month.value,
+                calls_per_month=spec.calls_per_month if spec.calls_per_month is not None else settings.calls.value,
                 current=[f for f in current_files if spec.matches(f)],
                 base=[f for f in base_blobs if spec.matches(f)],
             )

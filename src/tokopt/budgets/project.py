@@ -30,15 +30,14 @@ The file is found by walking up from the working directory. Every key is validat
 error names the file and the key path (`budgets[0].max_tokens`). Values are read as they are
 written (floats as Decimal), so a limit of 0.01 is exactly one cent.
 
-Precedence for the defaults: command-line flags (and their env vars), then this file's
-[defaults], then the user's config, then the built-in defaults. A budget's own `models`,
+Precedence for the defaults (`settings.resolve`): command-line flags (and their env vars), then
+this file's [defaults], then the user's config, then the built-in defaults. A budget's own `models`,
 `output_tokens` and `calls_per_month` belong to the budget and are kept as written.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -49,8 +48,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, ValidationError, model_validator
 
-from tokopt import config, paths
-from tokopt.config import UserConfig
+from tokopt import settings
 from tokopt.errors import ConfigError
 from tokopt.tomlio import read_toml
 
@@ -343,6 +341,11 @@ class Project:
     def pricing_files(self) -> list[Path]:
         return [(self.root / p).resolve() for p in self.config.pricing]
 
+    def values(self) -> settings.ProjectValues:
+        """Its [defaults], for the precedence `settings.resolve` applies."""
+        d = self.config.defaults
+        return settings.ProjectValues(models=d.models, output_tokens=d.output_tokens, calls=d.calls_per_month)
+
 
 def _key_path(parts: Sequence[str | int]) -> str:
     out = ""
@@ -463,58 +466,10 @@ def locate(explicit: Path | None, start: Path) -> Project:
     return project
 
 
-# --- settings --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Setting:
-    value: Any
-    source: str  # "option", "project", "user config", "default"
-
-
-@dataclass(frozen=True)
-class Settings:
-    """The project-wide defaults after precedence; `models` None means the catalog's defaults."""
-
-    models: Setting
-    output_tokens: Setting
-    calls_per_month: Setting
-
-
-def _first(*candidates: tuple[Any, str]) -> Setting:
-    for value, source in candidates:
-        if value is not None:
-            return Setting(value, source)
-    raise AssertionError("the last candidate is the built-in default")
-
-
-def resolve_settings(
-    project: ProjectConfig,
-    user: UserConfig,
-    *,
-    models: Sequence[str] | None = None,
-    output_tokens: int | None = None,
-    calls_per_month: int | None = None,
-) -> Settings:
-    """Flags (and env vars) > the project's [defaults] > the user's config > built-in defaults."""
-    d, u = project.defaults, user.defaults
-    return Settings(
-        models=_first((list(models) if models else None, "option"), (d.models, "project"), (u.models, "user config"), ([], "default")),
-        output_tokens=_first(
-            (output_tokens, "option"), (d.output_tokens, "project"), (u.output_tokens, "user config"), (config.DEFAULT_OUTPUT_TOKENS, "default")
-        ),
-        calls_per_month=_first(
-            (calls_per_month, "option"), (d.calls_per_month, "project"), (u.calls, "user config"), (config.DEFAULT_CALLS, "default")
-        ),
-    )
+# --- pricing files ---------------------------------------------------------------------------
 
 
 def pricing_overlays(project: Project | None, flag_files: Sequence[Path] = ()) -> list[Path]:
     """Pricing files applied over the bundled catalog, later ones winning:
     the user's pricing.toml, the project's `pricing`, TOKOPT_PRICING, then --pricing."""
-    from_env = bool(os.environ.get(paths.ENV_PRICING))
-    user_files = paths.user_pricing_files()
-    project_files = project.pricing_files() if project is not None else []
-    if from_env:
-        return [*project_files, *user_files, *flag_files]
-    return [*user_files, *project_files, *flag_files]
+    return settings.pricing_files(flag_files, project.pricing_files() if project is not None else [])

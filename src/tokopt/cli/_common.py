@@ -192,18 +192,16 @@ def stderr_console() -> Console:
 
 def load_user_config(catalog: Catalog | None = None) -> UserConfig:
     """The user's config (a file TOKOPT_CONFIG names must exist); with `catalog`, its models are checked."""
-    from tokopt import config, paths
+    from tokopt import settings
 
-    named = bool(os.environ.get(paths.ENV_CONFIG))
-    return config.load_user_config(paths.user_config_file(), required=named, catalog=catalog)
+    return settings.user_config(catalog)
 
 
 def load_catalog(pricing: Sequence[Path] | None) -> Catalog:
     """The bundled catalog with the user's pricing files applied (--pricing wins over the env)."""
-    from tokopt import paths, pricing as pricing_mod
+    from tokopt import paths, pricing as pricing_mod, settings
 
-    extra = list(pricing) if pricing else paths.user_pricing_files()
-    return pricing_mod.load_catalog(paths.bundled_pricing_dir(), extra)
+    return pricing_mod.load_catalog(paths.bundled_pricing_dir(), settings.pricing_files(pricing or ()))
 
 
 @contextlib.contextmanager

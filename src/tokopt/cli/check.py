@@ -102,15 +102,13 @@ def check_command(
     Budgets live in tokopt.toml or \\[tool.tokopt] in pyproject.toml (see `tokopt init`).
     Exit codes: 0 within budget (or --warn-only), 1 over budget, 2 a config or input error.
     """
-    from tokopt import budgets, pricing as pricing_mod
+    from tokopt import budgets, pricing as pricing_mod, settings as settings_mod
     from tokopt.budgets import project as project_mod
     from tokopt.render import check as view
 
     project = project_mod.locate(config, Path.cwd())
     catalog = pricing_mod.load_catalog(paths.bundled_pricing_dir(), project_mod.pricing_overlays(project, pricing or []))
-    settings = project_mod.resolve_settings(
-        project.config, load_user_config(catalog), models=model, output_tokens=output_tokens, calls_per_month=calls_per_month
-    )
+    settings = settings_mod.resolve(load_user_config(catalog), project.values(), models=model, output_tokens=output_tokens, calls=calls_per_month)
     book = None
     if project.config.spend_budgets:
         from tokopt.ledger import Ledger

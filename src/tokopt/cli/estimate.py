@@ -89,21 +89,17 @@ def estimate_command(
     or messages, and batch input files (priced at batch rates); a request's own model
     and max_tokens are the defaults.
     """
-    from tokopt import config, costing, inputs
+    from tokopt import costing, inputs, settings as settings_mod
     from tokopt.inputs import formats
     from tokopt.tokens import measure
     from tokopt.costing.report import Assumptions
     from tokopt.render import estimate as view
 
     catalog = load_catalog(pricing)
-    defaults = load_user_config(catalog).defaults
-    if model:
-        patterns = model
-    elif all_models:
-        patterns = [m.id for m in catalog]
-    else:
-        patterns = defaults.models or [m.id for m in catalog.defaults()]
-    models = catalog.select(patterns, provider or ())
+    chosen = settings_mod.resolve(
+        load_user_config(catalog), models=model or ([m.id for m in catalog] if all_models else None), output_tokens=output_tokens, calls=calls
+    )
+    models = catalog.select(chosen.models.value or [m.id for m in catalog.defaults()], provider or ())
     if not models:
         from tokopt.errors import InputError
 
@@ -113,13 +109,7 @@ def estimate_command(
     for skipped in expansion.skipped:
         note(f"skipped {skipped}")
     fmt = formats.InputFormat(input_format.value)
-    if output_tokens is not None:
-        out, out_from = output_tokens, "option"
-    elif defaults.output_tokens is not None:
-        out, out_from = defaults.output_tokens, "config"
-    else:
-        out, out_from = config.DEFAULT_OUTPUT_TOKENS, "default"
-    n_calls = calls or defaults.calls or config.DEFAULT_CALLS
+    out, out_from, n_calls = chosen.output_tokens.value, chosen.output_tokens.source, chosen.calls.value
 
     with formats.spooled(expansion.sources) as sources:
         total = None if any(s.size is None for s in sources) else sum(s.size or 0 for s in sources)

@@ -37,7 +37,7 @@ def init_command(
     *.prompt.md or system_prompt.txt; name them yourself to choose. Limits are today's
     largest value plus --headroom percent, rounded up. An existing file is kept unless --force.
     """
-    from tokopt import inputs
+    from tokopt import inputs, settings as settings_mod
     from tokopt.budgets import init, project as project_mod
     from tokopt.cli._common import load_catalog
     from tokopt.errors import InputError
@@ -47,9 +47,7 @@ def init_command(
     if target.exists() and not force and not stdout:
         raise InputError(f"{project_mod.CONFIG_NAME} already exists: {target}", hint="pass --force to overwrite it, or --stdout to print")
     catalog = load_catalog(pricing)
-    settings = project_mod.resolve_settings(
-        project_mod.ProjectConfig(), load_user_config(catalog), models=model, output_tokens=output_tokens, calls_per_month=calls_per_month
-    )
+    settings = settings_mod.resolve(load_user_config(catalog), models=model, output_tokens=output_tokens, calls=calls_per_month)
     models = catalog.select(settings.models.value) if settings.models.value else catalog.defaults()
 
     named_dirs: list[str] = []
@@ -72,7 +70,7 @@ def init_command(
         models,
         model_ids=[m.id for m in models],
         output_tokens=settings.output_tokens.value,
-        calls_per_month=settings.calls_per_month.value,
+        calls_per_month=settings.calls.value,
         headroom=headroom,
         named_dirs=named_dirs,
         all_files=everything,

@@ -34,7 +34,7 @@ from tokopt.requests.model import Conversation, Request
 from tokopt.errors import InputError
 from tokopt.inputs import EncodingErrors, Source
 from tokopt.pricing.model import ModelPrice
-from tokopt.config import DEFAULT_CALLS, DEFAULT_OUTPUT_TOKENS, Defaults
+from tokopt.config import Defaults, UserConfig
 from tokopt.usage import Usage, Usd
 from tokopt.pricing import Catalog
 
@@ -1016,14 +1016,18 @@ class Options:
         keep_going: bool = False,
     ) -> Options:
         """The command line's choices over the user's config defaults (a choice wins over the config, the config over tokopt's default)."""
+        from tokopt import settings
+
+        # --output-tokens stays apart: a request's own max_tokens comes between it and the config
+        chosen = settings.resolve(UserConfig(defaults=defaults), calls=calls)
         return cls(
             target=target,
             candidates=candidates,
-            config_models=defaults.models or (),
+            config_models=chosen.models.value,
             output_tokens=output_tokens,
-            default_output=defaults.output_tokens if defaults.output_tokens is not None else DEFAULT_OUTPUT_TOKENS,
-            default_output_from="config" if defaults.output_tokens is not None else "default",
-            calls=calls or defaults.calls or DEFAULT_CALLS,
+            default_output=chosen.output_tokens.value,
+            default_output_from="config" if chosen.output_tokens.source == "config" else "default",
+            calls=chosen.calls.value,
             input_format=input_format,
             errors=errors,
             keep_going=keep_going,

@@ -9,6 +9,7 @@ from decimal import Decimal
 from tokopt.costing.report import Assumptions, EstimateReport, FileEstimate, ModelEstimate, TextCount
 from tokopt.usage import Cost, Usage
 from tokopt.pricing.model import ModelPrice
+from tokopt.tokens.measure import model_tokens
 
 PER_MILLION = Decimal(1_000_000)
 # Enough digits that no product of a token count and a price is ever rounded.
@@ -81,15 +82,6 @@ def priced(model: ModelPrice, usage: Usage, *, batch: bool, long_context: bool) 
 def times(amount: Decimal, calls: int) -> Decimal:
     with decimal.localcontext(MONEY_CONTEXT):
         return amount * calls
-
-
-def model_tokens(model: ModelPrice, counts: Mapping[str, int]) -> int:
-    """The model's input tokens from per-encoding counts (scaled where it is an approximation)."""
-    base = counts[model.tokenizer.encoding]
-    if model.tokenizer.exact:
-        return base
-    with decimal.localcontext(MONEY_CONTEXT):
-        return int((Decimal(base) * model.tokenizer.factor).to_integral_value(rounding=decimal.ROUND_HALF_UP))
 
 
 def estimate(

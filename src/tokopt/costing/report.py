@@ -8,16 +8,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from tokopt.pricing.model import Tier
-from tokopt.usage import Cost, NonNegativeInt, PlainDecimal, Usd
-
-
-class TextCount(BaseModel):
-    """Counts for one input text: characters, UTF-8 bytes, and tokens per encoding."""
-
-    source: str
-    chars: NonNegativeInt
-    bytes: NonNegativeInt
-    tokens: dict[str, int]
+from tokopt.tokens.measure import TextCount
+from tokopt.usage import Cost, PlainDecimal, Usd
 
 
 class ModelEstimate(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -190,7 +191,7 @@ def document(report: EstimateReport, *, per_file: bool) -> dict[str, Any]:
     total_label = report.inputs[0].source if len(report.inputs) == 1 else "(total)"
     doc: dict[str, Any] = {
         "tokopt_version": __version__,
-        "inputs": [t.model_dump() for t in report.inputs],
+        "inputs": [asdict(t) for t in report.inputs],
         "assumptions": report.assumptions.model_dump(),
         "models": [row_dict(r, total_label) for r in report.models],
     }
@@ -442,7 +443,7 @@ def chat_document(result: ChatEstimate, *, per_file: bool) -> dict[str, Any]:
     total_label = report.inputs[0].source if len(report.inputs) == 1 else "(total)"
     doc: dict[str, Any] = {
         "tokopt_version": __version__,
-        "inputs": [t.model_dump() for t in report.inputs],
+        "inputs": [asdict(t) for t in report.inputs],
         "conversations": [i.model_dump() for i in result.inputs],
         "assumptions": report.assumptions.model_dump(),
         "models": [_chat_row(r, total_label, requests) for r in report.models],

@@ -125,12 +125,29 @@ class Message:
         """True if any part carries a cache marker (the cached prefix ends in this message)."""
         return any(getattr(p, "cache_breakpoint", False) for p in self.parts)
 
+    def texts(self) -> list[str]:
+        """Every text the model reads in this message, in order: its name, text parts, tool
+        calls (name, then arguments) and what tool results hold."""
+        out = [self.name] if self.name else []
+        _billed(self.parts, out)
+        return [t for t in out if t]
+
     def iter_parts(self) -> Iterator[Part]:
         """Every part, with the parts inside tool results after their result."""
         for part in self.parts:
             yield part
             if isinstance(part, ToolResultPart):
                 yield from part.parts
+
+
+def _billed(parts: tuple[Part, ...], out: list[str]) -> None:
+    for part in parts:
+        if isinstance(part, TextPart):
+            out.append(part.text)
+        elif isinstance(part, ToolCallPart):
+            out.extend([part.name, part.arguments])
+        elif isinstance(part, ToolResultPart):
+            _billed(part.parts, out)
 
 
 def _texts(parts: tuple[Part, ...]) -> Iterator[str]:
@@ -204,3 +221,13 @@ class Request:
     def where(self) -> str:
         """`chat.json`, or `batch.jsonl:12` for a line of a JSONL file."""
         return self.source if self.line is None else f"{self.source}:{self.line}"
+
+    @property
+    def model(self) -> str | None:
+        """The model the request names, if any (the command line's choice wins)."""
+        return self.conversation.model
+
+    @property
+    def max_output_tokens(self) -> int | None:
+        """The request's own output cap, if any."""
+        return self.conversation.max_output_tokens

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tokopt import tokens
+from tokopt.tokens.measure import ModelInput, model_tokens
 from tokopt.requests import images
 from tokopt.requests.model import Conversation, ImagePart, OpaquePart, Part, Request, TextPart, ToolCallPart, ToolDef, ToolResultPart
 from tokopt.pricing.model import ModelPrice
@@ -267,16 +268,6 @@ def _gather(parts: Sequence[Part], bucket: int, p: Plan, imgs: list[ImagePart], 
     return calls
 
 
-@dataclass(frozen=True, slots=True)
-class ModelInput:
-    """One request's input on one model: tokens, whether approximate, and what is not in it."""
-
-    tokens: int
-    approximate: bool
-    uncounted: tuple[str, ...] = ()  # images of known size the model has no rule for
-    image_tokens: int = 0
-
-
 def not_counted(plan: Plan) -> list[str]:
     """Every part of a request that no model's count includes: parts of unknown type without
     text, and images whose size is not known offline."""
@@ -330,6 +321,38 @@ class Counted:
                 sums[bucket] += value
             self.sums[encoding] = sums
         self._images: dict[str, tuple[list[int], tuple[str, ...]]] = {}
+
+    # What every counted request answers (tokens.measure.CountedText too).
+
+    @property
+    def request(self) -> Request:
+        return self.plan.request
+
+    @property
+    def chars(self) -> int:
+        return self.plan.chars
+
+    @property
+    def n_messages(self) -> int:
+        return len(self.plan.roles)
+
+    @property
+    def n_images(self) -> int:
+        return self.plan.n_images
+
+    @property
+    def n_tools(self) -> int:
+        return len(self.plan.conversation.tools)
+
+    @property
+    def approximations(self) -> list[str]:
+        return self.plan.approximations
+
+    def not_counted(self) -> list[str]:
+        return not_counted(self.plan) if self.plan.opaque or self.plan.n_images else []
+
+    def chat_tokens(self, encoding: str) -> int:
+        return self.openai_tokens(encoding)
 
     def text_tokens(self, encoding: str) -> int:
         """Tokens of the request's own text (contents and names), without any overhead."""
@@ -389,8 +412,6 @@ class Counted:
         return n
 
     def _scaled(self, model: ModelPrice, n: int) -> int:
-        from tokopt.costing import model_tokens
-
         return model_tokens(model, {model.tokenizer.encoding: n})
 
     def turn_tokens(self, model: ModelPrice) -> tuple[list[int], list[int], int]:

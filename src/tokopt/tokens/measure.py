@@ -1,12 +1,256 @@
-"""Count sources: stream every file once, in segments, through each needed encoding."""
+"""Counted requests: the counting stage of the pipeline (sources → requests → counted requests).
+
+`count(inputs, encodings_for)` counts every request of every input once in each encoding it
+needs, all inputs through one pool of counting threads, and yields them in input order:
+
+- a plain-text request becomes a `CountedText`: the exact tokens of its text and nothing else
+  (a text prompt is counted as tiktoken counts it, with no chat overhead). Its text is streamed
+  in segments that end at safe cuts, so a file of any size is counted in bounded memory;
+- a chat request becomes a `tokens.billing.Counted`: its texts counted per billing bucket, from
+  which each model's input tokens follow by that model's rules.
+
+Both answer the same questions: `text_tokens(encoding)`, `chat_tokens(encoding)` (as OpenAI's
+chat format bills it), `model_input(model)`, `not_counted()`. Request and batch files stream:
+requests are counted in batches of about a megabyte of text while the next lines are parsed, and
+nothing is kept unless the caller keeps it, so memory does not grow with the file.
+
+Chat rules are imported only when an input is not plain text.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import decimal
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Union
 
-from tokopt import inputs, tokens
+from tokopt import tokens
+from tokopt.errors import InputError
+from tokopt.requests.read import AnyRequest, Input, PlainText, ReadOptions, open_inputs
 from tokopt.inputs import EncodingErrors, Source
-from tokopt.costing.report import TextCount
+from tokopt.inputs.formats import InputFormat
+
+if TYPE_CHECKING:
+    from tokopt.pricing.model import ModelPrice
+    from tokopt.tokens.billing import Counted
+
+CHUNK_CHARS = 1 << 20  # request text per counting task: big enough to amortise a task, small enough to overlap
+_ROUNDING = decimal.Context(prec=60, rounding=decimal.ROUND_HALF_UP)
+
+
+@dataclass
+class TextCount:
+    """Counts for one input text: characters, UTF-8 bytes, and tokens per encoding."""
+
+    source: str
+    chars: int
+    bytes: int
+    tokens: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInput:
+    """One request's input on one model: tokens, whether approximate, and what is not in it."""
+
+    tokens: int
+    approximate: bool
+    uncounted: tuple[str, ...] = ()  # images of known size the model has no rule for
+    image_tokens: int = 0
+
+
+def model_tokens(model: ModelPrice, counts: Mapping[str, int]) -> int:
+    """The model's input tokens from per-encoding counts (scaled where it is an approximation)."""
+    base = counts[model.tokenizer.encoding]
+    if model.tokenizer.exact:
+        return base
+    with decimal.localcontext(_ROUNDING):
+        return int((Decimal(base) * model.tokenizer.factor).to_integral_value())
+
+
+class CountedText:
+    """A plain-text request, counted: its text's exact tokens per encoding, nothing added."""
+
+    __slots__ = ("request", "chars", "bytes", "sums", "text")
+    n_messages = 1
+    n_images = 0
+    n_tools = 0
+    approximations: tuple[str, ...] = ()
+
+    def __init__(self, request: PlainText, sums: dict[str, int], chars: int, nbytes: int, text: str | None = None) -> None:
+        self.request = request
+        self.sums = sums
+        self.chars = chars
+        self.bytes = nbytes
+        self.text = text  # kept only when the caller asked for it
+
+    def text_tokens(self, encoding: str) -> int:
+        return self.sums[encoding]
+
+    def chat_tokens(self, encoding: str) -> int:
+        """Plain text is counted as it is: no per-message or reply overhead."""
+        return self.sums[encoding]
+
+    def model_input(self, model: ModelPrice) -> ModelInput:
+        return ModelInput(model_tokens(model, self.sums), model.approximate)
+
+    def not_counted(self) -> list[str]:
+        return []
+
+
+AnyCounted = Union["Counted", CountedText]
+
+
+@dataclass(eq=False)
+class _TextRun:
+    """A plain-text request while its segments are being counted."""
+
+    request: PlainText
+    encodings: tuple[str, ...]
+    chars: int = 0
+    nbytes: int = 0
+    text: str | None = None
+
+
+def _text_batches(
+    index: int, run: _TextRun, keep_text: bool, on_bytes: Callable[[int], None] | None
+) -> Iterator[tuple[Any, list[str], tuple[str, ...]]]:
+    """One batch per segment; the last one says so (an empty text is one empty batch)."""
+
+    def seen(n: int) -> None:
+        run.nbytes += n
+        if on_bytes is not None:
+            on_bytes(n)
+
+    kept: list[str] = []
+    blocks = run.request.blocks(seen)
+    if keep_text:
+        blocks = (kept.append(b) or b for b in blocks)  # type: ignore[func-returns-value]
+    previous: str | None = None
+    for segment in tokens.resegment(blocks):
+        run.chars += len(segment)
+        if previous is not None:
+            yield (index, run, False), [previous], run.encodings
+        previous = segment
+    if keep_text:
+        run.text = "".join(kept)
+    yield (index, run, True), [previous] if previous else [], run.encodings
+
+
+def count(
+    inputs: Sequence[Input],
+    encodings_for: Callable[[AnyRequest], Sequence[str]],
+    *,
+    openai_rules: bool = True,
+    other_rules: bool = True,
+    keep_text: bool = False,
+    on_bytes: Callable[[int], None] | None = None,
+) -> Iterator[tuple[int, AnyCounted]]:
+    """(input index, counted request) for every request of every input, in input order.
+
+    `encodings_for(request)` names the encodings a request is counted in; an InputError it
+    raises skips the request as a bad line (with --keep-going) or stops. `openai_rules` and
+    `other_rules` say which models' rules will be asked for, so that texts only the other
+    needs are not counted. `keep_text` keeps each plain text in its CountedText.
+    """
+    sizes = [i.source.size for i in inputs]
+    expected = None if any(s is None for s in sizes) else sum(s or 0 for s in sizes)
+
+    def batches() -> Iterator[tuple[Any, list[str], tuple[str, ...]]]:
+        for index, item in enumerate(inputs):
+            if item.is_text:
+                (request,) = item.requests()
+                assert isinstance(request, PlainText)
+                encodings = _encodings(encodings_for, item, request)
+                assert encodings is not None  # a plain text is one call: an error stops
+                run = _TextRun(request, encodings)
+                yield from _text_batches(index, run, keep_text, on_bytes)
+            else:
+                yield from _request_batches(index, item, encodings_for, openai_rules, other_rules, on_bytes)
+
+    text_sums: dict[int, dict[str, int]] = {}
+    counted_type: type[Counted] | None = None
+    for key, counts in tokens.count_batches(batches(), expected_chars=expected):
+        index, payload, last = key
+        if isinstance(payload, _TextRun):
+            sums = text_sums.setdefault(index, dict.fromkeys(payload.encodings, 0))
+            for encoding, values in counts.items():
+                sums[encoding] += sum(values)
+            if last:
+                del text_sums[index]
+                yield index, CountedText(payload.request, sums, payload.chars, payload.nbytes, payload.text)
+            continue
+        if counted_type is None:
+            from tokopt.tokens.billing import Counted as counted_type
+        offset = 0
+        for plan in payload:
+            n = len(plan.texts)
+            yield index, counted_type(plan, {e: values[offset : offset + n] for e, values in counts.items()})
+            offset += n
+
+
+def _encodings(encodings_for: Callable[[AnyRequest], Sequence[str]], item: Input, request: AnyRequest) -> tuple[str, ...] | None:
+    try:
+        return tuple(encodings_for(request))
+    except InputError as exc:
+        item.reject(request, exc)
+        return None
+
+
+def _request_batches(
+    index: int,
+    item: Input,
+    encodings_for: Callable[[AnyRequest], Sequence[str]],
+    openai_rules: bool,
+    other_rules: bool,
+    on_bytes: Callable[[int], None] | None,
+) -> Iterator[tuple[Any, list[str], tuple[str, ...]]]:
+    """The requests of a chat input in batches of about CHUNK_CHARS of text per set of encodings."""
+    from tokopt.tokens import billing
+
+    pending: dict[tuple[str, ...], tuple[list[billing.Plan], list[str]]] = {}
+    sizes: dict[tuple[str, ...], int] = {}
+    for request in item.requests(on_bytes):
+        encodings = _encodings(encodings_for, item, request)
+        if encodings is None:
+            continue
+        plan = billing.plan(request, openai_rules=openai_rules, other_rules=other_rules)  # type: ignore[arg-type]
+        plans, texts = pending.setdefault(encodings, ([], []))
+        plans.append(plan)
+        texts.extend(plan.texts)
+        sizes[encodings] = sizes.get(encodings, 0) + plan.chars
+        if sizes[encodings] >= CHUNK_CHARS:
+            yield (index, plans, False), texts, encodings
+            del pending[encodings]
+            sizes[encodings] = 0
+    for encodings, (plans, texts) in pending.items():
+        yield (index, plans, False), texts, encodings
+
+
+@dataclass
+class CountedInput:
+    """One input and its counted requests, all in memory."""
+
+    input: Input
+    requests: list[AnyCounted]
+
+
+def count_inputs(
+    sources: Sequence[Source],
+    encodings: Sequence[str],
+    *,
+    options: ReadOptions = ReadOptions(),
+    keep_text: bool = False,
+    on_bytes: Callable[[int], None] | None = None,
+) -> list[CountedInput]:
+    """Every input with its requests counted in `encodings` (plain texts kept with `keep_text`),
+    for the commands that look at all requests at once (suggest, check, init)."""
+    opened = open_inputs(sources, options)
+    out = [CountedInput(i, []) for i in opened]
+    encs = tuple(encodings)
+    for index, counted in count(opened, lambda _: encs, keep_text=keep_text, on_bytes=on_bytes):
+        out[index].requests.append(counted)
+    return out
 
 
 def count_sources(
@@ -16,34 +260,14 @@ def count_sources(
     errors: EncodingErrors = "strict",
     on_bytes: Callable[[int], None] | None = None,
 ) -> list[TextCount]:
-    """Characters, bytes and exact tokens per encoding for each source, in order.
-
-    All sources feed one pool of counting threads, so a directory of small files is counted
-    in parallel as well as one large file.
-    """
-    chars = [0] * len(sources)
-    nbytes = [0] * len(sources)
-
-    def segments() -> Iterator[tuple[int, str]]:
-        for index, source in enumerate(sources):
-
-            def seen(n: int, index: int = index) -> None:
-                nbytes[index] += n
-                if on_bytes is not None:
-                    on_bytes(n)
-
-            yield index, ""  # so that an empty file still gets its (zero) counts
-            for segment in tokens.resegment(inputs.read_blocks(source, errors=errors, on_bytes=seen)):
-                chars[index] += len(segment)
-                yield index, segment
-
-    # File sizes in bytes bound the characters from above; stdin and pipes are of unknown size.
-    known = None if any(s.size is None for s in sources) else sum(s.size or 0 for s in sources)
-    counted = tokens.count_keyed(segments(), encodings, expected_chars=known)
-    return [
-        TextCount(source=source.label, chars=chars[i], bytes=nbytes[i], tokens=counted[i])
-        for i, source in enumerate(sources)
-    ]
+    """Characters, bytes and exact tokens per encoding of each source read as plain text, in order."""
+    opened = open_inputs(sources, ReadOptions(input_format=InputFormat.text, errors=errors))
+    encs = tuple(encodings)
+    out = []
+    for index, counted in count(opened, lambda _: encs, on_bytes=on_bytes):
+        assert isinstance(counted, CountedText)
+        out.append(TextCount(sources[index].label, counted.chars, counted.bytes, counted.sums))
+    return out
 
 
 def count_text(label: str, text: str, encodings: Sequence[str]) -> TextCount:
@@ -54,3 +278,4 @@ def count_text(label: str, text: str, encodings: Sequence[str]) -> TextCount:
         bytes=len(text.encode("utf-8", "surrogatepass")),
         tokens=tokens.count_all(text, encodings),
     )
+

@@ -119,11 +119,16 @@ def _server_account() -> pwd.struct_passwd | None:
     raise PgUnavailable("running as root and neither a 'postgres' nor a 'nobody' user exists to run PostgreSQL as")
 
 
+# Linux's prctl, resolved before any fork (no dlopen in the child); None elsewhere.
+_prctl = getattr(ctypes.CDLL(None, use_errno=True), "prctl", None)
+PR_SET_PDEATHSIG = 1
+
+
 def _die_with_parent() -> None:
     # Runs in the child after it has switched user (a change of user would clear the setting):
     # if the test process dies without tearing down, the server gets SIGQUIT (immediate stop).
-    PR_SET_PDEATHSIG = 1
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGQUIT)
+    if _prctl is not None:
+        _prctl(PR_SET_PDEATHSIG, signal.SIGQUIT)
 
 
 def _sweep_stale_dirs() -> None:

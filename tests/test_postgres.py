@@ -60,7 +60,7 @@ def run_pytest(tmp_path: Path, test_source: str, env: dict[str, str] | None = No
     (tmp_path / "conftest.py").write_text('pytest_plugins = ("tests.pg",)\n', encoding="utf-8")
     (tmp_path / "test_it.py").write_text(textwrap.dedent(test_source), encoding="utf-8")
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider", "-p", "no:xdist", "test_it.py"],
+        [sys.executable, "-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider", "-p", "no:xdist", "-p", "no:hypothesispytest", "test_it.py"],
         capture_output=True, text=True, cwd=tmp_path, timeout=120,
         env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},
     )  # fmt: skip

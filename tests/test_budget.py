@@ -288,3 +288,17 @@ def test_gitrepo_reads_blobs_exactly(tmp_path):
     assert set(files) >= {"prompts/grow.md", "prompts/gone.md", "tokopt.toml", "README.md"}
     blobs = gitrepo.read_blobs(r, [files["prompts/grow.md"], files["README.md"]])
     assert blobs[files["prompts/grow.md"]] == TEN.encode() and blobs[files["README.md"]] == b"not a prompt\n"
+
+
+@pytest.mark.parametrize("in_git", [False, True])
+@pytest.mark.parametrize("name", ["a\nb.md", "sub\ndir/c.md", "tab\t.md", "end.md "])
+def test_every_file_a_glob_matches_is_checked_whatever_its_name(tmp_path, catalog, in_git, name):
+    # a newline in a name once hid an over-budget prompt from `prompts/**`
+    write(tmp_path / "prompts" / name, TWELVE)
+    write(tmp_path / "tokopt.toml", config("max_tokens = 11", paths='["prompts/**"]'))
+    if in_git:
+        from tests.budget_fixtures import git
+
+        git(tmp_path, "init", "-q", "-b", "main")
+    result = run(tmp_path, catalog)
+    assert [r.file for r in result.failed_rows] == [f"prompts/{name}"]

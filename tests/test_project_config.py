@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from tokopt.budgets import project
 from tokopt.errors import ConfigError
@@ -159,31 +156,6 @@ def test_glob_semantics(pattern, yes, no):
 def test_exclude_wins():
     budget = project.FileBudget(paths=["prompts/**/*.md"], exclude=["prompts/**/README.md"], max_tokens=1)
     assert budget.matches("prompts/x/a.md") and not budget.matches("prompts/x/README.md")
-
-
-segment = st.text(st.characters(blacklist_characters="/\\\0", blacklist_categories=("Cs",)), min_size=1, max_size=8).filter(
-    lambda s: s not in (".", "..") and "**" not in s
-)
-
-
-@given(
-    st.lists(segment, min_size=1, max_size=4).filter(
-        lambda parts: "".join(parts).strip() and not re.match(r"^[A-Za-z]:", parts[0])
-    )
-)
-def test_an_escaped_path_matches_itself_and_nothing_else(parts):
-    # (a pattern of only whitespace is refused as empty: it is a mistake, not a file name;
-    # one that starts like a Windows drive, "C:", is refused as absolute)
-    path = "/".join(parts)
-    pattern = project.check_glob(project.escape_glob(path))
-    assert project.glob_regex(pattern).fullmatch(path)
-    assert not project.glob_regex(pattern).fullmatch(path + "x")
-
-
-def test_literal_prefix():
-    assert project.literal_prefix("prompts/support/*.md") == "prompts/support"
-    assert project.literal_prefix("**/*.md") == ""
-    assert project.literal_prefix("a/b/c.md") == "a/b"
 
 
 # --- pricing files --------------------------------------------------------------------------

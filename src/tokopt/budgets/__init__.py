@@ -28,7 +28,7 @@ from pydantic import BaseModel, Field
 from tokopt import costing, inputs, tokens
 from tokopt.tokens import billing, measure
 from tokopt.requests import parse
-from tokopt.inputs import formats, gitrepo
+from tokopt.inputs import formats, gitrepo, globs
 from tokopt.requests.model import Request
 from tokopt.errors import ConfigError, InputError, UnknownModelError
 from tokopt.inputs.formats import Shape
@@ -37,7 +37,7 @@ from tokopt.pricing.model import ModelPrice
 from tokopt.costing.report import TextCount
 from tokopt.usage import Usage, Usd
 from tokopt.pricing import Catalog
-from tokopt.budgets.project import FileBudget, Project, literal_prefix
+from tokopt.budgets.project import FileBudget, Project
 from tokopt.settings import Settings
 
 if TYPE_CHECKING:
@@ -294,7 +294,7 @@ def measure_requests(
 def _walk(root: Path, budgets: Sequence[FileBudget]) -> list[str]:
     """Files below the budgets' literal prefixes, outside git: hidden directories skipped
     unless a pattern names them."""
-    starts = sorted({literal_prefix(p) for b in budgets for p in b.paths})
+    starts = sorted({globs.literal_prefix(p) for b in budgets for p in b.paths})
     found: set[str] = set()
     for start in starts:
         top = root / start if start else root

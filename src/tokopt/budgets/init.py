@@ -15,13 +15,13 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from tokopt import budgets, costing
-from tokopt.inputs import formats, gitrepo
+from tokopt.inputs import formats, gitrepo, globs
 from tokopt.tokens import measure
 from tokopt.errors import InputError
 from tokopt.inputs import SNIFF_SIZE, Source, looks_binary
 from tokopt.pricing.model import ModelPrice
 from tokopt.usage import Usage
-from tokopt.budgets.project import FileBudget, ProjectConfig, check_glob, escape_glob
+from tokopt.budgets.project import FileBudget, ProjectConfig
 
 PROMPT_DIR_NAMES = {"prompt", "prompts", "system_prompts", "system-prompts", "system_prompt", "system-prompt"}
 PROMPT_SUFFIXES = {".prompt", ".prompty"}
@@ -119,11 +119,11 @@ def _group(files: Sequence[str], named: set[str]) -> dict[str, tuple[str, list[s
             pattern = f"{home}/**/*{suffix}" if home else f"**/*{suffix}"
         else:
             key = path.parent.as_posix() if path.parent.as_posix() != "." else ""
-            pattern = escape_glob(name)
+            pattern = globs.escape(name)
         label = key or "prompts"
         entry = groups.setdefault(key, (label, [], []))
         if pattern not in entry[1]:
-            entry[1].append(check_glob(pattern))
+            entry[1].append(globs.check(pattern))
         entry[2].append(name)
     return groups
 
@@ -185,7 +185,7 @@ def propose(
     files = [f for f in files if f in contents]
     factor = 1 + Decimal(headroom) / 100
     proposals = []
-    for label, globs, members in _group(files, set(named_dirs)).values():
+    for label, patterns, members in _group(files, set(named_dirs)).values():
         worst_tokens, worst_cost, costliest = 0, Decimal(0), ""
         for f in members:
             requests = budgets.file_requests(contents[f], models, output_tokens)
@@ -197,10 +197,10 @@ def propose(
         with decimal.localcontext(decimal.Context(prec=40)):
             max_tokens = int(nice_ceiling(Decimal(worst_tokens) * factor).to_integral_value(rounding=ROUND_CEILING))
             max_cost = nice_ceiling(worst_cost * factor).normalize()
-        spec = FileBudget(paths=globs, max_tokens=0)
-        exclude = [escape_glob(f) for f in all_files if f not in members and spec.matches(f)]
+        spec = FileBudget(paths=patterns, max_tokens=0)
+        exclude = [globs.escape(f) for f in all_files if f not in members and spec.matches(f)]
         proposals.append(
-            ProposedBudget(label, globs, exclude, members, max(max_tokens, 1), max_cost, worst_tokens, worst_cost, costliest)
+            ProposedBudget(label, patterns, exclude, members, max(max_tokens, 1), max_cost, worst_tokens, worst_cost, costliest)
         )
     text = render(proposals, model_ids=model_ids, output_tokens=output_tokens, calls_per_month=calls_per_month, headroom=headroom)
     return Starter(text=text, budgets=proposals, files=list(files), skipped=skipped)

@@ -38,7 +38,6 @@ this file's [defaults], then the user's config, then the built-in defaults. A bu
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -49,94 +48,13 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, ValidationError, model_validator
 
 from tokopt import settings
+from tokopt.inputs import globs
 from tokopt.errors import ConfigError
 from tokopt.tomlio import read_toml
 
 CONFIG_NAME = "tokopt.toml"
 PYPROJECT = "pyproject.toml"
-GLOB_CHARS = set("*?[")
 LIMIT_KEYS = ("max_tokens", "max_cost_per_call", "max_monthly_cost", "max_context_share", "max_increase_pct")
-
-
-# --- globs -----------------------------------------------------------------------------------
-
-
-def _segment_regex(segment: str, pattern: str) -> str:
-    out = []
-    i = 0
-    while i < len(segment):
-        c = segment[i]
-        if c == "*":
-            out.append("[^/]*")
-        elif c == "?":
-            out.append("[^/]")
-        elif c == "[":
-            end = segment.find("]", i + 2 if segment[i + 1 : i + 2] in ("!", "]") else i + 1)
-            if end < 0:
-                raise ValueError(f"bad glob {pattern!r}: '[' without a closing ']'")
-            body = segment[i + 1 : end]
-            negate = body.startswith("!")
-            body = body[1:] if negate else body
-            if not body:
-                raise ValueError(f"bad glob {pattern!r}: empty character class")
-            body = "".join("\\" + ch if ch in "\\[]^&~|" else ch for ch in body)
-            out.append("[" + ("^/" if negate else "") + body + "]")
-            i = end
-        else:
-            out.append(re.escape(c))
-        i += 1
-    return "".join(out)
-
-
-def check_glob(pattern: str) -> str:
-    """A project-relative glob, normalised (`./` dropped); ValueError says what is wrong."""
-    if not pattern or not pattern.strip():
-        raise ValueError("bad glob: empty")
-    if "\\" in pattern:
-        raise ValueError(f"bad glob {pattern!r}: use / to separate directories")
-    if pattern.startswith("/") or re.match(r"^[A-Za-z]:", pattern):
-        raise ValueError(f"bad glob {pattern!r}: must be relative to the config file's directory")
-    while pattern.startswith("./"):
-        pattern = pattern[2:]
-    segments = pattern.rstrip("/").split("/")
-    for seg in segments:
-        if seg in ("", "."):
-            raise ValueError(f"bad glob {pattern!r}: empty path segment")
-        if seg == "..":
-            raise ValueError(f"bad glob {pattern!r}: '..' leaves the project")
-        if "**" in seg and seg != "**":
-            raise ValueError(f"bad glob {pattern!r}: '**' must be a whole path segment, as in 'a/**/*.md'")
-    glob_regex(pattern)  # unclosed '[' and friends
-    return pattern.rstrip("/")
-
-
-def glob_regex(pattern: str) -> re.Pattern[str]:
-    """A regex matching project-relative POSIX paths: `*` and `?` stay within one segment,
-    `**` is any number of directories (`a/**` is everything below `a`)."""
-    segments = pattern.split("/")
-    parts = []
-    for index, seg in enumerate(segments):
-        last = index == len(segments) - 1
-        if seg == "**":
-            parts.append(".+" if last else "(?:[^/]+/)*")
-        else:
-            parts.append(_segment_regex(seg, pattern) + ("" if last else "/"))
-    return re.compile("".join(parts))
-
-
-def escape_glob(path: str) -> str:
-    """A glob that matches exactly this path."""
-    return "".join(f"[{c}]" if c in GLOB_CHARS else c for c in path)
-
-
-def literal_prefix(pattern: str) -> str:
-    """The directories before a pattern's first wildcard: where a walk for it starts."""
-    fixed = []
-    for seg in pattern.split("/")[:-1]:
-        if GLOB_CHARS & set(seg):
-            break
-        fixed.append(seg)
-    return "/".join(fixed)
 
 
 # --- the schema ------------------------------------------------------------------------------
@@ -155,7 +73,7 @@ def _integer(value: Any) -> Any:
     return value
 
 
-Glob = Annotated[str, AfterValidator(check_glob)]
+Glob = Annotated[str, AfterValidator(globs.check)]
 Tokens = Annotated[int, BeforeValidator(_integer), Field(ge=0)]
 Calls = Annotated[int, BeforeValidator(_integer), Field(ge=1)]
 Money = Annotated[Decimal, BeforeValidator(_number), Field(ge=0, description="USD")]
@@ -189,16 +107,16 @@ class FileBudget(BaseModel):
     max_increase_pct: Percent | None = None
 
     @cached_property
-    def _include(self) -> list[re.Pattern[str]]:
-        return [glob_regex(p) for p in self.paths]
+    def _include(self) -> list[globs.Glob]:
+        return [globs.compile(p) for p in self.paths]
 
     @cached_property
-    def _exclude(self) -> list[re.Pattern[str]]:
-        return [glob_regex(p) for p in self.exclude]
+    def _exclude(self) -> list[globs.Glob]:
+        return [globs.compile(p) for p in self.exclude]
 
     def matches(self, path: str) -> bool:
         """Whether a project-relative POSIX path is covered by this budget."""
-        return any(r.fullmatch(path) for r in self._include) and not any(r.fullmatch(path) for r in self._exclude)
+        return globs.matches_any(self._include, path) and not globs.matches_any(self._exclude, path)
 
     def limits(self) -> dict[str, Decimal]:
         return {k: Decimal(getattr(self, k)) for k in LIMIT_KEYS if getattr(self, k) is not None}

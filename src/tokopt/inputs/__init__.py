@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import BinaryIO, Literal
 
 from tokopt.errors import InputError
+from tokopt.inputs import globs
 
 EncodingErrors = Literal["strict", "replace"]
 STDIN = "-"
 BLOCK_SIZE = 1 << 18
 SNIFF_SIZE = 8192
-GLOB_CHARS = set("*?[")
 
 
 @dataclass(frozen=True)
@@ -164,7 +164,7 @@ def expand(args: Sequence[str]) -> Expansion:
             if not path.exists():
                 raise InputError(f"broken symlink: {arg}")
             add(_file_source(path))
-        elif GLOB_CHARS & set(arg):
+        elif globs.has_glob(arg):
             matches = sorted(glob.glob(os.path.expanduser(arg), recursive=True))
             if not matches:
                 raise InputError(f"no files match: {arg}")

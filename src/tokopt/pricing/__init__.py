@@ -30,11 +30,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from tokopt.errors import PricingError, UnknownModelError
+from tokopt.inputs.globs import has_glob
 from tokopt.pricing.model import ModelPrice
 from tokopt.tomlio import describe_validation, read_toml
 
 FILE_KEYS = {"provider", "as_of", "source", "defaults", "models"}
-GLOB_CHARS = set("*?[")
 
 
 class Catalog:
@@ -94,7 +94,7 @@ class Catalog:
                 raise PricingError(f"unknown provider: {p}", hint=hint)
         chosen: list[ModelPrice] = []
         for pattern in patterns:
-            if GLOB_CHARS & set(pattern):
+            if has_glob(pattern):
                 matches = [
                     m
                     for m in self.models

@@ -157,15 +157,15 @@ def readme_section() -> str:
 
 
 def test_readme_config_example_is_valid(tmp_path):
-    from tokopt.budgets import project
+    from tokopt.budgets import config as project_config
 
     section = readme_section()
     example = section.split("```toml\n", 1)[1].split("```", 1)[0]
     (tmp_path / "pricing").mkdir()
     (tmp_path / "pricing" / "ours.toml").write_text("", encoding="utf-8")
     (tmp_path / "tokopt.toml").write_text(example, encoding="utf-8")
-    cfg = project.load_project(tmp_path / "tokopt.toml").config
-    assert set(cfg.budgets[0].limits()) == set(project.LIMIT_KEYS)
+    cfg = project_config.load_project(tmp_path / "tokopt.toml").config
+    assert set(cfg.budgets[0].limits()) == set(project_config.LIMIT_KEYS)
 
 
 def test_readme_documents_the_hook_and_the_action_as_they_are():
@@ -181,7 +181,7 @@ def test_readme_documents_the_hook_and_the_action_as_they_are():
 
 # --- layers ----------------------------------------------------------------------------------
 
-CORE = ["tokopt.budgets.project", "tokopt.budgets", "tokopt.inputs.gitrepo", "tokopt.budgets.init", "tokopt.render.check"]
+CORE = ["tokopt.budgets.config", "tokopt.budgets", "tokopt.inputs.gitrepo", "tokopt.inputs.globs", "tokopt.budgets.init", "tokopt.render.check", "tokopt.settings"]
 
 
 def python(code: str) -> subprocess.CompletedProcess[str]:
@@ -200,7 +200,7 @@ def test_command_help_loads_no_tokenizer_or_database(command):
         "import sys; from tokopt.cli import app\n"
         f"try: app([{command!r}, '--help'])\n"
         "except SystemExit: pass\n"
-        "print([m for m in ('tiktoken', 'sqlite3', 'tokopt.budgets', 'tokopt.budgets.project') if m in sys.modules], file=sys.stderr)"
+        "print([m for m in ('tiktoken', 'sqlite3', 'tokopt.budgets', 'tokopt.budgets.config') if m in sys.modules], file=sys.stderr)"
     )
     r = python(code)
     assert ast.literal_eval(r.stderr.strip().splitlines()[-1]) == []

@@ -274,7 +274,7 @@ def test_github_file_paths_are_relative_to_the_repository(run, tmp_path, chdir):
 
 
 def test_escaping_of_data_and_properties():
-    from tokopt.render.check import command, escape_data, escape_property
+    from tokopt.render.check_ci import command, escape_data, escape_property
 
     assert escape_data("100%\r\nnext") == "100%25%0D%0Anext"
     assert escape_property("a:b,c%\n") == "a%3Ab%2Cc%25%0A"

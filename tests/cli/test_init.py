@@ -10,7 +10,7 @@ import pytest
 
 from tests.budget_fixtures import TEN, TWELVE, chdir, git, write  # noqa: F401 (fixture)
 from tests.helpers import one_error_line
-from tokopt.budgets import init, project
+from tokopt.budgets import config as project_config, init
 from tokopt.tomlio import tomllib
 
 
@@ -32,7 +32,7 @@ def test_writes_a_starter_that_loads_and_passes_check(run, repo):
     assert "wrote tokopt.toml: 2 budgets for 3 prompt files" in r.stderr
     text = (repo / "tokopt.toml").read_text(encoding="utf-8")
     assert text.startswith("# tokopt.toml: token and cost budgets")
-    cfg = project.load_project(repo / "tokopt.toml").config
+    cfg = project_config.load_project(repo / "tokopt.toml").config
     assert cfg.defaults.models == ["gpt-5.5", "claude-sonnet-5"]
     by_name = {b.name: b for b in cfg.budgets}
     assert by_name["prompts"].paths == ["prompts/**/*.txt", "prompts/**/*.md"]
@@ -46,7 +46,7 @@ def test_writes_a_starter_that_loads_and_passes_check(run, repo):
 
 def test_limits_are_todays_largest_plus_headroom_rounded_up(run, repo):
     assert run("init", "-m", "gpt-5.5", "--output-tokens", "0", "--headroom", "25").exit_code == 0
-    cfg = project.load_project(repo / "tokopt.toml").config
+    cfg = project_config.load_project(repo / "tokopt.toml").config
     prompts = next(b for b in cfg.budgets if b.name == "prompts")
     # triage.md is 240 tokens: 240 x 1.25 = 300; $0.0012 per call x 1.25 = $0.0015
     assert prompts.max_tokens == 300 and prompts.max_cost_per_call == Decimal("0.0015")
@@ -71,7 +71,7 @@ def test_named_paths_choose_the_prompts(run, repo):
     write(repo / "templates" / "email.j2", TEN)
     r = run("init", "templates", "app/system_prompt.txt", "-m", "gpt-5.5", "--stdout")
     assert r.exit_code == 0, r.stderr
-    cfg = project.ProjectConfig.model_validate(tomllib.loads(r.stdout, parse_float=Decimal))
+    cfg = project_config.ProjectConfig.model_validate(tomllib.loads(r.stdout, parse_float=Decimal))
     assert [b.paths for b in cfg.budgets] == [["app/system_prompt.txt"], ["templates/**/*.j2"]]
 
 
@@ -88,7 +88,7 @@ def test_no_prompts_found_writes_an_example_and_says_so(run, tmp_path, chdir):  
     r = run("init")
     assert r.exit_code == 0
     assert "no prompt files found" in r.stderr
-    cfg = project.load_project(tmp_path / "tokopt.toml").config
+    cfg = project_config.load_project(tmp_path / "tokopt.toml").config
     assert cfg.budgets == [] and len(cfg.defaults.models or []) >= 9
     assert "# [[budgets]]" in (tmp_path / "tokopt.toml").read_text(encoding="utf-8")
     r = run("check")
@@ -145,7 +145,7 @@ def test_request_and_batch_files_are_proposed_as_check_prices_them(run, tmp_path
     r = run("init", "-m", "gpt-5.5", "--output-tokens", "0", "--headroom", "0")
     assert r.exit_code == 0, r.stderr
     assert "prompts/broken.json: not a chat request or batch file" in r.stderr
-    (budget,) = project.load_project(tmp_path / "tokopt.toml").config.budgets
+    (budget,) = project_config.load_project(tmp_path / "tokopt.toml").config.budgets
     assert sorted(budget.paths) == ["prompts/**/*.json", "prompts/**/*.jsonl"]
     assert budget.exclude == ["prompts/broken.json"]
     # the largest request: 300 tokens of text, 3 per message, 1 for the role, 3 to prime the reply

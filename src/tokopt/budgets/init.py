@@ -14,14 +14,15 @@ from decimal import ROUND_CEILING, Decimal
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from tokopt import budgets, costing
+from tokopt import costing
 from tokopt.inputs import formats, gitrepo, globs
 from tokopt.tokens import measure
 from tokopt.errors import InputError
 from tokopt.inputs import SNIFF_SIZE, Source, looks_binary
 from tokopt.pricing.model import ModelPrice
 from tokopt.usage import Usage
-from tokopt.budgets.project import FileBudget, ProjectConfig
+from tokopt.budgets import counting
+from tokopt.budgets.config import FileBudget, ProjectConfig
 
 PROMPT_DIR_NAMES = {"prompt", "prompts", "system_prompts", "system-prompts", "system_prompt", "system-prompt"}
 PROMPT_SUFFIXES = {".prompt", ".prompty"}
@@ -128,7 +129,7 @@ def _group(files: Sequence[str], named: set[str]) -> dict[str, tuple[str, list[s
     return groups
 
 
-def _costs(model: ModelPrice, requests: Sequence[budgets.PricedRequest]) -> tuple[int, Decimal]:
+def _costs(model: ModelPrice, requests: Sequence[counting.PricedRequest]) -> tuple[int, Decimal]:
     """The largest input and the largest cost per call among a file's requests, as check prices them."""
     most_tokens, most_cost = 0, Decimal(0)
     for r in requests:
@@ -138,13 +139,13 @@ def _costs(model: ModelPrice, requests: Sequence[budgets.PricedRequest]) -> tupl
     return most_tokens, most_cost
 
 
-def _measure(root: Path, files: Sequence[str], models: Sequence[ModelPrice], skipped: list[str]) -> dict[str, budgets.FileContent]:
+def _measure(root: Path, files: Sequence[str], models: Sequence[ModelPrice], skipped: list[str]) -> dict[str, counting.FileContent]:
     """Each file as `tokopt check` reads it: plain text, or the requests of a request or batch
     file. A file that looks like JSON but is not a request is left out (and said why), and so
     is one that check would skip as not UTF-8 text."""
     encodings = sorted({m.tokenizer.encoding for m in models})
     text_sources = []
-    found: dict[str, budgets.FileContent] = {}
+    found: dict[str, counting.FileContent] = {}
     for f in files:
         path = root / f
         with path.open("rb") as fh:
@@ -157,7 +158,7 @@ def _measure(root: Path, files: Sequence[str], models: Sequence[ModelPrice], ski
             text_sources.append(source)
             continue
         try:
-            found[f] = budgets.measure_requests(source, shape, models, "strict", [])
+            found[f] = counting.measure_requests(source, shape, models, "strict", [])
         except InputError as exc:
             skipped.append(f"{f}: not a chat request or batch file ({exc.message.removeprefix(f + ': ')})")
     for c in measure.count_sources(text_sources, encodings):
@@ -188,7 +189,7 @@ def propose(
     for label, patterns, members in _group(files, set(named_dirs)).values():
         worst_tokens, worst_cost, costliest = 0, Decimal(0), ""
         for f in members:
-            requests = budgets.file_requests(contents[f], models, output_tokens)
+            requests = counting.file_requests(contents[f], models, output_tokens)
             for m in models:
                 n, cost = _costs(m, requests)
                 worst_tokens = max(worst_tokens, n)

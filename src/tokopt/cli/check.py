@@ -103,8 +103,8 @@ def check_command(
     Exit codes: 0 within budget (or --warn-only), 1 over budget, 2 a config or input error.
     """
     from tokopt import budgets, pricing as pricing_mod, settings as settings_mod
-    from tokopt.budgets import project as project_mod
-    from tokopt.render import check as view
+    from tokopt.budgets import config as project_mod
+    from tokopt.render import check as view, check_ci
 
     project = project_mod.locate(config, Path.cwd())
     catalog = pricing_mod.load_catalog(paths.bundled_pricing_dir(), project_mod.pricing_overlays(project, pricing or []))
@@ -136,9 +136,9 @@ def check_command(
     else:
         render = {
             CheckFormat.json: lambda: _json(view.document(result, warn_only=warn_only)),
-            CheckFormat.markdown: lambda: view.markdown(result, warn_only=warn_only),
-            CheckFormat.github: lambda: view.github(result, warn_only=warn_only),
-            CheckFormat.junit: lambda: view.junit(result, warn_only=warn_only),
+            CheckFormat.markdown: lambda: check_ci.markdown(result, warn_only=warn_only),
+            CheckFormat.github: lambda: check_ci.github(result, warn_only=warn_only),
+            CheckFormat.junit: lambda: check_ci.junit(result, warn_only=warn_only),
         }[fmt]
         _write(render(), output_file)
     if not result.ok and not warn_only:

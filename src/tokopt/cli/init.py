@@ -38,7 +38,7 @@ def init_command(
     largest value plus --headroom percent, rounded up. An existing file is kept unless --force.
     """
     from tokopt import inputs, settings as settings_mod
-    from tokopt.budgets import init, project as project_mod
+    from tokopt.budgets import config as project_mod, init
     from tokopt.cli._common import load_catalog
     from tokopt.errors import InputError
 

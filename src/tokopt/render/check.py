@@ -1,5 +1,5 @@
-"""Views of a CheckResult: grids, a JSON document, a Markdown report, GitHub workflow
-annotations and a JUnit XML report. Standard library only."""
+"""Views of a CheckResult for people and programs: the verdict, grids (tables) and a JSON
+document. The CI views (Markdown, GitHub annotations, JUnit XML) are in `check_ci`."""
 
 from __future__ import annotations
 
@@ -8,10 +8,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from tokopt import __version__
-from tokopt.budgets import BudgetResult, CheckResult, CheckRow, LimitCheck, SpendResult
+from tokopt.budgets.results import BudgetResult, CheckResult, CheckRow, LimitCheck, SpendResult
 from tokopt.render import fmt
-from tokopt.render.grid import Cell, Column, Grid, text_of
-from tokopt.render.machine import to_markdown as md_table
+from tokopt.render.grid import Cell, Column, Grid
 
 APPROX_NOTE = "≈ approximate count: the provider publishes no local tokenizer (see tokopt models)"
 LIMIT_WORDS = {
@@ -83,7 +82,8 @@ def file_label(row: CheckRow) -> str:
 # --- verdict ---------------------------------------------------------------------------------
 
 
-def _checked(result: CheckResult) -> list[CheckRow]:
+def checked_rows(result: CheckResult) -> list[CheckRow]:
+    """The rows of files that exist now (not the ones deleted since the base)."""
     return [r for r in result.rows if r.current is not None]
 
 
@@ -93,7 +93,7 @@ def _n(count: int, noun: str) -> str:
 
 def verdict(result: CheckResult, *, warn_only: bool) -> str:
     """The one-line outcome."""
-    checked = _checked(result)
+    checked = checked_rows(result)
     files = len({(r.budget, r.file) for r in checked})
     n_budgets = len(result.budgets) + len(result.spend)
     total = len(checked) + len(result.spend)
@@ -300,7 +300,7 @@ def _number(name: str, value: Decimal) -> int | Decimal:
 
 
 def document(result: CheckResult, *, warn_only: bool) -> dict[str, Any]:
-    checked = _checked(result)
+    checked = checked_rows(result)
     names = {b.index: b.name for b in result.budgets}
     keys = {b.index: b.key for b in result.budgets}
     return {
@@ -380,174 +380,3 @@ def document(result: CheckResult, *, warn_only: bool) -> dict[str, Any]:
         "warnings": result.warnings,
         "notes": result.notes,
     }
-
-
-# --- Markdown --------------------------------------------------------------------------------
-
-
-def _md(grid: Grid, notes: Sequence[str]) -> str:
-    right = [i for i, c in enumerate(grid.columns) if c.justify == "right"]
-    rows = [[text_of(c) for c in row] for row in grid.rows]
-    return md_table(
-        [c.header for c in grid.columns],
-        rows,
-        align_right=right,
-        title=f"#### {grid.title}" if grid.title else None,
-        footer=[f"- {n}" for n in notes],
-    )
-
-
-def markdown(result: CheckResult, *, warn_only: bool) -> str:
-    """A PR-comment-ready report: the verdict first, then what is over budget, then every check."""
-    parts = [f"**tokopt check {verdict(result, warn_only=warn_only)}**", ""]
-    failed = result.failed_rows
-    names = {b.index: b.name for b in result.budgets}
-    if failed:
-        rows = [
-            [names[r.budget], f"`{file_label(r)}`", r.model, "; ".join(describe(c) for c in r.failures)]
-            for r in failed
-        ]
-        parts.append(md_table(["Budget", "File", "Model", "Over"], rows, title="### Over budget"))
-    if result.failed_spend:
-        rows = [[sp.name, describe_spend(sp)] for sp in result.failed_spend]
-        parts.append(md_table(["Spend budget", "Over"], rows, title="### Over spend budget"))
-    for line in result.warnings:
-        parts.append(f"> warning: {line}\n")
-    parts += [f"<details><summary>All checks ({len(_checked(result)) + len(result.spend):,})</summary>", ""]
-    for grid in grids(result, warn_only=warn_only):
-        notes = [n for n in grid.notes if not n.startswith("✗ ")]
-        parts.append(_md(grid, notes))
-    parts += ["</details>", ""]
-    for line in result.notes:
-        parts.append(f"note: {line}  ")
-    return "\n".join(parts).rstrip("\n") + "\n"
-
-
-# --- GitHub workflow commands ----------------------------------------------------------------
-
-
-def escape_data(text: str) -> str:
-    """A workflow command's message, escaped as @actions/core does."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def escape_property(text: str) -> str:
-    """A workflow command's property value (file=, title=): also ':' and ','."""
-    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
-def command(kind: str, message: str, **properties: str) -> str:
-    props = ",".join(f"{k}={escape_property(v)}" for k, v in properties.items())
-    return f"::{kind}{' ' + props if props else ''}::{escape_data(message)}"
-
-
-def github(result: CheckResult, *, warn_only: bool) -> str:
-    """`::error file=...,title=...::message` per file over budget (one annotation per file and
-    budget, listing its models: GitHub shows at most 10 errors per step), `::warning` lines
-    for warnings, then the verdict."""
-    kind = "warning" if warn_only else "error"
-    names = {b.index: b.name for b in result.budgets}
-    lines = []
-    groups: dict[tuple[int, str], list[CheckRow]] = {}
-    for row in result.failed_rows:
-        groups.setdefault((row.budget, row.file), []).append(row)
-    for (index, file), rows in groups.items():
-        detail = [f"{r.model}{' › ' + r.request if r.request else ''}: " + "; ".join(describe(c) for c in r.failures) for r in rows]
-        message = f"over budget {names[index]!r} on {len(rows)} model{'s' if len(rows) != 1 else ''}:\n" + "\n".join(detail)
-        lines.append(command(kind, message, file=result.repo_prefix + file, title=f"tokopt: {names[index]} over budget"))
-    for sp in result.failed_spend:
-        # not about a file: the annotation goes on the config that sets the budget
-        lines.append(command(kind, describe_spend(sp), file=result.repo_prefix + _config_name(result), title=f"tokopt: {sp.name} over budget"))
-    for warning in result.warnings:
-        lines.append(command("warning", warning, title="tokopt"))
-    lines.append(verdict(result, warn_only=warn_only))
-    return "\n".join(lines) + "\n"
-
-
-def _config_name(result: CheckResult) -> str:
-    from pathlib import Path
-
-    try:
-        return Path(result.config).relative_to(result.root).as_posix()
-    except ValueError:
-        return Path(result.config).name
-
-
-# --- JUnit XML -------------------------------------------------------------------------------
-
-
-def junit(result: CheckResult, *, warn_only: bool) -> str:
-    """One testsuite per budget and one testcase per file and model; a broken limit is a
-    <failure> (also with --warn-only, which only changes the exit code)."""
-    import xml.etree.ElementTree as ET
-
-    checked = _checked(result)
-    top = ET.Element(
-        "testsuites",
-        name="tokopt check",
-        tests=str(len(result.rows) + len(result.spend)),
-        failures=str(len(result.failed_rows) + len(result.failed_spend)),
-        errors="0",
-        skipped=str(len(result.rows) - len(checked)),
-        time="0",
-    )
-    for budget in result.budgets:
-        rows = [r for r in result.rows if r.budget == budget.index]
-        suite = ET.SubElement(
-            top,
-            "testsuite",
-            name=budget.name,
-            tests=str(len(rows)),
-            failures=str(sum(1 for r in rows if not r.ok)),
-            errors="0",
-            skipped=str(sum(1 for r in rows if r.current is None)),
-            time="0",
-        )
-        props = ET.SubElement(suite, "properties")
-        for name, value in [
-            ("key", budget.key),
-            ("paths", ", ".join(budget.paths)),
-            ("models", ", ".join(budget.models)),
-            *((k, str(v)) for k, v in budget.limits.items()),
-        ]:
-            ET.SubElement(props, "property", name=name, value=value)
-        for row in rows:
-            case = ET.SubElement(
-                suite,
-                "testcase",
-                classname=budget.name,
-                name=f"{file_label(row)} [{row.model}]",
-                file=result.repo_prefix + row.file,
-                time="0",
-            )
-            if row.current is None:
-                ET.SubElement(case, "skipped", message=f"deleted since {result.base}")
-                continue
-            for c in row.failures:
-                failure = ET.SubElement(case, "failure", message=describe(c), type=c.name)
-                failure.text = f"{file_label(row)} on {row.model}: {describe(c)}"
-            summary = f"input tokens {row.current.input_tokens:,}, per call {fmt.usd(row.current.per_call_usd)}"
-            ET.SubElement(case, "system-out").text = summary
-        extra = budget_notes(result, budget, rows)[1:]
-        if extra:
-            ET.SubElement(suite, "system-out").text = "\n".join(extra)
-    if result.spend:
-        suite = ET.SubElement(
-            top,
-            "testsuite",
-            name="spend",
-            tests=str(len(result.spend)),
-            failures=str(len(result.failed_spend)),
-            errors="0",
-            skipped="0",
-            time="0",
-        )
-        ET.SubElement(ET.SubElement(suite, "properties"), "property", name="ledger", value=str(result.ledger))
-        for sp in result.spend:
-            case = ET.SubElement(suite, "testcase", classname="spend", name=f"{sp.name} [{spend_scope(sp)}]", time="0")
-            if not sp.ok:
-                failure = ET.SubElement(case, "failure", message=describe_spend(sp), type="max_spend")
-                failure.text = f"{sp.name}: {describe_spend(sp)}"
-            ET.SubElement(case, "system-out").text = f"{sp.records:,} calls, {sp.unpriced_records:,} unpriced; {spend_period(sp)}"
-    ET.indent(top)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(top, encoding="unicode") + "\n"

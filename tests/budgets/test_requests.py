@@ -11,7 +11,7 @@ from tests.budget_fixtures import git, write
 from tests.chatdata import COOKBOOK_MESSAGES, COOKBOOK_MESSAGES_TOTALS, write_json, write_jsonl
 from tests.conftest import PRICING_DIR
 from tokopt import budgets, pricing, settings
-from tokopt.budgets import project
+from tokopt.budgets import config as project_config
 from tokopt.config import UserConfig
 from tokopt.errors import InputError
 
@@ -24,7 +24,7 @@ def catalog():
 
 
 def run(root: Path, catalog, *, base: str | None = None) -> budgets.CheckResult:
-    p = project.locate(None, root)
+    p = project_config.locate(None, root)
     return budgets.check(p, catalog, settings.resolve(UserConfig(), p.values()), base=base)
 
 

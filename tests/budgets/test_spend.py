@@ -15,7 +15,7 @@ from tests.cli.conftest import Runner
 from tests.conftest import PRICING_DIR
 from tests.helpers import one_error_line
 from tokopt import budgets, pricing, settings
-from tokopt.budgets import project
+from tokopt.budgets import config as project_config
 from tokopt.config import UserConfig
 from tokopt.errors import ConfigError
 from tokopt.ledger import Ledger
@@ -50,7 +50,7 @@ def ledger(tmp_path, catalog):
 
 
 def check(root: Path, catalog, ledger_path: Path, *, user: str = "alice") -> budgets.CheckResult:
-    p = project.locate(None, root)
+    p = project_config.locate(None, root)
     with Ledger(ledger_path, user=user, catalog=catalog) as book:
         return budgets.check(p, catalog, settings.resolve(UserConfig(), p.values()), ledger=book, now=NOW)
 

@@ -11,7 +11,7 @@ from tests.budget_fixtures import FIVE, TEN, TWELVE, make_repo, write
 from tests.conftest import PRICING_DIR
 from tokopt import budgets, costing, pricing, settings as settings_mod, tokens
 from tokopt.inputs import gitrepo
-from tokopt.budgets import project
+from tokopt.budgets import config as project_config, counting
 from tokopt.config import UserConfig
 from tokopt.errors import ConfigError, InputError
 from tokopt.usage import Usage
@@ -23,7 +23,7 @@ def catalog():
 
 
 def run(root: Path, catalog, *, base: str | None = None, only=None, **overrides) -> budgets.CheckResult:
-    p = project.locate(None, root)
+    p = project_config.locate(None, root)
     chosen = settings_mod.resolve(UserConfig(), p.values(), **overrides)
     return budgets.check(p, catalog, chosen, base=base, only=only)
 
@@ -189,7 +189,7 @@ def test_a_plain_file_is_one_request(catalog):
     from tokopt.costing.report import TextCount
 
     models = catalog.select(["gpt-5.5", "claude-sonnet-5"])
-    (req,) = budgets.file_requests(TextCount(source="a", chars=3, bytes=3, tokens={"o200k_base": 100}), models, 7)
+    (req,) = counting.file_requests(TextCount(source="a", chars=3, bytes=3, tokens={"o200k_base": 100}), models, 7)
     assert req.label is None and req.output_tokens == 7
     assert req.input_tokens == {"gpt-5.5": 100, "claude-sonnet-5": costing.model_tokens(models[1], {"o200k_base": 100})}
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tokopt.budgets import project
+from tokopt.budgets import config as project_config
 from tokopt.errors import ConfigError
 
 BUDGET = '[[budgets]]\npaths = ["prompts/*.md"]\nmax_tokens = 100\n'
@@ -26,14 +26,14 @@ def test_found_by_walking_up_from_a_subdirectory(tmp_path):
     cfg = write(tmp_path / "tokopt.toml", BUDGET)
     deep = tmp_path / "a" / "b"
     deep.mkdir(parents=True)
-    p = project.locate(None, deep)
+    p = project_config.locate(None, deep)
     assert p.path == cfg and p.root == tmp_path and p.table == ""
 
 
 def test_pyproject_without_the_table_is_passed_over(tmp_path):
     write(tmp_path / "pyproject.toml", BUDGET.replace("[[budgets]]", "[[tool.tokopt.budgets]]"))
     write(tmp_path / "pkg" / "pyproject.toml", '[project]\nname = "x"\n')
-    p = project.locate(None, tmp_path / "pkg")
+    p = project_config.locate(None, tmp_path / "pkg")
     assert p.path == tmp_path / "pyproject.toml" and p.table == "tool.tokopt"
     assert p.config.budgets[0].max_tokens == 100
 
@@ -41,7 +41,7 @@ def test_pyproject_without_the_table_is_passed_over(tmp_path):
 def test_tokopt_toml_wins_over_pyproject_in_the_same_directory_and_says_so(tmp_path):
     write(tmp_path / "pyproject.toml", BUDGET.replace("[[budgets]]", "[[tool.tokopt.budgets]]"))
     cfg = write(tmp_path / "tokopt.toml", BUDGET.replace("100", "7"))
-    p = project.locate(None, tmp_path)
+    p = project_config.locate(None, tmp_path)
     assert p.path == cfg and p.config.budgets[0].max_tokens == 7
     assert any("is ignored" in n for n in p.notes)
 
@@ -49,19 +49,19 @@ def test_tokopt_toml_wins_over_pyproject_in_the_same_directory_and_says_so(tmp_p
 def test_an_explicit_config_wins_over_the_one_found(tmp_path):
     write(tmp_path / "tokopt.toml", BUDGET)
     other = write(tmp_path / "ci" / "budgets.toml", BUDGET.replace("100", "5"))
-    p = project.locate(other, tmp_path)
+    p = project_config.locate(other, tmp_path)
     assert p.path == other and p.root == other.parent and p.config.budgets[0].max_tokens == 5
 
 
 def test_no_config_anywhere_is_an_error_with_a_hint(tmp_path):
     with pytest.raises(ConfigError) as err:
-        project.locate(None, tmp_path)
+        project_config.locate(None, tmp_path)
     assert "no project config" in err.value.message and "tokopt init" in (err.value.hint or "")
 
 
 def test_missing_explicit_config(tmp_path):
     with pytest.raises(ConfigError, match="project config not found"):
-        project.locate(tmp_path / "nope.toml", tmp_path)
+        project_config.locate(tmp_path / "nope.toml", tmp_path)
 
 
 # --- validation ------------------------------------------------------------------------------
@@ -103,7 +103,7 @@ def test_missing_explicit_config(tmp_path):
 def test_errors_name_the_file_and_the_key_path(tmp_path, text, key, words):
     cfg = write(tmp_path / "tokopt.toml", text)
     with pytest.raises(ConfigError) as err:
-        project.locate(None, tmp_path)
+        project_config.locate(None, tmp_path)
     message = err.value.message
     assert message.startswith(f"{cfg}: {key}: "), message
     assert words in message + " " + (err.value.hint or ""), message
@@ -112,20 +112,20 @@ def test_errors_name_the_file_and_the_key_path(tmp_path, text, key, words):
 def test_pyproject_errors_carry_the_tool_table_in_the_key_path(tmp_path):
     cfg = write(tmp_path / "pyproject.toml", '[tool.tokopt]\n[[tool.tokopt.budgets]]\npaths = ["a/*"]\nmax_tokens = -3\n')
     with pytest.raises(ConfigError) as err:
-        project.locate(None, tmp_path)
+        project_config.locate(None, tmp_path)
     assert err.value.message.startswith(f"{cfg}: tool.tokopt.budgets[0].max_tokens: ")
 
 
 def test_invalid_toml_names_the_file(tmp_path):
     cfg = write(tmp_path / "tokopt.toml", "[[budgets]\n")
     with pytest.raises(ConfigError, match="invalid TOML") as err:
-        project.locate(None, tmp_path)
+        project_config.locate(None, tmp_path)
     assert str(cfg) in err.value.message
 
 
 def test_limits_are_read_exactly(tmp_path):
     write(tmp_path / "tokopt.toml", BUDGET + "max_cost_per_call = 0.1\nmax_monthly_cost = 30\ncalls_per_month = 300\n")
-    b = project.locate(None, tmp_path).config.budgets[0]
+    b = project_config.locate(None, tmp_path).config.budgets[0]
     assert b.limits() == {"max_tokens": 100, "max_cost_per_call": Decimal("0.1"), "max_monthly_cost": 30}
     assert isinstance(b.max_cost_per_call, Decimal) and b.max_cost_per_call == Decimal("0.1")
 
@@ -146,7 +146,7 @@ def test_limits_are_read_exactly(tmp_path):
     ],
 )
 def test_glob_semantics(pattern, yes, no):
-    budget = project.FileBudget(paths=[pattern], max_tokens=1)
+    budget = project_config.FileBudget(paths=[pattern], max_tokens=1)
     for path in yes:
         assert budget.matches(path), (pattern, path)
     for path in no:
@@ -154,7 +154,7 @@ def test_glob_semantics(pattern, yes, no):
 
 
 def test_exclude_wins():
-    budget = project.FileBudget(paths=["prompts/**/*.md"], exclude=["prompts/**/README.md"], max_tokens=1)
+    budget = project_config.FileBudget(paths=["prompts/**/*.md"], exclude=["prompts/**/README.md"], max_tokens=1)
     assert budget.matches("prompts/x/a.md") and not budget.matches("prompts/x/README.md")
 
 
@@ -166,9 +166,9 @@ def test_pricing_overlays_order(tmp_path, monkeypatch):
     monkeypatch.setenv("TOKOPT_HOME", str(tmp_path / "home"))
     ours = write(tmp_path / "proj" / "ours.toml", "")
     write(tmp_path / "proj" / "tokopt.toml", 'pricing = ["ours.toml"]\n' + BUDGET)
-    p = project.locate(None, tmp_path / "proj")
+    p = project_config.locate(None, tmp_path / "proj")
     flag = tmp_path / "flag.toml"
-    assert project.pricing_overlays(p, [flag]) == [mine, ours.resolve(), flag]
+    assert project_config.pricing_overlays(p, [flag]) == [mine, ours.resolve(), flag]
     env = write(tmp_path / "env.toml", "")
     monkeypatch.setenv("TOKOPT_PRICING", str(env))
-    assert project.pricing_overlays(p, []) == [ours.resolve(), env]
+    assert project_config.pricing_overlays(p, []) == [ours.resolve(), env]

@@ -1,0 +1,297 @@
+"""File budgets: which files each budget covers, now and at a base revision, and every limit
+checked on every request of every file on every model.
+
+A limit is met when the value is at most the limit, so a prompt exactly at its limit passes.
+An exceeded budget is a result (`CheckRow.ok` False), never an exception; errors in the config
+or the inputs raise `TokoptError` subclasses. Reading and counting files is `counting`'s job.
+`--base` reads the base revision through `inputs/gitrepo.py`: the working tree, the index and
+HEAD are never touched.
+"""
+
+from __future__ import annotations
+
+import decimal
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from tokopt import costing
+from tokopt.budgets.config import FileBudget, Project
+from tokopt.budgets.counting import FileContent, PricedRequest, count_revision, count_working, file_requests
+from tokopt.budgets.results import BudgetResult, Change, CheckRow, LimitCheck, LimitName, Measure
+from tokopt.errors import ConfigError, InputError, UnknownModelError
+from tokopt.inputs import EncodingErrors, gitrepo, globs
+from tokopt.pricing import Catalog
+from tokopt.pricing.model import ModelPrice
+from tokopt.settings import Settings
+from tokopt.usage import Usage
+
+
+@dataclass
+class FileCheck:
+    """What the file budgets found; `check` adds the spend budgets and makes a CheckResult."""
+
+    budgets: list[BudgetResult]
+    rows: list[CheckRow]
+    base_commit: str | None = None
+    repo_prefix: str = ""
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+# --- which files -----------------------------------------------------------------------------
+
+
+def _walk(root: Path, budgets: Sequence[FileBudget]) -> list[str]:
+    """Files below the budgets' literal prefixes, outside git: hidden directories skipped
+    unless a pattern names them."""
+    starts = sorted({globs.literal_prefix(p) for b in budgets for p in b.paths})
+    found: set[str] = set()
+    for start in starts:
+        top = root / start if start else root
+        if not top.is_dir():
+            continue
+        for dirpath, dirnames, filenames in os.walk(top):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d != "__pycache__")
+            here = Path(dirpath)
+            for name in filenames:
+                path = here / name
+                if path.is_file():
+                    found.add(path.relative_to(root).as_posix())
+    return sorted(found)
+
+
+def _relative(arg: str, root: Path) -> str | None:
+    path = Path(arg).absolute()
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        try:
+            return path.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            return None
+
+
+# --- budgets ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Budget:
+    index: int
+    spec: FileBudget
+    models: list[ModelPrice]
+    output_tokens: int
+    calls_per_month: int
+    current: list[str]
+    base: list[str]
+
+
+def _models_for(project: Project, catalog: Catalog, settings: Settings, index: int, budget: FileBudget) -> list[ModelPrice]:
+    if budget.models:
+        patterns, key = budget.models, project.key("budgets", index, "models")
+    elif settings.models.value:
+        patterns = settings.models.value
+        key = project.key("defaults", "models") if settings.models.source == "project" else None
+    else:
+        return catalog.defaults()
+    try:
+        return catalog.select(patterns)
+    except UnknownModelError as exc:
+        if key is None:
+            raise
+        raise ConfigError(f"{project.path}: {key}: {exc.message}", hint=exc.hint) from None
+
+
+# --- limits ----------------------------------------------------------------------------------
+
+
+def _measure(model: ModelPrice, request: PricedRequest, calls_per_month: int) -> Measure:
+    input_tokens, output_tokens = request.input_tokens[model.id], request.output_tokens
+    cost = costing.cost_of(model, Usage(input_tokens=input_tokens, output_tokens=output_tokens), batch=request.batch)
+    with decimal.localcontext(costing.MONEY_CONTEXT):
+        share = Decimal(input_tokens + output_tokens) / Decimal(model.context_window)
+    # shown rounded, as estimate shows it; the limit itself is compared exactly (_limit_checks)
+    share = share.quantize(Decimal("0.000001"), rounding=decimal.ROUND_HALF_UP)
+    return Measure(
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        per_call_usd=cost.total_usd,
+        monthly_usd=costing.times(cost.total_usd, calls_per_month),
+        context_share=share,
+    )
+
+
+def _limit_checks(spec: FileBudget, model: ModelPrice, now: Measure, before: Measure | None) -> tuple[list[LimitCheck], Decimal | None]:
+    checks = []
+
+    def add(name: LimitName, limit: Decimal | int | None, actual: Decimal, ok: bool) -> None:
+        if limit is not None:
+            checks.append(LimitCheck(name=name, limit=Decimal(limit), actual=actual, ok=ok))
+
+    tokens_in = now.input_tokens
+    if spec.max_tokens is not None:
+        add("max_tokens", spec.max_tokens, Decimal(tokens_in), tokens_in <= spec.max_tokens)
+    if spec.max_cost_per_call is not None:
+        add("max_cost_per_call", spec.max_cost_per_call, now.per_call_usd, now.per_call_usd <= spec.max_cost_per_call)
+    if spec.max_monthly_cost is not None:
+        add("max_monthly_cost", spec.max_monthly_cost, now.monthly_usd, now.monthly_usd <= spec.max_monthly_cost)
+    if spec.max_context_share is not None:
+        # compared without division, so exactly at the limit is exactly at the limit
+        fits = Decimal(tokens_in + now.output_tokens) <= spec.max_context_share * model.context_window
+        add("max_context_share", spec.max_context_share, now.context_share, fits)
+    pct = None
+    if before is not None and before.input_tokens > 0:
+        grown = tokens_in - before.input_tokens
+        with decimal.localcontext(costing.MONEY_CONTEXT):
+            pct = (Decimal(grown * 100) / Decimal(before.input_tokens)).quantize(Decimal("0.0001"), rounding=decimal.ROUND_HALF_UP)
+        if spec.max_increase_pct is not None:
+            add("max_increase_pct", spec.max_increase_pct, pct, grown * 100 <= spec.max_increase_pct * before.input_tokens)
+    return checks, pct
+
+
+def _rows(
+    b: _Budget, now: Mapping[str, FileContent], then: Mapping[str, FileContent] | None, same: set[str]
+) -> Iterator[CheckRow]:
+    own = b.spec.output_tokens is not None
+    for name in sorted(set(b.current) | set(b.base)):
+        cur = file_requests(now[name], b.models, b.output_tokens, own_output=own) if name in now and name in b.current else []
+        old = (
+            file_requests(then[name], b.models, b.output_tokens, own_output=own)
+            if then is not None and name in then and name in b.base
+            else []
+        )
+        if not cur and not old:
+            continue  # skipped: not text
+        old_by_label = {r.label: r for r in old}
+        labels = [r.label for r in cur] + [r.label for r in old if r.label not in {c.label for c in cur}]
+        cur_by_label = {r.label: r for r in cur}
+        for label in labels:
+            c, o = cur_by_label.get(label), old_by_label.get(label)
+            for model in b.models:
+                now_m = _measure(model, c, b.calls_per_month) if c else None
+                old_m = _measure(model, o, b.calls_per_month) if o else None
+                change: Change | None = None
+                if then is not None:
+                    if now_m is None:
+                        change = "deleted"
+                    elif old_m is None:
+                        change = "new"
+                    else:
+                        change = "unchanged" if name in same else "changed"
+                checks: list[LimitCheck] = []
+                pct = None
+                if now_m is not None:
+                    checks, pct = _limit_checks(b.spec, model, now_m, old_m)
+                delta_tokens = delta_usd = None
+                if now_m is not None and old_m is not None:
+                    delta_tokens = now_m.input_tokens - old_m.input_tokens
+                    delta_usd = now_m.per_call_usd - old_m.per_call_usd
+                elif old_m is not None:
+                    delta_tokens, delta_usd = -old_m.input_tokens, -old_m.per_call_usd
+                yield CheckRow(
+                    budget=b.index,
+                    file=name,
+                    request=label,
+                    model=model.id,
+                    provider=model.provider,
+                    approximate=model.approximate or any(model.id in r.approximate for r in (c, o) if r is not None),
+                    batch=any(r.batch for r in (c, o) if r is not None),
+                    calls_per_month=b.calls_per_month,
+                    change=change,
+                    current=now_m,
+                    base=old_m,
+                    delta_tokens=delta_tokens,
+                    delta_usd=delta_usd,
+                    increase_pct=pct,
+                    checks=checks,
+                    ok=all(ch.ok for ch in checks),
+                )
+
+
+# --- the check -------------------------------------------------------------------------------
+
+
+def check_files(
+    project: Project,
+    catalog: Catalog,
+    settings: Settings,
+    *,
+    base: str | None = None,
+    only: Sequence[str] | None = None,
+    errors: EncodingErrors = "strict",
+) -> FileCheck:
+    """Every file budget of `project` on the working tree (and against `base`, a git revision)."""
+    root = project.root
+    file_specs = project.config.file_budgets
+    repo = gitrepo.require(root, "--base") if base is not None else gitrepo.find(root) if file_specs else None
+    if not file_specs:
+        current_files = []
+    elif repo is not None:
+        current_files = gitrepo.working_files(repo)
+    else:
+        current_files = _walk(root, [spec for _, spec in file_specs])
+    base_commit = gitrepo.resolve(repo, base) if base is not None and repo is not None else None
+    base_blobs = gitrepo.tree_files(repo, base_commit) if base_commit is not None and repo is not None else {}
+    if only is not None:
+        for arg in only:
+            # a file deleted since the base is still checked (as deleted); any other is a typo
+            if not Path(arg).exists() and _relative(arg, root) not in base_blobs:
+                raise InputError(f"file not found: {arg}")
+        wanted = {r for r in (_relative(a, root) for a in only) if r is not None}
+        current_files = [f for f in current_files if f in wanted]
+        base_blobs = {f: o for f, o in base_blobs.items() if f in wanted}
+
+    budgets = []
+    for index, spec in file_specs:
+        budgets.append(
+            _Budget(
+                index=index,
+                spec=spec,
+                models=_models_for(project, catalog, settings, index, spec),
+                output_tokens=spec.output_tokens if spec.output_tokens is not None else settings.output_tokens.value,
+                calls_per_month=spec.calls_per_month if spec.calls_per_month is not None else settings.calls.value,
+                current=[f for f in current_files if spec.matches(f)],
+                base=[f for f in base_blobs if spec.matches(f)],
+            )
+        )
+
+    all_models = list({m.id: m for b in budgets for m in b.models}.values())
+    skipped: list[str] = []
+    counting: list[str] = []
+    counted_now = count_working(root, sorted({f for b in budgets for f in b.current}), all_models, errors, skipped, counting)
+    then = None
+    same: set[str] = set()
+    if base_commit is not None and repo is not None:
+        assert base is not None
+        wanted_base = {f: base_blobs[f] for b in budgets for f in b.base}
+        then = count_revision(repo, base, wanted_base, all_models, errors, skipped, counting)
+        both = sorted(set(counted_now) & set(then))
+        same = {f for f, oid in gitrepo.blob_ids(repo, both).items() if oid == base_blobs[f]}
+
+    rows = [row for b in budgets for row in _rows(b, counted_now, then, same)]
+    out = FileCheck(budgets=[], rows=rows, base_commit=base_commit, repo_prefix=repo.prefix if repo is not None else "")
+    out.warnings = skipped + counting
+    for b in budgets:
+        label = b.spec.label
+        if not b.current and not b.base:
+            out.warnings.append(f"budget {label!r} ({project.key('budgets', b.index)}) matches no files")
+        if base is None and b.spec.max_increase_pct is not None:
+            out.notes.append(f"budget {label!r}: max_increase_pct is checked only against a base (--base REF)")
+        out.budgets.append(
+            BudgetResult(
+                index=b.index,
+                name=label,
+                key=project.key("budgets", b.index),
+                paths=b.spec.paths,
+                exclude=b.spec.exclude,
+                models=[m.id for m in b.models],
+                output_tokens=b.output_tokens,
+                calls_per_month=b.calls_per_month,
+                limits=b.spec.limits(),
+                files=sorted(f for f in b.current if f in counted_now),
+                ok=all(r.ok for r in rows if r.budget == b.index),
+            )
+        )
+    return out

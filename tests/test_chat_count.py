@@ -89,78 +89,7 @@ def test_openai_counts_equal_tiktoken_recomputation(reference, messages):
         assert c.openai_tokens(name) == reference_chat(reference, name, messages)
 
 
-flat_property = st.fixed_dictionaries(
-    {"type": st.sampled_from(["string", "number", "boolean"]), "description": text},
-    optional={"enum": st.lists(st.from_regex(r"[a-z]{1,8}", fullmatch=True), min_size=1, max_size=4)},
-)
-function = st.fixed_dictionaries(
-    {
-        "name": st.from_regex(r"[a-z_]{1,16}", fullmatch=True),
-        "description": text,
-        "parameters": st.fixed_dictionaries({"type": st.just("object"), "properties": st.dictionaries(st.from_regex(r"[a-z]{1,8}", fullmatch=True), flat_property, max_size=4)}),
-    }
-)
-
-
-@settings(max_examples=40)
-@given(st.lists(function, min_size=1, max_size=3))
-def test_tool_definitions_follow_the_cookbook_rule(reference, functions):
-    """num_tokens_for_tools() of the cookbook, recomputed with tiktoken, for any flat schema."""
-    tools = [{"type": "function", "function": f} for f in functions]
-    c = counted({"messages": [{"role": "user", "content": "hi"}], "tools": tools})
-    for name, func_init in (("o200k_base", 7), ("cl100k_base", 10)):
-        enc = reference[name]
-
-        def n(s: str, enc=enc) -> int:
-            return len(enc.encode(s, disallowed_special=()))
-
-        expected = 0
-        for f in functions:
-            expected += func_init
-            desc = f["description"][:-1] if f["description"].endswith(".") else f["description"]
-            expected += n(f"{f['name']}:{desc}")
-            props = f["parameters"]["properties"]
-            if props:
-                expected += 3
-                for key, p in props.items():
-                    expected += 3
-                    if "enum" in p:
-                        expected += -3 + sum(3 + n(item) for item in p["enum"])
-                    pd = p["description"][:-1] if p["description"].endswith(".") else p["description"]
-                    expected += n(f"{key}:{p['type']}:{pd}")
-        expected += 12
-        messages_only = reference_chat(reference, name, [{"role": "user", "content": "hi"}])
-        assert c.openai_tokens(name) == messages_only + expected
-    assert not c.plan.approximations
-
-
 # --- what is approximate, and says so ------------------------------------------------------------
-
-
-def test_tool_calls_and_results_are_counted_and_marked_approximate(catalog, reference):
-    request = {
-        "messages": [
-            {"role": "user", "content": "Weather in Paris?"},
-            {"role": "assistant", "content": None, "tool_calls": [{"id": "c", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'}}]},
-            {"role": "tool", "tool_call_id": "c", "content": "18C"},
-        ]
-    }
-    c = counted(request)
-    enc = reference["o200k_base"]
-    n = lambda s: len(enc.encode(s))  # noqa: E731
-    expected = 3 + sum(3 + n(r) for r in ("user", "assistant", "tool"))
-    expected += n("Weather in Paris?") + n("get_weather") + n('{"city":"Paris"}') + 3 + n("18C")
-    result = c.model_input(catalog.get("gpt-4o"))
-    assert result.tokens == expected and result.approximate
-    assert any("tool calls" in a for a in c.plan.approximations)
-    assert any("tool results" in a for a in c.plan.approximations)
-
-
-def test_nested_schemas_and_response_format_are_approximate():
-    nested = [{"type": "function", "function": {"name": "f", "description": "d", "parameters": {"type": "object", "properties": {"a": {"type": "object", "description": "x", "properties": {"b": {"type": "string", "description": "y"}}}}}}}]
-    c = counted({"messages": [{"role": "user", "content": "hi"}], "tools": nested, "response_format": {"type": "json_schema", "json_schema": {"name": "s", "schema": {"type": "object"}}}})
-    assert len(c.plan.approximations) == 2
-    assert c.plan.tool_shape.properties == 2  # the nested one is counted too
 
 
 def test_other_providers_scale_text_and_add_the_overhead(catalog):

@@ -232,6 +232,8 @@ class _Run:
                 )
                 self.notes[model.id] = ModelNotes(model=model.id)
             totals.add(mi.tokens, output, where=where, approximate=mi.approximate)
+            if mi.notes:
+                self.approximations.update(mi.notes)
             if mi.image_tokens or mi.uncounted:
                 note = self.notes[model.id]
                 note.image_tokens += mi.image_tokens

@@ -317,7 +317,7 @@ def chat_notes(result: ChatEstimate) -> list[str]:
     if any(r.cost.long_context for r in rows):
         lines.append("long-context prices apply to requests whose input passes the model's threshold")
     if any(not r.approximate for r in rows) and any(i.format != "text" for i in result.inputs):
-        lines.append("OpenAI rows: chat format as the API bills it (3 tokens per message, 1 per name, 3 for the reply; tools by the cookbook rule)")
+        lines.append("OpenAI rows: chat format as the API bills it (3 tokens per message, 1 per name, 3 for the reply; tools as the API renders them for the model)")
     for reason in sorted({r for i in result.inputs for r in i.approximations}):
         lines.append(f"≈ {reason}")
     if any(r.approximate for r in rows):

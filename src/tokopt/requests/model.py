@@ -183,7 +183,9 @@ class Conversation:
     dialect: Dialect = Dialect.openai
     tools: tuple[ToolDef, ...] = ()
     tool_choice: str | None = None  # "auto", "none", "required"/"any", or "tool" for a named one
-    response_format: dict[str, Any] | None = None  # OpenAI structured outputs: the whole object
+    tool_choice_name: str | None = None  # the function a named tool_choice (or function_call) forces
+    tools_api: str = "tools"  # "functions" when the request used the legacy `functions` list
+    response_format: dict[str, Any] | None = None  # OpenAI structured outputs (or Responses text.format): the whole object
     model: str | None = None  # the request's `model`; a default, the command line wins
     max_output_tokens: int | None = None  # max_tokens / max_completion_tokens / max_output_tokens
 

@@ -147,14 +147,20 @@ def parse_request(data: dict[str, Any], where: str, forced: InputFormat = InputF
     response_format = data.get("response_format")
     if response_format is not None and not isinstance(response_format, dict):
         raise InputError(f"{where}: 'response_format' must be an object, found {_kind(response_format)}")
+    text = data.get("text")
+    if response_format is None and isinstance(text, dict) and isinstance(text.get("format"), dict):
+        response_format = text["format"]  # the Responses API's structured output
     if isinstance(response_format, dict) and response_format.get("type") in (None, "text", "json_object"):
         response_format = None  # no schema to send: nothing the model reads
 
+    choice = data.get("tool_choice", data.get("function_call"))  # function_call: the legacy name
     return Conversation(
         messages=messages,
         dialect=dialect,
         tools=_tools(data, where),
-        tool_choice=_tool_choice(data.get("tool_choice")),
+        tool_choice=_tool_choice(choice),
+        tool_choice_name=_tool_choice_name(choice),
+        tools_api="functions" if "functions" in data and "tools" not in data else "tools",
         response_format=response_format,
         model=model,
         max_output_tokens=max_out,
@@ -168,10 +174,20 @@ def _tool_choice(value: Any) -> str | None:
         return value
     if isinstance(value, dict):
         kind = value.get("type")
-        if kind in ("function", "tool", "custom", "allowed_tools"):
+        if kind in ("function", "tool", "custom", "allowed_tools") or (kind is None and "name" in value):
             return "tool"
         return kind if isinstance(kind, str) else None
     return None
+
+
+def _tool_choice_name(value: Any) -> str | None:
+    """The function a named choice forces: {"type": "function", "function": {"name": ...}} (Chat),
+    {"type": "function", "name": ...} (Responses, Anthropic), {"name": ...} (function_call)."""
+    if not isinstance(value, dict):
+        return None
+    inner = value.get("function")
+    name = inner.get("name") if isinstance(inner, dict) else value.get("name")
+    return name if isinstance(name, str) else None
 
 
 def _tools(data: dict[str, Any], where: str) -> tuple[ToolDef, ...]:
@@ -192,6 +208,8 @@ def _tools(data: dict[str, Any], where: str) -> tuple[ToolDef, ...]:
         if tool.get("type") == "function" and isinstance(tool.get("function"), dict):
             fn = tool["function"]
             out.append(_tool_def(fn, at, "function", fn.get("parameters"), tool, cached))
+        elif tool.get("type") == "function" and isinstance(tool.get("name"), str):  # the Responses API's flat shape
+            out.append(_tool_def(tool, at, "function", tool.get("parameters"), tool, cached))
         elif "input_schema" in tool or (tool.get("type") in (None, "custom") and "name" in tool and "function" not in tool):
             kind = "function" if "input_schema" in tool or tool.get("type") is None else str(tool.get("type"))
             out.append(_tool_def(tool, at, kind, tool.get("input_schema", tool.get("parameters")), tool, cached))

@@ -8,15 +8,9 @@ OpenAI models (an exact tokenizer): the Chat Completions format, as OpenAI's coo
 count tokens with tiktoken" gives it and the API confirms there:
 - 3 tokens per message, plus the role's own tokens, plus 1 more and the name's tokens when a
   message has a `name`; 3 more to prime the reply;
-- tool definitions: 7 tokens per function (10 on cl100k_base models), the tokens of
-  "name:description" (a final "." dropped), and when it has parameters 3, then per property
-  3 and the tokens of "name:type:description", with 3 per enum value plus its tokens less 3
-  per enum; 12 more once for the whole list;
+- tools, tool_choice, tool calls and results, response schemas by the rules in `tools.py`,
+  derived from API-verified counts; a shape none of them confirms marks the count ≈;
 - images by OpenAI's published rule for the model (`images.py`).
-Parts with no published rule are counted by a stated approximation and mark the count ≈: tool
-calls in messages (name + arguments + 3 tokens each), tool messages (like other messages),
-tool schemas beyond the cookbook's shape (nested objects are counted property by property),
-and `response_format` schemas (their JSON text).
 
 Other providers publish no tokenizer. Their count is tokopt's documented approximation: all
 text (contents, names, tool calls, tool definitions and schemas as compact JSON) counted with
@@ -38,30 +32,28 @@ from typing import Any
 from tokopt import tokens
 from tokopt.tokens.measure import ModelInput, model_tokens
 from tokopt.requests import images
-from tokopt.requests.model import Conversation, ImagePart, OpaquePart, Part, Request, TextPart, ToolCallPart, ToolDef, ToolResultPart
+from tokopt.requests.model import Conversation, ImagePart, Message, OpaquePart, Part, Request, TextPart, ToolCallPart, ToolDef, ToolResultPart
 from tokopt.pricing.model import ModelPrice
+from tokopt.tokens import tools
 
 TOKENS_PER_MESSAGE = 3
 TOKENS_PER_NAME = 1
 REPLY_PRIMING = 3
-TOOL_CALL_TOKENS = 3  # per call in a message, besides its name and arguments (approximation)
-
-# OpenAI cookbook, "Counting tokens for chat completions with tool calls" (API-confirmed).
-TOOL_FUNC_INIT = {"o200k_base": 7, "cl100k_base": 10}
-TOOL_PROP_INIT = 3
-TOOL_PROP_KEY = 3
-TOOL_ENUM_INIT = -3
-TOOL_ENUM_ITEM = 3
-TOOL_FUNC_END = 12
+TOOL_CALL_TOKENS = tools.TOOL_CALL_TOKENS
 
 # Anthropic's tool-use system prompt, added once when a request has tools (Claude 4 models,
 # docs "Tool use pricing and tokens"): auto/none vs any/tool.
 ANTHROPIC_TOOL_PROMPT = {"any": 313, "tool": 313, "required": 313}
 ANTHROPIC_TOOL_PROMPT_DEFAULT = 346
 
-# Buckets for the counts of one request: per message, its content and its name; then these.
-_TOOL_LINES, _TOOL_JSON, _RESPONSE_FORMAT = 0, 1, 2
-_SPECIAL = 3
+# Buckets for the counts of one request: per message, its content and its name; then these:
+# the tools section as OpenAI shows it (after the end of the system text it joins), that end
+# of the system text alone, the tool definitions as JSON (other providers), the response schema.
+_TOOL_SECTION, _TOOL_SEAM, _TOOL_JSON, _RESPONSE_FORMAT = 0, 1, 2, 3
+_SPECIAL = 4
+# The tools section changes the count of the system text only near its end: from a safe cut at
+# least this far before the end, the rest of the text is counted twice, with and without it.
+_SEAM_MARGIN = 64
 
 
 def uses_openai_rules(model: ModelPrice) -> bool:
@@ -72,81 +64,6 @@ def uses_openai_rules(model: ModelPrice) -> bool:
 @functools.lru_cache(maxsize=256)
 def _role_tokens(role: str, encoding: str) -> int:
     return tokens.count(role, encoding)
-
-
-def _strip_dot(text: str) -> str:
-    return text[:-1] if text.endswith(".") else text
-
-
-@dataclass(slots=True)
-class _ToolShape:
-    """What the cookbook's tool rule needs besides the tokens of its lines."""
-
-    functions: int = 0
-    with_properties: int = 0
-    properties: int = 0
-    enums: int = 0
-    enum_items: int = 0
-    cookbook_shape: bool = True  # every schema is what the cookbook's rule was confirmed on
-
-    def overhead(self, encoding: str) -> int:
-        if not self.functions:
-            return 0
-        return (
-            self.functions * TOOL_FUNC_INIT.get(encoding, TOOL_FUNC_INIT["o200k_base"])
-            + self.with_properties * TOOL_PROP_INIT
-            + self.properties * TOOL_PROP_KEY
-            + self.enums * TOOL_ENUM_INIT
-            + self.enum_items * TOOL_ENUM_ITEM
-            + TOOL_FUNC_END
-        )
-
-
-def _tool_lines(tools: Sequence[ToolDef], shape: _ToolShape, out: list[str]) -> None:
-    for tool in tools:
-        shape.functions += 1
-        if tool.kind != "function":
-            # Not a function (a custom or built-in tool): its JSON stands in for its lines.
-            shape.cookbook_shape = False
-            out.append(f"{tool.name}:{_compact(_without_cache(tool.definition))}")
-            continue
-        if tool.description is None:
-            shape.cookbook_shape = False
-        out.append(f"{tool.name}:{_strip_dot(tool.description or '')}")
-        props = (tool.parameters or {}).get("properties")
-        if isinstance(props, dict) and props:
-            shape.with_properties += 1
-            _property_lines(props, shape, out, nested=False)
-
-
-def _property_lines(props: dict[str, Any], shape: _ToolShape, out: list[str], *, nested: bool) -> None:
-    if nested:
-        shape.cookbook_shape = False
-    for key, spec in props.items():
-        shape.properties += 1
-        if not isinstance(spec, dict):
-            shape.cookbook_shape = False
-            out.append(f"{key}::")
-            continue
-        kind = spec.get("type")
-        desc = spec.get("description")
-        if not isinstance(kind, str) or not isinstance(desc, str) or set(spec) - {"type", "description", "enum"}:
-            shape.cookbook_shape = False
-        enum = spec.get("enum")
-        if isinstance(enum, list):
-            shape.enums += 1
-            for item in enum:
-                shape.enum_items += 1
-                if not isinstance(item, str):
-                    shape.cookbook_shape = False
-                out.append(item if isinstance(item, str) else _compact(item))
-        type_text = kind if isinstance(kind, str) else ("|".join(map(str, kind)) if isinstance(kind, list) else "")
-        out.append(f"{key}:{type_text}:{_strip_dot(desc) if isinstance(desc, str) else ''}")
-        inner = spec.get("properties")
-        if not isinstance(inner, dict) and isinstance(spec.get("items"), dict):
-            inner = spec["items"].get("properties")
-        if isinstance(inner, dict) and inner:
-            _property_lines(inner, shape, out, nested=True)
 
 
 def _compact(value: Any) -> str:
@@ -168,8 +85,9 @@ class Plan:
     """The texts of one request to count, and the structure the billing rules need.
 
     `texts[i]` is counted into bucket `buckets[i]`: 2k is message k's content (text, tool calls,
-    tool results), 2k+1 its name; the last three are the tool lines (OpenAI rule), the tool
-    definitions as JSON (other providers) and the response_format schema.
+    tool results), 2k+1 its name; the last three are the tools section (OpenAI rule, joined to
+    the system text it follows), the tool definitions as JSON (other providers) and the
+    response schema.
     """
 
     request: Request
@@ -180,7 +98,10 @@ class Plan:
     calls: list[int] = field(default_factory=list)
     images: list[list[ImagePart]] = field(default_factory=list)
     opaque: list[tuple[int, OpaquePart]] = field(default_factory=list)  # (message index, part)
-    tool_shape: _ToolShape = field(default_factory=_ToolShape)
+    authors: list[str | None] = field(default_factory=list)  # the name a tool result is billed under
+    tool_features: set[str] = field(default_factory=set)  # the tool shapes the request uses (tools.FEATURES)
+    tool_seam: int | None = None  # the system message the tools section joins; None: a message of its own
+    tool_section: bool = False  # the tools section was gathered (OpenAI rules)
     chars: int = 0
     n_images: int = 0
     approximations: list[str] = field(default_factory=list)  # why OpenAI counts are ≈
@@ -206,7 +127,9 @@ def plan(request: Request, *, openai_rules: bool = True, other_rules: bool = Tru
     p = Plan(request)
     conv = request.conversation
     special = 2 * len(conv.messages)
-    has_calls = has_tool_messages = split_text = False
+    features = p.tool_features
+    call_names: dict[str, str] = {}
+    split_text = False
     for k, message in enumerate(conv.messages):
         if len(message.parts) > 1 and sum(type(part) is TextPart for part in message.parts) > 1:
             split_text = True
@@ -219,34 +142,68 @@ def plan(request: Request, *, openai_rules: bool = True, other_rules: bool = Tru
         p.calls.append(calls)
         p.images.append(imgs)
         p.n_images += len(imgs)
-        has_calls |= calls > 0
-        has_tool_messages |= message.role in ("tool", "function") or any(
-            isinstance(part, ToolResultPart) for part in message.parts
-        )
+        p.authors.append(_author(message, call_names, features) if message.role in ("tool", "function") else None)
+        if calls:
+            features.add("parallel-calls" if calls > 1 else "tool-call")
+            if any(type(part) is TextPart and part.text for part in message.parts):  # type: ignore[union-attr]
+                features.add("tool-call-with-text")
+            for part in message.parts:
+                if type(part) is ToolCallPart and part.id:  # type: ignore[union-attr]
+                    call_names[part.id] = part.name  # type: ignore[union-attr]
     if conv.tools:
         if openai_rules:
-            lines: list[str] = []
-            _tool_lines(conv.tools, p.tool_shape, lines)
-            for line in lines:
-                p._add(line, special + _TOOL_LINES)
+            _tools_section(conv, p, special)
         if other_rules:
             for tool in conv.tools:
                 p._add(_tool_json(tool), special + _TOOL_JSON)
+        features |= tools.choice_features(conv.tool_choice)
     if conv.response_format is not None:
-        schema = conv.response_format.get("json_schema", conv.response_format)
-        p._add(_compact(schema), special + _RESPONSE_FORMAT)
+        p._add(tools.response_schema(conv.response_format), special + _RESPONSE_FORMAT)
 
-    if has_calls:
-        p.approximations.append(f"tool calls in messages: name + arguments + {TOOL_CALL_TOKENS} tokens each (no published rule)")
-    if has_tool_messages:
-        p.approximations.append("tool results: counted like other messages (no published rule)")
     if split_text:
         p.approximations.append("several text parts in one message: each counted on its own (how the API joins them is not published)")
-    if conv.tools and not p.tool_shape.cookbook_shape:
-        p.approximations.append("tool schemas beyond the cookbook's shape: counted property by property by the same rule")
     if conv.response_format is not None:
-        p.approximations.append("response_format schema: counted as its JSON text (no published rule)")
+        p.approximations.append(
+            f"response schema: its JSON without required, additionalProperties and $schema, plus {tools.RESPONSE_SCHEMA_TOKENS} tokens"
+            " (openai-cookbook#2140; no API-verified count)"
+        )
     return p
+
+
+def _author(message: Message, call_names: dict[str, str], features: set[str]) -> str:
+    """The name a tool or function message is billed under: its own, or that of the call it answers."""
+    if message.name:
+        features.add("tool-result-named")
+        return message.name
+    resolved = call_names.get(message.tool_call_id or "")
+    features.add("tool-result-resolved" if resolved else "tool-result-anonymous")
+    return resolved or message.role
+
+
+def _tools_section(conv: Conversation, p: Plan, special: int) -> None:
+    """The tools section, joined to the text of the first system message when there is one."""
+    section = tools.render(conv.tools, conv.tools_api, p.tool_features)
+    p.tool_section = True
+    seam = next((k for k, m in enumerate(conv.messages) if m.role in ("system", "developer")), None)
+    if seam is None:
+        p.tool_features.add("no-system")
+        p._add(section, special + _TOOL_SECTION)
+        return
+    message = conv.messages[seam]
+    p.tool_seam = seam
+    p.tool_features.add("developer-seam" if message.role == "developer" else "system-seam")
+    texts = [part.text for part in message.parts if type(part) is TextPart]  # type: ignore[union-attr]
+    if len(texts) != 1 or len(message.parts) != 1:
+        p.tool_features.add("system-parts")
+    system = "\n".join(texts)
+    joined = system + tools.SECTION_JOIN + section
+    cut = tokens.find_cut(system, 1, len(system) - _SEAM_MARGIN) if len(system) > 2 * _SEAM_MARGIN else -1
+    if cut <= 0 or not tokens.is_safe_cut(joined, cut):
+        cut = 0
+    chars = p.chars
+    p._add(joined[cut:], special + _TOOL_SECTION)
+    p._add(system[cut:], special + _TOOL_SEAM)
+    p.chars = chars + len(section)  # the system text is the input's once, already
 
 
 def _gather(parts: Sequence[Part], bucket: int, p: Plan, imgs: list[ImagePart], k: int) -> int:
@@ -260,6 +217,7 @@ def _gather(parts: Sequence[Part], bucket: int, p: Plan, imgs: list[ImagePart], 
             p._add(part.name, bucket)  # type: ignore[union-attr]
             p._add(part.arguments, bucket)  # type: ignore[union-attr]
         elif kind is ToolResultPart:
+            p.tool_features.add("tool-result-anonymous")  # an Anthropic tool_result: no OpenAI rule
             calls += _gather(part.parts, bucket, p, imgs, k)  # type: ignore[union-attr]
         elif kind is ImagePart:
             imgs.append(part)  # type: ignore[arg-type]
@@ -389,21 +347,47 @@ class Counted:
 
     def _openai_message(self, k: int, encoding: str) -> int:
         s = self.sums[encoding]
-        n = TOKENS_PER_MESSAGE + _role_tokens(self.plan.roles[k], encoding) + s[2 * k] + TOOL_CALL_TOKENS * self.plan.calls[k]
-        if self.plan.named[k]:
+        plan = self.plan
+        author = plan.authors[k]
+        if author is not None:  # a tool result: billed under the function's name, without a role
+            return tools.TOOL_RESULT_TOKENS + _role_tokens(author, encoding) + s[2 * k] + TOOL_CALL_TOKENS * plan.calls[k]
+        n = TOKENS_PER_MESSAGE + _role_tokens(plan.roles[k], encoding) + s[2 * k] + TOOL_CALL_TOKENS * plan.calls[k]
+        if plan.named[k]:
             n += s[2 * k + 1] + TOKENS_PER_NAME
         return n
 
+    def _tools_tokens(self, encoding: str) -> int:
+        """The tools section and tool_choice on an OpenAI model: what they add to the request."""
+        plan = self.plan
+        conv = plan.conversation
+        if not plan.tool_section:
+            return 0
+        section = self._special(encoding, _TOOL_SECTION)
+        if plan.tool_seam is None:
+            n = TOKENS_PER_MESSAGE + _role_tokens("system", encoding) + section
+        else:
+            n = section - self._special(encoding, _TOOL_SEAM)
+        name_tokens = _role_tokens(conv.tool_choice_name, encoding) if conv.tool_choice_name else 0
+        return n + tools.SECTION_ADJUST + tools.choice_tokens(conv.tool_choice, conv.tool_choice_name, conv.tools_api, name_tokens)
+
     def openai_fixed(self, encoding: str) -> int:
         """Reply priming, tool definitions and response schema on an OpenAI model."""
-        n = REPLY_PRIMING + self._special(encoding, _RESPONSE_FORMAT)
-        if self.plan.conversation.tools:
-            n += self._special(encoding, _TOOL_LINES) + self.plan.tool_shape.overhead(encoding)
+        n = REPLY_PRIMING + self._tools_tokens(encoding)
+        if self.plan.conversation.response_format is not None:
+            n += self._special(encoding, _RESPONSE_FORMAT) + tools.RESPONSE_SCHEMA_TOKENS
         return n
 
     def openai_tokens(self, encoding: str) -> int:
         """The request's tokens on an OpenAI model of this encoding, images left out."""
         return sum(self._openai_message(k, encoding) for k in range(len(self.plan.roles))) + self.openai_fixed(encoding)
+
+    def tool_notes(self, model: ModelPrice) -> tuple[str, ...]:
+        """Why the tool part of this request's count on an OpenAI model is ≈ (empty: exact)."""
+        plan = self.plan
+        if not plan.tool_features:
+            return ()
+        conv = plan.conversation
+        return tools.gaps(frozenset(plan.tool_features), conv.tools_api, model.id, model.tokenizer.encoding)
 
     def _other_fixed_tokens(self, model: ModelPrice) -> int:
         n = REPLY_PRIMING
@@ -448,9 +432,11 @@ class Counted:
         """The request's input tokens on `model`."""
         image_tokens, uncounted = self._image_tokens(model)
         encoding = model.tokenizer.encoding
+        notes: tuple[str, ...] = ()
         if uses_openai_rules(model):
             total = self.openai_tokens(encoding) + sum(image_tokens)
-            approximate = bool(self.plan.approximations)
+            notes = self.tool_notes(model)
+            approximate = bool(self.plan.approximations) or bool(notes)
         else:
             n = len(self.plan.roles)
             s = self.sums[encoding]
@@ -458,7 +444,7 @@ class Counted:
             overhead = TOKENS_PER_MESSAGE * n + TOKENS_PER_NAME * sum(self.plan.named)
             total = self._scaled(model, text) + overhead + self._other_fixed_tokens(model) + sum(image_tokens)
             approximate = True
-        return ModelInput(total, approximate, uncounted, sum(image_tokens))
+        return ModelInput(total, approximate, uncounted, sum(image_tokens), notes)
 
 
 def count_requests(

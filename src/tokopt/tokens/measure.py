@@ -57,6 +57,7 @@ class ModelInput:
     approximate: bool
     uncounted: tuple[str, ...] = ()  # images of known size the model has no rule for
     image_tokens: int = 0
+    notes: tuple[str, ...] = ()  # why this model's count is ≈, besides the request's own reasons
 
 
 def model_tokens(model: ModelPrice, counts: Mapping[str, int]) -> int:

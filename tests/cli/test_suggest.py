@@ -166,7 +166,20 @@ def test_suggest_stdin_and_help_stay_light(tmp_path):
 
 
 def test_optimize_imports_neither_typer_nor_rich():
-    code = "import sys; import tokopt.optimize, tokopt.render.suggest; print(sorted(m for m in ('typer', 'rich') if m in sys.modules))"
+    code = (
+        "import sys, pkgutil, importlib, tokopt.optimize, tokopt.render.suggest; "
+        "names = [m.name for m in pkgutil.walk_packages(tokopt.optimize.__path__, 'tokopt.optimize.')]; "
+        "[importlib.import_module(n) for n in names]; "
+        "print(len(names) > 10, sorted(m for m in ('typer', 'rich') if m in sys.modules))"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "True []"
+
+
+def test_the_suggest_view_neither_tokenizes_nor_reads():
+    # render/ only renders: its suggest view needs the report models, not the rules behind them
+    code = "import sys, tokopt.render.suggest; print(sorted(m for m in ('tiktoken', 'tokopt.tokens', 'tokopt.inputs', 'tokopt.optimize.rules', 'sqlite3') if m in sys.modules))"
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[]"

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from tokopt import __version__
-from tokopt.optimize import SuggestReport, Suggestion
+from tokopt.optimize.report import SuggestReport, Suggestion
 from tokopt.render import fmt
 from tokopt.render.grid import Column, Grid
 

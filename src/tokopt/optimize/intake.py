@@ -1,0 +1,168 @@
+"""The seam between the inputs and the rules: read the inputs, choose the model the calls use
+today, and count what the rules need, once per encoding.
+
+`prepare` is three steps, each replaceable: `read` (sources to plain texts and chat requests),
+`choose_model`, and `count` (texts and requests to a `Workload`). A caller that has already
+read the requests can skip `read` and call the other two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from tokopt.config import Defaults, UserConfig
+from tokopt.errors import InputError
+from tokopt.inputs import EncodingErrors, Source
+from tokopt.optimize.report import ChosenFrom
+from tokopt.optimize.workload import Settings, Workload, text_prompt
+from tokopt.pricing import Catalog
+from tokopt.pricing.model import ModelPrice
+from tokopt.requests.model import Request
+from tokopt.tokens import billing
+
+
+@dataclass
+class Options:
+    """What `prepare` needs besides the inputs: the command line's choices."""
+
+    target: str | None = None  # --target-model
+    candidates: Sequence[str] = ()  # --model patterns: where rule 1 looks (default: the catalog)
+    config_models: Sequence[str] = ()  # the user's config defaults
+    output_tokens: int | None = None  # --output-tokens
+    default_output: int = 500
+    default_output_from: Literal["config", "default"] = "default"
+    calls: int = 1000
+    input_format: str = "auto"
+    errors: EncodingErrors = "strict"
+    keep_going: bool = False
+
+    @classmethod
+    def resolve(
+        cls,
+        defaults: Defaults,
+        *,
+        target: str | None = None,
+        candidates: Sequence[str] = (),
+        output_tokens: int | None = None,
+        calls: int | None = None,
+        input_format: str = "auto",
+        errors: EncodingErrors = "strict",
+        keep_going: bool = False,
+    ) -> Options:
+        """The command line's choices over the user's config defaults (a choice wins over the config, the config over tokopt's default)."""
+        from tokopt import settings
+
+        # --output-tokens stays apart: a request's own max_tokens comes between it and the config
+        chosen = settings.resolve(UserConfig(defaults=defaults), calls=calls)
+        return cls(
+            target=target,
+            candidates=candidates,
+            config_models=chosen.models.value,
+            output_tokens=output_tokens,
+            default_output=chosen.output_tokens.value,
+            default_output_from="config" if chosen.output_tokens.source == "config" else "default",
+            calls=chosen.calls.value,
+            input_format=input_format,
+            errors=errors,
+            keep_going=keep_going,
+        )
+
+
+def prepare(sources: Sequence[Source], catalog: Catalog, opts: Options) -> tuple[Workload, Settings]:
+    """Read every input (plain text, chat requests, request and batch files, transcripts), choose
+    the model the calls use today, and count what the rules need, once per encoding."""
+    texts, requests = read(sources, opts)
+    model, model_from = choose_model(catalog, opts, requests)
+    return count(texts, requests, catalog, opts, model, model_from)
+
+
+def read(sources: Sequence[Source], opts: Options) -> tuple[list[tuple[str, str]], list[Request]]:
+    """The inputs as plain texts (label, text) and chat requests; an error if there is neither."""
+    from tokopt import inputs
+    from tokopt.costing import pipeline
+    from tokopt.inputs import formats
+
+    fmt = formats.InputFormat(opts.input_format)
+    chat_opts = pipeline.Options(
+        selected=None,
+        defaults=[],
+        output_tokens=opts.output_tokens,
+        default_output=opts.default_output,
+        default_output_from=opts.default_output_from,
+        calls=opts.calls,
+        input_format=fmt,
+        errors=opts.errors,
+        keep_going=opts.keep_going,
+    )
+    texts: list[tuple[str, str]] = []
+    requests: list[Request] = []
+    for source in sources:
+        if formats.sniff(source, fmt) == "text":
+            texts.append((source.label, inputs.read_text(source, errors=opts.errors)))
+        else:
+            requests.extend(pipeline.iter_requests(source, chat_opts))
+    if not texts and not requests:
+        raise InputError("nothing to look at: no input held a request")
+    return texts, requests
+
+
+def choose_model(catalog: Catalog, opts: Options, requests: Sequence[Request]) -> tuple[ModelPrice, ChosenFrom]:
+    """The model the calls use today: --target-model, the first request's own model, the
+    config's first model, or the catalog's first default."""
+    if opts.target:
+        return catalog.get(opts.target), "option"
+    for request in requests:
+        name = request.conversation.model
+        if name:
+            model = catalog.find(name)
+            if model is None:
+                near = catalog.suggest(name)
+                hint = f"did you mean {', '.join(near)}? " if near else ""
+                raise InputError(
+                    f"{request.where}: the request's model '{name}' has no price in the catalog",
+                    hint=hint + "choose the model with --target-model, or add its price with --pricing",
+                )
+            return model, "request"
+    if opts.config_models:
+        return catalog.select([opts.config_models[0]])[0], "config"
+    defaults = catalog.defaults()
+    if not defaults:
+        raise InputError("no model to price on", hint="name one with --target-model")
+    return defaults[0], "default"
+
+
+def count(
+    texts: Sequence[tuple[str, str]],
+    requests: Sequence[Request],
+    catalog: Catalog,
+    opts: Options,
+    model: ModelPrice,
+    model_from: ChosenFrom,
+) -> tuple[Workload, Settings]:
+    """Count the texts and requests in the encodings of `model` and of the candidates that could
+    be cheaper, with each call's expected output tokens."""
+    candidates = catalog.select(opts.candidates) if opts.candidates else [m for m in catalog if m.deprecated is None]
+    encodings = {model.tokenizer.encoding}
+    for m in candidates:
+        # A model that charges at least as much per token both ways is not counted in another
+        # encoding just to be ruled out.
+        if m.tier.rank >= model.tier.rank - 1 and (m.input < model.input or m.output < model.output):
+            encodings.add(m.tokenizer.encoding)
+    encs = tuple(sorted(encodings))
+
+    work = Workload(encodings=encs, batch=any(r.custom_id is not None for r in requests))
+    work.texts = [text_prompt(label, text, encs) for label, text in texts]
+    if requests:
+        work.requests = billing.count_requests(requests, encs)
+    output_from: ChosenFrom
+    if opts.output_tokens is not None:
+        output_from = "option"
+        work.outputs = [opts.output_tokens] * work.n_calls
+    else:
+        own = [r.conversation.max_output_tokens for r in requests]
+        work.outputs = [opts.default_output] * len(texts) + [o if o is not None else opts.default_output for o in own]
+        output_from = "request" if own and not texts and all(o is not None for o in own) else opts.default_output_from
+    settings = Settings(model=model, model_from=model_from, candidates=candidates, calls=opts.calls, output_from=output_from)
+    return work, settings

@@ -1,15 +1,14 @@
 """Paths on the command line -> sources of text, read as bytes and decoded strictly.
 
 Files are read as bytes and decoded here, so CRLF stays CRLF (converting it changes the
-count). Directories are walked recursively: hidden entries and what `.gitignore` files
-exclude are skipped, and so are files that are not UTF-8 text.
+count). Directories are walked recursively (`walk`): hidden entries and what `.gitignore` files
+exclude are skipped, and so are files that are not UTF-8 text. Globs are expanded by the same
+walker, as Python's glob would, but enter each directory once.
 """
 
 from __future__ import annotations
 
 import codecs
-import glob
-import os
 import stat
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import BinaryIO, Literal
 
 from tokopt.errors import InputError
-from tokopt.inputs import globs
+from tokopt.inputs import globs, walk
 
 EncodingErrors = Literal["strict", "replace"]
 STDIN = "-"
@@ -68,63 +67,21 @@ def _sniff(path: Path) -> bytes:
         return fh.read(SNIFF_SIZE)
 
 
-class _GitIgnores:
-    """The .gitignore files that apply below a walk root, from the repository root down."""
-
-    def __init__(self, root: Path) -> None:
-        import pathspec
-
-        self._pathspec = pathspec
-        self.specs: list[tuple[Path, pathspec.GitIgnoreSpec]] = []
-        top = next((p for p in [root, *root.parents] if (p / ".git").exists()), root)
-        parts = root.relative_to(top).parts
-        for k in range(len(parts) + 1):
-            self.add(top.joinpath(*parts[:k]))
-
-    def add(self, directory: Path) -> None:
-        ignore = directory / ".gitignore"
-        if ignore.is_file() and all(base != directory for base, _ in self.specs):
-            lines = ignore.read_text(encoding="utf-8", errors="replace").splitlines()
-            self.specs.append((directory, self._pathspec.GitIgnoreSpec.from_lines(lines)))
-
-    def ignored(self, path: Path, is_dir: bool) -> bool:
-        # Deeper .gitignore files come later and win, as in git.
-        verdict = False
-        for base, spec in self.specs:
-            if base not in path.parents:
-                continue
-            rel = path.relative_to(base).as_posix()
-            result = spec.check_file(rel + "/" if is_dir else rel)
-            if result.include is not None:
-                verdict = result.include
-        return verdict
-
-
 def _walk(root: Path, out: Expansion) -> list[Source]:
     found: list[Source] = []
-    root = root.absolute()
-    ignores = _GitIgnores(root)
-    for dirpath, dirnames, filenames in os.walk(root):
-        here = Path(dirpath)
-        ignores.add(here)
-        dirnames[:] = sorted(
-            d for d in dirnames if not d.startswith(".") and not ignores.ignored(here / d, is_dir=True)
-        )
-        for name in sorted(filenames):
-            path = here / name
-            if name.startswith(".") or ignores.ignored(path, is_dir=False):
+    listing = walk.walk(root.absolute(), gitignore=True)
+    for path, why in listing.problems:
+        if not path.is_dir():  # (a directory it could not list was passed over silently)
+            out.skipped.append(f"{_label(path)}: {why}")
+    for entry in listing.files:
+        try:
+            if looks_binary(_sniff(entry.path)):
+                out.skipped.append(f"{_label(entry.path)}: not UTF-8 text")
                 continue
-            try:
-                st = path.stat()
-                if not stat.S_ISREG(st.st_mode):
-                    continue
-                if looks_binary(_sniff(path)):
-                    out.skipped.append(f"{_label(path)}: not UTF-8 text")
-                    continue
-            except OSError as exc:
-                out.skipped.append(f"{_label(path)}: {exc.strerror}")
-                continue
-            found.append(Source(_label(path), path, st.st_size))
+        except OSError as exc:
+            out.skipped.append(f"{_label(entry.path)}: {exc.strerror}")
+            continue
+        found.append(Source(_label(entry.path), entry.path, entry.size))
     return found
 
 
@@ -165,7 +122,7 @@ def expand(args: Sequence[str]) -> Expansion:
                 raise InputError(f"broken symlink: {arg}")
             add(_file_source(path))
         elif globs.has_glob(arg):
-            matches = sorted(glob.glob(os.path.expanduser(arg), recursive=True))
+            matches = walk.glob(arg)
             if not matches:
                 raise InputError(f"no files match: {arg}")
             for match in matches:

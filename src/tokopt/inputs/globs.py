@@ -61,19 +61,31 @@ def check(pattern: str) -> str:
 
 
 class Glob:
-    """A compiled glob: `matches` takes a relative POSIX path."""
+    """A compiled glob over relative POSIX paths.
+
+    With `hidden=False` a name starting with '.' is matched only by a segment that starts with
+    '.' too, never by `**`, as a shell and Python's glob match them."""
 
     def __init__(self, pattern: str) -> None:
         self.pattern = pattern
         segments = pattern.split("/")
         if segments[-1] == ANY_DIRS:
             segments.append("*")  # everything below: at least one more segment
-        self._segments = [None if s == ANY_DIRS else _segment(s, pattern) for s in segments]
+        self._segments = [(s, None if s == ANY_DIRS else _segment(s, pattern)) for s in segments]
 
     def __repr__(self) -> str:
         return f"Glob({self.pattern!r})"
 
-    def matches(self, path: str) -> bool:
+    def matches(self, path: str, *, hidden: bool = True) -> bool:
+        """Whether the pattern matches this whole path."""
+        return len(self._segments) in self._states(path, hidden)
+
+    def could_match_below(self, directory: str, *, hidden: bool = True) -> bool:
+        """Whether a path below this directory could match (so that a walk enters it)."""
+        return any(i < len(self._segments) for i in self._states(directory, hidden))
+
+    def _states(self, path: str, hidden: bool) -> set[int]:
+        """How far into the pattern each way of matching `path` gets."""
         segments = self._segments
         end = len(segments)
 
@@ -84,25 +96,28 @@ class Glob:
                 i = todo.pop()
                 if i not in out:
                     out.add(i)
-                    if i < end and segments[i] is None:
+                    if i < end and segments[i][1] is None:
                         todo.append(i + 1)
             return out
 
         states = skip_any({0})
-        for part in path.split("/"):
+        for part in path.split("/") if path else ():
+            dot = not hidden and part.startswith(".")
             following = set()
             for i in states:
                 if i == end:
                     continue
-                segment = segments[i]
-                if segment is None:
+                text, regex = segments[i]
+                if dot and not text.startswith("."):
+                    continue
+                if regex is None:
                     following.add(i)
-                elif segment.fullmatch(part):
+                elif regex.fullmatch(part):
                     following.add(i + 1)
             states = skip_any(following)
             if not states:
-                return False
-        return end in states
+                break
+        return states
 
 
 @functools.lru_cache(maxsize=1024)

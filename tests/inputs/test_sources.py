@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from tokopt import inputs
@@ -115,3 +117,28 @@ def test_empty_file_reads_as_empty_text(tmp_path):
     path.write_bytes(b"")
     (source,) = inputs.expand([str(path)]).sources
     assert inputs.read_text(source) == "" and source.size == 0
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every directory")
+def test_a_subdirectory_it_cannot_read_gets_a_note_as_a_file_does(tmp_path):
+    (tmp_path / "prompts" / "locked").mkdir(parents=True)
+    (tmp_path / "prompts" / "a.txt").write_text("a")
+    (tmp_path / "prompts" / "locked" / "b.txt").write_text("b")
+    (tmp_path / "prompts" / "secret.txt").write_text("s")
+    (tmp_path / "prompts" / "secret.txt").chmod(0)
+    (tmp_path / "prompts" / "locked").chmod(0)
+    try:
+        got = inputs.expand([str(tmp_path / "prompts")])
+    finally:
+        (tmp_path / "prompts" / "locked").chmod(0o755)
+    assert labels(got) == ["a.txt"]
+    assert sorted(s.rsplit("/", 1)[-1] for s in got.skipped) == ["locked: Permission denied", "secret.txt: Permission denied"]
+
+
+def test_a_broken_symlink_in_a_walked_directory_gets_a_note(tmp_path):
+    (tmp_path / "prompts").mkdir()
+    (tmp_path / "prompts" / "a.txt").write_text("a")
+    os.symlink("gone.txt", tmp_path / "prompts" / "link.txt")
+    got = inputs.expand([str(tmp_path / "prompts")])
+    assert labels(got) == ["a.txt"]
+    assert [s.rsplit("/", 1)[-1] for s in got.skipped] == ["link.txt: No such file or directory"]

@@ -70,9 +70,8 @@ def _sniff(path: Path) -> bytes:
 def _walk(root: Path, out: Expansion) -> list[Source]:
     found: list[Source] = []
     listing = walk.walk(root.absolute(), gitignore=True)
-    for path, why in listing.problems:
-        if not path.is_dir():  # (a directory it could not list was passed over silently)
-            out.skipped.append(f"{_label(path)}: {why}")
+    for path, why in listing.problems:  # a file or a directory it could not read
+        out.skipped.append(f"{_label(path)}: {why}")
     for entry in listing.files:
         try:
             if looks_binary(_sniff(entry.path)):

@@ -302,3 +302,22 @@ def test_every_file_a_glob_matches_is_checked_whatever_its_name(tmp_path, catalo
         git(tmp_path, "init", "-q", "-b", "main")
     result = run(tmp_path, catalog)
     assert [r.file for r in result.failed_rows] == [f"prompts/{name}"]
+
+
+def test_outside_git_nested_paths_are_walked_once_and_a_named_hidden_directory_still_is(tmp_path, catalog):
+    write(tmp_path / "prompts" / "a.md", TEN)
+    write(tmp_path / "prompts" / "support" / "b.md", TEN)
+    write(tmp_path / "prompts" / ".drafts" / "c.md", TEN)
+    write(tmp_path / "prompts" / "__pycache__" / "d.md", TEN)
+    paths = '["prompts/**/*.md", "prompts/support/*.md", "prompts/.drafts/*.md"]'
+    write(tmp_path / "tokopt.toml", config("max_tokens = 100", paths=paths))
+    assert [r.file for r in run(tmp_path, catalog).rows] == ["prompts/.drafts/c.md", "prompts/a.md", "prompts/support/b.md"]
+
+
+def test_outside_git_a_symlink_loop_ends(tmp_path, catalog):
+    import os
+
+    write(tmp_path / "prompts" / "a.md", TEN)
+    os.symlink(".", tmp_path / "prompts" / "again")
+    write(tmp_path / "tokopt.toml", config("max_tokens = 100", paths='["prompts/**/*.md"]'))
+    assert [r.file for r in run(tmp_path, catalog).rows] == ["prompts/a.md"]

@@ -155,3 +155,16 @@ def test_request_and_batch_files_are_proposed_as_check_prices_them(run, tmp_path
     rows = {(r["file"], r["request"]): r for r in json.loads(check.stdout)["rows"]}
     assert set(rows) == {("prompts/batch.jsonl", "a"), ("prompts/batch.jsonl", "b"), ("prompts/settings.json", None)}
     assert rows[("prompts/batch.jsonl", "a")]["current"]["input_tokens"] == 307
+
+
+def test_outside_git_a_broken_symlink_or_a_loop_is_not_a_prompt(run, tmp_path, chdir):
+    import os
+
+    write(tmp_path / "prompts" / "system.md", TEN)
+    os.symlink("gone.md", tmp_path / "prompts" / "old.md")
+    os.symlink(".", tmp_path / "prompts" / "again")
+    chdir(tmp_path)
+    r = run("init", "-m", "gpt-5.5", "--stdout")
+    assert r.exit_code == 0, r.stderr
+    cfg = project_config.ProjectConfig.model_validate(tomllib.loads(r.stdout, parse_float=Decimal))
+    assert cfg.budgets[0].paths == ["prompts/**/*.md"]

@@ -11,7 +11,6 @@ HEAD are never touched.
 from __future__ import annotations
 
 import decimal
-import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -22,7 +21,7 @@ from tokopt.budgets.config import FileBudget, Project
 from tokopt.budgets.counting import FileContent, PricedRequest, count_revision, count_working, file_requests
 from tokopt.budgets.results import BudgetResult, Change, CheckRow, LimitCheck, LimitName, Measure
 from tokopt.errors import ConfigError, InputError, UnknownModelError
-from tokopt.inputs import EncodingErrors, gitrepo, globs
+from tokopt.inputs import EncodingErrors, gitrepo, globs, walk
 from tokopt.pricing import Catalog
 from tokopt.pricing.model import ModelPrice
 from tokopt.settings import Settings
@@ -44,23 +43,31 @@ class FileCheck:
 # --- which files -----------------------------------------------------------------------------
 
 
+SKIP_DIRS = frozenset({"__pycache__"})
+
+
 def _walk(root: Path, budgets: Sequence[FileBudget]) -> list[str]:
     """Files below the budgets' literal prefixes, outside git: hidden directories skipped
     unless a pattern names them."""
     starts = sorted({globs.literal_prefix(p) for b in budgets for p in b.paths})
     found: set[str] = set()
     for start in starts:
+        if any(_walked_with(start, outer) for outer in starts):
+            continue
         top = root / start if start else root
         if not top.is_dir():
             continue
-        for dirpath, dirnames, filenames in os.walk(top):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d != "__pycache__")
-            here = Path(dirpath)
-            for name in filenames:
-                path = here / name
-                if path.is_file():
-                    found.add(path.relative_to(root).as_posix())
+        listing = walk.walk(top, hidden_files=True, skip_dirs=SKIP_DIRS)
+        found.update(f"{start}/{e.rel}" if start else e.rel for e in listing.files)
     return sorted(found)
+
+
+def _walked_with(start: str, outer: str) -> bool:
+    """Whether the walk from `outer` already lists what one from `start` would."""
+    if start == outer or not (outer == "" or start.startswith(outer + "/")):
+        return False
+    between = start[len(outer) :].strip("/").split("/")
+    return not any(part.startswith(".") or part in SKIP_DIRS for part in between)
 
 
 def _relative(arg: str, root: Path) -> str | None:

@@ -7,7 +7,6 @@ back and validated before it is returned, so a starter file always loads.
 from __future__ import annotations
 
 import decimal
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
@@ -15,7 +14,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from tokopt import costing
-from tokopt.inputs import formats, gitrepo, globs
+from tokopt.inputs import formats, gitrepo, globs, walk
 from tokopt.tokens import measure
 from tokopt.errors import InputError
 from tokopt.inputs import SNIFF_SIZE, Source, looks_binary
@@ -65,11 +64,7 @@ def project_files(root: Path) -> list[str]:
     if repo is not None:
         names = gitrepo.working_files(repo)
     else:
-        names = []
-        for dirpath, dirnames, filenames in os.walk(root):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in SKIP_DIRS)
-            here = Path(dirpath)
-            names += [(here / f).relative_to(root).as_posix() for f in filenames]
+        names = [e.rel for e in walk.walk(root, skip_dirs=SKIP_DIRS).files]
     return sorted(n for n in names if not any(p.startswith(".") for p in PurePosixPath(n).parts))
 
 

@@ -162,6 +162,8 @@ def test_flat_tools_on_the_measured_models_are_exact(catalog):
         ("gpt-4", {"messages": USER, "tools": [fn("f", {"q": {"type": "string", "description": "x", "format": "email"}})]}, "schema keywords other than"),
         ("gpt-4", {"messages": USER, "tools": [fn("f", {"q": {"type": ["string", "null"], "description": "x"}})]}, "a list of types"),
         ("gpt-4o", {"messages": [{"role": "developer", "content": "Be brief."}, *USER], "tools": FLAT}, "a developer message"),
+        ("gpt-4o", {"messages": [*USER, {"role": "system", "content": "Be brief."}], "tools": FLAT}, "a system message after other messages"),
+        ("gpt-4o", {"messages": USER, "tools": FLAT, "tool_choice": {"type": "allowed_tools", "mode": "auto", "tools": [{"type": "function", "name": "get_weather"}]}}, "allowed tools"),
         ("gpt-4o", {"messages": USER, "tools": [{"type": "function", "function": {**FLAT[0]["function"], "strict": True}}]}, "strict mode"),
         ("gpt-4o", {"messages": USER, "tools": [{"type": "custom", "name": "grammar", "description": "x"}]}, "tools that are not functions"),
         # history: confirmed on cl100k only; parallel calls and unnamed results nowhere
@@ -216,6 +218,23 @@ def test_a_response_schema_is_its_json_without_the_dropped_keys_plus_nine(catalo
         assert result.tokens == plain + len(reference["o200k_base"].encode(STRIPPED)) + 9
         assert result.approximate and any("openai-cookbook#2140" in a for a in c.plan.approximations)
     assert counted({"input": "hi", "text": {"format": {"type": "text"}}}).plan.conversation.response_format is None
+
+
+def test_responses_tool_results_are_billed_under_the_call_they_answer(catalog):
+    items = [
+        {"role": "user", "content": "hi"},
+        {"type": "function_call", "call_id": "c1", "name": "get_weather", "arguments": '{"city":"Paris"}'},
+        {"type": "function_call_output", "call_id": "c1", "output": "18C"},
+    ]
+    chat = [
+        *USER,
+        {"role": "assistant", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'}}]},
+        {"role": "tool", "tool_call_id": "c1", "content": "18C"},
+    ]
+    gpt4 = catalog.get("gpt-4")
+    responses = counted({"input": items})
+    assert responses.plan.authors == [None, None, "get_weather"]
+    assert responses.model_input(gpt4).tokens == counted({"messages": chat}).model_input(gpt4).tokens
 
 
 def test_responses_function_tools_keep_their_schema(catalog):

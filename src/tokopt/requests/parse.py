@@ -287,7 +287,9 @@ def _response_item(item: dict[str, Any], at: str) -> Message:
     kind = item.get("type")
     if kind == "function_call":
         args = item.get("arguments", "")
-        return Message(role="assistant", parts=(ToolCallPart(str(item.get("name", "")), args if isinstance(args, str) else _compact(args)),))
+        call_id = item.get("call_id")
+        part = ToolCallPart(str(item.get("name", "")), args if isinstance(args, str) else _compact(args), id=call_id if isinstance(call_id, str) else None)
+        return Message(role="assistant", parts=(part,))
     if kind == "function_call_output":
         output = item.get("output", "")
         return Message(role="tool", parts=_content(output, at), tool_call_id=item.get("call_id"))

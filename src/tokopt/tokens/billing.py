@@ -156,7 +156,7 @@ def plan(request: Request, *, openai_rules: bool = True, other_rules: bool = Tru
         if other_rules:
             for tool in conv.tools:
                 p._add(_tool_json(tool), special + _TOOL_JSON)
-        features |= tools.choice_features(conv.tool_choice)
+        features |= tools.choice_features(conv.tool_choice, conv.tool_choice_name)
     if conv.response_format is not None:
         p._add(tools.response_schema(conv.response_format), special + _RESPONSE_FORMAT)
 
@@ -192,6 +192,8 @@ def _tools_section(conv: Conversation, p: Plan, special: int) -> None:
     message = conv.messages[seam]
     p.tool_seam = seam
     p.tool_features.add("developer-seam" if message.role == "developer" else "system-seam")
+    if seam:
+        p.tool_features.add("system-not-first")
     texts = [part.text for part in message.parts if type(part) is TextPart]  # type: ignore[union-attr]
     if len(texts) != 1 or len(message.parts) != 1:
         p.tool_features.add("system-parts")

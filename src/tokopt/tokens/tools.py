@@ -102,9 +102,11 @@ FEATURES: dict[str, str] = {
     "no-system": "no system message",
     "developer-seam": "a developer message in place of the system message",
     "system-parts": "a system message of several parts",
+    "system-not-first": "a system message after other messages",
     "choice-none": 'tool_choice "none"',
     "choice-named": "a named tool_choice",
     "choice-required": 'tool_choice "required"',
+    "choice-unnamed": "a tool_choice of allowed tools or a custom tool",
     "tool-call": "a tool call in history",
     "tool-call-with-text": "a tool call with text in the same message",
     "parallel-calls": "several tool calls in one message",
@@ -265,11 +267,11 @@ def _compact_spaced(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def choice_features(choice: str | None) -> set[str]:
+def choice_features(choice: str | None, name: str | None) -> set[str]:
     if choice == "none":
         return {"choice-none"}
     if choice == "tool":
-        return {"choice-named"}
+        return {"choice-named" if name else "choice-unnamed"}
     if choice in ("required", "any"):
         return {"choice-required"}
     return set()

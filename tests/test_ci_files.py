@@ -148,12 +148,11 @@ def test_action_without_a_base_and_with_a_config_error(tmp_path):
     assert summary == "" and r.stdout == ""
 
 
-# --- README ----------------------------------------------------------------------------------
+# --- docs/check.md (the CI reference; tests/test_docs.py runs its commands) --------------------
 
 
 def readme_section() -> str:
-    text = (REPO / "README.md").read_text(encoding="utf-8")
-    return text.split("## Budgets in CI\n", 1)[1].split("\n## Configuration\n", 1)[0]
+    return (REPO / "docs" / "check.md").read_text(encoding="utf-8")
 
 
 def test_readme_config_example_is_valid(tmp_path):
@@ -174,7 +173,7 @@ def test_readme_documents_the_hook_and_the_action_as_they_are():
     pre_commit, workflow = (yaml.safe_load(b) for b in blocks)
     assert pre_commit["repos"][0]["hooks"][0]["id"] == "tokopt-check"
     steps = workflow["jobs"]["tokopt"]["steps"]
-    assert steps[0]["uses"].startswith("actions/checkout@") and steps[1]["uses"].startswith("OWNER/tokopt@")
+    assert steps[0]["uses"].startswith("actions/checkout@") and steps[1]["uses"].startswith("your-org/tokopt@")
     for name in action()["inputs"]:
         assert f"`{name}`" in section
 

@@ -570,7 +570,7 @@ def _toml_blocks() -> list[Block]:
 def test_toml_examples_load(block: Block, tmp_path: Path):
     """Every TOML example parses; one whose first line names its file loads with tokopt's loader."""
     from tokopt import config
-    from tokopt.budgets import project
+    from tokopt.budgets.config import load_project
     from tokopt.pricing import load_catalog
 
     text = "\n".join(block.lines) + "\n"
@@ -584,7 +584,7 @@ def test_toml_examples_load(block: Block, tmp_path: Path):
     if path.name in ("tokopt.toml", "pyproject.toml"):
         for extra in data.get("pricing", []) or data.get("tool", {}).get("tokopt", {}).get("pricing", []):
             write(tmp_path / extra, "")
-        project.load_project(path)
+        load_project(path)
     elif path.name == "config.toml":
         config.load_user_config(path, required=True, catalog=load_catalog())
     else:

@@ -2,10 +2,11 @@
 
 The server runs from the PostgreSQL binaries on this machine (Debian's package puts them in
 /usr/lib/postgresql/<version>/bin; `.ci/ensure-postgresql` installs it when missing) in a
-temporary directory, on a free loopback port, with password authentication for every
-connection. It starts the first time a test asks for it and stops when the session ends.
-initdb refuses to run as root, so under root the server runs as the `postgres` user (made by
-the Debian package) or else `nobody`, from a directory that user owns.
+temporary directory (in /dev/shm when it has room), without fsync, on a free loopback port,
+with password authentication for every connection. It starts the first time a test asks for
+it and stops when the session ends. initdb refuses to run as root, so under root the server
+runs as the `postgres` user (made by the Debian package) or else `nobody`, from a directory
+that user owns.
 
 Fixtures (registered by tests/conftest.py):
 
@@ -51,6 +52,8 @@ SUPERUSER = "postgres"
 ROLE = "tokopt_test"
 START_TIMEOUT = 60.0
 STALE_AFTER = 600.0  # seconds: a server directory this old with no live server is a leftover
+SHM = Path("/dev/shm")
+SHM_MIN_FREE = 2 << 30  # bytes: use memory-backed /dev/shm only when it has this much room
 INSTALL_HINT = "run .ci/ensure-postgresql (it installs Debian's postgresql package) or set " + BINDIR_ENV
 
 
@@ -131,9 +134,22 @@ def _die_with_parent() -> None:
         _prctl(PR_SET_PDEATHSIG, signal.SIGQUIT)
 
 
+def _base_dir() -> Path:
+    """/dev/shm when it has room (creating and dropping a database there costs a third of what it
+    does on ext4, starting a server two thirds), else the temporary directory."""
+    try:
+        st = os.statvfs(SHM)
+        if os.access(SHM, os.W_OK | os.X_OK) and st.f_bavail * st.f_frsize >= SHM_MIN_FREE:
+            return SHM
+    except OSError:
+        pass
+    return Path(tempfile.gettempdir())
+
+
 def _sweep_stale_dirs() -> None:
     """Remove the directories of test servers whose session was killed (they hold ~45 MB each)."""
-    for path in Path(tempfile.gettempdir()).glob("tokopt-pg*-*"):
+    leftovers = [*SHM.glob("tokopt-pg*-*"), *Path(tempfile.gettempdir()).glob("tokopt-pg*-*")]
+    for path in leftovers:
         try:
             if time.time() - path.stat().st_mtime < STALE_AFTER:
                 continue
@@ -168,7 +184,7 @@ class PgServer:
         self.superuser_password = "su-" + secrets.token_hex(8)
         # Characters that must be percent-encoded in a URL, as real passwords have.
         self.role_password = "p@ss:w/rd %" + secrets.token_hex(6)
-        self.dir = Path(tempfile.mkdtemp(prefix=f"tokopt-pg{label}-"))
+        self.dir = Path(tempfile.mkdtemp(prefix=f"tokopt-pg{label}-", dir=_base_dir()))
         self.log_path = self.dir / "server.log"
         self._process: subprocess.Popen[bytes] | None = None
         self._admin: psycopg.Connection[Any] | None = None

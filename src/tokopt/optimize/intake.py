@@ -1,9 +1,11 @@
 """The seam between the inputs and the rules: read the inputs, choose the model the calls use
 today, and count what the rules need, once per encoding.
 
-`prepare` is three steps, each replaceable: `read` (sources to plain texts and chat requests),
-`choose_model`, and `count` (texts and requests to a `Workload`). A caller that has already
-read the requests can skip `read` and call the other two.
+`prepare` is a few steps, each replaceable: `read` (sources to plain texts and chat requests),
+`choose_model`, `candidates` and `encodings_needed` (what rule 1 compares, and so which
+encodings to count in), `count` (texts and requests to a `Workload`) and `expected_outputs`.
+A caller that has already read and counted the requests in `encodings_needed(...)` can build
+the `Workload` itself and skip `read` and `count`.
 """
 
 from __future__ import annotations
@@ -75,7 +77,10 @@ def prepare(sources: Sequence[Source], catalog: Catalog, opts: Options) -> tuple
     the model the calls use today, and count what the rules need, once per encoding."""
     texts, requests = read(sources, opts)
     model, model_from = choose_model(catalog, opts, requests)
-    return count(texts, requests, catalog, opts, model, model_from)
+    looked_at = candidates(catalog, opts)
+    work = count(texts, requests, encodings_needed(model, looked_at))
+    work.outputs, output_from = expected_outputs(texts, requests, opts)
+    return work, Settings(model=model, model_from=model_from, candidates=looked_at, calls=opts.calls, output_from=output_from)
 
 
 def read(sources: Sequence[Source], opts: Options) -> tuple[list[tuple[str, str]], list[Request]]:
@@ -133,36 +138,37 @@ def choose_model(catalog: Catalog, opts: Options, requests: Sequence[Request]) -
     return defaults[0], "default"
 
 
-def count(
-    texts: Sequence[tuple[str, str]],
-    requests: Sequence[Request],
-    catalog: Catalog,
-    opts: Options,
-    model: ModelPrice,
-    model_from: ChosenFrom,
-) -> tuple[Workload, Settings]:
-    """Count the texts and requests in the encodings of `model` and of the candidates that could
-    be cheaper, with each call's expected output tokens."""
-    candidates = catalog.select(opts.candidates) if opts.candidates else [m for m in catalog if m.deprecated is None]
+def candidates(catalog: Catalog, opts: Options) -> list[ModelPrice]:
+    """Where rule 1 looks for a cheaper model: the --model patterns, or every current model."""
+    return catalog.select(opts.candidates) if opts.candidates else [m for m in catalog if m.deprecated is None]
+
+
+def encodings_needed(model: ModelPrice, candidates: Sequence[ModelPrice]) -> tuple[str, ...]:
+    """The encodings to count in: the model's own and those of candidates that could be cheaper."""
     encodings = {model.tokenizer.encoding}
     for m in candidates:
         # A model that charges at least as much per token both ways is not counted in another
         # encoding just to be ruled out.
         if m.tier.rank >= model.tier.rank - 1 and (m.input < model.input or m.output < model.output):
             encodings.add(m.tokenizer.encoding)
-    encs = tuple(sorted(encodings))
+    return tuple(sorted(encodings))
 
-    work = Workload(encodings=encs, batch=any(r.custom_id is not None for r in requests))
-    work.texts = [text_prompt(label, text, encs) for label, text in texts]
+
+def count(texts: Sequence[tuple[str, str]], requests: Sequence[Request], encodings: tuple[str, ...]) -> Workload:
+    """The texts (cut into segments) and requests counted in every one of `encodings`; the
+    outputs are left to `expected_outputs`."""
+    work = Workload(encodings=encodings, batch=any(r.custom_id is not None for r in requests))
+    work.texts = [text_prompt(label, text, encodings) for label, text in texts]
     if requests:
-        work.requests = billing.count_requests(requests, encs)
-    output_from: ChosenFrom
+        work.requests = billing.count_requests(requests, encodings)
+    return work
+
+
+def expected_outputs(texts: Sequence[object], requests: Sequence[Request], opts: Options) -> tuple[list[int], ChosenFrom]:
+    """Each call's expected output tokens (texts first, then requests) and where they come from:
+    --output-tokens, else each request's own max_tokens, else the config's or tokopt's default."""
     if opts.output_tokens is not None:
-        output_from = "option"
-        work.outputs = [opts.output_tokens] * work.n_calls
-    else:
-        own = [r.conversation.max_output_tokens for r in requests]
-        work.outputs = [opts.default_output] * len(texts) + [o if o is not None else opts.default_output for o in own]
-        output_from = "request" if own and not texts and all(o is not None for o in own) else opts.default_output_from
-    settings = Settings(model=model, model_from=model_from, candidates=candidates, calls=opts.calls, output_from=output_from)
-    return work, settings
+        return [opts.output_tokens] * (len(texts) + len(requests)), "option"
+    own = [r.conversation.max_output_tokens for r in requests]
+    outputs = [opts.default_output] * len(texts) + [o if o is not None else opts.default_output for o in own]
+    return outputs, "request" if own and not texts and all(o is not None for o in own) else opts.default_output_from

@@ -18,7 +18,7 @@ from pathlib import Path
 from tokopt import costing, inputs, tokens
 from tokopt.costing.report import TextCount
 from tokopt.errors import InputError
-from tokopt.inputs import EncodingErrors, Source, formats, gitrepo
+from tokopt.inputs import EncodingErrors, Source, formats, gitrepo, looks_binary
 from tokopt.inputs.formats import Shape
 from tokopt.pricing.model import ModelPrice
 from tokopt.requests import parse
@@ -245,4 +245,31 @@ def count_revision(
                 source = Source(f"{ref}:{name}", path, len(raw))
                 content = _budgeted_requests(source, shape, models, errors, warnings)
                 found[name] = RequestFile(name, content.requests, content.batch)
+    return found
+
+
+def count_prompts(root: Path, files: Sequence[str], models: Sequence[ModelPrice], skipped: list[str]) -> dict[str, FileContent]:
+    """For `tokopt init`: each file as `tokopt check` reads it, plain text or the requests of a
+    request or batch file. A file that looks like JSON but is not a request is left out (and
+    said why), and so is one that check would skip as not UTF-8 text."""
+    encodings = sorted({m.tokenizer.encoding for m in models})
+    text_sources = []
+    found: dict[str, FileContent] = {}
+    for f in files:
+        path = root / f
+        with path.open("rb") as fh:
+            if looks_binary(fh.read(SNIFF_SIZE)):
+                skipped.append(f"{f}: not UTF-8 text, left out")
+                continue
+        source = Source(f, path, path.stat().st_size)
+        shape = formats.sniff(source)
+        if shape == "text":
+            text_sources.append(source)
+            continue
+        try:
+            found[f] = measure_requests(source, shape, models, "strict", [])
+        except InputError as exc:
+            skipped.append(f"{f}: not a chat request or batch file ({exc.message.removeprefix(f + ': ')})")
+    for c in measure.count_sources(text_sources, encodings):
+        found[c.source] = c
     return found

@@ -13,15 +13,15 @@ from decimal import ROUND_CEILING, Decimal
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from tokopt import costing
-from tokopt.inputs import formats, gitrepo, globs, walk
-from tokopt.tokens import measure
-from tokopt.errors import InputError
-from tokopt.inputs import SNIFF_SIZE, Source, looks_binary
-from tokopt.pricing.model import ModelPrice
-from tokopt.usage import Usage
+from tokopt import costing, inputs
 from tokopt.budgets import counting
-from tokopt.budgets.config import FileBudget, ProjectConfig
+from tokopt.budgets.config import CONFIG_NAME, FileBudget, ProjectConfig
+from tokopt.errors import InputError
+from tokopt.inputs import gitrepo, globs, walk
+from tokopt.pricing import Catalog
+from tokopt.pricing.model import ModelPrice
+from tokopt.settings import Settings
+from tokopt.usage import Usage
 
 PROMPT_DIR_NAMES = {"prompt", "prompts", "system_prompts", "system-prompts", "system_prompt", "system-prompt"}
 PROMPT_SUFFIXES = {".prompt", ".prompty"}
@@ -66,6 +66,58 @@ def project_files(root: Path) -> list[str]:
     else:
         names = [e.rel for e in walk.walk(root, skip_dirs=SKIP_DIRS).files]
     return sorted(n for n in names if not any(p.startswith(".") for p in PurePosixPath(n).parts))
+
+
+def target(root: Path, *, overwrite: bool) -> Path:
+    """Where the starter goes; an InputError when a config is there already and may not be replaced."""
+    path = root / CONFIG_NAME
+    if path.exists() and not overwrite:
+        raise InputError(f"{CONFIG_NAME} already exists: {path}", hint="pass --force to overwrite it, or --stdout to print")
+    return path
+
+
+def chosen_files(root: Path, named: Sequence[str] | None) -> tuple[list[str], list[str], list[str]]:
+    """The prompt files to budget, relative to `root`: those `named` (files, directories or
+    globs, all inside the project) or else the ones `discover` finds; then the directories
+    named, and every file of the project."""
+    everything = project_files(root)
+    if not named:
+        return discover(everything), [], everything
+    files = []
+    for source in inputs.expand(named).sources:
+        rel = _inside(source.path, root)
+        if rel is None:
+            raise InputError(f"not inside the project directory {root}: {source.label}")
+        files.append(rel)
+    named_dirs = [d for d in (_inside(Path(p), root) for p in named if Path(p).is_dir()) if d is not None]
+    return files, ["" if d == "." else d for d in named_dirs], everything
+
+
+def _inside(path: Path | None, root: Path) -> str | None:
+    if path is None:
+        return None
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return None
+
+
+def starter(root: Path, named: Sequence[str] | None, catalog: Catalog, chosen: Settings, *, headroom: int = DEFAULT_HEADROOM) -> Starter:
+    """`tokopt init`: a starter config for the project at `root`, priced on the models `chosen`
+    names (else the catalog's defaults)."""
+    models = catalog.select(chosen.models.value) if chosen.models.value else catalog.defaults()
+    files, named_dirs, everything = chosen_files(root, named)
+    return propose(
+        root,
+        sorted(set(files)),
+        models,
+        model_ids=[m.id for m in models],
+        output_tokens=chosen.output_tokens.value,
+        calls_per_month=chosen.calls.value,
+        headroom=headroom,
+        named_dirs=named_dirs,
+        all_files=everything,
+    )
 
 
 def discover(files: Sequence[str]) -> list[str]:
@@ -134,33 +186,6 @@ def _costs(model: ModelPrice, requests: Sequence[counting.PricedRequest]) -> tup
     return most_tokens, most_cost
 
 
-def _measure(root: Path, files: Sequence[str], models: Sequence[ModelPrice], skipped: list[str]) -> dict[str, counting.FileContent]:
-    """Each file as `tokopt check` reads it: plain text, or the requests of a request or batch
-    file. A file that looks like JSON but is not a request is left out (and said why), and so
-    is one that check would skip as not UTF-8 text."""
-    encodings = sorted({m.tokenizer.encoding for m in models})
-    text_sources = []
-    found: dict[str, counting.FileContent] = {}
-    for f in files:
-        path = root / f
-        with path.open("rb") as fh:
-            if looks_binary(fh.read(SNIFF_SIZE)):
-                skipped.append(f"{f}: not UTF-8 text, left out")
-                continue
-        source = Source(f, path, path.stat().st_size)
-        shape = formats.sniff(source)
-        if shape == "text":
-            text_sources.append(source)
-            continue
-        try:
-            found[f] = counting.measure_requests(source, shape, models, "strict", [])
-        except InputError as exc:
-            skipped.append(f"{f}: not a chat request or batch file ({exc.message.removeprefix(f + ': ')})")
-    for c in measure.count_sources(text_sources, encodings):
-        found[c.source] = c
-    return found
-
-
 def propose(
     root: Path,
     files: Sequence[str],
@@ -177,7 +202,7 @@ def propose(
     over `models` plus `headroom` percent, rounded up to two significant digits. Files among
     `all_files` that a proposed glob would catch but are not prompts go in its `exclude`."""
     skipped: list[str] = []
-    contents = _measure(root, files, models, skipped)
+    contents = counting.count_prompts(root, files, models, skipped)
     files = [f for f in files if f in contents]
     factor = 1 + Decimal(headroom) / 100
     proposals = []

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
+from tokopt.paths import ENV_CALLS_PER_MONTH, ENV_MODELS, ENV_OUTPUT_TOKENS, ENV_PROJECT_CONFIG
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -82,6 +84,50 @@ InputFormatOption = Annotated[
 KeepGoingOption = Annotated[
     bool,
     typer.Option("--keep-going", help="In a JSONL input, skip lines that are not requests (each is reported) and price the rest."),
+]
+
+# tokopt check and tokopt init: the project config, and the defaults for budgets that set none
+ProjectConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        "-c",
+        envvar=ENV_PROJECT_CONFIG,
+        help="The project config: a tokopt.toml, or a pyproject.toml with \\[tool.tokopt]. "
+        "\\[default: the nearest one at or above the working directory]",
+        show_default=False,
+    ),
+]
+DefaultModelsOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--model",
+        "-m",
+        envvar=ENV_MODELS,
+        help="Models for budgets that name none, instead of \\[defaults] models (repeatable; ids, aliases, globs).",
+        show_default=False,
+    ),
+]
+DefaultOutputTokensOption = Annotated[
+    int | None,
+    typer.Option(
+        "--output-tokens",
+        "-o",
+        min=0,
+        envvar=ENV_OUTPUT_TOKENS,
+        help="Expected completion tokens per call, for budgets that set none. \\[default: the project's, else 500]",
+        show_default=False,
+    ),
+]
+CallsPerMonthOption = Annotated[
+    int | None,
+    typer.Option(
+        "--calls-per-month",
+        min=1,
+        envvar=ENV_CALLS_PER_MONTH,
+        help="Calls per month of each prompt, for budgets that set none. \\[default: the project's]",
+        show_default=False,
+    ),
 ]
 
 
@@ -197,11 +243,12 @@ def load_user_config(catalog: Catalog | None = None) -> UserConfig:
     return settings.user_config(catalog)
 
 
-def load_catalog(pricing: Sequence[Path] | None) -> Catalog:
-    """The bundled catalog with the user's pricing files applied (--pricing wins over the env)."""
+def load_catalog(pricing: Sequence[Path] | None, project: Sequence[Path] | None = None) -> Catalog:
+    """The bundled catalog with the user's pricing files applied (--pricing wins over the env),
+    and a project config's own (`project`), in the order `settings.pricing_files` gives."""
     from tokopt import paths, pricing as pricing_mod, settings
 
-    return pricing_mod.load_catalog(paths.bundled_pricing_dir(), settings.pricing_files(pricing or ()))
+    return pricing_mod.load_catalog(paths.bundled_pricing_dir(), settings.pricing_files(pricing or (), project))
 
 
 @contextlib.contextmanager

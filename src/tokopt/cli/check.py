@@ -2,16 +2,36 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tokopt import paths
-from tokopt.cli._common import EncodingErrorsChoice, PricingOption, load_user_config, note, stdout_console, warn
+from tokopt.cli._common import (
+    CallsPerMonthOption,
+    DefaultModelsOption,
+    DefaultOutputTokensOption,
+    EncodingErrorsChoice,
+    EncodingErrorsOption,
+    PricingOption,
+    ProjectConfigOption,
+    load_catalog,
+    load_user_config,
+    note,
+    stdout_console,
+    warn,
+)
 from tokopt.cli.session import LedgerOption, UserOption
+
+if TYPE_CHECKING:
+    from tokopt.budgets import CheckResult
+    from tokopt.budgets.config import Project
+    from tokopt.ledger import Ledger
+    from tokopt.pricing import Catalog
 
 
 class CheckFormat(str, Enum):
@@ -22,78 +42,38 @@ class CheckFormat(str, Enum):
     junit = "junit"
 
 
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--config",
-        "-c",
-        envvar=paths.ENV_PROJECT_CONFIG,
-        help="The project config: a tokopt.toml, or a pyproject.toml with \\[tool.tokopt]. "
-        "\\[default: the nearest one at or above the working directory]",
-        show_default=False,
-    ),
-]
-ModelsOption = Annotated[
+FilesArgument = Annotated[
     list[str] | None,
-    typer.Option(
-        "--model",
-        "-m",
-        envvar=paths.ENV_MODELS,
-        help="Models for budgets that name none, instead of \\[defaults] models (repeatable; ids, aliases, globs).",
-        show_default=False,
-    ),
+    typer.Argument(help="Check only these files (as pre-commit passes them). \\[default: every file a budget covers]", show_default=False),
 ]
-OutputTokensOption = Annotated[
-    int | None,
-    typer.Option(
-        "--output-tokens",
-        "-o",
-        min=0,
-        envvar=paths.ENV_OUTPUT_TOKENS,
-        help="Expected completion tokens per call, for budgets that set none. \\[default: the project's, else 500]",
-        show_default=False,
-    ),
+BaseOption = Annotated[
+    str | None,
+    typer.Option("--base", "-b", help="A git revision to compare with (branch, tag, commit): deltas and max_increase_pct.", show_default=False),
 ]
-CallsOption = Annotated[
-    int | None,
-    typer.Option(
-        "--calls-per-month",
-        min=1,
-        envvar=paths.ENV_CALLS_PER_MONTH,
-        help="Calls per month of each prompt, for budgets that set none. \\[default: the project's]",
-        show_default=False,
-    ),
+CheckFormatOption = Annotated[
+    CheckFormat,
+    typer.Option("--format", "-f", help="table for people; json, markdown (PR comment), github (annotations) or junit (XML)."),
 ]
+OutputFileOption = Annotated[
+    Path | None,
+    typer.Option("--output-file", help="Write the report to this file instead of stdout.", show_default=False, dir_okay=False),
+]
+WarnOnlyOption = Annotated[bool, typer.Option("--warn-only", help="Report broken budgets but exit 0.")]
 
 
 def check_command(
-    files: Annotated[
-        list[str] | None,
-        typer.Argument(help="Check only these files (as pre-commit passes them). \\[default: every file a budget covers]", show_default=False),
-    ] = None,
+    files: FilesArgument = None,
     *,
-    base: Annotated[
-        str | None,
-        typer.Option("--base", "-b", help="A git revision to compare with (branch, tag, commit): deltas and max_increase_pct.", show_default=False),
-    ] = None,
-    output_format: Annotated[
-        CheckFormat,
-        typer.Option("--format", "-f", help="table for people; json, markdown (PR comment), github (annotations) or junit (XML)."),
-    ] = CheckFormat.table,
-    output_file: Annotated[
-        Path | None,
-        typer.Option("--output-file", help="Write the report to this file instead of stdout.", show_default=False, dir_okay=False),
-    ] = None,
-    warn_only: Annotated[bool, typer.Option("--warn-only", help="Report broken budgets but exit 0.")] = False,
-    config: ConfigOption = None,
-    model: ModelsOption = None,
-    output_tokens: OutputTokensOption = None,
-    calls_per_month: CallsOption = None,
+    base: BaseOption = None,
+    output_format: CheckFormatOption = CheckFormat.table,
+    output_file: OutputFileOption = None,
+    warn_only: WarnOnlyOption = False,
+    config: ProjectConfigOption = None,
+    model: DefaultModelsOption = None,
+    output_tokens: DefaultOutputTokensOption = None,
+    calls_per_month: CallsPerMonthOption = None,
     pricing: PricingOption = None,
-    encoding_errors: Annotated[
-        EncodingErrorsChoice,
-        typer.Option("--encoding-errors", help="What to do with invalid UTF-8: stop (strict) or read it as U+FFFD."),
-    ] = EncodingErrorsChoice.strict,
+    encoding_errors: EncodingErrorsOption = EncodingErrorsChoice.strict,
     ledger: LedgerOption = None,
     user: UserOption = None,
 ) -> None:
@@ -102,27 +82,39 @@ def check_command(
     Budgets live in tokopt.toml or \\[tool.tokopt] in pyproject.toml (see `tokopt init`).
     Exit codes: 0 within budget (or --warn-only), 1 over budget, 2 a config or input error.
     """
-    from tokopt import budgets, pricing as pricing_mod, settings as settings_mod
-    from tokopt.budgets import config as project_mod
-    from tokopt.render import check as view, check_ci
+    from tokopt import budgets, settings
+    from tokopt.budgets import config as project_config
 
-    project = project_mod.locate(config, Path.cwd())
-    catalog = pricing_mod.load_catalog(paths.bundled_pricing_dir(), project_mod.pricing_overlays(project, pricing or []))
-    settings = settings_mod.resolve(load_user_config(catalog), project.values(), models=model, output_tokens=output_tokens, calls=calls_per_month)
-    book = None
-    if project.config.spend_budgets:
-        from tokopt.ledger import Ledger
+    project = project_config.locate(config, Path.cwd())
+    catalog = load_catalog(pricing, project.pricing_files())
+    chosen = settings.resolve(load_user_config(catalog), project.values(), models=model, output_tokens=output_tokens, calls=calls_per_month)
+    with _spend_ledger(project, ledger, user, catalog) as book:
+        result = budgets.check(project, catalog, chosen, base=base, only=files, errors=encoding_errors.value, ledger=book)
+    _report(result, output_format, warn_only=warn_only, output_file=output_file)
+    if not result.ok and not warn_only:
+        raise typer.Exit(1)
 
-        book = Ledger(ledger, user=user, catalog=catalog)
+
+@contextlib.contextmanager
+def _spend_ledger(project: Project, location: Path | None, user: str | None, catalog: Catalog) -> Iterator[Ledger | None]:
+    """The ledger the spend budgets read, open while they do; none without spend budgets."""
+    if not project.config.spend_budgets:
+        yield None
+        return
+    from tokopt.ledger import Ledger
+
+    book = Ledger(location, user=user, catalog=catalog)
     try:
-        result = budgets.check(project, catalog, settings, base=base, only=files, errors=encoding_errors.value, ledger=book)
+        yield book
     finally:
-        if book is not None:
-            book.close()
-            for line in book.notices:
-                note(line)
+        book.close()
+        for line in book.notices:
+            note(line)
 
-    fmt = output_format
+
+def _report(result: CheckResult, fmt: CheckFormat, *, warn_only: bool, output_file: Path | None) -> None:
+    from tokopt.render import check as view, check_ci, machine
+
     # Markdown carries warnings and notes in the report and GitHub annotates the warnings;
     # elsewhere they go to stderr, next to the data rather than in it.
     if fmt not in (CheckFormat.markdown, CheckFormat.github):
@@ -133,22 +125,14 @@ def check_command(
             note(line)
     if fmt is CheckFormat.table:
         _print_table(result, warn_only, output_file)
-    else:
-        render = {
-            CheckFormat.json: lambda: _json(view.document(result, warn_only=warn_only)),
-            CheckFormat.markdown: lambda: check_ci.markdown(result, warn_only=warn_only),
-            CheckFormat.github: lambda: check_ci.github(result, warn_only=warn_only),
-            CheckFormat.junit: lambda: check_ci.junit(result, warn_only=warn_only),
-        }[fmt]
-        _write(render(), output_file)
-    if not result.ok and not warn_only:
-        raise typer.Exit(1)
-
-
-def _json(doc: object) -> str:
-    from tokopt.render import machine
-
-    return machine.to_json(doc)
+        return
+    render = {
+        CheckFormat.json: lambda: machine.to_json(view.document(result, warn_only=warn_only)),
+        CheckFormat.markdown: lambda: check_ci.markdown(result, warn_only=warn_only),
+        CheckFormat.github: lambda: check_ci.github(result, warn_only=warn_only),
+        CheckFormat.junit: lambda: check_ci.junit(result, warn_only=warn_only),
+    }[fmt]
+    _write(render(), output_file)
 
 
 def _write(text: str, output_file: Path | None) -> None:
@@ -163,15 +147,13 @@ def _write(text: str, output_file: Path | None) -> None:
         raise InputError(f"cannot write {output_file}: {exc.strerror}") from None
 
 
-def _print_table(result: object, warn_only: bool, output_file: Path | None) -> None:
+def _print_table(result: CheckResult, warn_only: bool, output_file: Path | None) -> None:
     from rich.console import Console
     from rich.text import Text
 
-    from tokopt.budgets import CheckResult
     from tokopt.render import check as view
     from tokopt.render.table import print_grid
 
-    assert isinstance(result, CheckResult)
     if output_file is not None:
         import io
 

@@ -13,11 +13,14 @@ batch file, agent logs under a fake home directory, and a branch `origin/main` t
   `<!-- docs-test: write PATH -->` writes the block's text to PATH in the workspace (so the
   config a page shows is the config its commands use); `<!-- docs-test: cwd DIR -->` runs the
   block's commands in DIR.
-- tokopt runs in-process (typer's CliRunner); a command with shell syntax (a pipe, a
-  redirection, `$VAR`) runs in bash with this Python's bin directory first on PATH.
+- tokopt runs in-process (typer's CliRunner), also behind the bits of shell the pages use
+  (`VAR=value`, `$VAR`, `cat FILE |`, `< FILE`, `> /dev/null`, `| python -m json.tool`; see
+  `run_in_process`); any other shell syntax runs in bash, with this Python's bin directory
+  first on PATH. Reports name the user `alice` (TOKOPT_USER), so outputs match on any machine.
 - What a test cannot run for real is checked another way, and only these: install steps
   (`python3 -m venv`, `pip install` of the project: the extras named must exist; the test line
-  itself is what `.ci/run` runs) and the benchmarks (`--help`, with every option used).
+  itself is what `.ci/run` runs) and the benchmarks (the script exists and defines every
+  option used; a run takes minutes).
 
 Also: every long option a page names exists, relative links and their #anchors resolve, TOML
 examples load with tokopt's own loaders, the Python example runs, and the version pinned in
@@ -33,10 +36,14 @@ import shlex
 import shutil
 import subprocess
 import sys
-import tomllib
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 
 import pytest
 import typer.main
@@ -492,7 +499,7 @@ def _rewrite(page: Path, updates: dict[int, tuple[int, list[str]]]) -> None:
 # --- options, links, examples --------------------------------------------------------------------
 
 # long options of other programs that the pages mention
-FOREIGN_OPTIONS = {"--depth": "git fetch --depth=1", "--quick": "the benchmarks", "--size-mb": "the benchmarks"}
+FOREIGN_OPTIONS = {"--depth": "git fetch --depth=1", "--quick": "the benchmarks (checked by check_benchmark)"}
 
 
 def tokopt_options() -> set[str]:

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from tokopt.costing.report import Assumptions, EstimateReport, FileEstimate, ModelEstimate, TextCount
-from tokopt.usage import Cost, Usage
+from tokopt.usage import KIND, TOKEN_KINDS, Cost, Usage
 from tokopt.pricing.model import ModelPrice
 from tokopt.tokens.measure import model_tokens
 
@@ -23,37 +23,42 @@ def _usd(tokens: int, per_million: Decimal) -> Decimal:
 
 
 def rates(model: ModelPrice, *, input_tokens: int, batch: bool) -> dict[str, Decimal]:
-    """USD-per-1M rates for one request of `input_tokens`, after the long-context and batch rules.
+    """USD-per-1M rates for one request of `input_tokens`, by token kind field, after the
+    long-context and batch rules.
 
+    A kind the model has no rate for costs what its fallback kind costs (`usage.TOKEN_KINDS`).
     Long context: once the input exceeds the threshold the whole request is billed at the
-    higher rates (OpenAI, Anthropic, Google and xAI all bill it this way). Batch: the batch
-    discount applies to cache reads and writes in the same ratio as to input, as OpenAI and
+    higher rates (OpenAI, Anthropic, Google and xAI all bill it this way); a part without a
+    long-context rate of its own scales with its whole. Batch: the batch discount applies to
+    the parts (cache reads and writes) in the same ratio as to their whole, as OpenAI and
     Anthropic document it.
     """
-    r = {
-        "input": model.input,
-        "output": model.output,
-        "cached_input": model.cached_input if model.cached_input is not None else model.input,
-        "cache_write": model.cache_write if model.cache_write is not None else model.input,
-        "cache_write_1h": model.cache_write_1h
-        if model.cache_write_1h is not None
-        else (model.cache_write if model.cache_write is not None else model.input),
-    }
+    r: dict[str, Decimal] = {}
+    for kind in TOKEN_KINDS:
+        if kind.rate is not None:
+            given = getattr(model, kind.rate, None)
+            r[kind.field] = given if given is not None else r[kind.fallback or "input_tokens"]
     lc = model.long_context
     if lc is not None and input_tokens > lc.threshold:
-        scale = lc.input / model.input if model.input else Decimal(1)
-        r["input"] = lc.input
-        r["output"] = lc.output
-        for key in ("cached_input", "cache_write", "cache_write_1h"):
-            given = getattr(lc, key)
-            r[key] = given if given is not None else r[key] * scale
+        standard = dict(r)
+        for kind in TOKEN_KINDS:
+            if kind.rate is None:
+                continue
+            given = getattr(lc, kind.rate, None)
+            if given is not None:
+                r[kind.field] = given
+            elif kind.part_of is not None:
+                whole = KIND[kind.part_of].rate or ""
+                base = getattr(model, whole)
+                r[kind.field] = standard[kind.field] * (getattr(lc, whole) / base) if base else standard[kind.field]
     if batch and model.batch_input is not None and model.batch_output is not None:
         with decimal.localcontext(MONEY_CONTEXT):
-            input_ratio = model.batch_input / model.input if model.input else Decimal(1)
-            output_ratio = model.batch_output / model.output if model.output else Decimal(1)
-            for key in ("input", "cached_input", "cache_write", "cache_write_1h"):
-                r[key] = r[key] * input_ratio
-            r["output"] = r["output"] * output_ratio
+            for kind in TOKEN_KINDS:
+                if kind.rate is None:
+                    continue
+                whole = KIND[kind.part_of or kind.field].rate or ""
+                base = getattr(model, whole)
+                r[kind.field] = r[kind.field] * (getattr(model, f"batch_{whole}") / base if base else Decimal(1))
     return r
 
 
@@ -68,12 +73,13 @@ def priced(model: ModelPrice, usage: Usage, *, batch: bool, long_context: bool) 
     lc = model.long_context
     long_context = long_context and lc is not None
     r = rates(model, input_tokens=lc.threshold + 1 if long_context and lc is not None else 0, batch=batch)
+    usd: dict[str, Decimal] = {}
+    for kind in TOKEN_KINDS:
+        if kind.bucket is not None:
+            amount = _usd(usage.billed(kind), r[kind.field])
+            usd[kind.bucket] = usd[kind.bucket] + amount if kind.bucket in usd else amount
     return Cost(
-        input_usd=_usd(usage.uncached_input_tokens, r["input"]),
-        cached_input_usd=_usd(usage.cached_input_tokens, r["cached_input"]),
-        cache_write_usd=_usd(usage.cache_write_tokens, r["cache_write"])
-        + _usd(usage.cache_write_1h_tokens, r["cache_write_1h"]),
-        output_usd=_usd(usage.output_tokens, r["output"]),
+        **usd,
         long_context=long_context,
         batch=batch and model.has_batch,
     )

@@ -36,7 +36,9 @@ sys.path.insert(0, str(HERE.parent / "src"))
 from tokopt import paths  # noqa: E402
 from tokopt.ledger import Ledger, Pricer  # noqa: E402
 from tokopt.pricing import load_catalog  # noqa: E402
-from tokopt.ledger.storage import Store  # noqa: E402
+from tokopt.ledger.sqlite import SqliteStore  # noqa: E402
+from tokopt.ledger.store import Run  # noqa: E402
+from tokopt.usage import UsageRecord  # noqa: E402
 
 USER = "bench"
 MODELS = ["claude-sonnet-4-6", "claude-opus-4-8", "claude-haiku-4-5", "gpt-5.5", "gpt-5.4-mini", "gemini-2.5-flash", "acme-internal-7"]
@@ -157,15 +159,13 @@ def big_ledger(path: Path, n: int, catalog) -> Path:
         old.unlink()
     rnd = random.Random(4)
     pricer = Pricer(catalog)
-    store = Store.open(path)
+    store = SqliteStore.open(path)
     start = dt.datetime(2025, 7, 1, tzinfo=dt.timezone.utc)
     span = 365 * 86400
     run_ids = [f"{i:08x}" for i in range(200)]
-    from tokopt.ledger.storage import RunRow
-
     with store.write():
         for i, run_id in enumerate(run_ids):
-            store.insert_run(RunRow(id=run_id, user=USER, name=f"run-{i}", labels={}, started_at=start))
+            store.insert_run(Run(id=run_id, user=USER, name=f"run-{i}", labels={}, started_at=start))
     batch = []
     for i in range(n):
         model = MODELS[rnd.randrange(len(MODELS))]
@@ -173,23 +173,19 @@ def big_ledger(path: Path, n: int, catalog) -> Path:
         cached = rnd.randint(0, inp // 2)
         out = rnd.randint(10, 8000)
         batch.append(
-            pricer.row(
-                time=start + dt.timedelta(seconds=i * span / n),
-                user=USER,
-                run_id=run_ids[i % len(run_ids)],
-                model=model,
-                provider=None,
-                input_tokens=inp,
-                cached_input_tokens=cached,
-                cache_write_tokens=0,
-                cache_write_1h_tokens=0,
-                output_tokens=out,
-                reasoning_tokens=out // 3,
-                batch=False,
-                estimated=False,
-                source="import:claude-code",
-                dedupe_key=f"k{i}",
-                prompt_hash=None,
+            pricer.price(
+                UsageRecord(
+                    time=start + dt.timedelta(seconds=i * span / n),
+                    user=USER,
+                    run_id=run_ids[i % len(run_ids)],
+                    model=model,
+                    input_tokens=inp,
+                    cached_input_tokens=cached,
+                    output_tokens=out,
+                    reasoning_tokens=out // 3,
+                    source="import:claude-code",
+                    dedupe_key=f"k{i}",
+                )
             )
         )
         if len(batch) == 50_000:

@@ -174,7 +174,7 @@ def session_record(
 ) -> None:
     """Record the usage of LLM calls in the ledger, priced with today's prices."""
     from tokopt.errors import InputError
-    from tokopt.ledger import read_records, rows_of
+    from tokopt.ledger import read_records
     from tokopt.render import session as view
 
     given = sum(x is not None and x is not False for x in (input_tokens, from_file, stdin or None))
@@ -204,7 +204,7 @@ def session_record(
             ]
         _notices(book)
         catalog = book.pricer.catalog
-    records = list(rows_of(rows))
+    records = rows
     for model_id in sorted({r.model for r in records if r.cost_usd is None}):
         near = catalog.suggest(model_id)
         guess = f"did you mean {', '.join(near)}? " if near else ""

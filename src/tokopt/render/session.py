@@ -8,22 +8,15 @@ from decimal import Decimal
 from typing import Any
 
 from tokopt import __version__
-from tokopt.ledger import ImportSummary, Recorded, ReportRow, Run, RunListing, SessionReport, Sums
+from tokopt.ledger.reports import ImportSummary, ReportRow, RunListing, SessionReport
+from tokopt.ledger.store import Run, Sums
 from tokopt.render import fmt
 from tokopt.render.grid import Cell, Column, Grid
+from tokopt.usage import TOKEN_FIELDS, TOKEN_KINDS, UsageRecord
 
-SUM_FIELDS = [
-    "records",
-    "input_tokens",
-    "cached_input_tokens",
-    "cache_write_tokens",
-    "cache_write_1h_tokens",
-    "output_tokens",
-    "reasoning_tokens",
-    "cost_usd",
-    "unpriced_records",
-    "estimated_records",
-]
+SUM_FIELDS = ["records", *TOKEN_FIELDS, "cost_usd", "unpriced_records", "estimated_records"]
+# the table's "Cache write" column: every kind of cache write
+_CACHE_WRITES = [k.field for k in TOKEN_KINDS if k.bucket == "cache_write_usd"]
 KEY_FIELDS = {
     "model": ["provider", "model"],
     "run": ["run_id", "run", "user"],
@@ -89,7 +82,7 @@ def _sum_cells(s: Sums) -> list[Cell]:
         fmt.count(s.records),
         fmt.count(s.input_tokens),
         fmt.count(s.cached_input_tokens),
-        fmt.count(s.cache_write_tokens + s.cache_write_1h_tokens),
+        fmt.count(sum(getattr(s, name) for name in _CACHE_WRITES)),
         fmt.count(s.output_tokens),
         fmt.count(s.reasoning_tokens),
         cost_cell(s),
@@ -281,11 +274,15 @@ def import_rows(summary: ImportSummary) -> list[dict[str, Any]]:
     return [{name: getattr(f, name) for name in IMPORT_COLUMNS} for f in summary.files]
 
 
+def _file_doc(f: Any) -> dict[str, Any]:
+    return {name: getattr(f, name) for name in [*IMPORT_COLUMNS, "garbage_examples"]}
+
+
 def import_document(summary: ImportSummary) -> dict[str, Any]:
     return {
         "tokopt_version": __version__,
         "run": _run_doc(summary.run) if summary.run else None,
-        "files": [f.model_dump() for f in summary.files],
+        "files": [_file_doc(f) for f in summary.files],
         "records": summary.records,
         "added": summary.added,
         "updated": summary.updated,
@@ -300,10 +297,17 @@ def import_document(summary: ImportSummary) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 # recorded usage
 
-RECORD_COLUMNS = list(Recorded.model_fields)
+RECORD_COLUMNS = [
+    "id", "time", "user", "run_id", "provider", "model", *TOKEN_FIELDS,
+    "cost_usd", "pricing_as_of", "batch", "estimated", "source", "prompt_hash",
+]  # fmt: skip
 
 
-def records_grid(records: Sequence[Recorded]) -> Grid:
+def _record_doc(r: UsageRecord) -> dict[str, Any]:
+    return {name: getattr(r, name) for name in RECORD_COLUMNS}
+
+
+def records_grid(records: Sequence[UsageRecord]) -> Grid:
     grid = Grid(
         columns=[
             Column("Time (UTC)", drop_priority=2),
@@ -333,9 +337,9 @@ def records_grid(records: Sequence[Recorded]) -> Grid:
     return grid
 
 
-def record_rows(records: Sequence[Recorded]) -> list[dict[str, Any]]:
-    return [r.model_dump() for r in records]
+def record_rows(records: Sequence[UsageRecord]) -> list[dict[str, Any]]:
+    return [_record_doc(r) for r in records]
 
 
-def records_document(records: Sequence[Recorded]) -> dict[str, Any]:
-    return {"tokopt_version": __version__, "records": [r.model_dump() for r in records]}
+def records_document(records: Sequence[UsageRecord]) -> dict[str, Any]:
+    return {"tokopt_version": __version__, "records": [_record_doc(r) for r in records]}

@@ -1,4 +1,4 @@
-"""The ledger file: schema and migrations, refusing foreign or damaged files, round-trips, exact sums."""
+"""The SQLite ledger: schema and migrations, refusing foreign or damaged files, round-trips, exact sums."""
 
 from __future__ import annotations
 
@@ -15,9 +15,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tokopt.ledger import storage
 from tokopt.errors import LedgerError
-from tokopt.ledger.storage import Filters, RunRow, Store, UsageRow
+from tokopt.ledger import migrations, sqlitefile
+from tokopt.ledger.sqlite import SqliteStore as Store
+from tokopt.ledger.store import Filters, Run
+from tokopt.usage import UsageRecord
 
 UTC = dt.timezone.utc
 T0 = dt.datetime(2026, 7, 20, 12, 0, tzinfo=UTC)
@@ -31,9 +33,9 @@ def columns(db: sqlite3.Connection, table: str) -> list[str]:
     return [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
 
 
-def row(**kw) -> UsageRow:
+def row(**kw) -> UsageRecord:
     base = dict(time=T0, user="alice", model="gpt-5.5", input_tokens=100, output_tokens=10, cost_usd=Decimal("0.0008"))
-    return UsageRow(**{**base, **kw})
+    return UsageRecord(**{**base, **kw})
 
 
 # -- schema ---------------------------------------------------------------------------------------
@@ -45,9 +47,9 @@ def test_a_new_ledger_is_private_wal_and_at_the_latest_schema(tmp_path):
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     db = store.db
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert store.version == storage.SCHEMA_VERSION == len(storage.MIGRATIONS)
-    assert db.execute("PRAGMA application_id").fetchone()[0] == storage.APPLICATION_ID
-    assert [r[0] for r in db.execute("SELECT name FROM migrations ORDER BY version")] == [m.__name__ for m in storage.MIGRATIONS]
+    assert store.version == migrations.SCHEMA_VERSION == len(migrations.MIGRATIONS)
+    assert db.execute("PRAGMA application_id").fetchone()[0] == migrations.APPLICATION_ID
+    assert [r[0] for r in db.execute("SELECT name FROM migrations ORDER BY version")] == [m.__name__ for m in migrations.MIGRATIONS]
     assert set(columns(db, "usage")) >= {
         "time", "user", "run_id", "provider", "model", "input_tokens", "cached_input_tokens", "cache_write_tokens",
         "cache_write_1h_tokens", "output_tokens", "reasoning_tokens", "cost_usd", "cost_picousd", "pricing_as_of",
@@ -76,13 +78,13 @@ def test_an_empty_file_becomes_a_ledger(tmp_path):
     path = tmp_path / "ledger.sqlite3"
     path.touch()
     Store.open(path).close()
-    assert path.read_bytes().startswith(storage.SQLITE_MAGIC)
+    assert path.read_bytes().startswith(sqlitefile.SQLITE_MAGIC)
 
 
 OPEN_AT = """
 import sys, time
 from pathlib import Path
-from tokopt.ledger.storage import Store
+from tokopt.ledger.sqlite import SqliteStore as Store
 at = float(sys.argv[2])
 while time.time() < at:
     pass
@@ -107,8 +109,8 @@ def test_many_processes_creating_one_ledger_at_once_all_succeed(tmp_path):
         errors = [p.communicate()[1] for p in procs if p.wait() != 0]
         assert errors == [], errors[0]
         with Store.open(path).read() as store:
-            assert store.version == storage.SCHEMA_VERSION
-            assert [r[0] for r in store.db.execute("SELECT version FROM migrations")] == list(range(1, storage.SCHEMA_VERSION + 1))
+            assert store.version == migrations.SCHEMA_VERSION
+            assert [r[0] for r in store.db.execute("SELECT version FROM migrations")] == list(range(1, migrations.SCHEMA_VERSION + 1))
 
 
 # -- foreign and damaged files ----------------------------------------------------------------
@@ -140,7 +142,7 @@ def _damaged_ledger(path: Path) -> None:
     [
         (lambda p: p.write_text("name,cost\nalice,3\n"), "not an SQLite database"),
         (lambda p: p.write_bytes(os.urandom(8192)), "not an SQLite database"),
-        (lambda p: p.write_bytes(storage.SQLITE_MAGIC + b"\x10\x00"), "not an SQLite database"),
+        (lambda p: p.write_bytes(sqlitefile.SQLITE_MAGIC + b"\x10\x00"), "not an SQLite database"),
         (_sqlite_of_another_app, "another application"),
         (_damaged_ledger, "damaged"),
     ],
@@ -184,7 +186,7 @@ def _ledger_at(path: Path, version: int) -> None:
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("BEGIN")
-    storage.migrate(db, upto=version)
+    migrations.migrate(db, upto=version)
     db.execute("INSERT INTO runs VALUES ('r1', 'alice', 'nightly', '{}', '2026-07-01T00:00:00.000000Z', NULL)")
     db.execute(
         "INSERT INTO usage (time, user, run_id, provider, model, input_tokens, cached_input_tokens, cache_write_tokens, "
@@ -196,12 +198,12 @@ def _ledger_at(path: Path, version: int) -> None:
     db.close()
 
 
-@pytest.mark.parametrize("version", range(1, storage.SCHEMA_VERSION))
+@pytest.mark.parametrize("version", range(1, migrations.SCHEMA_VERSION))
 def test_an_older_schema_is_migrated_in_place_after_a_backup(tmp_path, version):
     path = tmp_path / "ledger.sqlite3"
     _ledger_at(path, version)
     store = Store.open(path)
-    assert store.migrated_from == version and store.version == storage.SCHEMA_VERSION
+    assert store.migrated_from == version and store.version == migrations.SCHEMA_VERSION
     backup = store.backup_path
     assert backup is not None and backup.parent == tmp_path and f".v{version}-" in backup.name
     assert stat.S_IMODE(backup.stat().st_mode) == 0o600
@@ -235,18 +237,22 @@ money = st.decimals(min_value=0, max_value=10**7, allow_nan=False, allow_infinit
 
 @st.composite
 def usage_rows(draw):
-    return UsageRow(
+    # a record's parts fit in their whole (cached and cache writes in input, reasoning in output)
+    inp, out = draw(tokens), draw(tokens)
+    cached = draw(st.integers(0, inp))
+    write = draw(st.integers(0, inp - cached))
+    return UsageRecord(
         time=draw(times),
         user=draw(texts.filter(bool)),
         model=draw(texts.filter(bool)),
         run_id=None,
         provider=draw(st.none() | texts),
-        input_tokens=draw(tokens),
-        cached_input_tokens=draw(tokens),
-        cache_write_tokens=draw(tokens),
-        cache_write_1h_tokens=draw(tokens),
-        output_tokens=draw(tokens),
-        reasoning_tokens=draw(tokens),
+        input_tokens=inp,
+        cached_input_tokens=cached,
+        cache_write_tokens=write,
+        cache_write_1h_tokens=draw(st.integers(0, inp - cached - write)),
+        output_tokens=out,
+        reasoning_tokens=draw(st.integers(0, out)),
         cost_usd=draw(st.none() | money),
         pricing_as_of=draw(st.none() | st.dates()),
         batch=draw(st.booleans()),
@@ -267,14 +273,14 @@ def shared_store(tmp_path_factory):
 @given(r=usage_rows())
 def test_usage_rows_round_trip(shared_store, r):
     if r.dedupe_key is not None:  # keys are per ledger: keep every example's key its own
-        r = UsageRow(**{**r.__dict__, "dedupe_key": f"{r.dedupe_key}-{uuid.uuid4()}"})
+        r = r.replace(dedupe_key=f"{r.dedupe_key}-{uuid.uuid4()}")
     with shared_store.write():
         new_id = shared_store.insert_usage(r)
         (back,) = shared_store.get_usage([new_id])
         (stored_cost,) = shared_store.db.execute("SELECT cost_usd FROM usage WHERE id = ?", (new_id,)).fetchone()
     assert back == r
     assert back.time.tzinfo == UTC
-    assert stored_cost == (None if r.cost_usd is None else storage.money_text(r.cost_usd))
+    assert stored_cost == (None if r.cost_usd is None else sqlitefile.money_text(r.cost_usd))
     assert stored_cost is None or ("E" not in stored_cost and Decimal(stored_cost) == r.cost_usd)
 
 
@@ -284,14 +290,14 @@ def test_sums_are_exact_decimals(items):
     with store.write():
         store.upsert_usage([row(user=u, cost_usd=c) for u, c in items])
     with store.read():
-        groups = store.aggregate(["user"], Filters())
+        groups = store.sums(["user"], Filters())
     for user in ("a", "b"):
         expected = sum((c for u, c in items if u == user), Decimal(0))
         got = groups.get((user,))
         assert (got.cost_usd if got else Decimal(0)) == expected
 
 
-@given(run=st.builds(RunRow, id=st.text("0123456789abcdef", min_size=8, max_size=8), user=texts.filter(bool), name=texts, labels=st.dictionaries(texts, texts, max_size=3), started_at=times, ended_at=st.none() | times))
+@given(run=st.builds(Run, id=st.text("0123456789abcdef", min_size=8, max_size=8), user=texts.filter(bool), name=texts, labels=st.dictionaries(texts, texts, max_size=3), started_at=times, ended_at=st.none() | times))
 def test_runs_round_trip(run):
     store = Store.memory()
     with store.write():
@@ -332,7 +338,7 @@ def test_filters_by_user_run_and_time():
     store = Store.memory()
     with store.write():
         for run_id, user in (("r1", "alice"), ("r2", "alice"), ("r3", "bob")):
-            store.insert_run(RunRow(id=run_id, user=user, name=run_id, labels={}, started_at=T0))
+            store.insert_run(Run(id=run_id, user=user, name=run_id, labels={}, started_at=T0))
         store.upsert_usage(
             [
                 row(run_id="r1", time=T0),
@@ -346,7 +352,7 @@ def test_filters_by_user_run_and_time():
         assert store.count_usage(Filters(run_ids=("r1", "r3"))) == 2
         assert store.count_usage(Filters(run_ids=())) == 0
         assert store.count_usage(Filters(since=T0 + dt.timedelta(hours=1), until=T0 + dt.timedelta(hours=3))) == 2
-        assert set(store.aggregate(["run_id"], Filters(user="alice"))) == {("r1",), ("r2",), (None,)}
+        assert set(store.sums(["run"], Filters(user="alice"))) == {("r1",), ("r2",), (None,)}
     with store.write():
         assert store.delete_run("r1") == 1
     with store.read():
@@ -354,14 +360,34 @@ def test_filters_by_user_run_and_time():
 
 
 def test_money_and_time_text():
-    assert storage.money_text(Decimal("5E-7")) == "0.0000005"
-    assert storage.money_text(Decimal("1E+2")) == "100"
-    assert storage.money_text(Decimal("-0.0")) == "0"
-    assert storage.picousd(Decimal("0.000000000001")) == 1
-    assert storage.picousd(Decimal("1E-13")) is None
-    assert storage.picousd(Decimal(10) ** 8) is None  # past 2^63 pico-dollars
+    assert sqlitefile.money_text(Decimal("5E-7")) == "0.0000005"
+    assert sqlitefile.money_text(Decimal("1E+2")) == "100"
+    assert sqlitefile.money_text(Decimal("-0.0")) == "0"
+    assert sqlitefile.picousd(Decimal("0.000000000001")) == 1
+    assert sqlitefile.picousd(Decimal("1E-13")) is None
+    assert sqlitefile.picousd(Decimal(10) ** 8) is None  # past 2^63 pico-dollars
     t = dt.datetime(2026, 7, 20, 23, 30, tzinfo=dt.timezone(dt.timedelta(hours=-2)))
-    assert storage.time_text(t) == "2026-07-21T01:30:00.000000Z"
-    assert storage.parse_time_text(storage.time_text(t)) == t
+    assert sqlitefile.time_text(t) == "2026-07-21T01:30:00.000000Z"
+    assert sqlitefile.parse_time_text(sqlitefile.time_text(t)) == t
     with pytest.raises(ValueError):
-        storage.time_text(dt.datetime(2026, 1, 1))
+        sqlitefile.time_text(dt.datetime(2026, 1, 1))
+
+
+def test_a_token_kind_the_ledger_lacks_gets_its_column_after_a_backup(tmp_path):
+    # What happens when a new token kind is added to usage.Usage: ledgers made before it have
+    # no column for it, and get one (zero for the old records) the first time they are opened.
+    path = tmp_path / "ledger.sqlite3"
+    _ledger_at(path, migrations.SCHEMA_VERSION)
+    db = sqlite3.connect(path)
+    db.execute("ALTER TABLE usage DROP COLUMN reasoning_tokens")
+    db.commit()
+    db.close()
+    store = Store.open(path)
+    assert store.migrated_from == migrations.SCHEMA_VERSION and store.backup_path is not None
+    assert "reasoning_tokens" in columns(store.db, "usage")
+    with store.read():
+        assert [r.reasoning_tokens for r in store.usage_rows(Filters())] == [0, 0]
+    store.close()
+    again = Store.open(path)
+    assert again.migrated_from is None and len(list(tmp_path.glob("*.bak"))) == 1
+    again.close()

@@ -21,15 +21,31 @@ from tests.ledger_files import (
     write_jsonl,
 )
 from tokopt.ledger import importers
+from tokopt.ledger.importers.base import parse_time
 from tokopt.errors import InputError
 
 
+class Read:
+    """One file read on its own: its tally (lines, garbage, ...) and its records."""
+
+    def __init__(self, imported):
+        (self.file,) = imported.files
+        self.records = imported.records
+
+    def __getattr__(self, name):
+        return getattr(self.file, name)
+
+
 def read(path):
-    return importers.read_source(importers.ImportSource(str(path), path))
+    return Read(importers.read_sources([importers.ImportSource(str(path), path)]))
 
 
 def by_key(result):
-    return {r.key: r for r in result.records}
+    return {r.dedupe_key: r for r in result.records}
+
+
+def log_format(rec):
+    return rec.source.removeprefix("import:")
 
 
 # -- Claude Code ----------------------------------------------------------------------------------
@@ -99,6 +115,11 @@ def test_claude_code_resumed_session_in_two_files_is_merged_by_the_ledger(tmp_pa
     )
     keys_a, keys_b = set(by_key(read(first))), set(by_key(read(second)))
     assert keys_a & keys_b == {"claude-code:m1:r1"}
+    # read together, as one import: the response once, with its largest counts and first time
+    both = importers.read_sources([importers.ImportSource(str(p), p) for p in (first, second)])
+    assert [(f.records, f.duplicates) for f in both.files] == [(1, 0), (2, 1)]
+    m1 = {r.dedupe_key: r for r in both.records}["claude-code:m1:r1"]
+    assert m1.output_tokens == 30 and len(both.records) == 2
 
 
 # -- Codex CLI ------------------------------------------------------------------------------------
@@ -125,7 +146,7 @@ def test_codex_cumulative_totals_become_deltas(tmp_path):
         (15000, 10000, 600, 300),
     ]
     assert [r.model for r in recs] == ["gpt-5-codex", "gpt-5-codex", "gpt-5.1-codex-max"]
-    assert all(r.provider == "openai" and r.key.startswith("codex:0199a1b2-") for r in recs)
+    assert all(r.provider == "openai" and r.dedupe_key.startswith("codex:0199a1b2-") for r in recs)
     # the sum of the deltas is the session's last cumulative total
     assert sum(r.input_tokens for r in recs) == 40000 and sum(r.output_tokens for r in recs) == 1500
 
@@ -163,10 +184,10 @@ def test_openai_chat_and_responses_with_cached_and_reasoning_subsets(tmp_path):
     recs = by_key(result)
     assert set(recs) == {"openai:chatcmpl-1", "openai:chatcmpl-2", "openai:resp_1", "openai:resp_2"}
     one = recs["openai:chatcmpl-1"]
-    assert (one.format, one.input_tokens, one.cached_input_tokens, one.output_tokens) == ("openai-chat", 2006, 1920, 300)
+    assert (log_format(one), one.input_tokens, one.cached_input_tokens, one.output_tokens) == ("openai-chat", 2006, 1920, 300)
     assert one.time == dt.datetime.fromtimestamp(1784541600, dt.timezone.utc)
     r1 = recs["openai:resp_1"]
-    assert (r1.format, r1.input_tokens, r1.cached_input_tokens, r1.output_tokens, r1.reasoning_tokens) == ("openai-responses", 10000, 8000, 2500, 2000)
+    assert (log_format(r1), r1.input_tokens, r1.cached_input_tokens, r1.output_tokens, r1.reasoning_tokens) == ("openai-responses", 10000, 8000, 2500, 2000)
     assert recs["openai:resp_2"].model == "o3"
     assert result.duplicates == 1
 
@@ -180,7 +201,7 @@ def test_openai_batch_output_is_priced_as_batch(tmp_path):
     }
     failed = {"id": "batch_req_2", "custom_id": "request-2", "response": None, "error": {"code": "rate_limit", "message": "x"}}
     (rec,) = read(write_jsonl(tmp_path / "batch_output.jsonl", [line, failed])).records
-    assert rec.batch and rec.input_tokens == 120 and rec.format == "openai-chat"
+    assert rec.batch and rec.input_tokens == 120 and log_format(rec) == "openai-chat"
 
 
 def test_deepseek_cache_hits_in_openai_format(tmp_path):
@@ -226,10 +247,10 @@ def test_an_anthropic_stream_without_a_message_id_is_one_record(tmp_path):
 def test_a_pretty_printed_response_document_and_an_array(tmp_path):
     doc = tmp_path / "response.json"
     doc.write_text(json.dumps(anthropic_message("msg_9", inp=10, out=5), indent=2))
-    assert [r.key for r in read(doc).records] == ["anthropic:msg_9"]
+    assert [r.dedupe_key for r in read(doc).records] == ["anthropic:msg_9"]
     arr = tmp_path / "responses.json"
     arr.write_text(json.dumps([openai_response("resp_a", inp=1, out=1), openai_response("resp_b", inp=2, out=2)], indent=1))
-    assert sorted(r.key for r in read(arr).records) == ["openai:resp_a", "openai:resp_b"]
+    assert sorted(r.dedupe_key for r in read(arr).records) == ["openai:resp_a", "openai:resp_b"]
 
 
 def test_gemini_usage_metadata_thoughts_are_output_and_cache_is_part_of_prompt(tmp_path):
@@ -257,7 +278,7 @@ def test_identical_responses_without_ids_count_as_separate_calls_in_order(tmp_pa
     result = read(write_jsonl(tmp_path / "g.jsonl", [same, same, same]))
     assert len(result.records) == 3
     again = read(write_jsonl(tmp_path / "g2.jsonl", [same, same, same]))
-    assert sorted(r.key for r in again.records) == sorted(r.key for r in result.records)
+    assert sorted(r.dedupe_key for r in again.records) == sorted(r.dedupe_key for r in result.records)
 
 
 def test_cached_larger_than_input_is_garbage(tmp_path):
@@ -290,8 +311,8 @@ def test_expand_paths_walks_directories_and_rejects_missing(tmp_path):
 
 def test_parse_time_forms():
     utc = dt.timezone.utc
-    assert importers.parse_time("2026-07-20T09:12:33.123456789Z") == dt.datetime(2026, 7, 20, 9, 12, 33, 123456, tzinfo=utc)
-    assert importers.parse_time("2026-07-20T11:12:33+02:00") == dt.datetime(2026, 7, 20, 9, 12, 33, tzinfo=utc)
-    assert importers.parse_time("2026-07-20 09:12:33") == dt.datetime(2026, 7, 20, 9, 12, 33, tzinfo=utc)
-    assert importers.parse_time(0) == dt.datetime(1970, 1, 1, tzinfo=utc)
-    assert importers.parse_time("yesterday") is None and importers.parse_time(True) is None
+    assert parse_time("2026-07-20T09:12:33.123456789Z") == dt.datetime(2026, 7, 20, 9, 12, 33, 123456, tzinfo=utc)
+    assert parse_time("2026-07-20T11:12:33+02:00") == dt.datetime(2026, 7, 20, 9, 12, 33, tzinfo=utc)
+    assert parse_time("2026-07-20 09:12:33") == dt.datetime(2026, 7, 20, 9, 12, 33, tzinfo=utc)
+    assert parse_time(0) == dt.datetime(1970, 1, 1, tzinfo=utc)
+    assert parse_time("yesterday") is None and parse_time(True) is None

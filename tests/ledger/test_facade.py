@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing
 import os
+import pkgutil
 import signal
 import sqlite3
 import subprocess
@@ -28,7 +29,9 @@ from tests.ledger_files import (
     openai_response,
     write_jsonl,
 )
+import tokopt.ledger
 from tokopt import tokens
+from tokopt.ledger import importers
 from tokopt.costing import cost_of
 from tokopt.errors import InputError
 from tokopt.ledger import ALL_USERS, Ledger, offset_spans, zone
@@ -390,11 +393,11 @@ def test_reading_never_creates_the_ledger(path):
 
 
 def test_an_old_ledger_is_migrated_and_the_ledger_says_so(path):
-    from tokopt.ledger import storage
+    from tokopt.ledger import migrations
 
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("BEGIN")
-    storage.migrate(db, upto=1)
+    migrations.migrate(db, upto=1)
     db.execute("COMMIT")
     db.close()
     book = ledger(path)
@@ -453,11 +456,14 @@ def test_recorded_calls_read_back_with_cost_of_prices(tmp_path_factory, batch):
 def test_the_ledger_core_imports_neither_typer_nor_rich_and_import_tokopt_stays_light():
     from tests.test_project import python
 
-    core = ["tokopt.ledger.storage", "tokopt.ledger.importers", "tokopt.ledger", "tokopt.render.session"]
+    core = [f"tokopt.ledger.{m.name}" for m in pkgutil.iter_modules(tokopt.ledger.__path__)]
+    core += [f"tokopt.ledger.importers.{m.name}" for m in pkgutil.iter_modules(importers.__path__)]
+    core += ["tokopt.ledger", "tokopt.render.session"]
+    assert {"tokopt.ledger.facade", "tokopt.ledger.sqlite", "tokopt.ledger.importers.codex"} <= set(core)
     r = python("-c", f"import sys; [__import__(m) for m in {core!r}]; print(sorted(m for m in ('typer', 'rich') if m in sys.modules))")
     assert r.returncode == 0 and r.stdout.strip() == "[]", r.stderr
     r = python("-c", "import sys, tokopt; print(sorted(m for m in ('sqlite3', 'pydantic') if m in sys.modules)); from tokopt import Ledger; print(Ledger.__module__)")
-    assert r.stdout.split("\n")[:2] == ["[]", "tokopt.ledger"], r.stderr
+    assert r.stdout.split("\n")[:2] == ["[]", "tokopt.ledger.facade"], r.stderr
 
 
 # -- must hold: concurrency and a killed import ---------------------------------------------

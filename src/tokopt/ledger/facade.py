@@ -1,0 +1,329 @@
+"""`Ledger`: the ledger as apps and commands use it. Each method is one transaction on the
+store; records are priced (`pricer`) before the write lock is taken."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tokopt import paths
+from tokopt.errors import InputError
+from tokopt.ledger import importers, reports
+from tokopt.ledger.pricer import Pricer
+from tokopt.ledger.records import current_user, hash_prompt, to_record
+from tokopt.ledger.reports import REPORT_BY, ImportSummary, Run, RunListing, SessionReport, Spend, Who
+from tokopt.ledger.store import Store, open_store, store_exists
+from tokopt.ledger.timezones import parse_when, utcnow, zone
+from tokopt.usage import UsageRecord
+
+if TYPE_CHECKING:
+    from tokopt.pricing import Catalog
+
+When = str | dt.date | dt.datetime | None
+
+
+class Ledger:
+    """The usage ledger at a location (a file path; default TOKOPT_LEDGER, or the user data
+    dir). One instance per process; safe to share between threads."""
+
+    def __init__(
+        self,
+        location: str | os.PathLike[str] | None = None,
+        *,
+        user: str | None = None,
+        catalog: Catalog | None = None,
+        pricing: Sequence[str | os.PathLike[str]] = (),
+    ) -> None:
+        self.location = os.fspath(location) if location is not None else str(paths.default_ledger_path())
+        self.user = current_user(user)
+        self._catalog = catalog
+        self._pricing = [Path(p) for p in pricing]
+        self._pricer: Pricer | None = None
+        self._store: Store | None = None
+        self._pid = os.getpid()
+        self._lock = threading.RLock()
+        self.notices: list[str] = []  # things a command shows on stderr (a migration, a backup)
+
+    @property
+    def path(self) -> Path:
+        """The ledger file (for a file location)."""
+        return Path(self.location).expanduser()
+
+    def exists(self) -> bool:
+        return store_exists(self.location)
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
+
+    def _open(self, *, create: bool) -> Store:
+        if self._store is not None and self._pid != os.getpid():
+            self._store = None  # a forked child must not use its parent's connection
+        if self._store is None:
+            if not create and not self.exists():
+                return open_store(self.location, create=False)  # empty; nothing is created
+            store = open_store(self.location, create=True)
+            self._pid = os.getpid()
+            if store.migrated_from:
+                self.notices.append(
+                    f"migrated ledger {store.location} from schema v{store.migrated_from} to v{store.version}; "
+                    f"the old file is kept as {store.backup}"
+                )
+            self._store = store
+        return self._store
+
+    @property
+    def pricer(self) -> Pricer:
+        if self._pricer is None:
+            if self._catalog is None:
+                from tokopt import pricing
+
+                self._catalog = pricing.load_catalog(paths.bundled_pricing_dir(), self._pricing or paths.user_pricing_files())
+            self._pricer = Pricer(self._catalog)
+        return self._pricer
+
+    # -- runs ---------------------------------------------------------------------------------
+
+    def _run_for_record(self, store: Store, ref: str | None) -> Run | None:
+        """The run a new record goes to: `ref` (an id or a name; a new name starts a run), else
+        TOKOPT_RUN, else the user's current run, else none."""
+        if ref is None:
+            ref = os.environ.get(paths.ENV_RUN) or None
+        if ref is None:
+            return store.current_run(self.user)
+        found = _find_run(store, ref, self.user)
+        if found is None:
+            found = _new_run(store, self.user, ref, None)
+            self.notices.append(f"started run {found.id} ({found.name}) for {self.user}")
+        return found
+
+    def start_run(self, name: str | None = None, labels: Mapping[str, str] | None = None, *, make_current: bool = True) -> Run:
+        """Start a run; by default it becomes this user's current run (records go to it)."""
+        with self._lock, self._open(create=True).write() as store:
+            previous = store.current_run(self.user) if make_current else None
+            run = _new_run(store, self.user, name, labels)
+            if make_current:
+                store.set_current_run(self.user, run.id)
+                if previous is not None:
+                    self.notices.append(f"run {previous.id} ({previous.name}) is no longer your current run; it stays open")
+            return run
+
+    def end_run(self, ref: str | None = None) -> Run:
+        """End a run (the current one if `ref` is None); it stops being current."""
+        with self._lock, self._open(create=True).write() as store:
+            run = _find_run(store, ref, self.user) if ref else store.current_run(self.user)
+            if run is None:
+                if ref:
+                    raise InputError(f"no run {ref} for {self.user}", hint="tokopt session list")
+                raise InputError(f"{self.user} has no current run", hint="tokopt session start, or name the run to end")
+            ended = utcnow()
+            store.end_run(run.id, ended)
+            return Run(**{**run.__dict__, "ended_at": run.ended_at or ended})
+
+    def current_run(self) -> Run | None:
+        with self._lock, self._open(create=False).read() as store:
+            return store.current_run(self.user)
+
+    def get_run(self, ref: str, *, all_users: bool = False) -> Run:
+        with self._lock, self._open(create=False).read() as store:
+            run = _find_run(store, ref, None if all_users else self.user)
+        if run is None:
+            raise InputError(f"no run {ref} for {self.user}", hint="tokopt session list")
+        return run
+
+    def runs(self, *, all_users: bool = False) -> list[RunListing]:
+        with self._lock, self._open(create=False).read() as store:
+            listed = store.list_runs(None if all_users else self.user)
+        return [RunListing(run=r, current=current, sums=t) for r, t, current in listed]
+
+    def delete_run(self, ref: str) -> tuple[Run, int]:
+        """Delete one of this user's runs and its records; returns the run and how many records went."""
+        with self._lock, self._open(create=True).write() as store:
+            run = _find_run(store, ref, self.user)
+            if run is None:
+                raise InputError(f"no run {ref} for {self.user}", hint="tokopt session list")
+            return run, store.delete_run(run.id)
+
+    def run(self, name: str | None = None, labels: Mapping[str, str] | None = None) -> RunContext:
+        """A run for `with`: started now (not made current), ended when the block exits."""
+        return RunContext(self, self.start_run(name, labels, make_current=False))
+
+    # -- recording ----------------------------------------------------------------------------
+
+    def record(self, *, model: str, prompt: str | bytes | None = None, estimated: bool = False, source: str = "api", **fields: Any) -> UsageRecord:
+        """Record one call's usage: token counts by kind (`input_tokens=`, `cached_input_tokens=`,
+        `output_tokens=`, ...: tokens as the provider bills them, `input_tokens` is the whole
+        prompt), and optionally `run`, `provider`, `time` (default now; naive is UTC), `batch`,
+        `prompt_hash` or `prompt` (hashed and dropped), `dedupe_key` (a key seen before adds
+        nothing, unless this call has more tokens)."""
+        if prompt is not None:
+            fields["prompt_hash"] = hash_prompt(prompt)
+        return self.record_many([{"model": model, **fields}], estimated=estimated, source=source)[0]
+
+    def record_many(self, items: Sequence[Mapping[str, Any] | Any], *, run: str | None = None, estimated: bool = False, source: str = "api") -> list[UsageRecord]:
+        """Record several calls in one transaction: all of them, or none if one is invalid."""
+        checked = [to_record(item) for item in items]
+        pricer = self.pricer
+        priced = [(pricer.price(rec, estimated=estimated, source=source), ref or run) for rec, ref in checked]
+        with self._lock, self._open(create=True).write() as store:
+            runs: dict[str | None, Run | None] = {}
+            ids = []
+            for rec, ref in priced:
+                if ref not in runs:
+                    runs[ref] = self._run_for_record(store, ref)
+                target = runs[ref]
+                ids.append(store.insert_usage(rec.replace(user=self.user, run_id=target.id if target else None, time=rec.time or utcnow())))
+            return store.get_usage(ids)
+
+    def record_estimate(self, *, model: str, prompt_file: str | os.PathLike[str], output_tokens: int = 0, run: str | None = None, batch: bool = False) -> UsageRecord:
+        """Record a call that is not measured: its input counted from the prompt file (exact for
+        OpenAI models, the catalog's approximation for others), marked as an estimate."""
+        from tokopt.ledger.records import count_prompt_file
+
+        price = self.pricer.catalog.get(model)
+        tokens, digest = count_prompt_file(price, prompt_file)
+        return self.record(
+            model=price.id, input_tokens=tokens, output_tokens=output_tokens, run=run, batch=batch, prompt_hash=digest, estimated=True, source="cli"
+        )
+
+    def record_response(self, response: Any, *, run: str | None = None) -> list[UsageRecord]:
+        """Record the usage in a provider response (OpenAI, Anthropic or Gemini; a dict, or an
+        SDK object with `model_dump()` / `to_dict()`). The same response twice adds nothing."""
+        priced = [self.pricer.price(rec, user=self.user) for rec in importers.parse_response(response)]
+        with self._lock, self._open(create=True).write() as store:
+            target = self._run_for_record(store, run)
+            ids = [store.insert_usage(rec.replace(run_id=target.id if target else None)) for rec in priced]
+            return store.get_usage(ids)
+
+    def import_paths(self, args: Sequence[str], *, run: str | None = None, on_bytes: Callable[[int], None] | None = None) -> ImportSummary:
+        """Read provider usage logs and add their records in one transaction (see `importers`).
+        `on_bytes` is told how many bytes of the files have been read, as they are read."""
+        return self.import_sources(importers.expand_paths(args), run=run, on_bytes=on_bytes)
+
+    def import_sources(self, sources: Sequence[importers.ImportSource], *, run: str | None = None, on_bytes: Callable[[int], None] | None = None) -> ImportSummary:
+        """`import_paths` for logs already found with `importers.expand_paths`."""
+        read = importers.read_sources(sources, on_bytes)
+        read.check_readable()
+        # priced before the write lock is taken, so that other writers wait only for the SQL
+        records = [self.pricer.price(rec, user=self.user, time=rec.time or utcnow()) for rec in read.records]
+        with self._lock, self._open(create=True).write() as store:
+            target = self._run_for_record(store, run)
+            if target is not None:
+                records = [rec.replace(run_id=target.id) for rec in records]
+            outcome = store.upsert_usage(records)
+        return ImportSummary(
+            run=target,
+            files=read.files,
+            records=len(records),
+            added=outcome.added,
+            updated=outcome.updated,
+            unchanged=outcome.unchanged,
+            unpriced=reports.unpriced_of(records),
+        )
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def spend(self, *, user: Who = None, run: str | None = None, since: When = None, until: When = None, timezone: str | None = None) -> Spend:
+        """What was spent (USD, Decimal) by this user (or `user`, or ALL_USERS), optionally in
+        one run (id or name) and period: `since`/`until` as in `report` (dates are whole days
+        in `timezone`, both included). Records with no known price are counted apart."""
+        tz = zone(timezone)
+        start, end = parse_when(since, tz), parse_when(until, tz, end=True)
+        with self._lock, self._open(create=False).read() as store:
+            filters, _ = reports.scope(store, user=user, me=self.user, run=run, since=start, until=end)
+            return Spend.of(store.total(filters))
+
+    def total_cost(self, **kwargs: Any) -> Decimal:
+        """`spend(...).cost_usd`: the USD total of the priced records."""
+        return self.spend(**kwargs).cost_usd
+
+    def usage(self, *, user: Who = None, run: str | None = None) -> list[UsageRecord]:
+        """Every stored record in scope, oldest first (for tests and small exports)."""
+        with self._lock, self._open(create=False).read() as store:
+            filters, _ = reports.scope(store, user=user, me=self.user, run=run, since=None, until=None)
+            return store.usage_rows(filters)
+
+    def report(self, *, by: str = "model", user: Who = None, run: str | None = None, since: When = None, until: When = None, timezone: str | None = None) -> SessionReport:
+        """Totals per run, model, day (in `timezone`), user or provider, with a grand total.
+
+        `since` / `until` are dates (whole days in `timezone`, both included) or times."""
+        if by not in REPORT_BY:
+            raise InputError(f"cannot report by {by}", hint=f"one of {', '.join(REPORT_BY)}")
+        tz = zone(timezone)
+        start, end = parse_when(since, tz), parse_when(until, tz, end=True)
+        if start is not None and end is not None and start >= end:
+            raise InputError("--since is not before --until")
+        with self._lock, self._open(create=False).read() as store:
+            filters, runs = reports.scope(store, user=user, me=self.user, run=run, since=start, until=end)
+            return reports.build(store, by, filters, runs, tz)
+
+
+def _find_run(store: Store, ref: str, user: str | None) -> Run | None:
+    by_id = store.get_run(ref)
+    if by_id is not None:
+        if user is not None and by_id.user != user:
+            raise InputError(f"run {ref} belongs to {by_id.user}, not {user}", hint=f"pass --user {by_id.user}")
+        return by_id
+    named = store.runs_named(ref, user)
+    return named[0] if named else None
+
+def _new_run(store: Store, user: str, name: str | None, labels: Mapping[str, str] | None) -> Run:
+    run_id = secrets.token_hex(4)
+    while store.run_id_exists(run_id):
+        run_id = secrets.token_hex(4)
+    run = Run(id=run_id, user=user, name=name or run_id, labels=dict(labels or {}), started_at=utcnow())
+    store.insert_run(run)
+    return run
+
+
+class RunContext:
+    """A run started by `Ledger.run()`: record into it, and it ends when the `with` block does."""
+
+    def __init__(self, ledger: Ledger, run: Run) -> None:
+        self.ledger = ledger
+        self.info = run
+
+    @property
+    def id(self) -> str:
+        return self.info.id
+
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+    def record(self, **kwargs: Any) -> UsageRecord:
+        return self.ledger.record(run=self.id, **kwargs)
+
+    def record_estimate(self, *, model: str, prompt_file: str | os.PathLike[str], output_tokens: int = 0, batch: bool = False) -> UsageRecord:
+        return self.ledger.record_estimate(model=model, prompt_file=prompt_file, output_tokens=output_tokens, run=self.id, batch=batch)
+
+    def record_response(self, response: Any) -> list[UsageRecord]:
+        return self.ledger.record_response(response, run=self.id)
+
+    def spend(self) -> Spend:
+        return self.ledger.spend(run=self.id)
+
+    def end(self) -> Run:
+        self.info = self.ledger.end_run(self.id)
+        return self.info
+
+    def __enter__(self) -> RunContext:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.info.ended_at is None:
+            self.end()

@@ -1,0 +1,362 @@
+"""What every log format shares: reading JSON documents and JSON lines as a stream, counting
+garbage, field helpers, and the one place duplicates are removed.
+
+A format module (`importers/<format>.py`) defines one `Importer` subclass. `Reader` makes one
+instance of each registered format per file, offers every JSON object to them in order, and
+hands the records they find to one `Merger` shared by all the files of an import.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from tokopt.usage import InvalidUsage, UsageRecord
+
+EXAMPLES_KEPT = 3  # garbage lines quoted per file in the summary
+
+
+class BadRecord(ValueError):
+    """A line that looks like usage but whose fields are malformed."""
+
+
+@dataclass
+class FileImport:
+    """What one file of an import held: lines, records (calls), duplicates and garbage."""
+
+    source: str
+    lines: int = 0
+    records: int = 0  # distinct calls in this file
+    duplicates: int = 0  # repeated lines and streaming partials folded into a record
+    garbage: int = 0
+    garbage_examples: list[str] = field(default_factory=list)
+    readable: int = 0  # JSON objects read, with or without usage
+    sources: dict[str, int] = field(default_factory=dict)  # records per source ("import:<format>")
+
+    @property
+    def formats(self) -> dict[str, int]:
+        """Records per log format."""
+        return {source.removeprefix("import:"): n for source, n in self.sources.items()}
+
+    @property
+    def format(self) -> str:
+        formats = self.formats
+        if not formats:
+            return "unrecognised" if self.readable else "unreadable" if self.lines else "empty"
+        return max(formats, key=lambda k: (formats[k], k))
+
+    def bad(self, line_no: int | None, reason: str) -> None:
+        self.garbage += 1
+        if len(self.garbage_examples) < EXAMPLES_KEPT:
+            where = f"line {line_no}" if line_no is not None else "item"
+            self.garbage_examples.append(f"{where}: {reason}")
+
+
+# ---------------------------------------------------------------------------------------------
+# field helpers
+
+
+def count(data: Mapping[str, Any] | None, key: str) -> int:
+    """A token count: a missing or null field is 0; anything but a non-negative int is bad."""
+    if data is None:
+        return 0
+    value = data.get(key)
+    if type(value) is int and value >= 0:
+        return value
+    if value is None:
+        return 0
+    if isinstance(value, float) and value.is_integer() and value >= 0:
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value < 0:
+        raise BadRecord(f"{key} is negative: {value}")
+    raise BadRecord(f"{key} is not a token count: {value!r}")
+
+
+def obj(data: Mapping[str, Any] | None, key: str) -> dict[str, Any] | None:
+    if data is None:
+        return None
+    value = data.get(key)
+    return value if isinstance(value, dict) else None
+
+
+def text(data: Mapping[str, Any] | None, key: str) -> str | None:
+    if data is None:
+        return None
+    value = data.get(key)
+    return value if isinstance(value, str) and value else None
+
+
+def parse_time(value: Any) -> dt.datetime | None:
+    """ISO-8601 text (a trailing Z, or no zone = UTC) or Unix seconds -> aware UTC datetime."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        try:
+            return dt.datetime.fromtimestamp(value, dt.timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            return None
+    if not isinstance(value, str) or not value:
+        return None
+    stamp = value.strip()
+    if stamp.endswith(("Z", "z")):
+        stamp = stamp[:-1] + "+00:00"
+    # Python 3.10 reads at most 6 fractional digits; providers send up to 9.
+    if "." in stamp:
+        head, _, rest = stamp.partition(".")
+        digits = len(rest) - len(rest.lstrip("0123456789"))
+        if digits > 6:
+            stamp = head + "." + rest[:6] + rest[digits:]
+    try:
+        parsed = dt.datetime.fromisoformat(stamp)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed.astimezone(dt.timezone.utc)
+
+
+def content_key(fmt: str, data: Any) -> str:
+    """A dedupe key for an object without an id: a hash of its content."""
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return f"{fmt}:sha256:{hashlib.sha256(canonical.encode()).hexdigest()[:32]}"
+
+
+def record(fmt: str, **fields: Any) -> UsageRecord:
+    """A record read from a log in format `fmt`; impossible counts make the line garbage."""
+    try:
+        rec = UsageRecord(source=f"import:{fmt}", **fields)
+        rec.check_call()
+    except InvalidUsage as exc:
+        raise BadRecord(exc.message) from None
+    return rec
+
+
+def grown(rec: UsageRecord, **changes: Any) -> UsageRecord:
+    """`rec` with larger counts from a later event of the same call."""
+    try:
+        new = rec.replace(**changes)
+        new.check_call()
+    except InvalidUsage as exc:
+        raise BadRecord(exc.message) from None
+    return new
+
+
+# ---------------------------------------------------------------------------------------------
+# formats and the merge
+
+
+Found = tuple[UsageRecord, tuple[Any, ...]]  # a record, and its time candidates as the log wrote them
+
+
+class Importer:
+    """One log format. A new instance reads each file, so it may keep state between lines."""
+
+    def __init__(self, sink: FileSink) -> None:
+        self.sink = sink
+
+    def feed(self, data: dict[str, Any], time: Any) -> bool:
+        """Take `data` if it is this format's (adding what usage it has); False if it is not."""
+        return False
+
+    def feed_usage(self, data: dict[str, Any], time: Any) -> bool:
+        """A last chance for an object with a bare `usage` block that no format claimed."""
+        return False
+
+
+class Merger:
+    """The records of one import, each call once (by dedupe key) with its largest counts.
+
+    The first reading of a call keeps its time: a response happened when it started. Time
+    candidates are parsed only for the records that are kept.
+    """
+
+    def __init__(self) -> None:
+        self._kept: dict[str, tuple[UsageRecord, tuple[Any, ...], dt.datetime | None]] = {}
+
+    def add(self, rec: UsageRecord, raw_time: tuple[Any, ...], default_time: dt.datetime | None) -> bool:
+        """Keep `rec`; True if its call was seen before."""
+        key = rec.dedupe_key or ""
+        old = self._kept.get(key)
+        if old is None:
+            self._kept[key] = (rec, raw_time, default_time)
+            return False
+        if rec.size > old[0].size:
+            self._kept[key] = (rec, old[1], old[2])
+        return True
+
+    def records(self) -> list[UsageRecord]:
+        out = []
+        for rec, raw_time, default_time in self._kept.values():
+            # the merger's own records (made by the importers for it): no copy needed
+            rec.time = next((t for t in map(parse_time, raw_time) if t is not None), default_time)
+            out.append(rec)
+        return out
+
+
+class FileSink:
+    """Where the importers of one file put what they find."""
+
+    def __init__(self, result: FileImport, merger: Merger, default_time: dt.datetime | None) -> None:
+        self.result = result
+        self.merger = merger
+        self.default_time = default_time
+        self._numbered: dict[str, int] = {}
+        self._keys: set[str] = set()
+
+    def add(self, found: Found | None) -> Found | None:
+        """Keep a record; returns it as kept (an id-less record gets its number in the file)."""
+        if found is None:
+            return None
+        rec, raw_time = found
+        key = rec.dedupe_key or ""
+        if ":sha256:" in key and key.count(":") == 2:
+            # no id in the data: identical objects in one file are distinct calls, in order
+            # (a key that already has its number, like a stream's later event, keeps it)
+            n = self._numbered.get(key, 0) + 1
+            self._numbered[key] = n
+            key = f"{key}:{n}"
+            rec = rec.replace(dedupe_key=key)
+        sources = self.result.sources
+        sources[rec.source] = sources.get(rec.source, 0) + 1
+        if key not in self._keys:
+            self._keys.add(key)
+            self.result.records += 1
+        if self.merger.add(rec, raw_time, self.default_time):
+            self.result.duplicates += 1
+        return rec, raw_time
+
+
+# ---------------------------------------------------------------------------------------------
+# reading a file: a JSON document (an object or an array of them) or JSON lines
+
+
+class Reader:
+    """Reads one file's JSON objects and offers each to the registered formats in order."""
+
+    def __init__(self, formats: Sequence[type[Importer]], sink: FileSink) -> None:
+        self.sink = sink
+        self.result = sink.result
+        self.importers = [f(sink) for f in formats]
+
+    def feed(self, data: Any, context_time: Any = None) -> None:
+        if not isinstance(data, dict):
+            raise BadRecord("not a JSON object")
+        time = data.get("timestamp") or context_time
+        for importer in self.importers:
+            if importer.feed(data, time):
+                return
+        for importer in self.importers:
+            if importer.feed_usage(data, time):
+                return
+        # a log line wrapping a response: {"timestamp": ..., "response": {...}}
+        response = obj(data, "response")
+        if response is not None:
+            self.feed(response, context_time=time)
+
+    def feed_one(self, data: Any, line_no: int | None) -> None:
+        try:
+            self.feed(data)
+        except BadRecord as exc:
+            self.result.bad(line_no, str(exc))
+            return
+        self.result.readable += 1
+
+    def read_stream(self, stream: BinaryIO) -> None:
+        buffer = stream.read(1 << 16)
+        while b"\n" not in buffer:
+            more = stream.read(1 << 16)
+            if not more:
+                break
+            buffer += more
+        head = buffer.lstrip()
+        first_line = head.split(b"\n", 1)[0]
+        if head.startswith(b"[") or (head.startswith(b"{") and not _is_json(first_line)):
+            data = buffer + stream.read()
+            try:
+                document = json.loads(data)
+            except (ValueError, RecursionError):
+                # not one document after all: JSON lines whose first line is broken
+                self._read_lines(io.BytesIO(data), b"")
+            else:
+                self.read_objects(document if isinstance(document, list) else [document], numbered=isinstance(document, list))
+        else:
+            self._read_lines(stream, buffer)
+
+    def read_objects(self, items: Iterable[Any], *, numbered: bool = True) -> None:
+        for index, item in enumerate(items, 1):
+            self.result.lines += 1
+            self.feed_one(item, index if numbered else None)
+
+    def _read_lines(self, stream: BinaryIO, buffer: bytes) -> None:
+        result = self.result
+        for line_no, raw in _numbered_lines(stream, buffer):
+            line = raw.strip()
+            if not line:
+                continue
+            result.lines += 1
+            if line[:1] == b"{" and line[-1:] == b"}" and not any(m in line for m in MARKERS):
+                result.readable += 1
+                continue
+            try:
+                data = json.loads(raw)
+            except (ValueError, RecursionError) as exc:
+                result.bad(line_no, f"not JSON ({_reason(exc)})")
+                continue
+            self.feed_one(data, line_no)
+
+
+# Every line that can carry usage, or the state a format needs, has one of these. A line that is
+# plainly a JSON object without any (a user turn, a tool result: often the longest lines of a
+# transcript) is counted as read without being parsed. A format whose state lives in lines
+# without "usage" adds its marker here.
+MARKERS: tuple[bytes, ...] = (b"usage", b"turn_context", b"session_meta")
+
+
+def _is_json(raw: bytes) -> bool:
+    try:
+        json.loads(raw)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
+def _numbered_lines(stream: BinaryIO, buffer: bytes) -> Iterator[tuple[int, bytes]]:
+    n = 0
+    while True:
+        lines = buffer.split(b"\n")
+        buffer = lines.pop()
+        for line in lines:
+            n += 1
+            yield n, line
+        more = stream.read(1 << 20)
+        if not more:
+            if buffer:
+                yield n + 1, buffer
+            return
+        buffer += more
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        return exc.msg.lower()
+    if isinstance(exc, UnicodeDecodeError):
+        return "invalid UTF-8"
+    return type(exc).__name__
+
+
+class Tally:
+    """A binary stream that reports how many bytes were read (for a progress bar)."""
+
+    def __init__(self, stream: BinaryIO, on_bytes: Callable[[int], None]) -> None:
+        self._stream = stream
+        self._on_bytes = on_bytes
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size)
+        self._on_bytes(len(data))
+        return data

@@ -1,0 +1,127 @@
+"""The SQLite ledger's schema, as an ordered list of small named migrations.
+
+`PRAGMA user_version` holds how many have been applied; each applied one is also recorded in
+the `migrations` table. Append only: never edit a migration that has shipped, add a new one.
+
+Token columns follow the record type: `usage` has one `INTEGER NOT NULL DEFAULT 0` column per
+token kind (`usage.TOKEN_FIELDS`). A kind added after these migrations gets its column from
+`add_token_columns` when a ledger without it is opened, so a new kind needs no migration.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Callable
+
+from tokopt.usage import TOKEN_FIELDS
+
+
+Migration = Callable[[sqlite3.Connection], None]
+MIGRATIONS: list[Migration] = []
+
+
+def migration(fn: Migration) -> Migration:
+    MIGRATIONS.append(fn)
+    return fn
+
+
+@migration
+def m001_runs_and_usage(db: sqlite3.Connection) -> None:
+    db.execute(
+        """CREATE TABLE runs (
+            id TEXT PRIMARY KEY,
+            user TEXT NOT NULL,
+            name TEXT NOT NULL,
+            labels TEXT NOT NULL DEFAULT '{}',
+            started_at TEXT NOT NULL,
+            ended_at TEXT
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE usage (
+            id INTEGER PRIMARY KEY,
+            time TEXT NOT NULL,
+            user TEXT NOT NULL,
+            run_id TEXT REFERENCES runs(id),
+            provider TEXT,
+            model TEXT NOT NULL,
+            input_tokens INTEGER NOT NULL,
+            cached_input_tokens INTEGER NOT NULL,
+            cache_write_tokens INTEGER NOT NULL,
+            cache_write_1h_tokens INTEGER NOT NULL,
+            output_tokens INTEGER NOT NULL,
+            reasoning_tokens INTEGER NOT NULL,
+            cost_usd TEXT,
+            pricing_as_of TEXT,
+            batch INTEGER NOT NULL DEFAULT 0,
+            estimated INTEGER NOT NULL DEFAULT 0,
+            source TEXT NOT NULL,
+            dedupe_key TEXT,
+            prompt_hash TEXT
+        )"""
+    )
+    db.execute("CREATE UNIQUE INDEX usage_dedupe ON usage(user, dedupe_key) WHERE dedupe_key IS NOT NULL")
+    db.execute(
+        "CREATE TABLE migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+
+
+@migration
+def m002_current_run(db: sqlite3.Connection) -> None:
+    db.execute("CREATE TABLE current_run (user TEXT PRIMARY KEY, run_id TEXT NOT NULL REFERENCES runs(id))")
+
+
+@migration
+def m003_report_indexes(db: sqlite3.Connection) -> None:
+    db.execute("CREATE INDEX usage_user_time ON usage(user, time)")
+    db.execute("CREATE INDEX usage_run ON usage(run_id)")
+    db.execute("CREATE INDEX runs_user_name ON runs(user, name, started_at)")
+    # the "unpriced" line of a report reads only this small index
+    db.execute("CREATE INDEX usage_unpriced ON usage(user, model, time) WHERE cost_usd IS NULL")
+
+
+@migration
+def m004_cost_picousd(db: sqlite3.Connection) -> None:
+    # Exact integer costs let SQL sum them; older rows are filled in from their Decimal text.
+    db.execute("ALTER TABLE usage ADD COLUMN cost_picousd INTEGER")
+    from tokopt.ledger.sqlitefile import picousd_of_text
+
+    db.create_function("tokopt_picousd", 1, picousd_of_text, deterministic=True)
+    db.execute("UPDATE usage SET cost_picousd = tokopt_picousd(cost_usd) WHERE cost_usd IS NOT NULL")
+
+
+APPLICATION_ID = 0x746F6B6F  # "toko": PRAGMA application_id of every tokopt ledger
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(db: sqlite3.Connection, upto: int | None = None) -> None:
+    """Apply the migrations after the file's version, in order, inside the caller's transaction."""
+    current = db.execute("PRAGMA user_version").fetchone()[0]
+    target = SCHEMA_VERSION if upto is None else upto
+    from tokopt.ledger.sqlitefile import time_text
+
+    now = time_text(dt.datetime.now(dt.timezone.utc))
+    for version in range(current + 1, target + 1):
+        fn = MIGRATIONS[version - 1]
+        fn(db)
+        db.execute("INSERT INTO migrations (version, name, applied_at) VALUES (?, ?, ?)", (version, fn.__name__, now))
+        db.execute(f"PRAGMA user_version = {version:d}")
+    if current == 0 and target > 0:
+        db.execute(f"PRAGMA application_id = {APPLICATION_ID:d}")
+
+
+
+
+def missing_token_columns(db: sqlite3.Connection) -> list[str]:
+    """Token kinds the ledger's `usage` table has no column for."""
+    have = {row[1] for row in db.execute("PRAGMA table_info(usage)")}
+    return [name for name in TOKEN_FIELDS if name not in have] if have else []
+
+
+def add_token_columns(db: sqlite3.Connection) -> list[str]:
+    """Add a column for each token kind the ledger lacks (inside the caller's transaction)."""
+    added = missing_token_columns(db)
+    for name in added:
+        db.execute(f"ALTER TABLE usage ADD COLUMN {name} INTEGER NOT NULL DEFAULT 0")
+    return added

@@ -1,0 +1,220 @@
+"""An SQLite ledger file: what it is stored as (times, money), how it is recognised, created,
+copied before a migration, and what SQLite's errors mean to the user."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sqlite3
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from tokopt.errors import LedgerError
+from tokopt.ledger.migrations import APPLICATION_ID, SCHEMA_VERSION, add_token_columns, migrate, missing_token_columns
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+PICO = 12  # cost_picousd = cost_usd x 10^12 when that is an integer
+_INT64_MAX = 2**63 - 1
+BUSY_TIMEOUT_S = 60.0
+
+
+# ---------------------------------------------------------------------------------------------
+# Value conversion: ISO-8601 UTC text with microseconds, so text order is time order and
+# substr(time, 1, 10) is the UTC date.
+
+
+def time_text(value: dt.datetime) -> str:
+    if value.tzinfo is None:
+        raise ValueError("ledger times must be timezone-aware")
+    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_time_text(text: str) -> dt.datetime:
+    return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.timezone.utc)
+
+
+def money_text(value: Decimal) -> str:
+    """Plain decimal text, never an exponent: Decimal('5E-7') -> '0.0000005'."""
+    # Not value.normalize(): that rounds to the context's 28 digits, and stored money is exact.
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in {"-0", "0", ""} else text
+
+
+def picousd(value: Decimal | None) -> int | None:
+    """The cost as a whole number of 10^-12 USD, or None when that would round or overflow."""
+    if value is None:
+        return None
+    scaled = value.scaleb(PICO)
+    try:
+        whole = scaled.to_integral_value()
+    except InvalidOperation:
+        return None
+    if whole != scaled or abs(whole) > _INT64_MAX:
+        return None
+    return int(whole)
+
+
+def picousd_of_text(text: str | None) -> int | None:
+    return None if text is None else picousd(Decimal(text))
+
+
+def not_a_ledger(path: Path, what: str) -> LedgerError:
+    return LedgerError(
+        f"{path} is not a tokopt ledger ({what}); it was left untouched",
+        hint="move it away, or point --ledger / TOKOPT_LEDGER at another file",
+    )
+
+
+def check_header(path: Path) -> None:
+    """Refuse anything that is not an SQLite file before SQLite itself touches it."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(100)
+    except IsADirectoryError:
+        raise LedgerError(f"ledger path is a directory: {path}", hint="name a file, e.g. ledger.sqlite3") from None
+    except OSError as exc:
+        raise LedgerError(f"cannot read ledger {path}: {exc.strerror}") from None
+    if head and (len(head) < 100 or not head.startswith(SQLITE_MAGIC)):
+        raise not_a_ledger(path, "not an SQLite database")
+
+
+def create_file(path: Path) -> None:
+    """Create an empty file readable by its owner only; another process may win the race."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise LedgerError(f"cannot create the ledger's directory {path.parent}: {exc.strerror}") from None
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise LedgerError(f"cannot create ledger {path}: {exc.strerror}") from None
+    os.close(fd)
+
+
+def _is_corrupt(exc: sqlite3.DatabaseError) -> bool:
+    return type(exc) is sqlite3.DatabaseError or "malformed" in str(exc) or "not a database" in str(exc)
+
+
+# What SQLite says when the file or the disk is the problem, not tokopt's SQL.
+_ENVIRONMENT = ("locked", "readonly", "read-only", "disk i/o", "full", "unable to open", "busy")
+
+
+def translate(exc: sqlite3.DatabaseError, path: Path | None) -> LedgerError | None:
+    """A LedgerError the user can act on, or None for a bug (which must show its traceback)."""
+    if _is_corrupt(exc):
+        return LedgerError(
+            f"ledger {path} is damaged ({exc}); it was left untouched",
+            hint="restore a backup (ledger.sqlite3.v*.bak) or move the file away",
+        )
+    if isinstance(exc, sqlite3.OperationalError) and any(word in str(exc).lower() for word in _ENVIRONMENT):
+        return LedgerError(f"cannot use ledger {path}: {exc}")
+    return None
+
+
+def backup_copy(path: Path, version: int) -> Path:
+    """A consistent copy of the ledger before migrating it (the caller holds the write lock)."""
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    target = path.with_name(f"{path.name}.v{version}-{stamp}.bak")
+    n = 1
+    while target.exists():
+        n += 1
+        target = path.with_name(f"{path.name}.v{version}-{stamp}-{n}.bak")
+    create_file(target)
+    source = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S)
+    dest = sqlite3.connect(target)
+    try:
+        source.backup(dest)
+    finally:
+        dest.close()
+        source.close()
+    return target
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """A connection to the ledger file at `path`, created (empty, mode 0600) if missing."""
+    if not path.exists():
+        create_file(path)
+    check_header(path)
+    try:
+        return sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+    except sqlite3.Error as exc:
+        raise LedgerError(f"cannot open ledger {path}: {exc}") from None
+
+
+def prepare(db: sqlite3.Connection, path: Path | None) -> tuple[int | None, Path | None]:
+    """Check that `db` is a tokopt ledger, set it up, and migrate it if it is older: the version
+    it was migrated from and its backup, if it was. Closes `db` when it cannot be used."""
+    try:
+        return _prepare(db, path)
+    except sqlite3.DatabaseError as exc:
+        db.close()
+        error = translate(exc, path)
+        if error is None:
+            raise
+        raise error from None
+    except BaseException:
+        db.close()
+        raise
+
+
+def _prepare(db: sqlite3.Connection, path: Path | None) -> tuple[int | None, Path | None]:
+    # One statement, one snapshot: read apart, a first migration committed by another
+    # process in between would look like tables without our application id.
+    app_id, version, tables = db.execute(
+        "SELECT (SELECT application_id FROM pragma_application_id()), "
+        "(SELECT user_version FROM pragma_user_version()), (SELECT count(*) FROM sqlite_master)"
+    ).fetchone()
+    if app_id != APPLICATION_ID and (app_id != 0 or tables or version):
+        raise not_a_ledger(path or Path(":memory:"), "an SQLite database of another application")
+    if version > SCHEMA_VERSION:
+        raise LedgerError(
+            f"ledger {path} has schema version {version}; this tokopt knows up to {SCHEMA_VERSION}",
+            hint="upgrade tokopt (pip install -U tokopt)",
+        )
+    db.execute("PRAGMA foreign_keys = ON")
+    if path is not None:
+        if db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            _set_wal(db)
+        db.execute("PRAGMA synchronous = NORMAL")
+    if version < SCHEMA_VERSION or missing_token_columns(db):
+        return _migrate(db, path)
+    return None, None
+
+
+def _set_wal(db: sqlite3.Connection) -> None:
+    # Switching needs a moment without other connections; a concurrent first use may hold
+    # the file, so wait for it like any busy statement.
+    import time
+
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
+def _migrate(db: sqlite3.Connection, path: Path | None) -> tuple[int | None, Path | None]:
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        migrated_from, backup = None, None
+        # Another process may have migrated while we waited for the lock.
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version < SCHEMA_VERSION or missing_token_columns(db):
+            if version > 0 and path is not None:
+                backup = backup_copy(path, version)
+            migrate(db)
+            add_token_columns(db)
+            migrated_from = version
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    return migrated_from, backup

@@ -1,0 +1,192 @@
+"""What the ledger needs from a database: the `Store` protocol, the values it passes, and
+`open_store`, which opens a ledger *location* with the backend its scheme names.
+
+A location is a file path (SQLite, the default) or a URL whose scheme names a backend
+(`postgresql://...`). Nothing outside a backend's own module knows what a location is. A new
+backend is one module with `open(location, *, create)` and `exists(location)`, and one line
+in `BACKENDS`.
+
+What every backend keeps, whatever its SQL:
+
+- one transaction per command (`write()` / `read()`); a killed process leaves the ledger as
+  it was, and a damaged or foreign database is refused, never written;
+- usage records with one column per token kind (`usage.TOKEN_FIELDS`) and per field of
+  `UsageRecord`; a record whose (user, dedupe_key) is stored replaces it only when it has more
+  tokens, so importing or pushing the same records again adds nothing;
+- money as exact Decimal; times as aware UTC;
+- each user's records apart: a query sees one user's records unless `Filters.user` is None.
+
+Grouping is the backend's job, including days, hours or months in a time zone (`sums`), so
+that each can do it in its own SQL. New record fields (agent, session, project, branch,
+the machine a record came from) are new `UsageRecord` fields, columns added by a migration,
+and group names or `Filters` fields; the methods below keep their shape.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Protocol
+
+from tokopt.usage import TOKEN_FIELDS, Usage, UsageRecord
+
+# URL scheme -> the module of its backend; a location without a scheme is an SQLite file.
+BACKENDS: dict[str, str] = {
+    "": "tokopt.ledger.sqlite",
+    "sqlite": "tokopt.ledger.sqlite",
+}
+
+# What `Store.sums` can group by. A key names its values: "model" is (provider, model).
+GROUPS: tuple[str, ...] = ("model", "provider", "user", "run", "day")
+
+
+@dataclass(frozen=True)
+class Run:
+    """A named stretch of one user's work that records go to."""
+
+    id: str
+    user: str
+    name: str
+    labels: dict[str, str] = field(default_factory=dict)
+    started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+    ended_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which usage records a query sees. `user=None` means every user; times are UTC, `until` exclusive."""
+
+    user: str | None = None
+    run_ids: tuple[str, ...] | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class Sums(Usage):
+    """Token and cost sums of a group of usage records. `cost_usd` covers the priced records
+    and is None when none of them had a price (unknown, never $0)."""
+
+    records: int = 0
+    cost_usd: Decimal | None = None
+    unpriced_records: int = 0
+    estimated_records: int = 0
+
+    def __post_init__(self) -> None:
+        pass  # sums of valid records are valid, and may hold more than one call can
+
+    def __add__(self, other: Sums) -> Sums:
+        if self.cost_usd is None or other.cost_usd is None:
+            cost = self.cost_usd if other.cost_usd is None else other.cost_usd
+        else:
+            cost = self.cost_usd + other.cost_usd
+        return Sums(
+            **{name: getattr(self, name) + getattr(other, name) for name in TOKEN_FIELDS},
+            records=self.records + other.records,
+            cost_usd=cost,
+            unpriced_records=self.unpriced_records + other.unpriced_records,
+            estimated_records=self.estimated_records + other.estimated_records,
+        )
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    added: int
+    updated: int
+    unchanged: int
+
+
+class Store(Protocol):
+    """An open ledger. Every group of calls runs inside `write()` or `read()`."""
+
+    location: str  # for messages; a URL's password is never in it
+    migrated_from: int | None  # the schema version it was migrated from when opened, if it was
+    backup: str | None  # where the ledger was copied before that migration
+
+    @property
+    def version(self) -> int: ...
+
+    def close(self) -> None: ...
+
+    def write(self) -> AbstractContextManager[Store]:
+        """One write transaction: all of it happens, or none (writers queue, never fail)."""
+        ...
+
+    def read(self) -> AbstractContextManager[Store]:
+        """One read transaction: every query inside sees the same snapshot."""
+        ...
+
+    # runs
+    def run_id_exists(self, run_id: str) -> bool: ...
+    def insert_run(self, run: Run) -> None: ...
+    def get_run(self, run_id: str) -> Run | None: ...
+    def runs_named(self, name: str, user: str | None) -> list[Run]:
+        """Runs with this name (of `user`, or of anyone), newest first."""
+        ...
+
+    def end_run(self, run_id: str, ended_at: dt.datetime) -> None:
+        """End a run; it stops being anyone's current run."""
+        ...
+
+    def delete_run(self, run_id: str) -> int:
+        """Delete a run and its usage records; returns how many records went with it."""
+        ...
+
+    def current_run(self, user: str) -> Run | None: ...
+    def set_current_run(self, user: str, run_id: str) -> None: ...
+    def list_runs(self, user: str | None) -> list[tuple[Run, Sums, bool]]:
+        """Runs (of `user`, or everyone's), oldest first, with their sums and whether each is its user's current run."""
+        ...
+
+    # usage records
+    def upsert_usage(self, records: Iterable[UsageRecord]) -> UpsertResult:
+        """Store records that have a time and a user; a stored (user, dedupe_key) is replaced only by a larger record."""
+        ...
+
+    def insert_usage(self, record: UsageRecord) -> int:
+        """`upsert_usage` of one record; its id (the stored record's, if its dedupe key was seen)."""
+        ...
+
+    def get_usage(self, ids: Sequence[int]) -> list[UsageRecord]: ...
+    def usage_rows(self, filters: Filters) -> list[UsageRecord]:
+        """The records in scope, oldest first."""
+        ...
+
+    def count_usage(self, filters: Filters) -> int: ...
+
+    # reports
+    def sums(self, group: Sequence[str], filters: Filters, *, tz: dt.tzinfo = dt.timezone.utc) -> dict[tuple[object, ...], Sums]:
+        """Sums per group (names from GROUPS; none: one grand total), days counted in `tz`.
+        Keys are tuples of the groups' values: a day is ISO text, a missing value None."""
+        ...
+
+    def total(self, filters: Filters) -> Sums: ...
+    def unpriced_models(self, filters: Filters) -> list[tuple[str, int]]:
+        """Models whose records have no cost, with how many records each, most first."""
+        ...
+
+
+def _backend(location: str):  # type: ignore[no-untyped-def]
+    scheme, sep, _ = location.partition("://")
+    name = BACKENDS.get(scheme.lower() if sep else "")
+    if name is None:
+        from tokopt.errors import LedgerError
+
+        known = ", ".join(f"{s}://" for s in sorted(BACKENDS) if s)
+        raise LedgerError(f"unknown kind of ledger: {scheme}://", hint=f"a file path, or one of {known}")
+    return importlib.import_module(name)
+
+
+def open_store(location: str, *, create: bool = True) -> Store:
+    """Open the ledger at `location`, migrating an older schema (after a backup). Without
+    `create`, a ledger that does not exist opens empty and nothing is created."""
+    return _backend(location).open(location, create=create)  # type: ignore[no-any-return]
+
+
+def store_exists(location: str) -> bool:
+    """Whether a ledger is at `location` (without creating one)."""
+    return bool(_backend(location).exists(location))

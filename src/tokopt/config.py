@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tokopt.errors import ConfigError, UnknownModelError
-from tokopt.settings import DEFAULT_CALLS, DEFAULT_OUTPUT_TOKENS  # noqa: F401 (their old home)
 from tokopt.tomlio import describe_validation, read_toml
 
 if TYPE_CHECKING:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tokopt import settings
 from tokopt.budgets import config as project_config
 from tokopt.errors import ConfigError
 
@@ -161,14 +162,14 @@ def test_exclude_wins():
 # --- pricing files --------------------------------------------------------------------------
 
 
-def test_pricing_overlays_order(tmp_path, monkeypatch):
+def test_pricing_files_of_a_project_in_order(tmp_path, monkeypatch):
     mine = write(tmp_path / "home" / "pricing.toml", "")
     monkeypatch.setenv("TOKOPT_HOME", str(tmp_path / "home"))
     ours = write(tmp_path / "proj" / "ours.toml", "")
     write(tmp_path / "proj" / "tokopt.toml", 'pricing = ["ours.toml"]\n' + BUDGET)
     p = project_config.locate(None, tmp_path / "proj")
     flag = tmp_path / "flag.toml"
-    assert project_config.pricing_overlays(p, [flag]) == [mine, ours.resolve(), flag]
+    assert settings.pricing_files([flag], p.pricing_files()) == [mine, ours.resolve(), flag]
     env = write(tmp_path / "env.toml", "")
     monkeypatch.setenv("TOKOPT_PRICING", str(env))
-    assert project_config.pricing_overlays(p, []) == [ours.resolve(), env]
+    assert settings.pricing_files([], p.pricing_files()) == [ours.resolve(), env]

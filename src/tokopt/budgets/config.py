@@ -382,12 +382,3 @@ def locate(explicit: Path | None, start: Path) -> Project:
     project = load_project(path)
     project.notes.extend(notes)
     return project
-
-
-# --- pricing files ---------------------------------------------------------------------------
-
-
-def pricing_overlays(project: Project | None, flag_files: Sequence[Path] = ()) -> list[Path]:
-    """Pricing files applied over the bundled catalog, later ones winning:
-    the user's pricing.toml, the project's `pricing`, TOKOPT_PRICING, then --pricing."""
-    return settings.pricing_files(flag_files, project.pricing_files() if project is not None else [])

@@ -168,3 +168,22 @@ def test_outside_git_a_broken_symlink_or_a_loop_is_not_a_prompt(run, tmp_path, c
     assert r.exit_code == 0, r.stderr
     cfg = project_config.ProjectConfig.model_validate(tomllib.loads(r.stdout, parse_float=Decimal))
     assert cfg.budgets[0].paths == ["prompts/**/*.md"]
+
+
+@pytest.mark.parametrize("odd", ["[draft]", "a]b", "back\\slash", "star*", "what?", "new\nline", " lead", "tail ", "#hash", "!bang"])
+@pytest.mark.parametrize("where", ["dir", "file"])
+def test_names_with_glob_characters_give_globs_that_match_them(run, tmp_path, chdir, odd, where):
+    # the starter's globs name these paths exactly: each loads, and check finds every prompt
+    if where == "dir":
+        write(tmp_path / odd / "prompts" / "system.md", TEN)
+        expected = f"{odd}/prompts/system.md"
+    else:
+        write(tmp_path / "app" / f"{odd}.prompt.md", TEN)
+        expected = f"app/{odd}.prompt.md"
+    chdir(tmp_path)
+    r = run("init", "-m", "gpt-5.5")
+    assert r.exit_code == 0, r.stderr
+    assert "for 1 prompt files" in r.stderr
+    check = run("check", "-f", "json")
+    assert check.exit_code == 0, check.stderr
+    assert [row["file"] for row in json.loads(check.stdout)["rows"]] == [expected]

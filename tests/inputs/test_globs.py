@@ -80,7 +80,7 @@ def test_check_normalises():
     assert globs.check("././a.md") == "a.md"
 
 
-segment = st.text(st.characters(blacklist_characters="/\\\0", blacklist_categories=("Cs",)), min_size=1, max_size=8).filter(
+segment = st.text(st.characters(blacklist_characters="/\0", blacklist_categories=("Cs",)), min_size=1, max_size=8).filter(
     lambda s: s not in (".", "..") and "**" not in s
 )
 
@@ -109,3 +109,10 @@ def test_literal_prefix():
 def test_glob_characters_have_one_definition():
     assert globs.has_glob("claude-*") and globs.has_glob("a[b]") and globs.has_glob("a?")
     assert not globs.has_glob("gpt-5.5") and not globs.has_glob("a{b}")
+
+
+def test_a_backslash_is_held_only_escaped():
+    assert globs.escape("a\\b") == "a[\\]b"
+    assert globs.compile(globs.check("a[\\]b")).matches("a\\b")
+    with pytest.raises(ValueError, match="use /"):
+        globs.check("a\\b")

@@ -164,7 +164,7 @@ def _group(files: Sequence[str], named: set[str]) -> dict[str, tuple[str, list[s
         if home is not None:
             key = home
             suffix = "".join(path.suffixes[-1:]) or ""
-            pattern = f"{home}/**/*{suffix}" if home else f"**/*{suffix}"
+            pattern = f"{globs.escape(home)}/**/*{globs.escape(suffix)}" if home else f"**/*{globs.escape(suffix)}"
         else:
             key = path.parent.as_posix() if path.parent.as_posix() != "." else ""
             pattern = globs.escape(name)
@@ -242,6 +242,11 @@ HEADER = """\
 """
 
 
+def _visible(text: str) -> str:
+    """A name for a comment line: a newline or other control character shown as its escape."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 def _fmt_usd(value: Decimal) -> str:
     return "$" + format(value.normalize(), "f")
 
@@ -265,7 +270,7 @@ def render(
     for b in budgets:
         files = f"{len(b.files)} file{'s' if len(b.files) != 1 else ''}"
         parts.append(
-            f"# {b.name}: {files} today, up to {b.today_tokens:,} input tokens and "
+            f"# {_visible(b.name)}: {files} today, up to {b.today_tokens:,} input tokens and "
             f"{_fmt_usd(b.today_cost.quantize(Decimal('0.000001'), rounding=ROUND_CEILING))} per call ({b.costliest})"
         )
         data: dict[str, Any] = {

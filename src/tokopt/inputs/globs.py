@@ -23,9 +23,12 @@ def has_glob(text: str) -> bool:
     return not GLOB_CHARS.isdisjoint(text)
 
 
+ESCAPED_BACKSLASH = "[\\]"  # a class of one backslash: the only way a glob holds one
+
+
 def escape(path: str) -> str:
     """A glob that matches exactly this path."""
-    return "".join(f"[{c}]" if c in GLOB_CHARS else c for c in path)
+    return "".join(f"[{c}]" if c in GLOB_CHARS or c == "\\" else c for c in path)
 
 
 def literal_prefix(pattern: str) -> str:
@@ -42,7 +45,7 @@ def check(pattern: str) -> str:
     """A relative glob, normalised (`./` dropped); ValueError says what is wrong."""
     if not pattern or not pattern.strip():
         raise ValueError("bad glob: empty")
-    if "\\" in pattern:
+    if "\\" in pattern.replace(ESCAPED_BACKSLASH, ""):
         raise ValueError(f"bad glob {pattern!r}: use / to separate directories")
     if pattern.startswith("/") or re.match(r"^[A-Za-z]:", pattern):
         raise ValueError(f"bad glob {pattern!r}: must be relative to the config file's directory")

@@ -216,7 +216,12 @@ CASES: list[Case] = [
     Case("suggest-batch", ("suggest", "batch.jsonl")),
     # the ledger: record, import, report, list
     Case("session-record-stdin", ("session", "record", "--stdin"), stdin=RECORDS, env=LEDGER),
-    Case("session-record", ("session", "record", "-m", "gpt-5.5", "-i", "1000", "-o", "200", "--cached", "500", "--time", "2026-07-23T09:00:00Z", "--run", "manual"), env=LEDGER),
+    Case(
+        "session-record",
+        ("session", "record", "--stdin", "--run", "manual"),
+        stdin=json.dumps({"model": "gpt-5.5", "input": 1000, "output": 200, "cached": 500, "time": "2026-07-23T09:00:00Z"}),
+        env=LEDGER,
+    ),
     Case("session-import", ("session", "import", "logs"), env=LEDGER),
     Case("session-import-again", ("session", "import", "logs"), env=LEDGER),
     *[

@@ -91,7 +91,8 @@ class Usage:
             total = sum(getattr(self, p.field) for p in parts)
             if total > getattr(self, whole):
                 kind = KIND[whole]
-                words = " and ".join(dict.fromkeys(p.words for p in parts))
+                names = list(dict.fromkeys(p.words for p in parts))
+                words = " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
                 return (
                     f"{words} tokens ({total:,}) exceed the {kind.words} tokens ({getattr(self, whole):,})",
                     f"{kind.words} tokens include the {words} tokens",

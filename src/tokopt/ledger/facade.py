@@ -79,10 +79,8 @@ class Ledger:
             store = open_store(self.location, create=True)
             self._pid = os.getpid()
             if store.migrated_from:
-                self.notices.append(
-                    f"migrated ledger {store.location} from schema v{store.migrated_from} to v{store.version}; "
-                    f"the old file is kept as {store.backup}"
-                )
+                change = f"from schema v{store.migrated_from} to v{store.version}" if store.migrated_from != store.version else "to new token kinds"
+                self.notices.append(f"migrated ledger {store.location} {change}; the old file is kept as {store.backup}")
             self._store = store
         return self._store
 

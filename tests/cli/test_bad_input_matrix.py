@@ -278,7 +278,7 @@ def test_an_alias_that_takes_a_bundled_models_name_blames_the_users_file(run, ws
     "args",
     [
         ["estimate", "prompt.txt", "-m", "gpt-5.5", "-n", str(10**30)],
-        ["suggest", "prompt.txt", "-n", str(10**30)],
+        ["suggest", "prompt.txt", "-t", "gpt-5.5", "-n", str(10**30)],
         ["estimate", "prompt.txt", "-m", "gpt-5.5", "--pricing", "huge.toml"],
         ["models", "gpt-5.5", "--pricing", "huge.toml"],
     ],
@@ -445,7 +445,7 @@ UNKNOWN_MODEL = {
     "estimate --suggest": ["estimate", "prompt.txt", "-m", "gpt-5.55", "--suggest"],
     "tokenize": ["tokenize", "prompt.txt", "-m", "gpt-5.55"],
     "suggest target": ["suggest", "prompt.txt", "-t", "gpt-5.55"],
-    "suggest candidates": ["suggest", "prompt.txt", "-m", "gpt-5.55"],
+    "suggest candidates": ["suggest", "prompt.txt", "-t", "gpt-5.5", "-m", "gpt-5.55"],
     "init": ["init", "--stdout", "prompt.txt", "-m", "gpt-5.55"],
     "check": ["check", "-m", "gpt-5.55"],
     "session record --from-file": ["session", "record", "-m", "gpt-5.55", "--from-file", "prompt.txt"],
@@ -529,10 +529,10 @@ def test_usage_errors_inside_session(run, ws):
 
 def test_suggest_write_errors(run, ws):
     for args, expected in [
-        (["suggest", "prompt.txt", "--write", "prompt.txt"], "overwrite the input itself"),
-        (["suggest", "prompt.txt", "empty.txt", "--write", "out.txt"], "one plain-text prompt"),
-        (["suggest", "prompt.txt", "--write", "empty_dir"], "empty_dir"),
-        (["suggest", "prompt.txt", "--write", "no/such/dir/out.txt"], "no/such/dir/out.txt"),
+        (["suggest", "-t", "gpt-5.5", "prompt.txt", "--write", "prompt.txt"], "overwrite the input itself"),
+        (["suggest", "-t", "gpt-5.5", "prompt.txt", "empty.txt", "--write", "out.txt"], "one plain-text prompt"),
+        (["suggest", "-t", "gpt-5.5", "prompt.txt", "--write", "empty_dir"], "empty_dir"),
+        (["suggest", "-t", "gpt-5.5", "prompt.txt", "--write", "no/such/dir/out.txt"], "no/such/dir/out.txt"),
     ]:
         assert_error(run(*args), args, expected)
     assert (ws / "prompt.txt").read_text().startswith("You are")

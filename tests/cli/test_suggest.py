@@ -34,7 +34,29 @@ def test_table(run, prompt):
     assert "Suggestions for" in r.stdout and "gpt-5.4" in r.stdout
     assert "remove repeated paragraphs" in r.stdout
     assert "× 200 calls" in r.stdout
+    assert " Saves " in r.stdout.splitlines()[2] and "Per call" not in r.stdout
     assert r.stderr == ""
+
+
+def test_any_provider_widens_the_search_for_a_cheaper_model(run, prompt):
+    def targets(*extra):
+        r = run("suggest", str(prompt), "-t", "claude-sonnet-4-6", "-o", "2000", "--format", "json", *extra)
+        assert r.exit_code == 0, r.output
+        return {s["target"] for s in json.loads(r.stdout)["suggestions"] if s["kind"] == "model"}
+
+    catalog = load_catalog(PRICING_DIR)
+    assert all(catalog.get(t).provider == "anthropic" for t in targets())
+    assert {catalog.get(t).provider for t in targets("--any-provider")} - {"anthropic"}
+
+
+def test_estimate_suggest_names_its_assumption(run, prompt):
+    # estimate prices many models; with none named, its suggestions are on an assumed one, said so
+    r = run("estimate", str(prompt), "--suggest", "--format", "json")
+    assert r.exit_code == 0, r.output
+    hints = json.loads(r.stdout)["suggestions"]
+    assert hints["model_from"] == "assumed"
+    r = run("estimate", str(prompt), "--suggest")
+    assert "(assumed: nothing names the model the calls use; name it first with -m)" in r.stdout
 
 
 def test_json_is_the_same_suggestions_as_data(run, prompt, reference):
@@ -45,8 +67,12 @@ def test_json_is_the_same_suggestions_as_data(run, prompt, reference):
     suggestions = doc["suggestions"]
     assert suggestions
     model = load_catalog(PRICING_DIR).get("gpt-5.4")
-    saved = [Decimal(s["cost_saved_per_call"]) for s in suggestions]
-    assert saved == sorted(saved, reverse=True) and all(x > 0 for x in saved)
+    # the fixes first, then the model switches; each by saving
+    kinds = [s["kind"] for s in suggestions]
+    assert kinds == sorted(kinds, key=lambda k: k == "model") and set(kinds) <= {"prompt", "request", "model"}
+    for switch in (False, True):
+        saved = [Decimal(s["cost_saved_per_call"]) for s in suggestions if (s["kind"] == "model") == switch]
+        assert saved == sorted(saved, reverse=True) and all(x > 0 for x in saved)
     for s in suggestions:
         assert KEYS <= set(s)
         assert isinstance(s["cost_saved_per_call"], str) and isinstance(s["tokens_saved"], int)
@@ -105,10 +131,11 @@ def test_write(run, prompt, tmp_path, reference):
         (["latin1.txt"], "invalid UTF-8 at byte 3"),
         (["chat.json"], "error: chat.json:2:19: malformed JSON: expecting ',' delimiter"),
         (["p.txt", "-t", "gpt-5.44"], "error: unknown model: gpt-5.44"),
-        (["p.txt", "-m", "claud-*"], "error: unknown model: claud-*"),
-        (["p.txt", "--write", "p.txt"], "error: --write would overwrite the input itself: p.txt"),
-        (["p.txt", "--write", "./p.txt"], "error: --write would overwrite the input itself"),
-        (["p.txt", "q.txt", "--write", "out.txt"], "error: --write takes one plain-text prompt"),
+        (["p.txt", "-t", "gpt-5.4", "-m", "claud-*"], "error: unknown model: claud-*"),
+        (["p.txt", "-t", "gpt-5.4", "--write", "p.txt"], "error: --write would overwrite the input itself: p.txt"),
+        (["p.txt", "-t", "gpt-5.4", "--write", "./p.txt"], "error: --write would overwrite the input itself"),
+        (["p.txt", "q.txt", "-t", "gpt-5.4", "--write", "out.txt"], "error: --write takes one plain-text prompt"),
+        (["p.txt"], "error: which model do these calls use? no request names one and your config sets no models"),
         (["p.txt", "--calls", "0"], "error: invalid value for '--calls'"),
     ],
 )
@@ -127,6 +154,8 @@ def test_bad_input_is_one_error_line_and_exit_2(run, tmp_path, monkeypatch, args
     assert (tmp_path / "p.txt").read_text() == "hello\n"
     if "unknown model: gpt-5.44" in expected:
         assert "gpt-5.4" in r.stderr  # the near names, on the hint line
+    if "which model" in expected:
+        assert "hint: name it with --target-model" in r.stderr
 
 
 def test_estimate_suggest_json_is_one_document(run, prompt):
@@ -213,7 +242,8 @@ def test_a_conversation_gets_its_agent_loop_suggestions_in_their_own_table(run, 
         messages.append({"role": "assistant", "content": f"Fixed module_{i}.py: the loop stopped one item early. " * 20})
     messages.append({"role": "user", "content": "Summarise what changed."})
     path = tmp_path / "agent.json"
-    path.write_text(json.dumps({"model": "gpt-5.5", "max_tokens": 400, "messages": messages}), encoding="utf-8")
+    # Anthropic caches what a request marks: caching the history is a change to suggest
+    path.write_text(json.dumps({"model": "claude-sonnet-4-6", "max_tokens": 400, "messages": messages}), encoding="utf-8")
     doc = json.loads(run("suggest", str(path), "-f", "json").stdout)
     runs = [s for s in doc["suggestions"] if s["scope"] == "run"]
     assert {s["id"] for s in runs} == {"cache.turns", "history.window"}
@@ -222,7 +252,7 @@ def test_a_conversation_gets_its_agent_loop_suggestions_in_their_own_table(run, 
     assert scopes == sorted(scopes, key=lambda x: x != "call")  # never one ranking across units
     table = run("suggest", str(path)).stdout
     assert "The conversation as an agent loop: one run is its 9 calls" in table
-    assert "Per run" in table and "× 1,000 runs" in table
+    assert "Saves" in table and "× 1,000 runs" in table
 
 
 def test_approximate_models_are_named_once_with_their_factors(run, prompt):

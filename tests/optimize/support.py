@@ -43,12 +43,16 @@ def scaled(model: ModelPrice, raw: int) -> int:
 def check_invariants(report: optimize.SuggestReport) -> None:
     costs = [s.cost_saved_per_call for s in report.suggestions]
     assert all(c > 0 for c in costs)
-    # per-call suggestions first, then those per run of a conversation; each sorted by savings
+    # per-call suggestions first, then those per run of a conversation; in each, fixes before
+    # model switches, and each of those by savings
     scopes = [s.scope for s in report.suggestions]
     assert scopes == sorted(scopes, key=lambda x: x != "call")
     for scope in ("call", "run"):
-        mine = [s.cost_saved_per_call for s in report.suggestions if s.scope == scope]
-        assert mine == sorted(mine, reverse=True)
+        kinds = [s.kind for s in report.suggestions if s.scope == scope]
+        assert kinds == sorted(kinds, key=lambda k: k == "model")
+        for switch in (False, True):
+            mine = [s.cost_saved_per_call for s in report.suggestions if s.scope == scope and (s.kind == "model") == switch]
+            assert mine == sorted(mine, reverse=True)
     for s in report.suggestions:
         assert s.tokens_saved >= 0
         assert s.cost_saved_total == s.cost_saved_per_call * report.calls

@@ -24,8 +24,27 @@ def test_target_model_errors(tmp_path: Path, catalog) -> None:
     chat.write_text(json.dumps({"model": "gpt-9", "messages": [{"role": "user", "content": "hi"}]}), encoding="utf-8")
     with pytest.raises(InputError, match="has no price"):
         run([chat], catalog)
-    report = run([path], catalog)
-    assert report.model == catalog.defaults()[0].id and report.model_from == "default"
+    # nothing names the model: a plain prompt is not judged against an arbitrary one
+    with pytest.raises(InputError, match="which model do these calls use") as err:
+        run([path], catalog)
+    assert "--target-model" in (err.value.hint or "")
+    # unless the caller allows one named assumption (estimate --suggest)
+    report = run([path], catalog, assume=True)
+    assert report.model == catalog.defaults()[0].id and report.model_from == "assumed"
+
+
+def test_candidates_stay_with_the_provider_and_tier(catalog) -> None:
+    from tokopt.optimize.intake import candidates
+
+    model = catalog.get("gpt-5.4")
+    mine = candidates(catalog, optimize.Options(), model)
+    assert mine and {(m.provider, m.tier) for m in mine} == {(model.provider, model.tier)}
+    assert all(m.deprecated is None for m in mine)
+    everyone = candidates(catalog, optimize.Options(any_provider=True), model)
+    assert {m.provider for m in everyone} == set(catalog.providers) and set(mine) < set(everyone)
+    # models named with -m are looked at as named, whatever their provider
+    named = candidates(catalog, optimize.Options(candidates=["claude-*"]), model)
+    assert named and {m.provider for m in named} == {"anthropic"}
 
 
 def test_options_resolve_choices_over_config() -> None:

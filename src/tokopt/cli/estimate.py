@@ -178,6 +178,7 @@ def _suggestions(
     options = optimize.Options.resolve(
         load_user_config(catalog).defaults,
         target=catalog.select([model[0]])[0].id if model else None,
+        assume=True,
         output_tokens=output_tokens,
         calls=calls,
         input_format=input_format.value,

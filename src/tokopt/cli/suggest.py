@@ -25,11 +25,27 @@ from tokopt.cli._common import (
 
 CandidatesOption = Annotated[
     list[str] | None,
-    typer.Option("--model", "-m", help="Where to look for a cheaper model: ids, aliases or globs (repeatable). \\[default: the whole catalog]", show_default=False),
+    typer.Option(
+        "--model",
+        "-m",
+        metavar="MODEL",
+        help="Where to look for a cheaper model: ids, aliases or globs (repeatable), whatever their provider. \\[default: the models of the same provider and tier]",
+        show_default=False,
+    ),
+]
+AnyProviderOption = Annotated[
+    bool,
+    typer.Option("--any-provider", help="Look for a cheaper model among every provider's current models, one tier down included (as a trade-off)."),
 ]
 TargetModelOption = Annotated[
     str | None,
-    typer.Option("--target-model", "-t", help="The model the calls use today. \\[default: the request's model, or your first configured model]", show_default=False),
+    typer.Option(
+        "--target-model",
+        "-t",
+        metavar="MODEL",
+        help="The model the calls use today. \\[default: the request's model, or your config's first model; else required]",
+        show_default=False,
+    ),
 ]
 OutputTokensOption = Annotated[
     int | None,
@@ -49,6 +65,7 @@ def suggest_command(
     paths: PathsArgument = None,
     *,
     model: CandidatesOption = None,
+    any_provider: AnyProviderOption = False,
     target_model: TargetModelOption = None,
     output_tokens: OutputTokensOption = None,
     calls: CallsOption = None,
@@ -60,8 +77,9 @@ def suggest_command(
 ) -> None:
     """Suggest concrete ways to pay less, each with the tokens and dollars it saves.
 
-    Rules: a cheaper model that fits, prompt caching, the batch API, whitespace and formatting,
-    duplicated paragraphs, conversation growth, output length, and the long-context tier.
+    Fixes to the prompt and the request come first (whitespace and formatting, duplicated
+    paragraphs, prompt caching, the batch API, output length, conversation growth, the
+    long-context tier), then cheaper models of the same provider and tier (--any-provider: any).
     Savings are per call and for --calls N; "estimated" ones print their assumption.
     """
     from tokopt import inputs, optimize
@@ -73,6 +91,7 @@ def suggest_command(
         load_user_config(catalog).defaults,
         target=target_model,
         candidates=model or (),
+        any_provider=any_provider,
         output_tokens=output_tokens,
         calls=calls,
         input_format=input_format.value,

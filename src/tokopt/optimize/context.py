@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from tokopt import costing
-from tokopt.optimize.report import RuleName, Suggestion
+from tokopt.optimize.report import Kind, RuleName, Suggestion
 from tokopt.optimize.workload import Settings, Workload
 from tokopt.pricing.model import ModelPrice
 from tokopt.usage import Usage
@@ -75,12 +75,19 @@ class Context:
 
 @dataclass(frozen=True)
 class Rule:
-    """A registered rule: its name, what finds its suggestions, and (for rules whose changes
-    `--write` applies) the rewrites it may make to a text, fresh for each text."""
+    """A registered rule: its name, what kind of change it suggests (a prompt edit, a change to
+    how the request is sent, another model: the report lists fixes before model switches), what
+    finds its suggestions, and (for rules whose changes `--write` applies) the rewrites it may
+    make to a text, fresh for each text."""
 
     name: RuleName
+    kind: Kind
     find: Callable[[Context], list[Suggestion]]
     rewrites: Callable[[str], list[Rewrite]] | None = None
+
+    def run(self, ctx: Context) -> list[Suggestion]:
+        """The rule's suggestions, each marked with the rule's kind."""
+        return [s.model_copy(update={"kind": self.kind}) for s in self.find(ctx)]
 
 
 def sub(a: Decimal, b: Decimal) -> Decimal:

@@ -31,6 +31,8 @@ class Options:
 
     target: str | None = None  # --target-model
     candidates: Sequence[str] = ()  # --model patterns: where rule 1 looks (default: the catalog)
+    any_provider: bool = False  # --any-provider: rule 1 looks beyond the model's provider and tier
+    assume: bool = False  # with no model named anywhere, assume the catalog's first default (and say so)
     config_models: Sequence[str] = ()  # the user's config defaults
     output_tokens: int | None = None  # --output-tokens
     default_output: int = 500
@@ -47,6 +49,8 @@ class Options:
         *,
         target: str | None = None,
         candidates: Sequence[str] = (),
+        any_provider: bool = False,
+        assume: bool = False,
         output_tokens: int | None = None,
         calls: int | None = None,
         input_format: str = "auto",
@@ -61,6 +65,8 @@ class Options:
         return cls(
             target=target,
             candidates=candidates,
+            any_provider=any_provider,
+            assume=assume,
             config_models=chosen.models.value,
             output_tokens=output_tokens,
             default_output=chosen.output_tokens.value,
@@ -77,7 +83,7 @@ def prepare(sources: Sequence[Source], catalog: Catalog, opts: Options) -> tuple
     the model the calls use today, and count what the rules need, once per encoding."""
     texts, requests = read(sources, opts)
     model, model_from = choose_model(catalog, opts, requests)
-    looked_at = candidates(catalog, opts)
+    looked_at = candidates(catalog, opts, model)
     work = count(texts, requests, encodings_needed(model, looked_at))
     work.outputs, output_from = expected_outputs(texts, requests, opts)
     return work, Settings(model=model, model_from=model_from, candidates=looked_at, calls=opts.calls, output_from=output_from)
@@ -114,8 +120,9 @@ def read(sources: Sequence[Source], opts: Options) -> tuple[list[tuple[str, str]
 
 
 def choose_model(catalog: Catalog, opts: Options, requests: Sequence[Request]) -> tuple[ModelPrice, ChosenFrom]:
-    """The model the calls use today: --target-model, the first request's own model, the
-    config's first model, or the catalog's first default."""
+    """The model the calls use today: --target-model, the first request's own model, or the
+    config's first model. Nothing else knows it: an error asking for --target-model, unless the
+    caller allows one named assumption (the catalog's first default)."""
     if opts.target:
         return catalog.get(opts.target), "option"
     for request in requests:
@@ -133,14 +140,24 @@ def choose_model(catalog: Catalog, opts: Options, requests: Sequence[Request]) -
     if opts.config_models:
         return catalog.select([opts.config_models[0]])[0], "config"
     defaults = catalog.defaults()
-    if not defaults:
-        raise InputError("no model to price on", hint="name one with --target-model")
-    return defaults[0], "default"
+    if opts.assume and defaults:
+        return defaults[0], "assumed"
+    raise InputError(
+        "which model do these calls use? no request names one and your config sets no models",
+        hint="name it with --target-model (for example -t gpt-5.5), or set [defaults] models in your config",
+    )
 
 
-def candidates(catalog: Catalog, opts: Options) -> list[ModelPrice]:
-    """Where rule 1 looks for a cheaper model: the --model patterns, or every current model."""
-    return catalog.select(opts.candidates) if opts.candidates else [m for m in catalog if m.deprecated is None]
+def candidates(catalog: Catalog, opts: Options, model: ModelPrice) -> list[ModelPrice]:
+    """Where rule 1 looks for a cheaper model: the --model patterns (as named, any provider or
+    tier); else the current models of the model's own provider and tier, or with --any-provider
+    every current model."""
+    if opts.candidates:
+        return catalog.select(opts.candidates)
+    current = [m for m in catalog if m.deprecated is None]
+    if opts.any_provider:
+        return current
+    return [m for m in current if m.provider == model.provider and m.tier == model.tier]
 
 
 def encodings_needed(model: ModelPrice, candidates: Sequence[ModelPrice]) -> tuple[str, ...]:

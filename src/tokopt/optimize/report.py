@@ -10,7 +10,11 @@ from tokopt.usage import Usd
 
 RuleName = str  # a registered rule's name (`optimize.rules.RULES`): cheaper-model, caching, ...
 Confidence = Literal["exact", "estimated"]
-ChosenFrom = Literal["option", "request", "config", "default"]
+# "assumed": nothing named the model, and the caller allowed one named assumption (estimate --suggest)
+ChosenFrom = Literal["option", "request", "config", "default", "assumed"]
+# What a suggestion changes: the prompt's text, how the request is sent (caching, batch, output
+# cap, history, splitting), or the model. Fixes a writer can make come before model switches.
+Kind = Literal["prompt", "request", "model"]
 
 
 class Suggestion(BaseModel):
@@ -18,6 +22,7 @@ class Suggestion(BaseModel):
 
     id: str
     rule: RuleName
+    kind: Kind = "prompt"  # set from the rule's registration by the runner
     title: str
     detail: str
     tokens_saved: int  # input tokens per call no longer sent (or no longer billed in full)

@@ -12,9 +12,9 @@ from tokopt.optimize.workload import Settings, Workload
 
 
 def suggest(work: Workload, settings: Settings, *, inputs: Sequence[str]) -> SuggestReport:
-    """Every rule on the workload, priced on `settings.model`; largest saving first."""
+    """Every rule on the workload, priced on `settings.model`; fixes first, then model switches."""
     ctx = Context(work, settings)
-    found = [s for rule in RULES for s in rule.find(ctx) if s.cost_saved_per_call > 0]
+    found = [s for rule in RULES for s in rule.run(ctx) if s.cost_saved_per_call > 0]
     return SuggestReport(
         inputs=list(inputs),
         requests=work.n_calls,
@@ -34,6 +34,8 @@ def suggest(work: Workload, settings: Settings, *, inputs: Sequence[str]) -> Sug
 
 
 def order(found: Sequence[Suggestion]) -> list[Suggestion]:
-    """Per-call suggestions first, then those for a run of a conversation (different units);
-    each by saving, largest first."""
-    return sorted(found, key=lambda s: (s.scope != "call", -s.cost_saved_per_call, s.id))
+    """Per-call suggestions first, then those for a run of a conversation (different units).
+    In each, the fixes a writer can make (the prompt, how the request is sent) come before
+    switching models, whatever a switch saves: a switch trades quality the figures cannot show.
+    Then by saving, largest first."""
+    return sorted(found, key=lambda s: (s.scope != "call", s.kind == "model", -s.cost_saved_per_call, s.id))

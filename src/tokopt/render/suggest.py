@@ -13,6 +13,7 @@ from tokopt.render.grid import Column, Grid
 COLUMNS = [
     "id",
     "rule",
+    "kind",
     "title",
     "detail",
     "tokens_saved",
@@ -34,8 +35,10 @@ _FROM = {
     "option": "--target-model",
     "request": "the request's model",
     "config": "your config's first model",
-    "default": "the first default model; choose with --target-model",
+    "assumed": "assumed: nothing names the model the calls use; name it with --target-model",
 }
+# under `estimate --suggest`, where the first -m names the model
+_FROM_ESTIMATE = {**_FROM, "assumed": "assumed: nothing names the model the calls use; name it first with -m"}
 
 
 def _tokens(s: Suggestion) -> str:
@@ -53,6 +56,7 @@ def grid(
     title: str | None = None,
     scope: str = "call",
     first: int = 1,
+    origins: dict[str, str] = _FROM,
 ) -> Grid:
     """The suggestions of one scope: per call, or per run of a conversation's agent loop."""
     mine = [s for s in report.suggestions if s.scope == scope]
@@ -65,7 +69,7 @@ def grid(
             Column("Suggestion", no_wrap=False, min_width=24),
             Column("Why", no_wrap=False, min_width=20, style="dim", drop_priority=2),
             Column("Tokens saved", justify="right", drop_priority=1),
-            Column("Per run" if per_run else "Per call", justify="right", style="bold"),
+            Column("Saves", justify="right", style="bold"),
             Column(f"× {report.calls:,} {'runs' if per_run else 'calls'}", justify="right"),
             Column("Confidence", min_width=10, drop_priority=3),
         ],
@@ -87,7 +91,7 @@ def grid(
             "before it (tokopt estimate --by-turn shows each call)"
         ]
     else:
-        g.notes = notes(report, shown, more=len(mine) - len(shown))
+        g.notes = notes(report, shown, more=len(mine) - len(shown), origins=origins)
         if not limit and not shown and any(s.scope == "run" for s in report.suggestions):
             g.notes[1:2] = ["no per-call suggestion saves anything here"]
     return g
@@ -98,18 +102,18 @@ def _title(report: SuggestReport) -> str:
     return f"Suggestions for {what} on {report.model}"
 
 
-def notes(report: SuggestReport, shown: list[Suggestion], *, more: int = 0) -> list[str]:
+def notes(report: SuggestReport, shown: list[Suggestion], *, more: int = 0, origins: dict[str, str] = _FROM) -> list[str]:
     calls = "one call of each input" if report.requests > 1 else "one call"
     lines = [
         f"today: {fmt.usd(report.cost_per_call)} per call, {fmt.usd(report.cost_total)} × {report.calls:,} calls "
-        f"on {report.model} ({_FROM[report.model_from]}); {fmt.count(report.input_tokens, report.approximate)} input "
+        f"on {report.model} ({origins[report.model_from]}); {fmt.count(report.input_tokens, report.approximate)} input "
         f"+ {report.output_tokens:,} output tokens per call ({calls})"
     ]
     if not shown:
         lines.append("no suggestion saves anything here")
     lines += _assumptions(shown, 1)
     if more > 0:
-        lines.append(f"{more} more: tokopt suggest")
+        lines.append(f"{more} more: tokopt suggest" + (f" -t {report.model}" if report.model_from == "assumed" else ""))
     lines.extend(report.notes)
     return lines
 
@@ -156,7 +160,7 @@ def grids(report: SuggestReport) -> list[Grid]:
 
 def summary_grid(report: SuggestReport) -> Grid:
     """The top few per-call suggestions, for under `tokopt estimate --suggest`."""
-    g = grid(report, limit=SUMMARY_SIZE, title=f"Top suggestions on {report.model}")
+    g = grid(report, limit=SUMMARY_SIZE, title=f"Top suggestions on {report.model}", origins=_FROM_ESTIMATE)
     runs = sum(1 for s in report.suggestions if s.scope == "run")
     if runs:
         g.notes.append(f"{runs} more for the conversation as an agent loop: tokopt suggest")

@@ -10,24 +10,44 @@ from pathlib import Path
 from ..support import by_id, check_invariants, run, scaled, usd, write_conversation
 
 
-def test_caching_shared_prefix_openai(tmp_path: Path, catalog, reference) -> None:
-    shared = "You are a support agent for ACME. Follow the policy below exactly.\n" * 120
-    texts = [shared + f"Customer {i}: where is my order number {i * 17}?\n" for i in range(4)]
+def _write(tmp_path: Path, texts: list[str]) -> list[Path]:
     paths = []
     for i, t in enumerate(texts):
         p = tmp_path / f"p{i}.txt"
         p.write_text(t, encoding="utf-8")
         paths.append(p)
+    return paths
+
+
+def test_an_automatic_cache_is_a_note_not_a_suggestion(tmp_path: Path, catalog, reference) -> None:
+    # OpenAI caches a shared prefix by itself: nothing to do, so nothing to suggest
+    shared = "You are a support agent for ACME. Follow the policy below exactly.\n" * 120
+    paths = _write(tmp_path, [shared + f"Customer {i}: where is my order number {i * 17}?\n" for i in range(4)])
     report = run(paths, catalog, target="gpt-5.4", output_tokens=100)
     check_invariants(report)
-    s = by_id(report)["cache.prefix"]
-    m = catalog.get("gpt-5.4")
+    assert not [s for s in report.suggestions if s.rule == "caching"]
     prefix = len(reference["o200k_base"].encode_ordinary(shared))
-    cached = prefix // 128 * 128
-    assert f"{prefix:,} tokens" in s.title
+    [note] = [n for n in report.notes if n.startswith("caching:")]
+    assert "OpenAI caches prefixes of 1,024+ tokens by itself" in note and f"first {prefix:,} tokens" in note
+    # Anthropic caches what a request marks: the same prompts get a suggestion that says where
+    report = run(paths, catalog, target="claude-sonnet-4-6", output_tokens=100)
+    s = by_id(report)["cache.prefix"]
+    assert "cache_control" in s.detail and s.kind == "request"
+
+
+def test_moving_the_shared_part_first_on_an_automatic_cache(tmp_path: Path, catalog, reference) -> None:
+    # the shared part comes last: moving it first is the change, and OpenAI then caches it
+    shared = "Reference material that every request repeats, word for word, at length.\n" * 150
+    paths = _write(tmp_path, [f"Ticket {i}: the printer on floor {i} is jammed again.\n" + shared for i in range(4)])
+    report = run(paths, catalog, target="gpt-5.4", output_tokens=50)
+    check_invariants(report)
+    s = by_id(report)["cache.reorder"]
+    m = catalog.get("gpt-5.4")
+    suffix = len(reference["o200k_base"].encode_ordinary(shared))
+    cached = suffix // 128 * 128  # OpenAI caches in steps of 128 tokens
     assert s.tokens_saved == 3 * cached
     assert s.cost_saved_per_call == 3 * usd(cached, m.input - m.cached_input)
-    assert s.confidence == "estimated" and "cache" in s.assumption
+    assert "OpenAI then caches it by itself" in s.detail and "cache_control" not in s.detail
 
 
 def test_caching_anthropic_write_premium_and_reorder(tmp_path: Path, catalog, reference) -> None:
@@ -54,16 +74,24 @@ def test_conversation_caching(tmp_path: Path, catalog, reference) -> None:
     path, calls = write_conversation(tmp_path, reference["o200k_base"])
     report = run([path], catalog)
     check_invariants(report)
-    m = catalog.get("gpt-5.4")
-    cache = by_id(report)["cache.turns"]
+    # gpt-5.4 reads each call's history from its cache by itself: a note with the tokens it reads
+    assert "cache.turns" not in by_id(report)
+    reads = 0
     previous = 0
-    saved = Decimal(0)
     for i, _, _ in calls:
-        c = min(previous // 128 * 128 if previous >= 1024 else 0, i)
-        saved += usd(c, m.input - m.cached_input)
+        reads += min(previous // 128 * 128 if previous >= 1024 else 0, i)
         previous = i
-    assert cache.cost_saved_per_call == saved
+    [note] = [n for n in report.notes if n.startswith("caching:")]
+    assert f"each of the conversation's {len(calls)} calls" in note and f"({reads:,} tokens a run)" in note
+
+
+def test_conversation_caching_with_breakpoints(tmp_path: Path, catalog, reference) -> None:
+    path, calls = write_conversation(tmp_path, reference["o200k_base"])
+    report = run([path], catalog, target="claude-sonnet-4-6")
+    check_invariants(report)
+    cache = by_id(report)["cache.turns"]
     assert cache.scope == "run" and cache.run_calls == len(calls)
+    assert "put cache_control on the last message of each call" in cache.detail
 
 
 def test_request_file_shared_messages(tmp_path: Path, catalog, reference) -> None:
@@ -79,9 +107,9 @@ def test_request_file_shared_messages(tmp_path: Path, catalog, reference) -> Non
     check_invariants(report)
     m = catalog.get("gpt-5.4-mini")
     prefix = 3 + len(enc.encode_ordinary("system")) + len(enc.encode_ordinary(system))
-    cached = prefix // 128 * 128
-    s = by_id(report)["cache.prefix"]
-    assert s.cost_saved_per_call == 4 * usd(cached, m.input - m.cached_input)
+    assert m.provider == "openai" and "cache.prefix" not in by_id(report)
+    [note] = [n for n in report.notes if n.startswith("caching:")]
+    assert f"the first message ({prefix:,} tokens) that the 5 requests share" in note
     assert "batch" in by_id(report)  # a request file is not a batch file
 
 

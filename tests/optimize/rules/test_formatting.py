@@ -49,3 +49,41 @@ def test_formatting_figures(tmp_path: Path, catalog, reference) -> None:
         assert s.cost_saved_per_call == usd(saved, model.input)
         assert s.cost_saved_total == usd(saved, model.input) * 250
         assert s.confidence == "exact" and s.assumption is None and s.rewrite
+
+
+def test_json_is_minified_wherever_it_sits() -> None:
+    data = {"plan": "pro", "seats": [1, 2.50], "note": "two  spaces\n{ not json"}
+    pretty = json.dumps(data, indent=2)
+    small = json.dumps(data, separators=(",", ":"))
+    # in prose, with no fence
+    assert formatting.minify_json("Use this data:\n" + pretty + "\nAnswer briefly.") == "Use this data:\n" + small + "\nAnswer briefly."
+    # indented, twice, with prose between
+    text = "A:\n  " + pretty + "\nthen B:\n" + pretty + "\n"
+    assert formatting.minify_json(text) == "A:\n  " + small + "\nthen B:\n" + small + "\n"
+    # one-line JSON in prose, and brackets that are not JSON, stay as written
+    for kept in ('Reply as {"label": "x"} only.\n', "[1]: https://example.com\n[see above]\n", "{\n  broken: yes\n}\n"):
+        assert formatting.minify_json(kept) == kept
+
+
+def test_a_broken_document_with_many_starts_is_bounded() -> None:
+    # every line starts an array that never closes: trying each would read the text once per line
+    text = "[\n" * 20_000 + "x\n"
+    assert formatting.minify_json(text) == text
+
+
+def test_json_in_a_chat_message_is_offered(tmp_path: Path, catalog, reference) -> None:
+    pretty = json.dumps({"order": 1234, "items": [{"sku": "A-1", "qty": 2}, {"sku": "B-7", "qty": 1}]}, indent=4)
+    system = "Use this order data:\n" + pretty + "\nAnswer briefly."
+    path = tmp_path / "chat.json"
+    path.write_text(json.dumps({"model": "gpt-5.4", "messages": [{"role": "system", "content": system}, {"role": "user", "content": "qty of A-1?"}]}))
+    report = run([path], catalog, output_tokens=10)
+    check_invariants(report)
+    s = by_id(report)["format.json"]
+    enc = reference["o200k_base"]
+    small = system.replace(pretty, json.dumps(json.loads(pretty), separators=(",", ":")))
+    assert s.tokens_saved == len(enc.encode_ordinary(system)) - len(enc.encode_ordinary(small))
+    assert s.kind == "prompt" and s.confidence == "exact"
+    text = "[\n" * 200 + "x\n"
+    assert formatting.minify_json(text) == text
+    text = "{\n" * 5_000 + "x\n"
+    assert formatting.minify_json(text) == text

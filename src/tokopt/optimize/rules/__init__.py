@@ -1,8 +1,9 @@
 """The suggestion rules, one module each, registered here in the order they run.
 
 A rule module defines its `NAME` (the `rule` of its suggestions), `find(ctx: Context) ->
-list[Suggestion]`, and `RULE = Rule(NAME, find)` (see `tokopt.optimize.context`); a rule whose
-changes `tokopt suggest --write` applies also passes `rewrites`, the text rewrites it makes.
+list[Suggestion]`, and `RULE = Rule(NAME, kind, find)` (see `tokopt.optimize.context`), its kind
+being "prompt", "request" or "model"; a rule whose changes `tokopt suggest --write` applies also
+passes `rewrites`, the text rewrites it makes.
 Adding a rule is one module and one line below.
 """
 

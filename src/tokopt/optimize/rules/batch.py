@@ -27,4 +27,4 @@ def find(ctx: Context) -> list[Suggestion]:
     ]
 
 
-RULE = Rule(NAME, find)
+RULE = Rule(NAME, "request", find)

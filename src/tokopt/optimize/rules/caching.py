@@ -1,5 +1,12 @@
 """Rule 2: prompt caching of what calls share (a prefix, an end that could come first, a
-conversation's history), priced with the model's cache reads and writes."""
+conversation's history), priced with the model's cache reads and writes.
+
+Advice follows each provider's rules. Anthropic caches only up to the breakpoints a request
+marks (`cache_control`), so marking them is the suggestion. OpenAI, DeepSeek, xAI and Gemini
+(2.5 and later, "implicit caching") cache a request's prefix by themselves: a shared prefix that
+already comes first needs no change, and is a note that says what the cache already saves; only
+moving a shared part to the front is a suggestion. A provider not listed gets the general advice.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +22,12 @@ from tokopt.tokens.billing import Counted
 from tokopt.usage import Usage
 
 NAME = "caching"
+
+# Providers that cache a request's prefix without being asked (their docs: OpenAI "Prompt
+# caching", DeepSeek "Context caching", xAI "Prompt caching", Gemini "implicit caching"); and
+# those that cache only what a request marks.
+AUTOMATIC = {"openai": "OpenAI", "deepseek": "DeepSeek", "xai": "xAI", "google": "Gemini"}
+EXPLICIT = {"anthropic"}
 
 
 def find(ctx: Context) -> list[Suggestion]:
@@ -61,12 +74,38 @@ def _assumption(ctx: Context) -> str:
     return join(text, approx_note(m)) or text
 
 
-def _where(ctx: Context, anthropic: str, other: str) -> str:
-    if ctx.model.provider == "anthropic":
-        return anthropic
-    if ctx.model.provider == "openai":
-        return other + " (OpenAI caches prefixes of 1,024+ tokens automatically)"
+def _where(ctx: Context, explicit: str, other: str) -> str:
+    if ctx.model.provider in EXPLICIT:
+        return explicit
     return other
+
+
+def _automatic(ctx: Context) -> str | None:
+    """The provider's name if it caches prefixes by itself."""
+    return AUTOMATIC.get(ctx.model.provider)
+
+
+def _minimum(ctx: Context) -> str:
+    m = ctx.model
+    return f" of {m.min_cache_tokens:,}+ tokens" if m.min_cache_tokens else ""
+
+
+def _already(ctx: Context, what: str) -> None:
+    """A note for a shared prefix an automatic cache already reads: nothing to change."""
+    m = ctx.model
+    ctx.notes.append(
+        f"caching: {_automatic(ctx)} caches prefixes{_minimum(ctx)} by itself: {what} "
+        f"at ${m.cached_input} per 1M instead of ${m.input}, with nothing to change but keeping it first and "
+        "unchanged (the cost above leaves the cache out)"
+    )
+
+
+def _then(ctx: Context) -> str:
+    """What makes the moved part cached, on this provider."""
+    if ctx.model.provider in EXPLICIT:
+        return "; then put cache_control at its end"
+    auto = _automatic(ctx)
+    return f"; {auto} then caches it by itself" if auto else ""
 
 
 def _texts(ctx: Context) -> list[Suggestion]:
@@ -81,7 +120,9 @@ def _texts(ctx: Context) -> list[Suggestion]:
     prefix_end = shared_prefix([t.text for t in texts])
     prefix = scaled(m, tokens.count(texts[0].text[:prefix_end], enc)) if prefix_end else 0
     saved, reads = _saving(ctx, prefix, range(len(texts)))
-    if saved > 0:
+    if saved > 0 and _automatic(ctx):
+        _already(ctx, f"the {len(texts)} prompts' shared first {prefix:,} tokens are read from the cache after the first call")
+    elif saved > 0:
         line = texts[0].text.count("\n", 0, prefix_end)
         found.append(
             ctx.suggestion(
@@ -113,7 +154,8 @@ def _texts(ctx: Context) -> list[Suggestion]:
                     id="cache.reorder",
                     rule=NAME,
                     title=f"move the shared last {suffix:,} tokens before the parts that vary, and cache them",
-                    detail=f"the {len(texts)} prompts end with the same {suffix:,} tokens but share only {prefix:,} at the start",
+                    detail=f"the {len(texts)} prompts end with the same {suffix:,} tokens but share only {prefix:,} at the start"
+                    + _then(ctx),
                     tokens_saved=max(reads2 - reads, 0),
                     confidence="estimated",
                     assumption=join("the order of the parts does not matter to the answer", _assumption(ctx)),
@@ -141,13 +183,16 @@ def _requests(ctx: Context) -> list[Suggestion]:
     offset = len(ctx.work.texts)
     saved, reads = _saving(ctx, prefix, range(offset, offset + len(requests)))
     where = f"message {shared} ({first[shared - 1].role})"
+    if saved > 0 and _automatic(ctx):
+        _already(ctx, f"the {_first(shared)} ({prefix:,} tokens) that the {len(requests)} requests share are read from the cache after the first request")
+        return []
     if saved > 0:
         return [
             ctx.suggestion(
                 saved,
                 id="cache.prefix",
                 rule=NAME,
-                title=f"cache the {shared} shared leading messages ({prefix:,} tokens) of the {len(requests)} requests",
+                title=f"cache the {_first(shared)} ({prefix:,} tokens) that the {len(requests)} requests share",
                 detail=_where(ctx, f"put cache_control on the last block of {where}", f"keep message{'s 1–' if shared > 1 else ' '}{shared} first and unchanged"),
                 tokens_saved=reads,
                 confidence="estimated",
@@ -157,6 +202,10 @@ def _requests(ctx: Context) -> list[Suggestion]:
     if prefix < (m.min_cache_tokens or 0):
         ctx.notes.append(f"caching: the requests share {prefix:,} leading tokens, below {m.id}'s minimum of {m.min_cache_tokens:,}")
     return []
+
+
+def _first(n: int) -> str:
+    return "first message" if n == 1 else f"first {n} messages"
 
 
 def _reorder_first_message(ctx: Context, convs: Sequence[Conversation]) -> list[Suggestion]:
@@ -179,7 +228,7 @@ def _reorder_first_message(ctx: Context, convs: Sequence[Conversation]) -> list[
             rule=NAME,
             title=f"move the shared end of message 1 ({suffix:,} tokens) before the part that varies, and cache it",
             detail=f"the first messages of the {len(convs)} requests differ in their first {texts[0].count(chr(10), 0, start) + 1:,} "
-            f"line(s) and then agree; put the shared part first, the varying part after it",
+            f"line(s) and then agree; put the shared part first, the varying part after it" + _then(ctx),
             tokens_saved=reads,
             confidence="estimated",
             assumption=join("the order of the parts does not matter to the answer", _assumption(ctx)),
@@ -201,6 +250,9 @@ def _conversation(ctx: Context, counted: Counted, index: int) -> list[Suggestion
     table = turn_table(counted, m, ctx.outputs[index], batch=ctx.batch)
     saved = sub(table.total_usd, table.total_cached_usd)
     reads = sum(r.cached_input_tokens or 0 for r in table.rows)
+    if saved > 0 and _automatic(ctx):
+        _already(ctx, f"each of the conversation's {table.calls} calls reads the history the call before it sent ({reads:,} tokens a run)")
+        return []
     return [
         ctx.suggestion(
             saved,
@@ -222,4 +274,4 @@ def _conversation(ctx: Context, counted: Counted, index: int) -> list[Suggestion
     ]
 
 
-RULE = Rule(NAME, find)
+RULE = Rule(NAME, "request", find)

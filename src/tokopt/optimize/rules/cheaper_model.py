@@ -1,4 +1,11 @@
-"""Rule 1: a cheaper model that fits every call, in the same tier or one tier down."""
+"""Rule 1: a cheaper model that fits every call.
+
+It looks among the candidates `intake.candidates` chose (by default the model's own provider
+and tier), in the same tier or higher, and one tier down as a labelled quality trade-off. A
+model is cheaper by its prices, not by its tokenizer: where either count is approximate, the
+other model must cost less on the same tokens too, so that a smaller approximation factor alone
+never makes a suggestion.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +36,8 @@ def find(ctx: Context) -> list[Suggestion]:
         cost = ctx.cost(m, ins, ctx.outputs, ctx.batch)
         if cost >= ctx.base:
             continue
+        if (m.approximate or model.approximate) and ctx.cost(m, ctx.inputs, ctx.outputs, ctx.batch) >= ctx.base:
+            continue  # cheaper only because its approximate tokenizer counts fewer tokens
         (same if m.tier.rank >= rank else lower).append((cost, m, sum(ins)))
     same.sort(key=lambda x: (x[0], x[1].id))
     lower.sort(key=lambda x: (x[0], x[1].id))
@@ -55,4 +64,4 @@ def find(ctx: Context) -> list[Suggestion]:
     return found
 
 
-RULE = Rule(NAME, find)
+RULE = Rule(NAME, "model", find)

@@ -60,4 +60,4 @@ def find(ctx: Context) -> list[Suggestion]:
     ]
 
 
-RULE = Rule(NAME, find)
+RULE = Rule(NAME, "request", find)

@@ -91,4 +91,4 @@ def find(ctx: Context) -> list[Suggestion]:
     return _rewriting.suggestions(ctx, rewrites)
 
 
-RULE = Rule(NAME, find, rewrites)
+RULE = Rule(NAME, "prompt", find, rewrites)

@@ -21,7 +21,6 @@ _BLANK_RUN = re.compile(r"(\r?\n)(?:[ \t]*\r?\n){2,}")
 _SEPARATOR = re.compile(r"^([ \t]*)([-=_*~+.])\2{4,}[ \t]*(?=\r?$)", re.MULTILINE)
 _LEADING = re.compile(r"^( +)(?=\S)", re.MULTILINE)
 _JSON_STRING_OR_SPACE = re.compile(r'("(?:\\.|[^"\\])*")|[ \t\r\n]+')
-_FENCED_JSON = re.compile(r"^```json[ \t]*\r?\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 
 def strip_trailing(seg: str) -> str:
@@ -50,24 +49,54 @@ def _minify_json(text: str) -> str:
     return _JSON_STRING_OR_SPACE.sub(lambda m: m.group(1) or "", text)
 
 
-def minify_json(text: str) -> str:
-    """The whole text, if it is JSON, or each ```json block, without whitespace between tokens.
+# Where embedded JSON may start: an object or array at the start of a line (after indentation).
+_JSON_START = re.compile(r"^[ \t]*([{\[])", re.MULTILINE)
+_DECODER = json.JSONDecoder()
 
-    Only whitespace outside strings goes, so numbers and strings keep their exact text."""
+
+def minify_json(text: str) -> str:
+    """The text with its pretty-printed JSON minified, wherever it sits: the whole text, a
+    ```json block, or an object or array that starts a line in prose or in a chat message.
+
+    Only whitespace outside strings goes, so numbers and strings keep their exact text. Embedded
+    JSON is minified when it spans lines (pretty-printed); a one-line object in prose is left
+    as written."""
     stripped = text.strip()
     if stripped[:1] in ("{", "[") and _is_json(stripped):
         lead = text[: len(text) - len(text.lstrip())]
         tail = text[len(text.rstrip()) :]
         return lead + _minify_json(stripped) + tail
-
-    def block(m: re.Match[str]) -> str:
-        body = m.group(1)
-        if not _is_json(body):
-            return m.group(0)
-        newline = "\r\n" if body.endswith("\r\n") else "\n"
-        return m.group(0)[: m.start(1) - m.start(0)] + _minify_json(body) + newline + "```"
-
-    return _FENCED_JSON.sub(block, text)
+    if "{" not in text and "[" not in text:
+        return text
+    out: list[str] = []
+    done = 0
+    # Parsing from a start that turns out not to be JSON costs up to the point it fails; a
+    # broken document with many nested starts would cost that again for each, so stop trying
+    # after reading about four times the text.
+    budget = 4 * len(text) + 65_536
+    for m in _JSON_START.finditer(text):
+        start = m.start(1)
+        if start < done:
+            continue
+        try:
+            _, end = _DECODER.raw_decode(text, start)
+        except json.JSONDecodeError as exc:
+            budget -= exc.pos - start + 1
+            if budget < 0:
+                break
+            continue
+        except RecursionError:
+            break  # nested deeper than Python parses: nothing after it is tried either
+        budget -= end - start
+        if "\n" not in text[start:end]:
+            continue
+        out.append(text[done:start])
+        out.append(_minify_json(text[start:end]))
+        done = end
+    if not out:
+        return text
+    out.append(text[done:])
+    return "".join(out)
 
 
 def _is_json(text: str) -> bool:
@@ -95,4 +124,4 @@ def find(ctx: Context) -> list[Suggestion]:
     return _rewriting.suggestions(ctx, rewrites)
 
 
-RULE = Rule(NAME, find, rewrites)
+RULE = Rule(NAME, "prompt", find, rewrites)

@@ -49,4 +49,4 @@ def find(ctx: Context) -> list[Suggestion]:
     ]
 
 
-RULE = Rule(NAME, find)
+RULE = Rule(NAME, "request", find)

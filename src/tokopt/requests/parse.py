@@ -14,24 +14,17 @@ Formats (`inputs.formats.InputFormat`):
 A malformed JSON document is an error with its line and column; so is a JSONL line that is not
 an object (with its line).
 
-Request and batch files are read line by line (`iter_jsonl`), so a file of any size is parsed
-in bounded memory; a JSON document or a transcript is one request and is read whole.
+JSONL files are read line by line by `requests.jsonl`, which parses each line here.
 """
 
 from __future__ import annotations
 
-import codecs
 import json
-import sys
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import Any
 
 from tokopt.requests import images
 from tokopt.requests.model import ROLES, Conversation, Dialect, ImagePart, InputFormat, Message, OpaquePart, Part, Request, TextPart, ToolCallPart, ToolDef, ToolResultPart
 from tokopt.errors import InputError
-from tokopt.inputs import EncodingErrors, Source
 
 MAX_REPORTED_LINE_ERRORS = 200
 READ_BUFFER = 1 << 20
@@ -60,13 +53,14 @@ def parse_document(data: Any, label: str, forced: InputFormat = InputFormat.auto
         messages = _messages(data, where, system=None)
         return Request(Conversation(messages=messages, dialect=dialect), source=label)
     if not isinstance(data, dict):
-        raise InputError(f"{label}: expected a request object or a list of messages, found {_kind(data)}")
+        raise InputError(f"{label}: expected a request object or a list of messages, found {json_kind(data)}")
     if "custom_id" in data and ("body" in data or "params" in data):
-        return _batch_line(data, label, None)
+        return batch_line(data, label, None)
     return Request(parse_request(data, where, forced), source=label)
 
 
-def _kind(value: Any) -> str:
+def json_kind(value: Any) -> str:
+    """How a JSON value is named in messages: "a JSON array", "null", ..."""
     return {
         dict: "a JSON object",
         list: "a JSON array",
@@ -123,7 +117,7 @@ def parse_request(data: dict[str, Any], where: str, forced: InputFormat = InputF
     else:
         raise InputError(f"{where}: no 'messages' in the request", hint="a chat request has a 'messages' list")
     if not isinstance(raw_messages, list):
-        raise InputError(f"{where}: 'messages' must be a list, found {_kind(raw_messages)}")
+        raise InputError(f"{where}: 'messages' must be a list, found {json_kind(raw_messages)}")
 
     system = None
     if "system" in data and data["system"] is not None:
@@ -133,7 +127,7 @@ def parse_request(data: dict[str, Any], where: str, forced: InputFormat = InputF
 
     model = data.get("model")
     if model is not None and not isinstance(model, str):
-        raise InputError(f"{where}: 'model' must be a string, found {_kind(model)}")
+        raise InputError(f"{where}: 'model' must be a string, found {json_kind(model)}")
     max_out = None
     for key in ("max_completion_tokens", "max_tokens", "max_output_tokens"):
         value = data.get(key)
@@ -146,7 +140,7 @@ def parse_request(data: dict[str, Any], where: str, forced: InputFormat = InputF
 
     response_format = data.get("response_format")
     if response_format is not None and not isinstance(response_format, dict):
-        raise InputError(f"{where}: 'response_format' must be an object, found {_kind(response_format)}")
+        raise InputError(f"{where}: 'response_format' must be an object, found {json_kind(response_format)}")
     text = data.get("text")
     if response_format is None and isinstance(text, dict) and isinstance(text.get("format"), dict):
         response_format = text["format"]  # the Responses API's structured output
@@ -197,13 +191,13 @@ def _tools(data: dict[str, Any], where: str) -> tuple[ToolDef, ...]:
         if value is None:
             continue
         if not isinstance(value, list):
-            raise InputError(f"{where}: '{key}' must be a list, found {_kind(value)}")
+            raise InputError(f"{where}: '{key}' must be a list, found {json_kind(value)}")
         raw.extend(value if key == "tools" else [{"type": "function", "function": f} for f in value])
     out = []
     for i, tool in enumerate(raw, 1):
         at = f"{where}: tool {i}"
         if not isinstance(tool, dict):
-            raise InputError(f"{at}: expected an object, found {_kind(tool)}")
+            raise InputError(f"{at}: expected an object, found {json_kind(tool)}")
         cached = "cache_control" in tool
         if tool.get("type") == "function" and isinstance(tool.get("function"), dict):
             fn = tool["function"]
@@ -228,7 +222,7 @@ def _tool_def(fn: dict[str, Any], at: str, kind: str, params: Any, whole: dict[s
     if desc is not None and not isinstance(desc, str):
         raise InputError(f"{at} ({name}): 'description' must be a string")
     if params is not None and not isinstance(params, dict):
-        raise InputError(f"{at} ({name}): the parameter schema must be an object, found {_kind(params)}")
+        raise InputError(f"{at} ({name}): the parameter schema must be an object, found {json_kind(params)}")
     return ToolDef(name=name, description=desc, parameters=params, kind=kind, definition=whole, cache_breakpoint=cached)
 
 
@@ -251,7 +245,7 @@ def _messages(raw: list[Any], where: str, *, system: Message | None) -> tuple[Me
 def parse_message(item: Any, at: str) -> Message:
     """One message object (OpenAI or Anthropic shape)."""
     if not isinstance(item, dict):
-        raise InputError(f"{at}: expected a message object, found {_kind(item)}")
+        raise InputError(f"{at}: expected a message object, found {json_kind(item)}")
     if item.get("type") not in (None, "message"):
         # Responses API items such as function_call / function_call_output
         return _response_item(item, at)
@@ -266,14 +260,14 @@ def parse_message(item: Any, at: str) -> Message:
         if calls is None:
             continue
         if not isinstance(calls, list):
-            raise InputError(f"{at}: '{key}' must be a list, found {_kind(calls)}")
+            raise InputError(f"{at}: '{key}' must be a list, found {json_kind(calls)}")
         for j, call in enumerate(calls, 1):
             parts.append(_tool_call(call, f"{at}: tool call {j}"))
     if isinstance(item.get("function_call"), dict):
         parts.append(_tool_call({"function": item["function_call"]}, f"{at}: function_call"))
     name = item.get("name")
     if name is not None and not isinstance(name, str):
-        raise InputError(f"{at}: 'name' must be a string, found {_kind(name)}")
+        raise InputError(f"{at}: 'name' must be a string, found {json_kind(name)}")
     tool_call_id = item.get("tool_call_id")
     return Message(
         role=role,
@@ -301,7 +295,7 @@ def _response_item(item: dict[str, Any], at: str) -> Message:
 
 def _tool_call(call: Any, at: str) -> ToolCallPart:
     if not isinstance(call, dict):
-        raise InputError(f"{at}: expected an object, found {_kind(call)}")
+        raise InputError(f"{at}: expected an object, found {json_kind(call)}")
     fn = call.get("function") if isinstance(call.get("function"), dict) else call.get("custom")
     if not isinstance(fn, dict):
         raise InputError(f"{at}: a tool call needs a 'function' object with 'name' and 'arguments'")
@@ -325,7 +319,7 @@ def _content(content: Any, at: str) -> tuple[Part, ...]:
     if isinstance(content, dict):
         content = [content]
     if not isinstance(content, list):
-        raise InputError(f"{at}: content must be a string or a list of parts, found {_kind(content)}")
+        raise InputError(f"{at}: content must be a string or a list of parts, found {json_kind(content)}")
     parts: list[Part] = []
     for j, block in enumerate(content, 1):
         parts.append(_part(block, f"{at}, part {j}"))
@@ -336,7 +330,7 @@ def _part(block: Any, at: str) -> Part:
     if isinstance(block, str):
         return TextPart(block)
     if not isinstance(block, dict):
-        raise InputError(f"{at}: expected a content part object, found {_kind(block)}")
+        raise InputError(f"{at}: expected a content part object, found {json_kind(block)}")
     kind = block.get("type")
     cached = "cache_control" in block
     if not isinstance(kind, str):
@@ -453,90 +447,12 @@ def _document(block: dict[str, Any], at: str, cached: bool) -> Part:
     return OpaquePart("document", what, "PDF and other binary documents are read by the provider; their tokens are not known offline")
 
 
-# --- JSONL ------------------------------------------------------------------------------------
+# --- batch lines (in a JSONL file, or one as a document) ------------------------------------------
 
-LineKind = Literal["batch", "request", "message"]
-
-
-@dataclass(frozen=True, slots=True)
-class LineError:
-    """A JSONL line that could not be read as a request; reported, never dropped silently."""
-
-    source: str
-    line: int
-    message: str
-
-    @property
-    def text(self) -> str:
-        return f"{self.source}:{self.line}: {self.message}"
-
-
-def iter_jsonl(
-    source: Source,
-    *,
-    errors: EncodingErrors = "strict",
-    on_bytes: Callable[[int], None] | None = None,
-) -> Iterator[tuple[int, str]]:
-    """(line number, text) of every non-blank line, read as bytes one line at a time."""
-    from tokopt.inputs import SNIFF_SIZE
-
-    fh = _open(source)
-    offset = 0
-    decode = codecs.getdecoder("utf-8")
-    try:
-        for number, raw in enumerate(fh, 1):
-            if number == 1 and b"\x00" in raw[:SNIFF_SIZE]:
-                raise InputError(f"binary file (contains NUL bytes): {source.label}")
-            try:
-                text = decode(raw, errors)[0]
-            except UnicodeDecodeError as exc:
-                raise InputError(
-                    f"{source.label}:{number}: invalid UTF-8 at byte {offset + exc.start}",
-                    hint="pass --encoding-errors replace to read it with U+FFFD in place of bad bytes",
-                ) from None
-            offset += len(raw)
-            if on_bytes is not None:
-                on_bytes(len(raw))
-            if text.strip():
-                yield number, text
-    finally:
-        if source.path is not None:
-            fh.close()
-
-
-def _open(source: Source) -> BinaryIO:
-    if source.path is None:
-        return sys.stdin.buffer
-    try:
-        # A large buffer: every refill is a read that gives up the GIL, and getting it back
-        # from the counting threads costs a thread switch, so refill rarely.
-        return Path(source.path).open("rb", buffering=READ_BUFFER)
-    except FileNotFoundError:
-        raise InputError(f"file not found: {source.label}") from None
-    except PermissionError:
-        raise InputError(f"permission denied: {source.label}") from None
-
-
-def line_kind(obj: dict[str, Any]) -> LineKind | None:
-    if "custom_id" in obj and ("body" in obj or "url" in obj or "method" in obj or "params" in obj):
-        return "batch"  # OpenAI Batch (body) or Anthropic Message Batches (params)
-    if "messages" in obj or "input" in obj:
-        return "request"
-    if "role" in obj:
-        return "message"
-    return None
-
-
-_KIND_NAMES = {
-    "batch": "an OpenAI Batch line (custom_id, method, url, body)",
-    "request": "a request with 'messages'",
-    "message": "a message with 'role'",
-}
-_KIND_PLURALS = {"batch": "OpenAI Batch lines", "request": "requests", "message": "messages"}
 SUPPORTED_ENDPOINTS = ("/v1/chat/completions", "/v1/responses", "/v1/messages")
 
 
-def _batch_line(obj: dict[str, Any], label: str, number: int | None) -> Request:
+def batch_line(obj: dict[str, Any], label: str, number: int | None) -> Request:
     where = label if number is None else f"{label}:{number}"
     url = obj.get("url")
     if url is not None and url not in SUPPORTED_ENDPOINTS:
@@ -545,7 +461,7 @@ def _batch_line(obj: dict[str, Any], label: str, number: int | None) -> Request:
     body = obj.get("params") if anthropic else obj.get("body")
     if not isinstance(body, dict):
         key = "params" if anthropic else "body"
-        raise InputError(f"{where}: a batch line needs a '{key}' object, found {_kind(body)}")
+        raise InputError(f"{where}: a batch line needs a '{key}' object, found {json_kind(body)}")
     forced = InputFormat.anthropic if anthropic or url == "/v1/messages" else InputFormat.auto
     custom_id = obj.get("custom_id")
     return Request(
@@ -557,180 +473,11 @@ def _batch_line(obj: dict[str, Any], label: str, number: int | None) -> Request:
     )
 
 
-class JsonlReader:
-    """Requests from a JSONL input, one line at a time.
+def __getattr__(name: str) -> object:
+    # The JSONL reader moved to requests.jsonl; budgets/ still opens request files through here
+    # until it reads them with requests.read.
+    if name in ("open_requests", "OpenedInput", "JsonlReader", "LineError", "iter_jsonl", "line_kind", "MAX_REPORTED_LINE_ERRORS"):
+        from tokopt.requests import jsonl
 
-    The first good line decides the file's kind (batch lines, requests, or messages); a line of
-    another kind, a line that is not a JSON object, or a request the parser rejects is a
-    `LineError`. With `keep_going` the reader yields LineErrors and goes on; without, the first
-    one is raised as an InputError. A file of messages is one transcript: `transcript()` reads
-    it whole.
-    """
-
-    def __init__(
-        self,
-        source: Source,
-        forced: InputFormat = InputFormat.auto,
-        *,
-        keep_going: bool = False,
-        errors: EncodingErrors = "strict",
-        on_bytes: Callable[[int], None] | None = None,
-    ) -> None:
-        self.source = source
-        self.forced = forced
-        self.keep_going = keep_going
-        self.kind: LineKind | None = "batch" if forced is InputFormat.batch else None
-        self.kind_line: int | None = None
-        self.lines = 0
-        self.errors: list[LineError] = []  # the first MAX_REPORTED_LINE_ERRORS of them
-        self.error_count = 0
-        self._lines = iter_jsonl(source, errors=errors, on_bytes=on_bytes)
-        self._pending: list[tuple[int, Any]] = []
-
-    def _fail(self, number: int, message: str) -> LineError:
-        err = LineError(self.source.label, number, message)
-        if not self.keep_going:
-            raise InputError(err.text, hint="pass --keep-going to report the other lines and skip the bad ones")
-        self.error_count += 1
-        if len(self.errors) < MAX_REPORTED_LINE_ERRORS:
-            self.errors.append(err)
-        return err
-
-    def reject(self, number: int, message: str) -> None:
-        """Report a line the caller could not use (with --keep-going; otherwise an error)."""
-        self._fail(number, message)
-
-    def _parsed(self) -> Iterator[tuple[int, Any]]:
-        for number, text in self._lines:
-            self.lines += 1
-            try:
-                yield number, json.loads(text)
-            except json.JSONDecodeError as exc:
-                yield number, _Malformed(exc)
-            except RecursionError:
-                yield number, _Malformed(json.JSONDecodeError("nested too deeply to read", text, 0))
-
-    def _objects(self) -> Iterator[tuple[int, Any]]:
-        pending, self._pending = self._pending, []
-        yield from pending
-        yield from self._parsed()
-
-    def peek_kind(self) -> LineKind | None:
-        """The kind of the first good line (read ahead, nothing is consumed)."""
-        if self.kind is not None:
-            return self.kind
-        for number, obj in self._parsed():
-            self._pending.append((number, obj))
-            if isinstance(obj, dict):
-                kind = line_kind(obj)
-                if kind is not None:
-                    self.kind, self.kind_line = kind, number
-                    return kind
-            if len(self._pending) > 1000:
-                break
-        return self.kind
-
-    def __iter__(self) -> Iterator[Request | LineError]:
-        if self.kind is None:
-            self.peek_kind()
-        for number, obj in self._objects():
-            if isinstance(obj, _Malformed):
-                yield self._fail(number, obj.message)
-                continue
-            if not isinstance(obj, dict):
-                yield self._fail(number, f"not a JSON object ({_kind(obj)})")
-                continue
-            kind = line_kind(obj)
-            if kind is None:
-                yield self._fail(number, "not a request, a batch line or a message (no 'messages', 'custom_id' or 'role')")
-                continue
-            if self.kind is None:
-                self.kind, self.kind_line = kind, number
-            if kind != self.kind:
-                yield self._fail(number, f"{_KIND_NAMES[kind]} in a file of {_KIND_PLURALS[self.kind]} (as line {self.kind_line})")
-                continue
-            if kind == "message":
-                yield self._fail(number, "a message line outside a transcript")
-                continue
-            try:
-                if kind == "batch":
-                    yield _batch_line(obj, self.source.label, number)
-                else:
-                    yield Request(parse_request(obj, f"{self.source.label}:{number}", self.forced), self.source.label, number)
-            except InputError as exc:
-                yield self._fail(number, exc.message.removeprefix(f"{self.source.label}:{number}: "))
-
-    def transcript(self) -> Request:
-        """A file of one message per line as one conversation (read whole: it is one call)."""
-        messages = []
-        for number, obj in self._objects():
-            at = f"{self.source.label}:{number}"
-            if isinstance(obj, _Malformed):
-                self._fail(number, obj.message)
-                continue
-            if not isinstance(obj, dict) or line_kind(obj) != "message":
-                self._fail(number, f"not a message object ({_kind(obj)})" if not isinstance(obj, dict) else "not a message (no 'role')")
-                continue
-            try:
-                messages.append(parse_message(obj, at))
-            except InputError as exc:
-                self._fail(number, exc.message.removeprefix(f"{at}: "))
-        dialect = Dialect.anthropic if self.forced is InputFormat.anthropic else Dialect.openai
-        return Request(Conversation(messages=tuple(messages), dialect=dialect), source=self.source.label)
-
-
-@dataclass(frozen=True, slots=True)
-class _Malformed:
-    exc: json.JSONDecodeError
-
-    @property
-    def message(self) -> str:
-        # The line still ends in its newline: an error at the end of the line is at the end
-        # of its text, not at column 1 of the "next line" that json reports.
-        column = min(self.exc.pos, len(self.exc.doc.rstrip("\r\n"))) + 1
-        return f"malformed JSON at column {column}: {self.exc.msg.lower()}"
-
-
-@dataclass
-class OpenedInput:
-    """The requests of a JSON or JSONL input, and what the input is.
-
-    `single`: the input is one call (a JSON request, or a transcript of one message per line);
-    `batch`: batch API input (a batch line as a document, or a JSONL of them); `reader`: the
-    JSONL reader, for its line counts and errors (None for a JSON document)."""
-
-    items: Iterator[Request | LineError]
-    kind: Literal["document", "transcript", "requests", "batch"]
-    single: bool
-    batch: bool
-    reader: JsonlReader | None = None
-    first: Request | None = None  # the document's request
-
-
-def open_requests(
-    source: Source,
-    shape: Literal["json", "jsonl"],
-    forced: InputFormat = InputFormat.auto,
-    *,
-    keep_going: bool = False,
-    errors: EncodingErrors = "strict",
-    on_bytes: Callable[[int], None] | None = None,
-) -> OpenedInput:
-    """Open an input of a known shape as requests, the one way estimate, tokenize, suggest and
-    check read chat inputs. A JSON document and a transcript are read at once; other JSONL is
-    streamed line by line as it is iterated."""
-    from tokopt.inputs import read_text
-
-    if shape == "json":
-        text = read_text(source, errors=errors)
-        if on_bytes is not None:
-            on_bytes(len(text.encode("utf-8", "surrogatepass")))
-        request = parse_document(loads_document(text, source.label), source.label, forced)
-        batch = request.custom_id is not None
-        return OpenedInput(iter([request]), "document", single=True, batch=batch, first=request)
-    reader = JsonlReader(source, forced, keep_going=keep_going, errors=errors, on_bytes=on_bytes)
-    kind = reader.peek_kind()
-    if kind == "message":
-        return OpenedInput(iter([reader.transcript()]), "transcript", single=True, batch=False, reader=reader)
-    batch = kind == "batch"
-    return OpenedInput(iter(reader), "batch" if batch else "requests", single=False, batch=batch, reader=reader)
+        return getattr(jsonl, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -27,7 +27,7 @@ from tokopt.inputs.formats import InputFormat, Shape, sniff
 
 if TYPE_CHECKING:
     from tokopt.requests.model import Conversation, Request
-    from tokopt.requests.parse import JsonlReader
+    from tokopt.requests.jsonl import JsonlReader
 
 # What an input is: its format as reported to people and in JSON.
 Kind = Literal["text", "openai", "anthropic", "requests", "batch", "transcript"]
@@ -105,11 +105,11 @@ class Input:
         if self.shape == "text":
             yield PlainText(self.source, self.options.errors)
             return
-        from tokopt.requests import parse
+        from tokopt.requests.jsonl import open_requests
         from tokopt.requests.model import Request
 
         o = self.options
-        opened = parse.open_requests(self.source, self.shape, o.input_format, keep_going=o.keep_going, errors=o.errors, on_bytes=on_bytes)
+        opened = open_requests(self.source, self.shape, o.input_format, keep_going=o.keep_going, errors=o.errors, on_bytes=on_bytes)
         if opened.batch:
             self.kind = "batch"
         elif opened.first is not None:

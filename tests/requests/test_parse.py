@@ -1,79 +1,13 @@
-"""Reading chat requests: format detection, both providers' shapes, and every kind of bad input."""
+"""Chat requests parsed into one provider-neutral shape: OpenAI, Anthropic, lists of messages."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from tests.chatdata import COOKBOOK_MESSAGES, COOKBOOK_TOOLS, data_url, jpeg, png, write_jsonl
 
-from tokopt.requests import parse
-from tokopt.inputs import formats
-from tokopt.requests.model import Dialect, ImagePart, InputFormat, OpaquePart, TextPart, ToolCallPart, ToolResultPart
+from tests.chatdata import COOKBOOK_MESSAGES, COOKBOOK_TOOLS, data_url, jpeg, png
 from tokopt.errors import InputError
-from tokopt.inputs import Source
-
-
-def source(path) -> Source:
-    return Source(path.name, path, path.stat().st_size)
-
-
-# --- detection --------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("head", "label", "shape"),
-    [
-        ("Summarise this text.", "prompt.txt", "text"),
-        ("[link](https://example.com) and more", "notes.md", "text"),
-        ("{{ template }}", "t.txt", "text"),
-        ('{"model": "gpt-4o", "messages": []}', "chat.txt", "json"),
-        ('{\n  "model": "gpt-4o"\n}', "chat", "json"),
-        ('[\n  {"role": "user", "content": "hi"}\n]', "-", "json"),
-        ('{"a": 1}\n{"a": 2}\n', "x", "jsonl"),
-        ('{"a": 1}\n', "one.jsonl", "jsonl"),
-        ("{broken", "chat.json", "json"),
-        ("\ufeff{\"messages\": []}", "bom.json", "json"),
-    ],
-)
-def test_shape_from_content(head, label, shape):
-    assert formats.sniff_shape(head, label) == shape
-
-
-def test_forced_formats_win():
-    assert formats.sniff_shape('{"messages": []}', "x.json", InputFormat.text) == "text"
-    assert formats.sniff_shape("plain", "x", InputFormat.openai) == "json"
-    assert formats.sniff_shape('{"a": 1}', "x", InputFormat.batch) == "jsonl"
-
-
-@pytest.mark.parametrize(
-    ("data", "label", "shape"),
-    [
-        ('{"name": "pkg", "version": "1.0"}', "package.json", "text"),  # JSON data is a prompt like any other
-        ('[{"q": "a", "a": "b"}]', "examples.json", "text"),
-        ('{"prompt": "a", "completion": "b"}\n{"prompt": "c", "completion": "d"}\n', "data.jsonl", "text"),
-        ('{"model": "gpt-4o", "messages": []}', "chat.json", "json"),
-        ('[{"role": "user", "content": "hi"}]', "m.json", "json"),
-        ('{"role": "user", "content": "hi"}\n{"role": "assistant", "content": "yo"}\n', "t.jsonl", "jsonl"),
-        ('{"custom_id": "1", "body": {}}\n', "b.jsonl", "jsonl"),
-        ('{"name": "pkg",', "broken.json", "json"),  # malformed: the reader names line and column
-        ("[1]\n2\n", "bad.jsonl", "jsonl"),  # lines that are not objects: reported as such
-    ],
-)
-def test_json_that_is_not_a_request_is_text(data, label, shape):
-    assert formats.sniff_data(data.encode(), label, whole=True) == shape
-
-
-def test_request_keys_are_looked_for_in_the_whole_first_megabyte(tmp_path):
-    tools = [{"type": "function", "function": {"name": f"t{i}", "description": "x" * 200}} for i in range(200)]
-    path = tmp_path / "req.json"
-    path.write_text(json.dumps({"tools": tools, "messages": [{"role": "user", "content": "hi"}]}), encoding="utf-8")
-    assert path.stat().st_size > 2 * formats.SNIFF_CHARS
-    assert formats.sniff(source(path)) == "json"
-    data = tmp_path / "data.json"
-    data.write_text(json.dumps({"rows": ["y" * 100] * 20_000}), encoding="utf-8")  # 2 MB, no request key
-    assert formats.sniff(source(data)) == "json"  # too big to be sure: read as a request, an error if not
-    assert formats.sniff(source(data), InputFormat.text) == "text"
+from tokopt.requests import parse
+from tokopt.requests.model import Dialect, ImagePart, OpaquePart, TextPart, ToolCallPart, ToolResultPart
 
 
 # --- OpenAI -------------------------------------------------------------------------------------
@@ -221,81 +155,3 @@ def test_malformed_json_names_line_and_column():
         parse.loads_document('{\n  "messages": [\n    {"role": "user",, "content": "x"}\n  ]\n}', "chat.json")
     assert err.value.message.startswith("chat.json:3:21: malformed JSON: expecting property name")
     assert "--input-format text" in err.value.hint
-
-
-# --- JSONL --------------------------------------------------------------------------------------
-
-
-def batch_line(i: int, **body) -> dict:
-    body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": f"question {i}"}], **body}
-    return {"custom_id": f"r{i}", "method": "POST", "url": "/v1/chat/completions", "body": body}
-
-
-def test_batch_lines_stream_with_their_line_numbers(tmp_path):
-    path = write_jsonl(tmp_path / "batch.jsonl", [batch_line(i) for i in range(3)])
-    path.write_text(path.read_text() + "\n\n", encoding="utf-8")  # blank lines are not data
-    reader = parse.JsonlReader(source(path))
-    assert reader.peek_kind() == "batch"
-    got = list(reader)
-    assert [(r.line, r.custom_id, r.endpoint) for r in got] == [(1, "r0", "/v1/chat/completions"), (2, "r1", "/v1/chat/completions"), (3, "r2", "/v1/chat/completions")]
-    assert reader.lines == 3
-
-
-def test_a_bad_line_stops_the_read_unless_keep_going(tmp_path):
-    rows = [batch_line(0), [1, 2], batch_line(2), {"note": "x"}, batch_line(4, messages=[{"role": "wizard", "content": "x"}])]
-    path = write_jsonl(tmp_path / "batch.jsonl", rows)
-    with pytest.raises(InputError) as err:
-        list(parse.JsonlReader(source(path)))
-    assert err.value.message == "batch.jsonl:2: not a JSON object (a JSON array)"
-    assert "--keep-going" in err.value.hint
-
-    reader = parse.JsonlReader(source(path), keep_going=True)
-    items = list(reader)
-    good = [i for i in items if not isinstance(i, parse.LineError)]
-    assert [r.line for r in good] == [1, 3]
-    assert [e.text for e in reader.errors] == [
-        "batch.jsonl:2: not a JSON object (a JSON array)",
-        "batch.jsonl:4: not a request, a batch line or a message (no 'messages', 'custom_id' or 'role')",
-        "batch.jsonl:5: message 1: unknown role 'wizard'",
-    ]
-    assert reader.error_count == 3
-
-
-def test_malformed_jsonl_line_and_a_line_of_another_kind(tmp_path):
-    path = tmp_path / "mixed.jsonl"
-    path.write_text(
-        json.dumps({"messages": [{"role": "user", "content": "a"}]})
-        + '\n{"messages": [}\n'
-        + json.dumps(batch_line(3))
-        + "\n",
-        encoding="utf-8",
-    )
-    reader = parse.JsonlReader(source(path), keep_going=True)
-    list(reader)
-    assert [e.text for e in reader.errors] == [
-        "mixed.jsonl:2: malformed JSON at column 15: expecting value",
-        "mixed.jsonl:3: an OpenAI Batch line (custom_id, method, url, body) in a file of requests (as line 1)",
-    ]
-
-
-def test_non_chat_endpoints_are_refused_by_line(tmp_path):
-    path = write_jsonl(tmp_path / "emb.jsonl", [{"custom_id": "e", "method": "POST", "url": "/v1/embeddings", "body": {"input": "x"}}])
-    with pytest.raises(InputError, match=r"emb.jsonl:1: endpoint /v1/embeddings is not a chat endpoint"):
-        list(parse.JsonlReader(source(path)))
-
-
-def test_invalid_utf8_in_a_line_names_line_and_byte(tmp_path):
-    path = tmp_path / "bad.jsonl"
-    path.write_bytes(json.dumps(batch_line(0)).encode() + b"\n" + b'{"custom_id": "\xff"}\n')
-    with pytest.raises(InputError) as err:
-        list(parse.JsonlReader(source(path)))
-    first = len(json.dumps(batch_line(0)).encode()) + 1
-    assert err.value.message == f"bad.jsonl:2: invalid UTF-8 at byte {first + 15}"
-
-
-def test_one_message_per_line_is_a_transcript(tmp_path):
-    path = write_jsonl(tmp_path / "t.jsonl", COOKBOOK_MESSAGES)
-    reader = parse.JsonlReader(source(path))
-    assert reader.peek_kind() == "message"
-    conv = reader.transcript().conversation
-    assert conv.roles == [m["role"] for m in COOKBOOK_MESSAGES]

@@ -23,7 +23,8 @@ from tokopt.inputs import EncodingErrors, Source, gitrepo, looks_binary
 from tokopt.pricing.model import ModelPrice
 from tokopt.requests.read import Input, ReadOptions, open_inputs
 from tokopt.tokens import measure
-from tokopt.tokens.measure import CountedText, TextCount, model_tokens
+from tokopt.costing.report import TextCount
+from tokopt.tokens.measure import CountedText, model_tokens
 
 SNIFF_SIZE = inputs.SNIFF_SIZE
 

@@ -51,37 +51,45 @@ ProviderOption = Annotated[
 ]
 AllOption = Annotated[bool, typer.Option("--all", help="Price every model in the catalog.")]
 
+OutputTokensOption = Annotated[
+    int | None,
+    typer.Option("--output-tokens", "-o", min=0, help="Expected completion tokens per call. \\[default: 500, or your config]", show_default=False),
+]
+CallsOption = Annotated[
+    int | None,
+    typer.Option("--calls", "-n", min=1, help="Project the cost of this many calls. \\[default: 1000, or your config]", show_default=False),
+]
+CachedTokensOption = Annotated[int, typer.Option("--cached-tokens", min=0, help="Prompt prefix served from the provider's cache, in tokens.")]
+BatchOption = Annotated[bool, typer.Option("--batch", help="Use batch-API prices (about half, not interactive).")]
+SortOption = Annotated[SortKey, typer.Option("--sort", help="Order of the rows.")]
+PerFileOption = Annotated[bool, typer.Option("--per-file", help="A breakdown for each input as well as the total.")]
+ByTurnOption = Annotated[
+    bool, typer.Option("--by-turn", help="For a conversation: each turn's tokens, context, and the cost of every reply as its own call.")
+]
+SuggestOption = Annotated[
+    bool, typer.Option("--suggest", help="Add the top suggestions of `tokopt suggest` (a second table; a \"suggestions\" key in JSON).")
+]
+
+
 def estimate_command(
     paths: PathsArgument = None,
     *,
     model: ModelOption = None,
     provider: ProviderOption = None,
     all_models: AllOption = False,
-    output_tokens: Annotated[
-        int | None,
-        typer.Option("--output-tokens", "-o", min=0, help="Expected completion tokens per call. \\[default: 500, or your config]", show_default=False),
-    ] = None,
-    calls: Annotated[
-        int | None,
-        typer.Option("--calls", "-n", min=1, help="Project the cost of this many calls. \\[default: 1000, or your config]", show_default=False),
-    ] = None,
-    cached_tokens: Annotated[
-        int, typer.Option("--cached-tokens", min=0, help="Prompt prefix served from the provider's cache, in tokens.")
-    ] = 0,
-    batch: Annotated[bool, typer.Option("--batch", help="Use batch-API prices (about half, not interactive).")] = False,
-    sort: Annotated[SortKey, typer.Option("--sort", help="Order of the rows.")] = SortKey.cost,
-    per_file: Annotated[bool, typer.Option("--per-file", help="A breakdown for each input as well as the total.")] = False,
+    output_tokens: OutputTokensOption = None,
+    calls: CallsOption = None,
+    cached_tokens: CachedTokensOption = 0,
+    batch: BatchOption = False,
+    sort: SortOption = SortKey.cost,
+    per_file: PerFileOption = False,
     output_format: FormatOption = OutputFormat.table,
     pricing: PricingOption = None,
     encoding_errors: EncodingErrorsOption = EncodingErrorsChoice.strict,
     input_format: InputFormatOption = InputFormatChoice.auto,
-    by_turn: Annotated[
-        bool, typer.Option("--by-turn", help="For a conversation: each turn's tokens, context, and the cost of every reply as its own call.")
-    ] = False,
+    by_turn: ByTurnOption = False,
     keep_going: KeepGoingOption = False,
-    suggest: Annotated[
-        bool, typer.Option("--suggest", help="Add the top suggestions of `tokopt suggest` (a second table; a \"suggestions\" key in JSON).")
-    ] = False,
+    suggest: SuggestOption = False,
 ) -> None:
     """Count a prompt's tokens and price one call (and N calls) on each model.
 
@@ -89,76 +97,37 @@ def estimate_command(
     or messages, and batch input files (priced at batch rates); a request's own model
     and max_tokens are the defaults.
     """
-    from tokopt import costing, inputs, settings as settings_mod
+    from tokopt import inputs
+    from tokopt.costing import pipeline
     from tokopt.inputs import formats
-    from tokopt.tokens import measure
-    from tokopt.costing.report import Assumptions
     from tokopt.render import estimate as view
+    from tokopt.requests.read import ReadOptions
 
     catalog = load_catalog(pricing)
-    chosen = settings_mod.resolve(
-        load_user_config(catalog), models=model or ([m.id for m in catalog] if all_models else None), output_tokens=output_tokens, calls=calls
-    )
-    models = catalog.select(chosen.models.value or [m.id for m in catalog.defaults()], provider or ())
-    if not models:
-        from tokopt.errors import InputError
-
-        raise InputError(f"no models left after --provider {' '.join(provider or [])}", hint="add --all or --model")
-
+    read = ReadOptions(formats.InputFormat(input_format.value), keep_going, encoding_errors.value)
+    options = pipeline.Options.resolve(
+        catalog, load_user_config(catalog), models=model or (), providers=provider or (), all_models=all_models,
+        output_tokens=output_tokens, calls=calls, cached_tokens=cached_tokens, batch=batch, by_turn=by_turn, read=read,
+    )  # fmt: skip
     expansion = inputs.expand(resolve_paths(paths))
     for skipped in expansion.skipped:
         note(f"skipped {skipped}")
-    fmt = formats.InputFormat(input_format.value)
-    out, out_from, n_calls = chosen.output_tokens.value, chosen.output_tokens.source, chosen.calls.value
-
     with formats.spooled(expansion.sources) as sources:
         total = None if any(s.size is None for s in sources) else sum(s.size or 0 for s in sources)
-        if all(formats.sniff(s, fmt) == "text" for s in sources):
-            if by_turn:
-                note("--by-turn: plain text is one message; nothing to show per turn")
-            encodings = sorted({m.tokenizer.encoding for m in models})
-            with byte_progress(total, "counting") as on_bytes:
-                counts = measure.count_sources(sources, encodings, errors=encoding_errors.value, on_bytes=on_bytes)
-            assumptions = Assumptions(output_tokens=out, output_tokens_from=out_from, calls=n_calls, cached_tokens=cached_tokens, batch=batch)
-            report = costing.build_report(counts, models, assumptions, sort=sort.value)
-            hints = _suggestions(sources, catalog, model, output_tokens, calls, input_format, encoding_errors, keep_going) if suggest else None
-            _emit(
-                output_format,
-                hints,
-                document=lambda: view.document(report, per_file=per_file),
-                rows=lambda: view.csv_rows(report, per_file=per_file),
-                grids=lambda: view.grids(report, per_file=per_file),
-                columns=view.COLUMNS,
-            )
-            return
-        from tokopt.costing import pipeline
-
-        options = pipeline.Options(
-            selected=models if (model or all_models or provider) else None,
-            defaults=models,
-            output_tokens=output_tokens,
-            default_output=out,
-            default_output_from="default" if out_from == "default" else "config",
-            calls=n_calls,
-            cached_tokens=cached_tokens,
-            batch=batch,
-            by_turn=by_turn,
-            keep_going=keep_going,
-            input_format=fmt,
-            errors=encoding_errors.value,
-        )
         with byte_progress(total, "counting") as on_bytes:
-            result = pipeline.estimate_inputs(sources, catalog, options, sort=sort.value, on_bytes=on_bytes)
+            report = pipeline.estimate(sources, catalog, options, sort=sort.value, on_bytes=on_bytes)
         hints = _suggestions(sources, catalog, model, output_tokens, calls, input_format, encoding_errors, keep_going) if suggest else None
-    for line in view.chat_warnings(result):
+    for line in view.warnings(report):
         warn(line)
+    for line in view.messages(report):
+        note(line)
     _emit(
         output_format,
         hints,
-        document=lambda: view.chat_document(result, per_file=per_file),
-        rows=lambda: view.chat_csv_rows(result, per_file=per_file),
-        grids=lambda: view.chat_grids(result, per_file=per_file),
-        columns=view.TURN_COLUMNS if result.turns else view.CHAT_COLUMNS,
+        document=lambda: view.document(report, per_file=per_file),
+        rows=lambda: view.csv_rows(report, per_file=per_file),
+        grids=lambda: view.grids(report, per_file=per_file),
+        columns=view.columns(report),
     )
 
 

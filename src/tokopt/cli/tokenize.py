@@ -33,19 +33,25 @@ class EncodingChoice(str, Enum):
     cl100k_base = "cl100k_base"
 
 
+EncodingOption = Annotated[
+    list[EncodingChoice] | None,
+    typer.Option("--encoding", "-e", help="Encoding to count with (repeatable). \\[default: both]", show_default=False),
+]
+ModelOption = Annotated[
+    str | None,
+    typer.Option("--model", "-m", help="Count as this model does (its encoding, and its factor if approximate).", show_default=False),
+]
+ShowOption = Annotated[bool, typer.Option("--show", help="Print the text with token boundaries visible.")]
+IdsOption = Annotated[bool, typer.Option("--ids", help="Print the token ids as JSON.")]
+
+
 def tokenize_command(
     paths: PathsArgument = None,
     *,
-    encoding: Annotated[
-        list[EncodingChoice] | None,
-        typer.Option("--encoding", "-e", help="Encoding to count with (repeatable). \\[default: both]", show_default=False),
-    ] = None,
-    model: Annotated[
-        str | None,
-        typer.Option("--model", "-m", help="Count as this model does (its encoding, and its factor if approximate).", show_default=False),
-    ] = None,
-    show: Annotated[bool, typer.Option("--show", help="Print the text with token boundaries visible.")] = False,
-    ids: Annotated[bool, typer.Option("--ids", help="Print the token ids as JSON.")] = False,
+    encoding: EncodingOption = None,
+    model: ModelOption = None,
+    show: ShowOption = False,
+    ids: IdsOption = False,
     output_format: FormatOption = OutputFormat.table,
     pricing: PricingOption = None,
     encoding_errors: EncodingErrorsOption = EncodingErrorsChoice.strict,
@@ -58,78 +64,35 @@ def tokenize_command(
     format bills (per-message overhead, names, tools), per encoding.
     """
     from tokopt import inputs
-    from tokopt.inputs import formats
     from tokopt.errors import InputError
+    from tokopt.inputs import formats
     from tokopt.render import tokenize as view
+    from tokopt.requests.read import ReadOptions, open_inputs
+    from tokopt.tokens import tokenize
 
     if show and ids:
         raise InputError("--show and --ids cannot be combined", hint="run the command twice")
-    chosen = model_price = None
-    if model:
-        model_price = load_catalog(pricing).get(model)
-        chosen = [model_price.tokenizer.encoding]
-    if encoding:
-        chosen = list(dict.fromkeys([*(chosen or []), *(e.value for e in encoding)]))
-    encodings = chosen or [e.value for e in EncodingChoice]
-
+    model_price = load_catalog(pricing).get(model) if model else None
+    chosen = [model_price.tokenizer.encoding] if model_price else []
+    encodings = list(dict.fromkeys([*chosen, *(e.value for e in encoding or ())])) or [e.value for e in EncodingChoice]
+    read = ReadOptions(formats.InputFormat(input_format.value), keep_going, encoding_errors.value)
     expansion = inputs.expand(resolve_paths(paths))
     for skipped in expansion.skipped:
         note(f"skipped {skipped}")
-    errors = encoding_errors.value
-    fmt = formats.InputFormat(input_format.value)
     with formats.spooled(expansion.sources) as sources:
-        options = None
-        if not all(formats.sniff(s, fmt) == "text" for s in sources):
-            from tokopt.costing import pipeline
-
-            options = pipeline.Options(
-                selected=None, defaults=[], output_tokens=None, default_output=0, default_output_from="default", calls=1,
-                keep_going=keep_going, input_format=fmt, errors=errors,
-            )  # fmt: skip
-        chat = options is not None
         if ids:
-            sys.stdout.write(view.ids_json(sources, encodings, errors=errors, options=options))
+            sys.stdout.write(view.ids_json(tokenize.ids(open_inputs(sources, read), encodings)))
             return
         if show:
-            _show(sources, encodings[0], errors, options)
+            from tokopt.render.table import print_token_pieces
+
+            console = stdout_console()
+            for stretch, pieces in tokenize.pieces(open_inputs(sources, read), encodings[0]):
+                print_token_pieces(console, view.label(stretch), encodings[0], pieces)
             return
         total = None if any(s.size is None for s in sources) else sum(s.size or 0 for s in sources)
         with byte_progress(total, "counting") as on_bytes:
-            if options is not None:
-                from tokopt.costing import pipeline
-
-                results = pipeline.tokenize_inputs(sources, encodings, model_price, options, on_bytes=on_bytes)
-            else:
-                from tokopt.tokens import measure
-
-                counts = measure.count_sources(sources, encodings, errors=errors, on_bytes=on_bytes)
-    if chat:
-        for item in results:
-            for line in item.line_errors[:10]:
-                warn(f"skipped {line}")
-        emit(
-            output_format,
-            document=lambda: view.chat_document(results, encodings, model_price),
-            rows=lambda: view.chat_csv_rows(results, encodings, model_price),
-            grids=lambda: [view.chat_grid(results, encodings, model_price)],
-        )
-        return
-    emit(
-        output_format,
-        document=lambda: view.document(counts, encodings, model_price),
-        rows=lambda: view.csv_rows(counts, encodings, model_price),
-        grids=lambda: [view.grid(counts, encodings, model_price)],
-    )
-
-
-def _show(sources, encoding, errors, options) -> None:  # type: ignore[no-untyped-def]
-    from tokopt.render import tokenize as view
-    from tokopt.render.table import print_token_pieces
-
-    console = stdout_console()
-    for source in sources:
-        if options is None or view.is_text(source, options):
-            print_token_pieces(console, source.label, encoding, view.token_pieces(source, encoding, errors=errors))
-            continue
-        for label, pieces in view.conversation_pieces(source, encoding, options):
-            print_token_pieces(console, label, encoding, pieces)
+            report = tokenize.tokenize(sources, encodings, model_price, read, on_bytes=on_bytes)
+    for line in view.warnings(report):
+        warn(line)
+    emit(output_format, document=lambda: view.document(report), rows=lambda: view.csv_rows(report), grids=lambda: [view.grid(report)])

@@ -1,15 +1,30 @@
-"""Token counts x prices -> costs. Pure Decimal arithmetic; nothing is rounded here."""
+"""Token counts x prices -> costs. Pure Decimal arithmetic; nothing is rounded here.
+
+The estimate pipeline that uses it is `costing.pipeline`; the per-turn view `costing.turns`.
+"""
 
 from __future__ import annotations
 
 import decimal
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 
-from tokopt.costing.report import Assumptions, EstimateReport, FileEstimate, ModelEstimate, TextCount
-from tokopt.usage import KIND, TOKEN_KINDS, Cost, Usage
+from tokopt.costing.report import ModelEstimate
 from tokopt.pricing.model import ModelPrice
-from tokopt.tokens.measure import model_tokens
+from tokopt.usage import KIND, TOKEN_KINDS, Cost, Usage
+
+
+def __getattr__(name: str) -> object:
+    # model_tokens lives with the counting (tokens.measure); it is here too for the callers that
+    # price counts, without making the report models that render/ imports pull in the counting.
+    if name == "model_tokens":
+        from tokopt.tokens.measure import model_tokens
+
+        return model_tokens
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["CallTotals", "cacheable_tokens", "combine", "cost_of", "fit_problems", "model_tokens", "priced", "rates", "sort_rows", "times"]
 
 PER_MILLION = Decimal(1_000_000)
 # Enough digits that no product of a token count and a price is ever rounded.
@@ -88,29 +103,6 @@ def priced(model: ModelPrice, usage: Usage, *, batch: bool, long_context: bool) 
 def times(amount: Decimal, calls: int) -> Decimal:
     with decimal.localcontext(MONEY_CONTEXT):
         return amount * calls
-
-
-def estimate(
-    models: Sequence[ModelPrice],
-    counts: Mapping[str, int],
-    *,
-    output_tokens: int,
-    calls: int = 1,
-    cached_tokens: int = 0,
-    batch: bool = False,
-    extra_input_tokens: Mapping[str, int] | None = None,
-) -> list[ModelEstimate]:
-    """Price one prompt (given as token counts per encoding) on each model.
-
-    `cached_tokens` is the prompt prefix served from the provider's cache, capped at the prompt
-    length. `extra_input_tokens` adds model-specific overhead (chat formatting, images) by id.
-    """
-    rows = []
-    for model in models:
-        totals = CallTotals(model, cached_tokens=cached_tokens, batch=batch, calls=calls)
-        totals.add(model_tokens(model, counts) + (extra_input_tokens or {}).get(model.id, 0), output_tokens)
-        rows.append(totals.estimate())
-    return rows
 
 
 def _share(tokens: int, window: int) -> Decimal:
@@ -260,39 +252,6 @@ def sort_rows(rows: Sequence[ModelEstimate], key: str) -> list[ModelEstimate]:
     if key == "provider":
         return sorted(rows, key=lambda r: (r.provider, r.cost.total_usd, r.model))
     raise ValueError(f"unknown sort key: {key}")
-
-
-def build_report(
-    inputs: Sequence[TextCount],
-    models: Sequence[ModelPrice],
-    assumptions: Assumptions,
-    *,
-    sort: str = "cost",
-    extra_input_tokens: Sequence[Mapping[str, int]] | None = None,
-) -> EstimateReport:
-    """Price every input on every model; each input is one call, and the total adds them up."""
-    per_file = []
-    for index, text in enumerate(inputs):
-        rows = estimate(
-            models,
-            text.tokens,
-            output_tokens=assumptions.output_tokens,
-            calls=assumptions.calls,
-            cached_tokens=assumptions.cached_tokens,
-            batch=assumptions.batch,
-            extra_input_tokens=extra_input_tokens[index] if extra_input_tokens else None,
-        )
-        per_file.append(FileEstimate(source=text.source, models=sort_rows(rows, sort)))
-    labels = [text.source for text in inputs]
-    if len(per_file) == 1:
-        totals = per_file[0].models
-    else:
-        by_model: dict[str, list[ModelEstimate]] = {}
-        for item in per_file:
-            for row in item.models:
-                by_model.setdefault(row.model, []).append(row)
-        totals = sort_rows([combine(rows, labels) for rows in by_model.values()], sort)
-    return EstimateReport(inputs=list(inputs), assumptions=assumptions, models=totals, per_file=per_file)
 
 
 def cacheable_tokens(model: ModelPrice, prompt: int) -> int:

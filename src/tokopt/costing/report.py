@@ -1,15 +1,34 @@
-"""What an estimate reports: counts per input, cost lines per model, the assumptions made."""
+"""What an estimate reports, for plain text and chat requests alike: counts and a summary per
+input, cost lines per model (in total and per input), notes per model, the assumptions made.
+
+Plain data only: the views in render/ import these without the counting or reading machinery."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
 from tokopt.pricing.model import Tier
-from tokopt.tokens.measure import TextCount
 from tokopt.usage import Cost, PlainDecimal, Usd
+
+if TYPE_CHECKING:
+    from tokopt.costing.turns import TurnTable
+    from tokopt.requests.read import Kind
+
+__all__ = ["Assumptions", "EstimateReport", "FileEstimate", "InputSummary", "ModelEstimate", "ModelNotes", "TextCount"]
+
+
+@dataclass
+class TextCount:
+    """Counts for one input text: characters, UTF-8 bytes, and tokens per encoding."""
+
+    source: str
+    chars: int
+    bytes: int
+    tokens: dict[str, int]
 
 
 class ModelEstimate(BaseModel):
@@ -35,7 +54,8 @@ class ModelEstimate(BaseModel):
     as_of: dt.date
 
 
-class Assumptions(BaseModel):
+@dataclass
+class Assumptions:
     """What an estimate assumed besides the prompt itself."""
 
     output_tokens: int
@@ -45,15 +65,63 @@ class Assumptions(BaseModel):
     batch: bool = False
 
 
-class FileEstimate(BaseModel):
+@dataclass
+class FileEstimate:
     source: str
     models: list[ModelEstimate]
 
 
-class EstimateReport(BaseModel):
-    """An estimate over one or more inputs; each input is one call, `models` is their total."""
+@dataclass
+class InputSummary:
+    """What one input held, and what was not counted or only approximated."""
 
-    inputs: list[TextCount]
+    source: str
+    format: Kind
+    requests: int = 0
+    messages: int = 0
+    images: int = 0
+    tools: int = 0  # the most tools one request offers
+    lines: int = 0  # non-blank lines read from a JSONL input
+    skipped: int = 0  # JSONL lines that were not requests (--keep-going)
+    line_errors: list[str] = field(default_factory=list)  # the first of them, "file:line: why"
+    request_models: list[str] = field(default_factory=list)  # models the requests name
+    output_from_requests: int = 0  # requests whose own max_tokens set their output
+    not_counted: list[str] = field(default_factory=list)  # parts no model counts, with where
+    not_counted_total: int = 0
+    approximations: list[str] = field(default_factory=list)  # why OpenAI counts are ≈ here
+    batch: bool = False  # priced at batch rates because the input is a batch file
+
+
+@dataclass
+class ModelNotes:
+    """Per model: how many requests it priced and which images its count leaves out."""
+
+    model: str
+    requests: int = 0
+    image_tokens: int = 0
+    images_not_counted: int = 0
+    examples: list[str] = field(default_factory=list)
+
+
+@dataclass
+class EstimateReport:
+    """An estimate over one or more inputs. Each request is one call (a plain text is one
+    request); `models` is their total, `per_file` each input's part of it."""
+
+    inputs: list[TextCount]  # one per input
+    summaries: list[InputSummary]  # one per input
     assumptions: Assumptions
     models: list[ModelEstimate]
-    per_file: list[FileEstimate] = Field(default_factory=list)
+    per_file: list[FileEstimate] = field(default_factory=list)
+    model_notes: list[ModelNotes] = field(default_factory=list)
+    turns: list[TurnTable] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def plain(self) -> bool:
+        """Every input is plain text."""
+        return all(s.format == "text" for s in self.summaries)
+
+    @property
+    def requests(self) -> int:
+        return sum(s.requests for s in self.summaries)

@@ -91,29 +91,17 @@ def prepare(sources: Sequence[Source], catalog: Catalog, opts: Options) -> tuple
 
 def read(sources: Sequence[Source], opts: Options) -> tuple[list[tuple[str, str]], list[Request]]:
     """The inputs as plain texts (label, text) and chat requests; an error if there is neither."""
-    from tokopt import inputs
-    from tokopt.costing import pipeline
-    from tokopt.inputs import formats
+    from tokopt.inputs.formats import InputFormat
+    from tokopt.requests.read import ReadOptions, open_inputs
 
-    fmt = formats.InputFormat(opts.input_format)
-    chat_opts = pipeline.Options(
-        selected=None,
-        defaults=[],
-        output_tokens=opts.output_tokens,
-        default_output=opts.default_output,
-        default_output_from=opts.default_output_from,
-        calls=opts.calls,
-        input_format=fmt,
-        errors=opts.errors,
-        keep_going=opts.keep_going,
-    )
     texts: list[tuple[str, str]] = []
     requests: list[Request] = []
-    for source in sources:
-        if formats.sniff(source, fmt) == "text":
-            texts.append((source.label, inputs.read_text(source, errors=opts.errors)))
-        else:
-            requests.extend(pipeline.iter_requests(source, chat_opts))
+    for item in open_inputs(sources, ReadOptions(InputFormat(opts.input_format), opts.keep_going, opts.errors)):
+        for request in item.requests():
+            if isinstance(request, Request):
+                requests.append(request)
+            else:
+                texts.append((item.source.label, request.text()))
     if not texts and not requests:
         raise InputError("nothing to look at: no input held a request")
     return texts, requests

@@ -1,4 +1,8 @@
-"""Views of an EstimateReport: grids for people, flat rows for CSV, a document for JSON."""
+"""Views of an EstimateReport: grids for people, flat rows for CSV, a document for JSON.
+
+One report for plain text and chat requests alike. A report of plain texts alone keeps the
+shape it always had (no per-request columns or keys); any chat input adds them.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,8 @@ from tokopt.render import fmt
 from tokopt.render.grid import Cell, Column, Grid
 
 if TYPE_CHECKING:
-    from tokopt.costing.pipeline import ChatEstimate, InputSummary, TurnTable
+    from tokopt.costing.report import InputSummary
+    from tokopt.costing.turns import TurnTable
 
 APPROX_NOTE = "≈ approximate: the provider publishes no local tokenizer; count = o200k_base × a measured factor (tokopt models)"
 
@@ -66,7 +71,8 @@ def _grid(
     return grid
 
 
-def notes(report: EstimateReport, rows: list[ModelEstimate]) -> list[str]:
+def _text_notes(report: EstimateReport, rows: list[ModelEstimate]) -> list[str]:
+    """Under a table of plain texts alone."""
     a = report.assumptions
     source = {
         "option": "--output-tokens",
@@ -98,15 +104,15 @@ def notes(report: EstimateReport, rows: list[ModelEstimate]) -> list[str]:
 
 
 def grids(report: EstimateReport, *, per_file: bool) -> list[Grid]:
+    """Per-turn tables, per-input tables (with --per-file), then the total with its notes."""
+    if not report.plain:
+        return _chat_grids(report, per_file=per_file)
     out = []
     if per_file and len(report.per_file) > 1:
-        for item in report.per_file:
-            text = next(t for t in report.inputs if t.source == item.source)
-            title = f"{item.source} — {text.chars:,} chars"
-            out.append(_grid(item.models, report, title))
-    title = _inputs_title(report)
-    grid = _grid(report.models, report, title)
-    grid.notes = notes(report, report.models)
+        for item, text in zip(report.per_file, report.inputs, strict=True):
+            out.append(_grid(item.models, report, f"{item.source} — {text.chars:,} chars"))
+    grid = _grid(report.models, report, _inputs_title(report))
+    grid.notes = _text_notes(report, report.models)
     out.append(grid)
     return out
 
@@ -180,27 +186,68 @@ def row_dict(row: ModelEstimate, source: str) -> dict[str, Any]:
     }
 
 
+def columns(report: EstimateReport) -> list[str]:
+    """The CSV header: per turn, or per model (with a requests column when any input is chat)."""
+    if report.turns:
+        return TURN_COLUMNS
+    return COLUMNS if report.plain else CHAT_COLUMNS
+
+
 def csv_rows(report: EstimateReport, *, per_file: bool) -> list[dict[str, Any]]:
+    if report.turns:
+        return [row for t in report.turns for row in _turn_rows(t)]
+    requests = None if report.plain else _request_counts(report)
     if per_file and len(report.per_file) > 1:
-        return [row_dict(r, item.source) for item in report.per_file for r in item.models]
-    source = report.inputs[0].source if len(report.inputs) == 1 else "(total)"
-    return [row_dict(r, source) for r in report.models]
+        return [_row(r, item.source, requests) for item in report.per_file for r in item.models]
+    return [_row(r, _total_label(report), requests) for r in report.models]
 
 
 def document(report: EstimateReport, *, per_file: bool) -> dict[str, Any]:
-    total_label = report.inputs[0].source if len(report.inputs) == 1 else "(total)"
-    doc: dict[str, Any] = {
-        "tokopt_version": __version__,
-        "inputs": [asdict(t) for t in report.inputs],
-        "assumptions": report.assumptions.model_dump(),
-        "models": [row_dict(r, total_label) for r in report.models],
-    }
+    requests = None if report.plain else _request_counts(report)
+    doc: dict[str, Any] = {"tokopt_version": __version__, "inputs": [asdict(t) for t in report.inputs]}
+    if requests is not None:
+        doc["conversations"] = [asdict(s) for s in report.summaries]
+    doc["assumptions"] = asdict(report.assumptions)
+    doc["models"] = [_row(r, _total_label(report), requests) for r in report.models]
+    if requests is not None:
+        doc["model_notes"] = [asdict(n) for n in report.model_notes]
     if per_file and len(report.per_file) > 1:
         doc["per_file"] = [
-            {"source": item.source, "models": [row_dict(r, item.source) for r in item.models]}
-            for item in report.per_file
+            {"source": item.source, "models": [_row(r, item.source, requests) for r in item.models]} for item in report.per_file
         ]
+    if report.turns:
+        doc["turns"] = [{**t.model_dump(exclude={"rows"}), "rows": [r.model_dump() for r in t.rows]} for t in report.turns]
+    if requests is not None:
+        doc["notes"] = report.notes
     return doc
+
+
+def _total_label(report: EstimateReport) -> str:
+    return report.inputs[0].source if len(report.inputs) == 1 else "(total)"
+
+
+def _row(row: ModelEstimate, source: str, requests: dict[str, int] | None) -> dict[str, Any]:
+    """A model's row; with `requests` (any chat input), the requests it priced."""
+    out = row_dict(row, source)
+    if requests is not None:
+        out["requests"] = requests.get(row.model, 1)
+    return out
+
+
+def warnings(report: EstimateReport) -> list[str]:
+    """Skipped JSONL lines, one warning each (the first few), for stderr."""
+    out: list[str] = []
+    for item in report.summaries:
+        for line in item.line_errors[:MAX_WARNINGS]:
+            out.append(f"skipped {line}")
+        if item.skipped > min(len(item.line_errors), MAX_WARNINGS):
+            out.append(f"{item.source}: {item.skipped - min(len(item.line_errors), MAX_WARNINGS):,} more lines skipped (listed in --format json)")
+    return out
+
+
+def messages(report: EstimateReport) -> list[str]:
+    """Notes for stderr: a table of plain texts has no place for them."""
+    return report.notes if report.plain else []
 
 
 # --- conversations, request files, batch files -----------------------------------------------
@@ -227,25 +274,22 @@ MAX_WARNINGS = 10
 MAX_NOTE_LINES = 5
 
 
-def chat_warnings(result: ChatEstimate) -> list[str]:
-    """Skipped JSONL lines, one warning each (the first few), for stderr."""
-    out: list[str] = []
-    for item in result.inputs:
-        for line in item.line_errors[:MAX_WARNINGS]:
-            out.append(f"skipped {line}")
-        if item.skipped > min(len(item.line_errors), MAX_WARNINGS):
-            out.append(f"{item.source}: {item.skipped - min(len(item.line_errors), MAX_WARNINGS):,} more lines skipped (listed in --format json)")
-    return out
-
-
 def _n(count: int, word: str) -> str:
     """`1 image`, `3 images`."""
     return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
-def _describe(item: InputSummary) -> str:
-    from tokopt.costing.pipeline import FORMAT_LABELS
+FORMAT_LABELS: dict[str, str] = {
+    "text": "plain text",
+    "openai": "OpenAI chat request",
+    "anthropic": "Anthropic Messages request",
+    "requests": "JSONL of chat requests",
+    "batch": "batch API input",
+    "transcript": "JSONL transcript, one message per line",
+}
 
+
+def _describe(item: InputSummary) -> str:
     parts = []
     if item.format in ("requests", "batch"):
         parts.append(_n(item.requests, "request"))
@@ -261,35 +305,29 @@ def _describe(item: InputSummary) -> str:
     return f"{text}: {', '.join(parts)}" if parts else text
 
 
-def _chat_title(result: ChatEstimate) -> str:
-    report = result.report
-    if len(result.inputs) == 1:
-        item = result.inputs[0]
+def _chat_title(report: EstimateReport) -> str:
+    if len(report.summaries) == 1:
+        item = report.summaries[0]
         if item.format == "text":
             return _inputs_title(report)
         return f"{item.source} — {_describe(item)}"
-    requests = sum(i.requests for i in result.inputs)
-    return f"Total of {len(result.inputs)} inputs — {_n(requests, 'request')}"
+    return f"Total of {len(report.summaries)} inputs — {_n(report.requests, 'request')}"
 
 
-def _multi(result: ChatEstimate) -> bool:
-    return sum(i.requests for i in result.inputs) > 1
-
-
-def _requests_by_model(result: ChatEstimate) -> dict[str, int] | None:
+def _requests_by_model(report: EstimateReport) -> dict[str, int] | None:
     """Requests each model priced, when they differ between models (else None)."""
-    total = sum(i.requests for i in result.inputs)
-    counts = _request_counts(result)
-    return None if all(v == total for v in counts.values()) else counts
+    counts = _request_counts(report)
+    return None if all(v == report.requests for v in counts.values()) else counts
 
 
-def chat_notes(result: ChatEstimate) -> list[str]:
-    report = result.report
+def _chat_notes(report: EstimateReport) -> list[str]:
+    """Under a table with any chat input."""
     rows = report.models
     a = report.assumptions
+    summaries = report.summaries
     lines = []
-    own = sum(i.output_from_requests for i in result.inputs)
-    total_requests = sum(i.requests for i in result.inputs)
+    own = sum(i.output_from_requests for i in summaries)
+    total_requests = report.requests
     if a.output_tokens_from == "option":
         lines.append(f"output: {a.output_tokens:,} tokens per call (--output-tokens)")
     elif a.output_tokens_from == "request":
@@ -302,55 +340,55 @@ def chat_notes(result: ChatEstimate) -> list[str]:
     else:
         source = "from your config" if a.output_tokens_from == "config" else "default; set with --output-tokens"
         lines.append(f"output: {a.output_tokens:,} tokens per call ({source})")
-    if _multi(result):
+    if total_requests > 1:
         lines.append(f"each of the {total_requests:,} requests is one call; the columns add them up; × {a.calls:,}: the whole set run that many times")
-    if any(i.request_models for i in result.inputs) and not any(r for r in rows if r.model not in _named(result)):
+    if any(i.request_models for i in summaries) and not any(r for r in rows if r.model not in _named(report)):
         lines.append("models: the requests' own; compare others with --model or --all")
     if a.cached_tokens:
         lines.append(f"cached prefix: {a.cached_tokens:,} tokens per call at cached-input prices")
-    batch_inputs = [i.source for i in result.inputs if i.batch]
+    batch_inputs = [i.source for i in summaries if i.batch]
     if a.batch or batch_inputs:
         why = f" ({', '.join(batch_inputs)}: batch API input)" if batch_inputs and not a.batch else ""
-        if batch_inputs and a.batch and len(batch_inputs) == len(result.inputs):
+        if batch_inputs and a.batch and len(batch_inputs) == len(summaries):
             why = " (a batch API input file)"
         lines.append("batch API prices" + why + ("; (batch n/a): no batch API, standard price" if any(r.batch_unavailable for r in rows) else ""))
     if any(r.cost.long_context for r in rows):
         lines.append("long-context prices apply to requests whose input passes the model's threshold")
-    if any(not r.approximate for r in rows) and any(i.format != "text" for i in result.inputs):
+    if any(not r.approximate for r in rows) and any(i.format != "text" for i in summaries):
         lines.append("OpenAI rows: chat format as the API bills it (3 tokens per message, 1 per name, 3 for the reply; tools as the API renders them for the model)")
-    for reason in sorted({r for i in result.inputs for r in i.approximations}):
+    for reason in sorted({r for i in summaries for r in i.approximations}):
         lines.append(f"≈ {reason}")
     if any(r.approximate for r in rows):
         lines.append(APPROX_NOTE)
-        if any(i.format != "text" for i in result.inputs):
+        if any(i.format != "text" for i in summaries):
             lines.append("≈ other providers' chat format: 3 tokens per message and 3 for the reply, as OpenAI's; Anthropic adds its tool-use system prompt")
-    counted_images = sum(n.image_tokens for n in result.models)
+    counted_images = sum(n.image_tokens for n in report.model_notes)
     if counted_images:
         lines.append("images: by each provider's published rule (OpenAI tiles or patches, Anthropic 28-px patches)")
-    missing = [n for n in result.models if n.images_not_counted]
+    missing = [n for n in report.model_notes if n.images_not_counted]
     for n in missing[:MAX_NOTE_LINES]:
         example = f": {n.examples[0]}" if n.examples else ""
         lines.append(f"✗ not counted on {n.model}: {_n(n.images_not_counted, 'image')}{example}")
     if len(missing) > MAX_NOTE_LINES:
         lines.append(f"✗ … and on {len(missing) - MAX_NOTE_LINES} more models (listed in --format json)")
-    for item in result.inputs:
+    for item in summaries:
         for text in item.not_counted[:MAX_NOTE_LINES]:
-            lines.append(f"✗ not counted: {text if len(result.inputs) == 1 else item.source + ': ' + text}")
+            lines.append(f"✗ not counted: {text if len(summaries) == 1 else item.source + ': ' + text}")
         if item.not_counted_total > MAX_NOTE_LINES:
             lines.append(f"✗ … {item.not_counted_total - MAX_NOTE_LINES:,} more parts not counted (listed in --format json)")
         if item.skipped:
             lines.append(f"✗ {item.source}: {_n(item.skipped, 'line')} skipped (--keep-going); see the warnings")
     for r in [r for r in rows if not r.fits][:5]:
         lines.append(f"✗ {r.model}: {'; '.join(r.problems[:3])}")
-    lines.extend(result.notes)
+    lines.extend(report.notes)
     dates = sorted({r.as_of for r in rows})
     if dates:
         lines.append("prices as of " + ", ".join(d.isoformat() for d in dates))
     return lines
 
 
-def _named(result: ChatEstimate) -> set[str]:
-    return {m for i in result.inputs for m in i.request_models}
+def _named(report: EstimateReport) -> set[str]:
+    return {m for i in report.summaries for m in i.request_models}
 
 
 def _turn_grid(table: TurnTable) -> Grid:
@@ -396,23 +434,16 @@ def _turn_grid(table: TurnTable) -> Grid:
     return grid
 
 
-def chat_grids(result: ChatEstimate, *, per_file: bool) -> list[Grid]:
-    report = result.report
-    multi = _multi(result)
-    labels = {"per_call": "Total", "times": "runs"} if multi else {}
-    requests = _requests_by_model(result)
-    out = [_turn_grid(t) for t in result.turns]
+def _chat_grids(report: EstimateReport, *, per_file: bool) -> list[Grid]:
+    labels = {"per_call": "Total", "times": "runs"} if report.requests > 1 else {}
+    out = [_turn_grid(t) for t in report.turns]
     if per_file and len(report.per_file) > 1:
-        for item, summary in zip(report.per_file, result.inputs, strict=True):
+        for item, summary in zip(report.per_file, report.summaries, strict=True):
             out.append(_grid(item.models, report, f"{item.source} — {_describe(summary)}", **labels))
-    grid = _grid(report.models, report, _chat_title(result), requests=requests, **labels)
-    grid.notes = chat_notes(result)
+    grid = _grid(report.models, report, _chat_title(report), requests=_requests_by_model(report), **labels)
+    grid.notes = _chat_notes(report)
     out.append(grid)
     return out
-
-
-def _chat_row(row: ModelEstimate, source: str, requests: dict[str, int]) -> dict[str, Any]:
-    return {**row_dict(row, source), "requests": requests.get(row.model, 1)}
 
 
 def _turn_rows(table: TurnTable) -> list[dict[str, Any]]:
@@ -422,41 +453,5 @@ def _turn_rows(table: TurnTable) -> list[dict[str, Any]]:
     ]
 
 
-def chat_csv_rows(result: ChatEstimate, *, per_file: bool) -> list[dict[str, Any]]:
-    if result.turns:
-        return [row for t in result.turns for row in _turn_rows(t)]
-    requests = _request_counts(result)
-    report = result.report
-    if per_file and len(report.per_file) > 1:
-        return [_chat_row(r, item.source, requests) for item in report.per_file for r in item.models]
-    source = report.inputs[0].source if len(report.inputs) == 1 else "(total)"
-    return [_chat_row(r, source, requests) for r in report.models]
-
-
-def _request_counts(result: ChatEstimate) -> dict[str, int]:
-    return {n.model: n.requests for n in result.models}
-
-
-def chat_document(result: ChatEstimate, *, per_file: bool) -> dict[str, Any]:
-    report = result.report
-    requests = _request_counts(result)
-    total_label = report.inputs[0].source if len(report.inputs) == 1 else "(total)"
-    doc: dict[str, Any] = {
-        "tokopt_version": __version__,
-        "inputs": [asdict(t) for t in report.inputs],
-        "conversations": [i.model_dump() for i in result.inputs],
-        "assumptions": report.assumptions.model_dump(),
-        "models": [_chat_row(r, total_label, requests) for r in report.models],
-        "model_notes": [n.model_dump() for n in result.models],
-    }
-    if per_file and len(report.per_file) > 1:
-        doc["per_file"] = [
-            {"source": item.source, "models": [_chat_row(r, item.source, requests) for r in item.models]}
-            for item in report.per_file
-        ]
-    if result.turns:
-        doc["turns"] = [
-            {**t.model_dump(exclude={"rows"}), "rows": [r.model_dump() for r in t.rows]} for t in result.turns
-        ]
-    doc["notes"] = result.notes
-    return doc
+def _request_counts(report: EstimateReport) -> dict[str, int]:
+    return {n.model: n.requests for n in report.model_notes}

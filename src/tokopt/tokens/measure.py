@@ -32,21 +32,12 @@ from tokopt.inputs import EncodingErrors, Source
 from tokopt.inputs.formats import InputFormat
 
 if TYPE_CHECKING:
+    from tokopt.costing.report import TextCount
     from tokopt.pricing.model import ModelPrice
     from tokopt.tokens.billing import Counted
 
 CHUNK_CHARS = 1 << 20  # request text per counting task: big enough to amortise a task, small enough to overlap
 _ROUNDING = decimal.Context(prec=60, rounding=decimal.ROUND_HALF_UP)
-
-
-@dataclass
-class TextCount:
-    """Counts for one input text: characters, UTF-8 bytes, and tokens per encoding."""
-
-    source: str
-    chars: int
-    bytes: int
-    tokens: dict[str, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,7 +252,11 @@ def count_sources(
     errors: EncodingErrors = "strict",
     on_bytes: Callable[[int], None] | None = None,
 ) -> list[TextCount]:
-    """Characters, bytes and exact tokens per encoding of each source read as plain text, in order."""
+    """Characters, bytes and exact tokens per encoding of each source read as plain text, in order.
+
+    (For budgets/ and the ledger until they read through `count`.)"""
+    from tokopt.costing.report import TextCount
+
     opened = open_inputs(sources, ReadOptions(input_format=InputFormat.text, errors=errors))
     encs = tuple(encodings)
     out = []
@@ -269,14 +264,3 @@ def count_sources(
         assert isinstance(counted, CountedText)
         out.append(TextCount(sources[index].label, counted.chars, counted.bytes, counted.sums))
     return out
-
-
-def count_text(label: str, text: str, encodings: Sequence[str]) -> TextCount:
-    """Counts for a text already in memory."""
-    return TextCount(
-        source=label,
-        chars=len(text),
-        bytes=len(text.encode("utf-8", "surrogatepass")),
-        tokens=tokens.count_all(text, encodings),
-    )
-

@@ -238,7 +238,7 @@ def _reorder_first_message(ctx: Context, convs: Sequence[Conversation]) -> list[
 
 def _conversation(ctx: Context, counted: Counted, index: int) -> list[Suggestion]:
     """One conversation: each call reads the history the call before it wrote."""
-    from tokopt.costing.pipeline import turn_table
+    from tokopt.costing.turns import turn_table
 
     m = ctx.model
     conv = counted.plan.conversation

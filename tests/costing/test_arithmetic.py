@@ -10,7 +10,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tokopt import costing
-from tokopt.costing.report import Assumptions, TextCount
 from tokopt.pricing.model import LongContext, ModelPrice, Tier, Tokenizer
 from tokopt.usage import Usage
 
@@ -36,6 +35,13 @@ def model(**overrides) -> ModelPrice:
     )
     fields.update(overrides)
     return ModelPrice(**fields)
+
+
+def one_call(m: ModelPrice, input_tokens: int, output_tokens: int, **kw):
+    """One call's estimate on `m` (CallTotals of a single call)."""
+    totals = costing.CallTotals(m, **kw)
+    totals.add(input_tokens, output_tokens)
+    return totals.estimate()
 
 
 def test_one_call_to_the_last_digit():
@@ -75,7 +81,7 @@ def test_batch_halves_input_output_and_cache_rates_in_proportion():
 
 def test_batch_on_a_model_without_batch_api_is_flagged_and_priced_normally():
     m = model(batch_input=None, batch_output=None)
-    (row,) = costing.estimate([m], {"o200k_base": 100}, output_tokens=10, batch=True)
+    row = one_call(m, 100, 10, batch=True)
     assert row.batch_unavailable and not row.cost.batch
     assert row.cost.total_usd == D(100) * D(3) / D(10**6) + D(10) * D(15) / D(10**6)
 
@@ -90,7 +96,7 @@ def test_approximate_models_scale_the_base_count_and_round_half_up():
 def test_context_fit_checks_input_cap_output_cap_and_window():
     m = model(context_window=400_000, max_input=272_000, max_output=128_000)
     rows = {
-        n: costing.estimate([m], {"o200k_base": n}, output_tokens=out)[0]
+        n: one_call(m, n, out)
         for n, out in [(100_000, 1000), (272_001, 1000), (200_000, 128_001), (271_000, 128_000)]
     }
     assert rows[100_000].fits and rows[100_000].problems == []
@@ -100,24 +106,9 @@ def test_context_fit_checks_input_cap_output_cap_and_window():
 
 
 def test_cached_tokens_are_capped_at_the_prompt_and_calls_multiply():
-    (row,) = costing.estimate([model()], {"o200k_base": 50}, output_tokens=0, cached_tokens=1000, calls=1000)
+    row = one_call(model(), 50, 0, cached_tokens=1000, calls=1000)
     assert row.cached_input_tokens == 50
     assert row.total_usd == row.cost.total_usd * 1000 == D(50) * D("0.30") / D(10**6) * 1000
-
-
-def test_report_over_several_inputs_adds_them_up():
-    counts = [
-        TextCount(source="a", chars=1, bytes=1, tokens={"o200k_base": 100}),
-        TextCount(source="b", chars=1, bytes=1, tokens={"o200k_base": 250_000}),
-    ]
-    a = Assumptions(output_tokens=10, output_tokens_from="default", calls=3)
-    report = costing.build_report(counts, [model()], a)
-    (total,) = report.models
-    parts = [f.models[0] for f in report.per_file]
-    assert total.input_tokens == 250_100 and total.output_tokens == 20
-    assert total.cost.total_usd == sum((p.cost.total_usd for p in parts), D(0))
-    assert total.total_usd == total.cost.total_usd * 3
-    assert total.cost.long_context and total.context_share == parts[1].context_share
 
 
 tokens_st = st.integers(0, 150_000)
@@ -143,8 +134,45 @@ def test_no_rounding_ever_happens_in_the_core(n, price):
 
 @pytest.mark.parametrize("key", costing.SORT_KEYS)
 def test_sort_keys(key):
-    rows = costing.estimate(
-        [model(id="b", input=D(1)), model(id="a", input=D(2))], {"o200k_base": 10}, output_tokens=0
-    )
+    rows = [one_call(model(id="b", input=D(1)), 10, 0), one_call(model(id="a", input=D(2)), 10, 0)]
     got = [r.model for r in costing.sort_rows(rows, key)]
     assert got == (["b", "a"] if key in ("cost", "tokens", "provider") else ["a", "b"])
+
+
+# --- CallTotals ---------------------------------------------------------------------------------
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 900), st.integers(0, 400)), min_size=1, max_size=30),
+    st.integers(0, 200),
+    st.booleans(),
+)
+def test_call_totals_equal_the_sum_of_single_calls(calls, cached, batch):
+    m = model(context_window=1_000, max_output=300, long_context=LongContext(threshold=400, input=D("6.00"), output=D("22.50"), cached_input=D("0.60")))
+    totals = costing.CallTotals(m, cached_tokens=cached, batch=batch, calls=7)
+    for i, (inp, out) in enumerate(calls):
+        totals.add(inp, out, where=f"f:{i}")
+    row = totals.estimate()
+    singles = [
+        costing.cost_of(m, Usage(input_tokens=i, cached_input_tokens=min(cached, i), output_tokens=o), batch=batch) for i, o in calls
+    ]
+    assert row.cost.input_usd == sum((c.input_usd for c in singles), D(0))
+    assert row.cost.cached_input_usd == sum((c.cached_input_usd for c in singles), D(0))
+    assert row.cost.output_usd == sum((c.output_usd for c in singles), D(0))
+    assert row.total_usd == row.cost.total_usd * 7
+    assert row.input_tokens == sum(i for i, _ in calls)
+    assert row.cost.long_context == any(i > 400 for i, _ in calls)
+    assert row.fits == all(i <= 1000 and o <= 300 and i + o <= 1000 for i, o in calls)
+
+
+def test_one_call_is_priced_as_cost_of_prices_it():
+    m = model(context_window=1_000, max_output=300, long_context=LongContext(threshold=400, input=D("6.00"), output=D("22.50"), cached_input=D("0.60")))
+    for inp, out in [(100, 50), (500, 10), (990, 200)]:
+        totals = costing.CallTotals(m, cached_tokens=30, calls=5)
+        totals.add(inp, out)
+        row = totals.estimate()
+        cost = costing.cost_of(m, Usage(input_tokens=inp, cached_input_tokens=30, output_tokens=out))
+        assert row.cost == cost and row.total_usd == cost.total_usd * 5
+        assert (row.input_tokens, row.cached_input_tokens, row.output_tokens) == (inp, 30, out)
+        assert row.context_share == (D(inp + out) / D(1000)).quantize(D("0.000001"))
+        assert row.problems == costing.fit_problems(m, inp, out)

@@ -16,6 +16,7 @@ pytest_plugins = ("tests.pg",)
 
 REPO = Path(__file__).resolve().parents[1]
 PRICING_DIR = REPO / "pricing"
+PRICES_AT = "2026-11-30T12:00:00Z"
 
 # Tokenizing is slower than hypothesis expects of a test; a shared machine is slower still.
 settings.register_profile("tokopt", deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -48,6 +49,9 @@ def _isolate(tmp_path: Path, session_dir: Path, monkeypatch: pytest.MonkeyPatch)
     # Parsed tokenizer ranks are shared by the tests of one session (a cache, not state).
     monkeypatch.setenv("TOKOPT_CACHE_DIR", str(session_dir / "tokopt-cache"))
     monkeypatch.setenv("TOKOPT_PRICING_DIR", str(PRICING_DIR))
+    # prices at a fixed moment: some vary by the hour (off-peak) and all by the date
+    monkeypatch.setenv("TOKOPT_PRICES_AT", PRICES_AT)
+    monkeypatch.delenv("TOKOPT_OFFLINE", raising=False)
     for name in ("TOKOPT_PRICING", "TOKOPT_CONFIG", "TOKOPT_LEDGER", "TOKOPT_USER", "TOKOPT_RUN", "FORCE_COLOR"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NO_COLOR", "1")

@@ -90,7 +90,7 @@ def test_unknown_model_suggests_near_names(pricing_dir):
     [
         (("input = 3.00", "input = -3.00"), "model 'acme-large': input: Input should be greater than or equal to 0"),
         (("cached_input = 0.30", "cached_inptu = 0.30"), "model 'acme-large': cached_inptu: unknown key"),
-        (("context_window = 200000\n", ""), "model 'acme-large': context_window: missing"),
+        (("output = 15.00\n", ""), "model 'acme-large': output: missing"),
         (('tier = "frontier"', 'tier = "genius"'), "model 'acme-large': tier: Input should be"),
         (("batch_output = 0.20\n", ""), "model 'acme-small': batch_input and batch_output go together"),
         (('source = "measured"', 'source = ""'), "tokenizer: an approximate tokenizer needs a `source`"),
@@ -186,3 +186,65 @@ def test_prices_round_trip_through_tomli_w(tmp_path_factory, input_price, output
     assert read_toml(directory / "rt.toml", what="pricing file", error=PricingError)["models"]["m"]["input"] == input_price
     model = load_catalog(directory).get("m")
     assert (model.input, model.output, model.context_window) == (input_price, output_price, window)
+
+
+# --- names across layers and files ---------------------------------------------------------------
+
+from tests.conftest import PRICING_DIR  # noqa: E402
+
+HOUSE = """\
+provider = "house"
+as_of = 2026-11-01
+source = "our contract"
+
+[models."house-model"]
+tier = "strong"
+context_window = 32000
+max_output = 4000
+input = 1.00
+output = 2.00
+tokenizer = { encoding = "cl100k_base", exact = true }
+"""
+
+
+def test_an_alias_that_takes_another_models_name_is_an_error_naming_both_files(tmp_path):
+    user = write(tmp_path, "mine.toml", HOUSE.replace('input = 1.00', 'aliases = ["claude-opus-5-5"]\ninput = 1.00'))
+    with pytest.raises(PricingError) as info:
+        load_catalog(PRICING_DIR, [user])
+    assert str(user) in info.value.message and "claude-opus-5-5" in info.value.message
+    assert "genai-prices" in info.value.message
+    # and against a model of tokopt's own layer, named by its file
+    user.write_text(HOUSE.replace('input = 1.00', 'aliases = ["mistral-medium-3-1-2508"]\ninput = 1.00'))
+    with pytest.raises(PricingError) as info:
+        load_catalog(PRICING_DIR, [user])
+    assert str(user) in info.value.message and "mistral.toml" in info.value.message
+
+
+def test_the_same_alias_in_two_user_files_names_both(tmp_path):
+    one = write(tmp_path, "one.toml", '[aliases]\n"fast" = "gpt-5.4-mini"\n')
+    two = write(tmp_path, "two.toml", '[aliases]\n"fast" = "claude-haiku-4-5"\n')
+    with pytest.raises(PricingError) as info:
+        load_catalog(PRICING_DIR, [one, two])
+    assert str(one) in info.value.message and str(two) in info.value.message
+
+
+def test_an_alias_cycle_is_an_error_naming_the_files(tmp_path):
+    one = write(tmp_path, "one.toml", '[aliases]\n"a" = "b"\n')
+    two = write(tmp_path, "two.toml", '[aliases]\n"b" = "a"\n')
+    with pytest.raises(PricingError, match="alias cycle") as info:
+        load_catalog(PRICING_DIR, [one, two])
+    assert str(one) in info.value.message and str(two) in info.value.message
+
+
+def test_an_alias_table_names_a_model_through_other_aliases(tmp_path):
+    user = write(tmp_path, "mine.toml", '[aliases]\n"work" = "fast"\n"fast" = "bedrock/us.anthropic.claude-haiku-4-5-20251001-v1:0"\n')
+    catalog = load_catalog(PRICING_DIR, [user])
+    assert catalog.get("work").provider == "bedrock"
+
+
+def test_a_user_price_overrides_a_genai_prices_model(tmp_path):
+    user = write(tmp_path, "mine.toml", 'as_of = 2026-11-20\n[models."gpt-4o-2024-08-06"]\ninput = 2.00\n')
+    catalog = load_catalog(PRICING_DIR, [user])
+    model = catalog.get("gpt-4o")
+    assert model.input == Decimal("2.00") and model.output == Decimal("10")
+    assert model.as_of.isoformat() == "2026-11-20" and str(user) in model.source

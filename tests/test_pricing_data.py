@@ -1,142 +1,46 @@
-"""The shipped pricing data (pricing/*.toml) against LiteLLM's price table.
+"""The shipped layer (pricing/*.toml) over the bundled genai-prices data.
 
-tests/data/litellm/model_prices_and_context_window.json is an unchanged copy of LiteLLM's file
-(MIT; see SOURCES.md there). Every shipped id and alias found in it must agree exactly on every
-price, limit and cache field that LiteLLM records; the rest of these tests check the parts
-LiteLLM does not hold: tokenizer approximations, tiers, defaults and file headers.
-
-Money is compared as Decimal only. The JSON is parsed with `parse_float=Decimal`, which gives
-the same value as `Decimal(repr(float))` for the shortest-repr floats LiteLLM writes, without
-ever making a float.
+Prices come from genai-prices; the layer adds defaults, tiers, tokenizers and limits. These
+tests check that every table of the layer names a model the data prices, that the listed
+models carry genai-prices' prices at the catalog's moment exactly, and the parts of the layer
+genai-prices does not hold: tokenizer approximations, tiers, defaults, file headers.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
-import sys
+import tomllib
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
+from genai_prices import types as gp
+from genai_prices.data import providers as GP_PROVIDERS
 
-from tokopt.pricing.model import ModelPrice, Tier
 from tokopt.pricing import load_catalog
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from tokopt.pricing.model import ModelPrice, Tier
 
 PRICING_DIR = Path(__file__).parents[1] / "pricing"
-LITELLM_FILE = Path(__file__).parent / "data" / "litellm" / "model_prices_and_context_window.json"
-PER_MILLION = Decimal(1_000_000)
-
-CATALOG = load_catalog(PRICING_DIR)
-LITELLM: dict[str, Any] = json.loads(LITELLM_FILE.read_text(encoding="utf-8"), parse_float=Decimal)
-
+NOW = dt.datetime(2026, 11, 30, 12, tzinfo=dt.timezone.utc)
+CATALOG = load_catalog(PRICING_DIR, moment=NOW)
 PROVIDERS = ("openai", "anthropic", "google", "mistral", "deepseek", "xai")
-# provider -> (key prefix in LiteLLM, LiteLLM's `litellm_provider`)
-LITELLM_NAMES = {
-    "openai": ("", "openai"),
-    "anthropic": ("", "anthropic"),
-    "google": ("gemini/", "gemini"),
-    "mistral": ("mistral/", "mistral"),
-    "deepseek": ("deepseek/", "deepseek"),
-    "xai": ("xai/", "xai"),
-}
-# Shipped ids that LiteLLM does not list (keep this short and explicit).
-NOT_IN_LITELLM: set[str] = set()
-# Providers whose batch API bills half of standard input and output, with no batch fields in LiteLLM.
-HALF_PRICE_BATCH = {"anthropic", "google", "mistral"}
-
-# Our price field -> LiteLLM's key (per token). Long-context keys add "_above_<N>k_tokens".
-PRICE_KEYS = {
-    "input": "input_cost_per_token",
-    "output": "output_cost_per_token",
-    "cached_input": "cache_read_input_token_cost",
-    "cache_write": "cache_creation_input_token_cost",
-    "cache_write_1h": "cache_creation_input_token_cost_above_1hr",
-}
-LONG_CONTEXT_SUFFIX = re.compile(r"^input_cost_per_token_above_(\d+)k_tokens$")
+SPECIAL = {"upstream.toml", "hosts.toml", "families.toml"}
 
 CLAUDE_FACTOR_BEFORE_4_7 = Decimal("1.18")
 CLAUDE_FACTOR_FROM_4_7 = Decimal("1.53")
 GEMINI_FACTOR = Decimal("1.08")
 
 
-def litellm_entry(provider: str, name: str) -> dict[str, Any] | None:
-    """LiteLLM's entry for `name`: the bare key, then the provider-prefixed one, of this provider."""
-    prefix, litellm_provider = LITELLM_NAMES[provider]
-    for key in (name, prefix + name):
-        entry = LITELLM.get(key)
-        if isinstance(entry, dict) and entry.get("litellm_provider") == litellm_provider:
-            return entry
-    return None
-
-
-def per_million(value: Any) -> Decimal:
-    return Decimal(value) * PER_MILLION
-
-
-def expected_fields(entry: dict[str, Any]) -> dict[str, Any]:
-    """What a catalog entry must hold, by our field names, for the fields LiteLLM records."""
-    want: dict[str, Any] = {}
-    for ours, theirs in PRICE_KEYS.items():
-        if theirs in entry:
-            want[ours] = per_million(entry[theirs])
-    if "cached_input" not in want and "input_cost_per_token_cache_hit" in entry:
-        want["cached_input"] = per_million(entry["input_cost_per_token_cache_hit"])
-    # LiteLLM writes a cache-creation cost of 0 where the provider has no write price (DeepSeek);
-    # tokopt leaves cache_write unset there, so writes are billed as plain input.
-    if want.get("cache_write") == 0:
-        del want["cache_write"]
-    if "input_cost_per_token_batches" in entry:
-        want["batch_input"] = per_million(entry["input_cost_per_token_batches"])
-        want["batch_output"] = per_million(entry["output_cost_per_token_batches"])
-    thresholds = [int(m.group(1)) for key in entry if (m := LONG_CONTEXT_SUFFIX.match(key))]
-    assert len(thresholds) <= 1, f"several long-context thresholds: {thresholds}"
-    if thresholds:
-        suffix = f"_above_{thresholds[0]}k_tokens"
-        want["long_context"] = {"threshold": thresholds[0] * 1000} | {
-            ours: per_million(entry[theirs + suffix]) for ours, theirs in PRICE_KEYS.items() if theirs + suffix in entry
-        }
-    want["input_limit"] = int(entry["max_input_tokens"])
-    want["max_output"] = int(entry["max_output_tokens"])
-    if "prompt_cache_min_tokens" in entry:
-        want["min_cache_tokens"] = int(entry["prompt_cache_min_tokens"])
-    return want
-
-
-def mismatches(model: ModelPrice, name: str, entry: dict[str, Any]) -> list[str]:
-    """Every field where `model` differs from LiteLLM's entry for `name` (an id or alias)."""
-    found = []
-    for field, want in expected_fields(entry).items():
-        if field == "long_context":
-            lc = model.long_context
-            if lc is None:
-                found.append(f"{name}: long_context missing, LiteLLM has {want}")
-                continue
-            for key, value in want.items():
-                have = getattr(lc, key)
-                if have != value:
-                    found.append(f"{name}: long_context.{key} = {have}, LiteLLM {value}")
-            continue
-        have = getattr(model, field)
-        if have is None:
-            found.append(f"{name}: {field} missing, LiteLLM has {want}")
-        elif have != want:
-            found.append(f"{name}: {field} = {have}, LiteLLM {want}")
-    if model.long_context is not None and "long_context" not in expected_fields(entry):
-        found.append(f"{name}: long_context set, LiteLLM has no long-context prices")
-    return found
+def genai_model(model: ModelPrice) -> tuple[gp.Provider, gp.ModelInfo]:
+    provider_id, _, model_id = (model.upstream or "").partition("/")
+    provider = next(p for p in GP_PROVIDERS if p.id == provider_id)
+    return provider, next(m for m in provider.models if m.id == model_id.removesuffix(" (fallback)"))
 
 
 def claude_generation(model_id: str) -> tuple[int, int]:
-    """(major, minor) from claude-opus-4-7, claude-sonnet-5, claude-fable-5 and the like."""
-    match = re.fullmatch(r"claude-[a-z]+-(\d+)(?:-(\d))?", model_id)
+    """(major, minor) from claude-opus-4-7, claude-sonnet-5, claude-3-5-haiku and the like."""
+    match = re.fullmatch(r"claude-(?:[a-z]+-)?(\d+)(?:-(\d))?(?:-[a-z]+)?(?:-latest)?", model_id)
     assert match, f"cannot read the Claude generation of {model_id}"
     return int(match.group(1)), int(match.group(2) or 0)
 
@@ -144,27 +48,39 @@ def claude_generation(model_id: str) -> tuple[int, int]:
 ALL_MODELS = [pytest.param(m, id=m.id) for m in CATALOG]
 
 
+def test_every_layer_table_names_a_model_the_data_prices():
+    for path in sorted(PRICING_DIR.glob("*.toml")):
+        if path.name in SPECIAL:
+            continue
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        for name, table in data["models"].items():
+            model = CATALOG.get(name)
+            assert model.upstream is not None, f"{path.name}: {name} is not in genai-prices"
+            # a table that states a price is a correction: it needs its own source and date
+            assert not {"input", "output", "cached_input", "batch_input"} & set(table), f"{path.name}: {name} states prices"
+
+
 @pytest.mark.parametrize("model", ALL_MODELS)
-def test_model_agrees_with_litellm(model: ModelPrice) -> None:
-    problems = []
-    for name in (model.id, *model.aliases):
-        entry = litellm_entry(model.provider, name)
-        if entry is not None:
-            problems += mismatches(model, name, entry)
-    assert not problems, "\n".join(problems)
+def test_listed_prices_are_genai_prices_at_the_moment(model: ModelPrice) -> None:
+    provider, info = genai_model(model)
+    prices = info.get_prices(NOW)
 
+    def base(value):
+        return value.base if isinstance(value, gp.TieredPrices) else value
 
-def test_most_models_are_in_litellm() -> None:
-    missing = {m.id for m in CATALOG if litellm_entry(m.provider, m.id) is None}
-    print(f"ids not in LiteLLM: {sorted(missing) or 'none'}")
-    assert missing == NOT_IN_LITELLM
-    assert len(CATALOG) - len(missing) >= Decimal("0.9") * len(CATALOG)
-
-
-def test_every_alias_is_in_litellm() -> None:
-    # An alias is only kept where LiteLLM lists it at the same prices (checked above).
-    missing = [f"{m.id}: {a}" for m in CATALOG for a in m.aliases if litellm_entry(m.provider, a) is None]
-    assert not missing, missing
+    assert model.input == base(prices.input_mtok)
+    assert model.output == (base(prices.output_mtok) if prices.output_mtok is not None else 0)
+    assert model.cached_input == base(prices.cache_read_mtok)
+    assert model.cache_write == base(prices.cache_write_mtok)
+    assert model.cache_write_1h == base(prices.cache_write_1h_mtok)
+    tiered = {t.start for v in vars(prices).values() if isinstance(v, gp.TieredPrices) for t in v.tiers}
+    assert [t.threshold for t in model.tiers] == sorted(tiered)
+    batch = [v for v in info.price_variants or () if v.when == {"processing": "batch"}]
+    assert model.has_batch == bool(batch)
+    if batch:
+        batched = info.get_prices(NOW, {"processing": "batch"})
+        assert model.batch_input == base(batched.input_mtok)
+    assert model.as_of == CATALOG.as_of and model.data_version == CATALOG.data.sha256[:16]
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
@@ -188,7 +104,7 @@ def test_tokenizer(model: ModelPrice) -> None:
     assert tok.encoding == "o200k_base"
     if model.provider == "anthropic":
         generation = claude_generation(model.id)
-        expected = CLAUDE_FACTOR_FROM_4_7 if generation >= (4, 7) else CLAUDE_FACTOR_BEFORE_4_7
+        expected = CLAUDE_FACTOR_FROM_4_7 if generation >= (4, 7) and generation[0] >= 4 else CLAUDE_FACTOR_BEFORE_4_7
         assert tok.factor == expected, f"Claude {generation}: factor {tok.factor}, expected {expected}"
     elif model.provider == "google":
         assert tok.factor == GEMINI_FACTOR
@@ -197,71 +113,44 @@ def test_tokenizer(model: ModelPrice) -> None:
         assert "no published measurement" in tok.source
 
 
-@pytest.mark.parametrize("model", [p for p in ALL_MODELS if p.values[0].provider in HALF_PRICE_BATCH])
-def test_half_price_batch(model: ModelPrice) -> None:
-    assert model.batch_input == model.input / 2
-    assert model.batch_output == model.output / 2
-
-
-@pytest.mark.parametrize("model", ALL_MODELS)
-def test_prices_are_plain_decimals(model: ModelPrice) -> None:
-    """No binary-float artefacts such as 0.30000000000000004: at most 6 decimal places."""
-    prices = [model.input, model.output, model.cached_input, model.cache_write, model.cache_write_1h]
-    prices += [model.batch_input, model.batch_output]
-    if model.long_context is not None:
-        lc = model.long_context
-        prices += [lc.input, lc.output, lc.cached_input, lc.cache_write, lc.cache_write_1h]
-    for price in prices:
-        if price is not None:
-            assert isinstance(price, Decimal)
-            assert price.as_tuple().exponent >= -6, price
-
-
-@pytest.mark.parametrize("path", sorted(PRICING_DIR.glob("*.toml")), ids=lambda p: p.name)
-def test_file_header(path: Path) -> None:
-    data = tomllib.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
-    assert data["provider"] == path.stem
-    assert isinstance(data["as_of"], dt.date)
-    assert "cross-checked against LiteLLM" in data["source"]
-    assert data["source"].startswith("https://")
-    for model_id, table in data["models"].items():
-        assert "tier" in table, f"{path.name}: {model_id} has no tier"
-
-
-def test_every_provider_has_a_file() -> None:
-    assert sorted(p.stem for p in PRICING_DIR.glob("*.toml")) == sorted(PROVIDERS)
-    assert sorted(CATALOG.providers) == sorted(PROVIDERS)
+def test_a_family_factor_is_marked_except_on_the_model_it_was_measured_on():
+    assert CATALOG.get("claude-opus-5").tokenizer.family is None
+    assert CATALOG.get("claude-sonnet-4-5").tokenizer.family is None
+    newer = CATALOG.get("claude-opus-5-5").tokenizer
+    assert newer.factor == CLAUDE_FACTOR_FROM_4_7 and newer.family == "Claude Opus 4.7 and later generations"
 
 
 @pytest.mark.parametrize("model", ALL_MODELS)
 def test_tier_and_deprecation(model: ModelPrice) -> None:
     assert isinstance(model.tier, Tier)
-    if model.deprecated is not None:
-        assert not model.default, f"{model.id} is deprecated ({model.deprecated}) but a default"
+    assert model.deprecated is None or model.deprecated <= dt.date(2027, 1, 1)
 
 
 def test_context_limits_are_consistent() -> None:
-    bad = [m.id for m in CATALOG if m.max_output > m.context_window or m.input_limit > m.context_window]
-    assert not bad, bad
+    for model in CATALOG:
+        if model.max_input is not None and model.context_window is not None:
+            assert model.max_input <= model.context_window, model.id
 
 
-def _openai_batch_without_litellm_price(model: ModelPrice) -> bool:
-    entry = litellm_entry("openai", model.id) or {}
-    return "/v1/batch" in entry.get("supported_endpoints", []) and "input_cost_per_token_batches" not in entry
+def test_layer_aliases_are_ones_genai_prices_does_not_know():
+    # an alias genai-prices resolves is its business ("-latest" aliases move with its data)
+    for name, (key, path) in CATALOG.layer.names.items():
+        entry = CATALOG.layer.entries[key]
+        if name == key or entry.user:
+            continue
+        try:
+            provider, model, _ = CATALOG.upstream_hit(name, name, near=False)
+        except Exception:
+            continue
+        assert CATALOG.get(key).upstream == f"{provider.id}/{model.id}", f"{path}: alias {name}"
 
 
-@pytest.mark.parametrize("model", [p for p in ALL_MODELS if p.values[0].provider == "openai"])
-def test_openai_batch_where_litellm_lists_the_endpoint(model: ModelPrice) -> None:
-    # OpenAI's Batch API bills half of standard; where LiteLLM lists the /v1/batch endpoint
-    # for a model but no batch price, tokopt uses exactly half.
-    entry = litellm_entry("openai", model.id) or {}
-    if _openai_batch_without_litellm_price(model):
-        assert model.batch_input == model.input / 2 and model.batch_output == model.output / 2
-    elif "/v1/batch" not in entry.get("supported_endpoints", []) and "input_cost_per_token_batches" not in entry:
-        assert not model.has_batch, f"{model.id}: batch price without a batch endpoint"
-
-
-@pytest.mark.parametrize("model", [p for p in ALL_MODELS if p.values[0].provider == "google"])
-def test_gemini_window_holds_input_and_output_limits(model: ModelPrice) -> None:
-    # Google documents separate input and output limits.
-    assert model.max_input is not None and model.context_window == model.max_input + model.max_output
+def test_file_headers():
+    for path in sorted(PRICING_DIR.glob("*.toml")):
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        if path.name == "upstream.toml":
+            assert data["package"] == "genai-prices" and re.fullmatch(r"[0-9a-f]{64}", data["data_sha256"])
+            continue
+        if path.name in SPECIAL:
+            continue
+        assert data["provider"] in PROVIDERS and data["listed"] is True and data["source"], path.name

@@ -16,6 +16,10 @@ ENV_LEDGER = "TOKOPT_LEDGER"
 ENV_USER = "TOKOPT_USER"
 ENV_RUN = "TOKOPT_RUN"
 ENV_CACHE_DIR = "TOKOPT_CACHE_DIR"
+# the moment prices are taken at when a command is not given --at (default: now)
+ENV_PRICES_AT = "TOKOPT_PRICES_AT"
+# forbid the network even to the commands whose job it is (tokopt prices update)
+ENV_OFFLINE = "TOKOPT_OFFLINE"
 # `tokopt check` and `tokopt init`: the project config, and the project-wide defaults
 ENV_PROJECT_CONFIG = "TOKOPT_PROJECT_CONFIG"
 ENV_MODELS = "TOKOPT_MODELS"

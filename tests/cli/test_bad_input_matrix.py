@@ -217,7 +217,7 @@ NEW_MODEL = (
 PRICING_CASES = {
     "negative price": ('[models."gpt-5.5"]\ninput = -1\n', ["model 'gpt-5.5'", "input", "greater than or equal to 0"]),
     "unknown key": ('[models."gpt-5.5"]\ninptu = 1\n', ["model 'gpt-5.5'", "inptu: unknown key"]),
-    "missing context window": (NEW_MODEL, ["model 'acme-1'", "context_window: missing"]),
+    "missing output price": (NEW_MODEL.replace("output = 2\n", ""), ["model 'acme-1'", "output: missing"]),
     "TOML syntax error": ('[models."gpt-5.5"\ninput = 1\n', ["invalid TOML", "line 1"]),
     "unknown top-level key": ("currency = 'EUR'\n", ["unknown top-level key 'currency'"]),
     "model not a table": ('[models]\n"gpt-5.5" = 3\n', ["model 'gpt-5.5'", "expected a table"]),

@@ -185,7 +185,9 @@ def test_bad_input_is_one_error_line_and_exit_2(run, tmp_path, monkeypatch, prom
 
 
 def test_unknown_model_suggests_near_ids(run, prompt):
-    r = run("estimate", str(prompt), "-m", "claude-opus-4.8")
+    # a dotted version is one genai-prices knows: it resolves
+    assert run("estimate", str(prompt), "-m", "claude-opus-4.8").exit_code == 0
+    r = run("estimate", str(prompt), "-m", "claude-opsu-4-8")
     assert r.exit_code == 2
     assert "hint: did you mean claude-opus-4-8" in r.stderr
 

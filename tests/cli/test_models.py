@@ -34,9 +34,37 @@ def test_filter_by_glob_provider_and_defaults(run):
 
 
 def test_table_shows_aliases_and_marks(run):
-    r = run("models", "claude-opus-4-7")
+    r = run("models", "mistral-medium-2508", "claude-opus-4-7")
     assert r.exit_code == 0
-    assert "claude-opus-4-7-20260416" in r.stdout and "≈ ×1.53" in r.stdout
+    assert "mistral-medium-3-1-2508" in r.stdout and "≈ ×1.53 ᶠ" in r.stdout
+    assert "prices as of 2026-11-10 (genai-prices 0.2.3 (bundled))" in r.stdout
+
+
+def test_host_filter_lists_the_hosts_own_prices(run):
+    r = run("models", "--host", "bedrock", "claude-sonnet-4-5*", "-f", "json")
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert doc["models"] and all(m["provider"] == "bedrock" and m["model"].startswith("bedrock/") for m in doc["models"])
+    assert doc["price_data"]["label"] == "genai-prices 0.2.3 (bundled)"
+
+
+def test_all_lists_every_host(run):
+    doc = json.loads(run("models", "--all", "-f", "json").stdout)
+    providers = {m["provider"] for m in doc["models"]}
+    assert len(doc["models"]) > 2000 and {"bedrock", "azure", "openrouter", "groq", "vertex_ai", "anthropic"} <= providers
+    listed = json.loads(run("models", "-f", "json").stdout)["models"]
+    assert len(listed) == len(CATALOG) < len(doc["models"])
+
+
+def test_unknown_host(run):
+    r = run("models", "--host", "nowhere")
+    assert r.exit_code == 2 and "unknown host: nowhere" in one_error_line(r.stderr)
+
+
+def test_a_hosted_id_without_a_price_names_the_host(run):
+    r = run("models", "azure/mistral-large-latest")
+    assert r.exit_code == 2
+    assert "no price for mistral-large-latest on azure" in one_error_line(r.stderr)
 
 
 def test_unknown_pattern(run):

@@ -168,8 +168,9 @@ def test_record_prices_with_cost_of_and_keeps_decimal_text_with_as_of(path):
         ("gpt-4o-2024-08-06", "gpt-4o"),
         ("openai/gpt-5.5", "gpt-5.5"),
         ("models/gemini-2.5-flash", "gemini-2.5-flash"),
-        ("claude-sonnet-4-5@20250929", "claude-sonnet-4-5"),
-        ("us.anthropic.claude-sonnet-4-5-20250929-v1:0", "claude-sonnet-4-5"),
+        # a hosted id is priced at its host's price, under the host's name
+        ("claude-sonnet-4-5@20250929", "vertex_ai/claude-sonnet-4-5"),
+        ("us.anthropic.claude-sonnet-4-5-20250929-v1:0", "bedrock/regional.anthropic.claude-sonnet-4-5-20250929-v1:0"),
         ("GPT-5.5", "gpt-5.5"),
     ],
 )

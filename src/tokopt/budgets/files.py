@@ -20,7 +20,7 @@ from tokopt import costing
 from tokopt.budgets.config import FileBudget, Project
 from tokopt.budgets.counting import FileContent, PricedRequest, count_revision, count_working, file_requests
 from tokopt.budgets.results import BudgetResult, Change, CheckRow, LimitCheck, LimitName, Measure
-from tokopt.errors import ConfigError, InputError, UnknownModelError
+from tokopt.errors import ConfigError, InputError, PricingError, UnknownModelError
 from tokopt.inputs import EncodingErrors, gitrepo, globs, walk
 from tokopt.pricing import Catalog
 from tokopt.pricing.model import ModelPrice
@@ -117,10 +117,12 @@ def _models_for(project: Project, catalog: Catalog, settings: Settings, index: i
 def _measure(model: ModelPrice, request: PricedRequest, calls_per_month: int) -> Measure:
     input_tokens, output_tokens = request.input_tokens[model.id], request.output_tokens
     cost = costing.cost_of(model, Usage(input_tokens=input_tokens, output_tokens=output_tokens), batch=request.batch)
-    with decimal.localcontext(costing.MONEY_CONTEXT):
-        share = Decimal(input_tokens + output_tokens) / Decimal(model.context_window)
-    # shown rounded, as estimate shows it; the limit itself is compared exactly (_limit_checks)
-    share = share.quantize(Decimal("0.000001"), rounding=decimal.ROUND_HALF_UP)
+    share = None
+    if model.context_window is not None:
+        with decimal.localcontext(costing.MONEY_CONTEXT):
+            share = Decimal(input_tokens + output_tokens) / Decimal(model.context_window)
+        # shown rounded, as estimate shows it; the limit itself is compared exactly (_limit_checks)
+        share = share.quantize(Decimal("0.000001"), rounding=decimal.ROUND_HALF_UP)
     return Measure(
         input_tokens=input_tokens,
         output_tokens=output_tokens,
@@ -145,6 +147,11 @@ def _limit_checks(spec: FileBudget, model: ModelPrice, now: Measure, before: Mea
     if spec.max_monthly_cost is not None:
         add("max_monthly_cost", spec.max_monthly_cost, now.monthly_usd, now.monthly_usd <= spec.max_monthly_cost)
     if spec.max_context_share is not None:
+        if model.context_window is None or now.context_share is None:
+            raise PricingError(
+                f"max_context_share: the price data states no context window for {model.id}",
+                hint="drop max_context_share for this budget, or add context_window for the model with --pricing",
+            )
         # compared without division, so exactly at the limit is exactly at the limit
         fits = Decimal(tokens_in + now.output_tokens) <= spec.max_context_share * model.context_window
         add("max_context_share", spec.max_context_share, now.context_share, fits)

@@ -30,7 +30,7 @@ class Measure(BaseModel):
     output_tokens: int
     per_call_usd: Usd
     monthly_usd: Usd
-    context_share: Usd = Field(description="(input + output) / context_window, exact")
+    context_share: Usd | None = Field(description="(input + output) / context_window, exact; None if the window is not known")
 
 
 class CheckRow(BaseModel):

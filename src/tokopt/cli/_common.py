@@ -248,7 +248,18 @@ def load_catalog(pricing: Sequence[Path] | None, project: Sequence[Path] | None 
     and a project config's own (`project`), in the order `settings.pricing_files` gives."""
     from tokopt import paths, pricing as pricing_mod, settings
 
-    return pricing_mod.load_catalog(paths.bundled_pricing_dir(), settings.pricing_files(pricing or (), project))
+    catalog = pricing_mod.load_catalog(paths.bundled_pricing_dir(), settings.pricing_files(pricing or (), project))
+    stale_note(catalog)
+    return catalog
+
+
+def stale_note(catalog: Catalog) -> None:
+    """One line on stderr when the price data is past its staleness limit (never a network call)."""
+    from tokopt import pricing as pricing_mod
+
+    status = pricing_mod.data_status(catalog)
+    if status.stale:
+        note(f"prices as of {status.as_of} are {status.age_days} days old; `tokopt prices update` fetches newer ones")
 
 
 @contextlib.contextmanager

@@ -12,27 +12,32 @@ from tokopt.cli._common import FormatOption, OutputFormat, PricingOption, emit, 
 def models_command(
     patterns: Annotated[
         list[str] | None,
-        typer.Argument(help="Model ids, aliases or globs such as 'gpt-5*' (default: all).", show_default=False),
+        typer.Argument(help="Model ids, aliases, hosted ids or globs such as 'gpt-5*' (default: the listed models).", show_default=False),
     ] = None,
     *,
     provider: Annotated[
         list[str] | None,
-        typer.Option("--provider", "-p", help="Only models of this provider (repeatable).", show_default=False),
+        typer.Option("--provider", "-p", help="Only models of this provider or host (repeatable).", show_default=False),
     ] = None,
+    host: Annotated[
+        list[str] | None,
+        typer.Option("--host", help="Only models a host prices itself: bedrock, vertex_ai, azure, openrouter, groq, ... (repeatable).", show_default=False),
+    ] = None,
+    every: Annotated[bool, typer.Option("--all", help="Every model of every provider and host, not only the listed ones.")] = False,
     defaults_only: Annotated[bool, typer.Option("--defaults", help="Only the models `estimate` prices by default.")] = False,
     output_format: FormatOption = OutputFormat.table,
     pricing: PricingOption = None,
 ) -> None:
     """List the models tokopt prices: prices per 1M tokens, context, tokenizer, date."""
+    from tokopt import pricing as pricing_mod
     from tokopt.render import catalog as view
 
     catalog = load_catalog(pricing)
-    chosen = catalog.select(patterns or [], provider or ()) if (patterns or provider) else list(catalog)
-    if defaults_only:
-        chosen = [m for m in chosen if m.default]
+    chosen = pricing_mod.listing(catalog, patterns or [], providers=provider or [], hosts=host or [], every=every, defaults_only=defaults_only)
+    status = pricing_mod.data_status(catalog)
     emit(
         output_format,
-        document=lambda: view.document(chosen),
+        document=lambda: view.document(chosen, status.as_dict()),
         rows=lambda: [view.row_dict(m) for m in chosen],
-        grids=lambda: [view.grid(chosen)],
+        grids=lambda: [view.grid(chosen, view.data_notes(status.label, status.as_of, status.age_days, status.stale))],
     )

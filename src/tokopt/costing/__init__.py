@@ -105,7 +105,9 @@ def times(amount: Decimal, calls: int) -> Decimal:
         return amount * calls
 
 
-def _share(tokens: int, window: int) -> Decimal:
+def _share(tokens: int, window: int | None) -> Decimal | None:
+    if window is None:
+        return None
     with decimal.localcontext(MONEY_CONTEXT):
         share = Decimal(tokens) / Decimal(window)
     return share.quantize(Decimal("0.000001"), rounding=decimal.ROUND_HALF_UP)
@@ -114,11 +116,12 @@ def _share(tokens: int, window: int) -> Decimal:
 def fit_problems(model: ModelPrice, input_tokens: int, output_tokens: int) -> list[str]:
     """Why a request does not fit the model (empty when it does)."""
     problems = []
-    if input_tokens > model.input_limit:
+    # a limit the price data does not state is not checked
+    if model.input_limit is not None and input_tokens > model.input_limit:
         problems.append(f"input {input_tokens:,} > max input {model.input_limit:,}")
-    if output_tokens > model.max_output:
+    if model.max_output is not None and output_tokens > model.max_output:
         problems.append(f"output {output_tokens:,} > max output {model.max_output:,}")
-    if input_tokens + output_tokens > model.context_window:
+    if model.context_window is not None and input_tokens + output_tokens > model.context_window:
         problems.append(f"input + output {input_tokens + output_tokens:,} > window {model.context_window:,}")
     return problems
 
@@ -160,10 +163,10 @@ class CallTotals:
         used = input_tokens + output_tokens
         if used > self._max_used:
             self._max_used = used
-        if input_tokens > model.input_limit or output_tokens > model.max_output or used > model.context_window:
+        found = fit_problems(model, input_tokens, output_tokens)
+        if found:
             self.misfits += 1
             if len(self.problems) < self.MAX_PROBLEMS:
-                found = fit_problems(model, input_tokens, output_tokens)
                 self.problems.extend(f"{where}: {p}" for p in found) if where else self.problems.extend(found)
 
     def estimate(self) -> ModelEstimate:
@@ -231,7 +234,7 @@ def combine(rows: Sequence[ModelEstimate], labels: Sequence[str]) -> ModelEstima
             "output_tokens": sum(r.output_tokens for r in rows),
             "cost": cost,
             "total_usd": times(cost.total_usd, first.calls),
-            "context_share": max(r.context_share for r in rows),
+            "context_share": max((r.context_share for r in rows if r.context_share is not None), default=None),
             "fits": all(r.fits for r in rows),
             "problems": problems,
         }

@@ -45,9 +45,9 @@ class ModelEstimate(BaseModel):
     cost: Cost
     calls: int
     total_usd: Usd
-    context_window: int
-    max_output: int
-    context_share: PlainDecimal = Field(description="(input + output) / context_window")
+    context_window: int | None
+    max_output: int | None
+    context_share: PlainDecimal | None = Field(description="(input + output) / context_window; None if the window is not known")
     fits: bool
     problems: list[str] = Field(default_factory=list)
     batch_unavailable: bool = False

@@ -1,207 +1,227 @@
-"""Load pricing TOML into a `Catalog` of `ModelPrice`, and find models by id, alias or glob.
+"""The price catalog: genai-prices' data under tokopt's own layer and the user's pricing files.
 
-A pricing file looks like::
+`load_catalog` reads tokopt's layer (pricing/*.toml, see `layer`), the user's files, and the
+genai-prices data in use (see `upstream`), and returns a `Catalog`. A name resolves, in order:
 
-    provider = "openai"
-    as_of = 2026-07-18
-    source = "https://openai.com/api/pricing/"
+1. an `[aliases]` entry, followed to its model (cycles are refused when the files load);
+2. a model or alias named in the layer or a user file;
+3. a hosted id: `bedrock/...`, `azure/...`, `vertex_ai/...`, `openrouter/...` (hosts.toml
+   prefixes), or an id whose form names its host (`us.anthropic.claude-...-v1:0` is Bedrock,
+   `claude-...@20250929` is Vertex). It gets *that host's* price or an error naming the host;
+4. the model of the provider genai-prices matches the id to (`gpt-...` is OpenAI), with the
+   id variants genai-prices knows (dated snapshots, dotted and dashed versions);
+5. a model exactly one provider prices; several is an error asking to name the host.
 
-    [defaults]                      # merged into every model of this file
-    tokenizer = { encoding = "o200k_base", exact = true }
-
-    [models."gpt-5.5"]
-    tier = "frontier"
-    input = 5.00                    # USD per 1M tokens; read as Decimal, never float
-    ...
-
-User files (``--pricing``, ``TOKOPT_PRICING``, ``<config dir>/pricing.toml``) use the same
-shape. A model they name that the catalog already has is updated field by field; a new
-model needs every required field.
+Prices are those in force at the catalog's moment (now, unless `at()` says otherwise).
 """
 
 from __future__ import annotations
 
-import difflib
-import fnmatch
-from collections.abc import Iterable, Sequence
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from tokopt.errors import PricingError, UnknownModelError
-from tokopt.inputs.globs import has_glob
-from tokopt.pricing.model import ModelPrice
-from tokopt.tomlio import describe_validation, read_toml
+from tokopt.pricing import layer as layer_mod
+from tokopt.pricing.catalog import Catalog, HostPriceError, rates_from_sheet
+from tokopt.pricing.model import ModelPrice, Tier, Tokenizer
 
-FILE_KEYS = {"provider", "as_of", "source", "defaults", "models"}
-
-
-class Catalog:
-    """Every priced model, in file order, with an index of ids and aliases."""
-
-    def __init__(self, models: Sequence[ModelPrice]) -> None:
-        self.models: list[ModelPrice] = list(models)
-        self._by_name: dict[str, ModelPrice] = {}
-        for model in self.models:
-            for name in (model.id, *model.aliases):
-                self._by_name[name.lower()] = model
-
-    def __len__(self) -> int:
-        return len(self.models)
-
-    def __iter__(self):  # type: ignore[no-untyped-def]
-        return iter(self.models)
-
-    @property
-    def providers(self) -> list[str]:
-        return list(dict.fromkeys(m.provider for m in self.models))
-
-    def names(self) -> list[str]:
-        return [name for m in self.models for name in (m.id, *m.aliases)]
-
-    def find(self, name: str) -> ModelPrice | None:
-        key = name.strip().lower()
-        model = self._by_name.get(key)
-        if model is None and "/" in key:
-            # "openai/gpt-5.5", "gemini/gemini-2.5-pro": a provider prefix as LiteLLM writes it
-            model = self._by_name.get(key.split("/", 1)[1])
-        return model
-
-    def get(self, name: str) -> ModelPrice:
-        """The model with this id or alias; UnknownModelError with near names otherwise."""
-        model = self.find(name)
-        if model is None:
-            raise UnknownModelError(name, self.suggest(name))
-        return model
-
-    def suggest(self, name: str, limit: int = 3) -> list[str]:
-        key = name.strip().lower().split("/")[-1]
-        ids = [m.id for m in self.models]
-        close = difflib.get_close_matches(key, [n.lower() for n in self.names()], n=limit, cutoff=0.55)
-        found = [self._by_name[c].id for c in close]
-        found += [i for i in ids if key and key in i.lower()]
-        return list(dict.fromkeys(found))[:limit]
-
-    def select(self, patterns: Iterable[str] = (), providers: Iterable[str] = ()) -> list[ModelPrice]:
-        """Models matching any pattern (id, alias or glob), limited to `providers` if given."""
-        wanted_providers = {p.lower() for p in providers}
-        known = set(self.providers)
-        for p in wanted_providers:
-            if p not in known:
-                close = difflib.get_close_matches(p, sorted(known), n=2)
-                hint = f"did you mean {', '.join(close)}?" if close else f"known providers: {', '.join(sorted(known))}"
-                raise PricingError(f"unknown provider: {p}", hint=hint)
-        chosen: list[ModelPrice] = []
-        for pattern in patterns:
-            if has_glob(pattern):
-                matches = [
-                    m
-                    for m in self.models
-                    if any(fnmatch.fnmatchcase(n.lower(), pattern.lower()) for n in (m.id, *m.aliases))
-                ]
-                if not matches:
-                    raise UnknownModelError(pattern, self.suggest(pattern.strip("*?[]")))
-                chosen.extend(matches)
-            else:
-                chosen.append(self.get(pattern))
-        if not chosen and wanted_providers:
-            chosen = list(self.models)
-        if wanted_providers:
-            chosen = [m for m in chosen if m.provider in wanted_providers]
-        return list({m.id: m for m in chosen}.values())
-
-    def defaults(self) -> list[ModelPrice]:
-        return [m for m in self.models if m.default]
+# past this many days, outputs add a line suggesting `tokopt prices update`
+STALE_DAYS = 60
 
 
-def _file_entries(path: Path, data: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The raw model tables of one file, each merged with the file's header and defaults."""
-    unknown = set(data) - FILE_KEYS
-    if unknown:
-        raise PricingError(f"{path}: unknown top-level key '{sorted(unknown)[0]}'")
-    models = data.get("models", {})
-    defaults = data.get("defaults", {})
-    if not isinstance(models, dict) or not isinstance(defaults, dict):
-        raise PricingError(f"{path}: 'models' and 'defaults' must be tables")
-    header = {k: data[k] for k in ("provider", "as_of", "source") if k in data}
-    entries = {}
-    for model_id, table in models.items():
-        if not isinstance(table, dict):
-            raise PricingError(f"{path}: model '{model_id}': expected a table of fields")
-        entries[model_id] = {**header, **defaults, **table}
-    return entries
-
-
-def _validate(path: Path, model_id: str, raw: dict[str, Any]) -> ModelPrice:
+def parse_moment(text: str, where: str = "--at") -> dt.datetime:
+    """A date (priced at 12:00 UTC that day) or an ISO date-time (UTC unless it says otherwise)."""
+    value = text.strip()
     try:
-        return ModelPrice.model_validate({**raw, "id": model_id})
-    except ValidationError as exc:
-        raise PricingError(f"{path}: model '{model_id}': {describe_validation(exc)}") from None
+        if len(value) == 10:
+            return dt.datetime.combine(dt.date.fromisoformat(value), dt.time(12), dt.timezone.utc)
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise PricingError(f"{where}: not a date or date-time: {text!r}", hint="use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+HH:MM]") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.timezone.utc)
 
 
-def load_catalog(
-    bundled_dir: Path | None = None,
-    extra_files: Sequence[Path] = (),
-) -> Catalog:
-    """Load every `*.toml` in `bundled_dir` (sorted by name), then apply `extra_files` in order."""
+def default_moment() -> dt.datetime | None:
+    """TOKOPT_PRICES_AT, when set: the moment prices are taken at instead of now."""
+    import os
+
     from tokopt import paths
 
+    value = os.environ.get(paths.ENV_PRICES_AT)
+    return parse_moment(value, paths.ENV_PRICES_AT) if value else None
+
+
+def load_catalog(bundled_dir: Path | None = None, extra_files: Sequence[Path] = (), *, moment: dt.datetime | None = None) -> Catalog:
+    """tokopt's layer from `bundled_dir`, the user's `extra_files` over it, and the price data in use."""
+    from tokopt import paths
+    from tokopt.pricing import upstream as upstream_mod
+
     directory = bundled_dir if bundled_dir is not None else paths.bundled_pricing_dir()
-    if not directory.is_dir():
-        raise PricingError(f"pricing directory not found: {directory}")
-    files = sorted(directory.glob("*.toml"))
-    if not files:
-        raise PricingError(f"no pricing files (*.toml) in {directory}")
+    if moment is None:
+        moment = default_moment()
+    layer = layer_mod.read_layer(directory)
+    info, raw = upstream_mod.current_info(layer.pin)
+    upstream = upstream_mod.load(info, raw)
+    if extra_files:
+        bare = Catalog(layer, upstream, moment)
 
-    raw: dict[str, dict[str, Any]] = {}
-    origin: dict[str, Path] = {}
-    for path in files:
-        for model_id, entry in _file_entries(path, read_toml(path, what="pricing file", error=PricingError)).items():
-            if model_id in raw:
-                raise PricingError(f"{path}: model '{model_id}' is also defined in {origin[model_id]}")
-            raw[model_id] = entry
-            origin[model_id] = path
+        def locate(name: str) -> tuple[str | None, str, str] | None:
+            try:
+                provider, model, _ = bare.upstream_hit(name, name.strip().lower(), near=False)
+            except PricingError:
+                return None
+            return bare._entry_for(provider.id, model.id), provider.id, model.id
 
-    for path in extra_files:
-        data = read_toml(path, what="pricing file", error=PricingError)
-        stated = {k for k in ("provider", "as_of", "source") if k in data}
-        data.setdefault("source", f"user pricing file {path}")
-        for model_id, entry in _file_entries(path, data).items():
-            target = _resolve_override(model_id, raw)
-            if target is None:
-                raw[model_id] = entry
-                origin[model_id] = path
-                continue
-            # Fields the user names replace the bundled ones; the file's header counts only
-            # where the user stated it, so an override's as_of says when *their* price was set.
-            own = {k: v for k, v in entry.items() if k not in {"provider", "as_of", "source"} or k in stated}
-            if "source" not in own:
-                own["source"] = f"{raw[target]['source']}; overridden by {path}"
-            raw[target] = {**raw[target], **own}
-            origin[target] = path
-
-    models = [_validate(origin[model_id], model_id, entry) for model_id, entry in raw.items()]
-    _check_names_unique(models, origin)
-    return Catalog(models)
+        layer_mod.apply_user_files(layer, list(extra_files), locate)
+    layer_mod.check_alias_cycles(layer)
+    catalog = Catalog(layer, upstream, moment)
+    _check_user_names(catalog)
+    for key, entry in layer.entries.items():
+        # what only a file prices is checked now, so a broken file fails every command alike
+        if entry.user or not catalog._in_data(entry):
+            catalog._entry_model(key)
+    return catalog
 
 
-def _resolve_override(model_id: str, raw: dict[str, dict[str, Any]]) -> str | None:
-    if model_id in raw:
-        return model_id
-    for existing, entry in raw.items():
-        if model_id in entry.get("aliases", ()):
-            return existing
-    return None
+def _check_user_names(catalog: Catalog) -> None:
+    """A user's new model or alias may not take the name of another model the data prices."""
+    layer = catalog.layer
+    for low, (key, path) in layer.names.items():
+        entry = layer.entries[key]
+        if not entry.user or low == key:
+            continue
+        if entry.upstream is None and entry.fields.get("provider") is not None:
+            other = _upstream_name(catalog, low)
+            if other is not None:
+                info = catalog.data
+                raise PricingError(
+                    f"{path}: model '{entry.name}': name '{low}' is already used by '{other}' in {info.label if info else 'genai-prices'}",
+                    hint="rename the alias, or override that model by its own name",
+                )
+    for low, (target, path) in layer.aliases.items():
+        if low in layer.names:
+            continue
+        other = _upstream_name(catalog, low)
+        if other is not None and other.lower() != layer_mod.resolve_alias(layer, low):
+            target_model = catalog.find(target)
+            if target_model is None or target_model.id != other:
+                info = catalog.data
+                raise PricingError(
+                    f"{path}: alias '{low}' is already the name of '{other}' in {info.label if info else 'genai-prices'}",
+                    hint="rename the alias",
+                )
 
 
-def _check_names_unique(models: Sequence[ModelPrice], origin: dict[str, Path]) -> None:
-    seen: dict[str, str] = {}
-    for model in models:
-        for name in (model.id, *model.aliases):
-            key = name.lower()
-            if key in seen and seen[key] != model.id:
-                # blame the model whose alias takes another's name, not the one whose id it took
-                culprit, other = (seen[key], model.id) if key == model.id.lower() else (model.id, seen[key])
-                raise PricingError(f"{origin[culprit]}: model '{culprit}': name '{name}' is already used by '{other}'")
-            seen[key] = model.id
+def _upstream_name(catalog: Catalog, name: str) -> str | None:
+    """The id the upstream data alone gives `name`, if any."""
+    try:
+        provider, model, fallback = catalog.upstream_hit(name, name.strip().lower(), near=False)
+    except PricingError:
+        return None
+    return catalog._canonical(provider, model, fallback)[0]
+
+
+
+def listing(
+    catalog: Catalog,
+    patterns: Sequence[str],
+    *,
+    providers: Sequence[str] = (),
+    hosts: Sequence[str] = (),
+    every: bool = False,
+    defaults_only: bool = False,
+) -> list[ModelPrice]:
+    """What `tokopt models` lists: the listed models, or every one (`every`), or a host's own
+    (`hosts`); narrowed to `providers`, to `patterns` (ids, aliases, globs), to the defaults."""
+    import fnmatch
+
+    from tokopt.inputs.globs import has_glob
+
+    for host in hosts:
+        if catalog.layer.host_for_prefix(host.lower()) is None:
+            known = ", ".join(h.name for h in catalog.layer.hosts)
+            raise PricingError(f"unknown host: {host}", hint=f"known hosts: {known}")
+    if not hosts and not every:
+        chosen = catalog.select(patterns, providers) if (patterns or providers) else list(catalog)
+    else:
+        pool = [m for host in hosts for m in catalog.hosted(host)] if hosts else catalog.everything()
+        wanted = {p.lower() for p in providers}
+        if wanted:
+            pool = [m for m in pool if m.provider.lower() in wanted]
+        chosen = [] if patterns else pool
+        for pattern in patterns:
+            if has_glob(pattern):
+                found = [m for m in pool if any(fnmatch.fnmatchcase(n, pattern.lower()) for n in glob_names(m))]
+                if not found:
+                    raise UnknownModelError(pattern, catalog.suggest(pattern.strip("*?[]")))
+                chosen += found
+            else:
+                chosen.append(catalog.get(pattern))
+    if defaults_only:
+        chosen = [m for m in chosen if m.default]
+    return list({m.id: m for m in chosen}.values())
+
+
+def glob_names(m: ModelPrice) -> set[str]:
+    """The names a glob is tried on: the id, its aliases, and a hosted id without its host and
+    region (`claude*` finds bedrock/regional.anthropic.claude-...)."""
+    names = {m.id.lower(), *(a.lower() for a in m.aliases)}
+    if m.host:
+        bare = m.id.partition("/")[2].lower() or m.id.lower()
+        names |= {bare, bare.rsplit("/", 1)[-1], bare.split(".")[-1] if bare.count(".") >= 2 else bare}
+    return names
+
+
+@dataclass(frozen=True)
+class DataStatus:
+    label: str
+    sha256: str
+    as_of: dt.date | None
+    age_days: int | None
+    stale: bool
+    installed: bool
+    path: Path
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "sha256": self.sha256,
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "age_days": self.age_days,
+            "installed": self.installed,
+        }
+
+
+def data_status(catalog: Catalog, today: dt.date | None = None) -> DataStatus:
+    """Which price data is in use, how old it is, and whether it is past STALE_DAYS."""
+    info = catalog.data
+    # age relative to the moment priced: now, or --at / TOKOPT_PRICES_AT
+    today = today or (catalog.moment.date() if catalog.moment is not None else dt.date.today())
+    age = (today - info.as_of).days if info.as_of else None
+    return DataStatus(
+        label=info.label,
+        sha256=info.sha256,
+        as_of=info.as_of,
+        age_days=age,
+        stale=age is not None and age > STALE_DAYS,
+        installed=info.installed,
+        path=info.path,
+    )
+
+
+__all__ = [
+    "STALE_DAYS",
+    "Catalog",
+    "DataStatus",
+    "HostPriceError",
+    "ModelPrice",
+    "Tier",
+    "Tokenizer",
+    "data_status",
+    "listing",
+    "load_catalog",
+    "rates_from_sheet",
+]

@@ -1,4 +1,8 @@
-"""A model's entry in the price catalog: prices per 1M tokens, tokenizer, limits."""
+"""A model's entry in the price catalog: prices per 1M tokens, tokenizer, limits.
+
+A `ModelPrice` is one model's prices as they stand at one moment (the standard prices; the
+batch and service-tier prices next to them), resolved from genai-prices and tokopt's own layer.
+"""
 
 from __future__ import annotations
 
@@ -41,6 +45,8 @@ class Tokenizer(BaseModel):
     exact: bool = False
     factor: Annotated[Decimal, Field(gt=0), _plain] = Decimal(1)
     source: str | None = None
+    # the family rule the factor comes from, when it was not measured on this model itself
+    family: str | None = None
 
     @model_validator(mode="after")
     def _approximation_has_source(self) -> Tokenizer:
@@ -70,6 +76,23 @@ class LongContext(BaseModel):
     cache_write_1h: PerMillion | None = None
 
 
+class Rates(BaseModel):
+    """One set of prices per 1M tokens (standard, batch, flex or priority), with its long-context tiers.
+
+    A price left out bills those tokens the way genai-prices does: cache reads and writes at
+    the input price, 1-hour writes at the cache-write price, anything else at nothing.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    input: PerMillion
+    output: PerMillion | None = None
+    cached_input: PerMillion | None = None
+    cache_write: PerMillion | None = None
+    cache_write_1h: PerMillion | None = None
+    tiers: tuple[LongContext, ...] = ()  # ascending thresholds; the highest one exceeded applies
+
+
 class ModelPrice(BaseModel):
     """One model's entry in the catalog."""
 
@@ -80,9 +103,16 @@ class ModelPrice(BaseModel):
     as_of: dt.date
     source: str
     tier: Tier
+    name: str | None = None
+    host: str | None = Field(None, description="the host that bills this model, when it is not its maker")
+    upstream: str | None = Field(None, description="genai-prices provider/model this price comes from")
+    tiers: tuple[LongContext, ...] = ()  # all long-context tiers; `long_context` is the first
+    batch: Rates | None = Field(None, description="prices under the provider's batch API, where it has one")
+    service_tiers: dict[str, Rates] = Field(default_factory=dict, description="flex, priority, ...: their prices")
+    data_version: str | None = Field(None, description="the price data's sha256 (first 16 hex digits)")
     tokenizer: Tokenizer
-    context_window: PositiveInt = Field(description="input plus output tokens one request may hold")
-    max_output: PositiveInt
+    context_window: PositiveInt | None = Field(None, description="input plus output tokens one request may hold")
+    max_output: PositiveInt | None = None
     max_input: PositiveInt | None = Field(None, description="a lower cap on input, where the provider has one")
     input: PerMillion
     output: PerMillion
@@ -100,14 +130,14 @@ class ModelPrice(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> ModelPrice:
-        if self.max_input is not None and self.max_input > self.context_window:
+        if self.max_input is not None and self.context_window is not None and self.max_input > self.context_window:
             raise ValueError("max_input cannot exceed context_window")
         if (self.batch_input is None) != (self.batch_output is None):
             raise ValueError("batch_input and batch_output go together")
         return self
 
     @property
-    def input_limit(self) -> int:
+    def input_limit(self) -> int | None:
         return self.max_input if self.max_input is not None else self.context_window
 
     @property
@@ -117,3 +147,15 @@ class ModelPrice(BaseModel):
     @property
     def has_batch(self) -> bool:
         return self.batch_input is not None
+
+    @property
+    def standard(self) -> Rates:
+        """The standard prices as one `Rates`."""
+        return Rates(
+            input=self.input,
+            output=self.output,
+            cached_input=self.cached_input,
+            cache_write=self.cache_write,
+            cache_write_1h=self.cache_write_1h,
+            tiers=self.tiers or ((self.long_context,) if self.long_context else ()),
+        )

@@ -23,6 +23,8 @@ APPROX_NOTE = "≈ approximate: the provider publishes no local tokenizer; count
 
 
 def _context_cell(row: ModelEstimate) -> Cell:
+    if row.context_share is None:
+        return "—"
     text = fmt.share(row.context_share)
     if not row.fits:
         return (f"✗ {text}", "bold red")

@@ -53,7 +53,8 @@ def find(ctx: Context) -> list[Suggestion]:
                     rule=NAME,
                     title=f"switch to {m.id} ({m.tier.value}, {relation})",
                     detail=f"{theirs:,} input tokens (now {mine:,}) at ${m.input}/${m.output} per 1M in/out "
-                    f"(now ${model.input}/${model.output}); fits its {m.context_window:,}-token window",
+                    f"(now ${model.input}/${model.output})"
+                    + (f"; fits its {m.context_window:,}-token window" if m.context_window else ""),
                     tokens_saved=0,
                     confidence="exact" if m.tokenizer.exact and model.tokenizer.exact else "estimated",
                     assumption=join(approx_note(model), approx_note(m)),

@@ -1,0 +1,478 @@
+"""The Catalog: how a model name resolves to its prices (see tokopt.pricing for the order)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import fnmatch
+from collections.abc import Iterable, Iterator, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from tokopt.errors import PricingError, UnknownModelError
+from tokopt.inputs.globs import has_glob
+from tokopt.pricing import layer as layer_mod
+from tokopt.pricing.model import LongContext, ModelPrice, Rates, Tier, Tokenizer
+from tokopt.pricing.upstream import TOKEN_KEYS, Model, Provider, Upstream
+from tokopt.tomlio import describe_validation
+
+# keys of a layer table that say where its prices come from, not what they are
+LAYER_ONLY = ("upstream", "genai_prices", "listed")
+UNMEASURED = {"encoding": "o200k_base", "factor": Decimal("1.0"), "source": "no published measurement; o200k_base count used unscaled"}
+# the service tiers genai-prices prices as variants, and the processing mode it calls batch
+SERVICE_TIERS = ("flex", "priority")
+
+
+class HostPriceError(PricingError):
+    """A hosted id whose host has no price for the model."""
+
+
+def rates_from_sheet(sheet: dict[str, Any]) -> Rates | None:
+    """genai-prices' prices for tokens as `Rates`; None when input tokens are not priced."""
+    if "input_mtok" not in sheet:
+        return None
+    starts = sorted({s for key in TOKEN_KEYS if isinstance(sheet.get(key), tuple) for s, _ in sheet[key][1]})
+
+    def price(key: str, threshold: int | None) -> Decimal | None:
+        value = sheet.get(key)
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return Decimal(value)
+        chosen = value[0]
+        for start, tier_price in value[1]:
+            if threshold is not None and start <= threshold:
+                chosen = tier_price
+        return Decimal(chosen)
+
+    tiers = tuple(
+        LongContext(
+            threshold=start,
+            input=price("input_mtok", start),
+            output=price("output_mtok", start) or Decimal(0),
+            cached_input=price("cache_read_mtok", start),
+            cache_write=price("cache_write_mtok", start),
+            cache_write_1h=price("cache_write_1h_mtok", start),
+        )
+        for start in starts
+        if start > 0
+    )
+    return Rates(
+        input=price("input_mtok", None),
+        output=price("output_mtok", None),
+        cached_input=price("cache_read_mtok", None),
+        cache_write=price("cache_write_mtok", None),
+        cache_write_1h=price("cache_write_1h_mtok", None),
+        tiers=tiers,
+    )
+
+
+class Catalog:
+    """Every model tokopt can price: the listed ones (iteration) and any id that resolves."""
+
+    def __init__(self, layer: layer_mod.Layer, upstream: Upstream | None, moment: dt.datetime | None = None) -> None:
+        self.layer = layer
+        self.upstream = upstream
+        self.moment = moment
+        self._resolved: dict[str, ModelPrice] = {}
+        self._models: list[ModelPrice] | None = None
+        self._by_upstream: dict[tuple[str, str], str] | None = None
+
+    # --- the data ---------------------------------------------------------------------------
+
+    @property
+    def data(self) -> Any:
+        return self.upstream.info if self.upstream is not None else None
+
+    @property
+    def as_of(self) -> dt.date | None:
+        info = self.data
+        return info.as_of if info is not None else None
+
+    def at(self, moment: dt.datetime | None) -> Catalog:
+        """The same catalog priced at `moment` (None: now)."""
+        if moment == self.moment:
+            return self
+        return Catalog(self.layer, self.upstream, moment)
+
+    def _now(self) -> dt.datetime:
+        return self.moment if self.moment is not None else dt.datetime.now(dt.timezone.utc)
+
+    # --- listing ----------------------------------------------------------------------------
+
+    @property
+    def models(self) -> list[ModelPrice]:
+        """The listed models: tokopt's layer, the user's, and every current token-priced model of
+        the makers the layer lists."""
+        if self._models is None:
+            found: dict[str, ModelPrice] = {}
+            for key, entry in self.layer.entries.items():
+                model = self._entry_model(key)
+                if model is not None:
+                    found.setdefault(model.id, model)
+            if self.upstream is not None:
+                for pfile in self.layer.providers:
+                    provider = self.upstream.provider(pfile.upstream) if pfile.listed and pfile.upstream else None
+                    if provider is None:
+                        continue
+                    for m in provider.models:
+                        if not self._listable(provider, m):
+                            continue
+                        model = self._upstream_model(provider, m, fallback=False)
+                        if model is not None:
+                            found.setdefault(model.id, model)
+            self._models = list(found.values())
+        return self._models
+
+    def _listable(self, provider: Provider, m: Model) -> bool:
+        """A current chat model of a listed maker that tokopt knows the family of: not deprecated,
+        priced for input and output tokens, with a context window and a tier rule."""
+        if m.deprecated or m.context_window is None or self._entry_for(provider.id, m.id):
+            return False
+        if self.layer.family(m.id, "tier") is None or not self._first_party(provider, m, False):
+            return False
+        sheet = m.sheet_at(self._now())
+        return "input_mtok" in sheet and "output_mtok" in sheet
+
+    def __len__(self) -> int:
+        return len(self.models)
+
+    def __iter__(self) -> Iterator[ModelPrice]:
+        return iter(self.models)
+
+    @property
+    def providers(self) -> list[str]:
+        return list(dict.fromkeys(m.provider for m in self.models))
+
+    def known_providers(self) -> list[str]:
+        """Every provider and host name `--provider` accepts."""
+        names = [*self.providers, *(p.name for p in self.layer.providers), *(h.name for h in self.layer.hosts)]
+        return sorted(dict.fromkeys(names))
+
+    def names(self) -> list[str]:
+        return [name for m in self.models for name in (m.id, *m.aliases)]
+
+    def defaults(self) -> list[ModelPrice]:
+        out = []
+        for key, entry in self.layer.entries.items():
+            if entry.fields.get("default"):
+                model = self._entry_model(key)
+                if model is not None:
+                    out.append(model)
+        return out
+
+    def hosted(self, host: str) -> list[ModelPrice]:
+        """Every token-priced model a host (or provider) prices itself."""
+        if self.upstream is None:
+            return []
+        target = self.layer.host_for_prefix(host.lower())
+        upstream_id = target.upstream if target is not None else host
+        provider = self.upstream.provider(upstream_id)
+        if provider is None:
+            return []
+        models = (self._upstream_model(provider, m, fallback=False) for m in provider.models)
+        return [m for m in models if m is not None]
+
+    def everything(self) -> list[ModelPrice]:
+        """Every token-priced model of every provider and host."""
+        found: dict[str, ModelPrice] = {m.id: m for m in self.models}
+        if self.upstream is not None:
+            for provider in self.upstream.providers:
+                for m in provider.models:
+                    model = self._upstream_model(provider, m, fallback=False)
+                    if model is not None:
+                        found.setdefault(model.id, model)
+        return list(found.values())
+
+    # --- lookup -----------------------------------------------------------------------------
+
+    def find(self, name: str) -> ModelPrice | None:
+        try:
+            return self.get(name)
+        except PricingError:
+            return None
+
+    def get(self, name: str) -> ModelPrice:
+        """The model with this id, alias or hosted id; PricingError naming what is missing."""
+        key = name.strip().lower()
+        found = self._resolved.get(key)
+        if found is None:
+            found = self._resolve(name, key)
+            self._resolved[key] = found
+        return found
+
+    def _resolve(self, name: str, key: str) -> ModelPrice:
+        layer = self.layer
+        key = layer_mod.resolve_alias(layer, key)
+        if key in layer.names:
+            model = self._entry_model(layer.names[key][0])
+            if model is not None:
+                return model
+        for prefix in layer.log_prefixes:
+            if key.startswith(prefix) and len(key) > len(prefix):
+                return self.get(key[len(prefix) :])
+        head, _, tail = key.partition("/")
+        own = next((p for p in layer.providers if p.name.lower() == head), None) if tail else None
+        if own is not None and (own.upstream is None or self.upstream is None or self.upstream.provider(own.upstream) is None):
+            # "acme/acme-large": a provider only tokopt's files price
+            return self.get(tail)
+        return self._priced(name, *self.upstream_hit(name, key))
+
+    def upstream_hit(self, name: str, key: str, *, near: bool = True) -> tuple[Provider, Model, bool]:
+        """Where the genai-prices data alone prices `key`: (provider, model, via a fallback)."""
+        layer = self.layer
+        if self.upstream is None:
+            raise UnknownModelError(name, self.suggest(name) if near else [])
+        head, _, tail = key.partition("/")
+        if tail:
+            host = layer.host_for_prefix(head)
+            if host is not None:
+                return self._on_host(host.name, host.upstream, tail)
+            named = self.upstream.provider(head)
+            if named is not None:
+                return self._on_host(layer.host_name(named.id), named.id, tail)
+            if head in layer.unpriced_hosts:
+                raise HostPriceError(f"no price for {tail} on {head}", hint="add one with --pricing")
+        for host in layer.hosts:
+            if any(p.search(key) for p in host.patterns):
+                return self._on_host(host.name, host.upstream, key)
+        provider = self.upstream.provider_for_model(key)
+        if provider is not None:
+            hit = self.upstream.find_model(provider, key)
+            if hit is not None:
+                return (provider, *hit)
+        matches = list(self.upstream.matching(key))
+        if len(matches) == 1:
+            return (*matches[0], False)
+        if matches:
+            hosts = [self._label(p, m, False) for p, m in matches]
+            raise PricingError(
+                f"ambiguous model: {name} is priced by {', '.join(hosts[:6])}{' and others' if len(hosts) > 6 else ''}",
+                hint=f"name the host, e.g. {hosts[0]}/{name}",
+            )
+        raise UnknownModelError(name, self.suggest(name) if near else [])
+
+    def _on_host(self, host: str, upstream_id: str, ref: str) -> tuple[Provider, Model, bool]:
+        assert self.upstream is not None
+        provider = self.upstream.provider(upstream_id)
+        hit = self.upstream.find_model(provider, ref) if provider is not None else None
+        if provider is None or hit is None:
+            raise HostPriceError(f"no price for {ref} on {host}", hint="add one with --pricing")
+        return (provider, *hit)
+
+    def _priced(self, name: str, provider: Provider, model: Model, fallback: bool) -> ModelPrice:
+        found = self._upstream_model(provider, model, fallback=fallback)
+        if found is None:
+            where = self._label(provider, model, fallback)
+            raise PricingError(f"no per-token price for {name} ({where})", hint="add one with --pricing")
+        return found
+
+    def suggest(self, name: str, limit: int = 3) -> list[str]:
+        key = name.strip().lower().split("/")[-1]
+        names = self.names()
+        lowered = {n.lower(): n for n in names}
+        close = difflib.get_close_matches(key, list(lowered), n=limit, cutoff=0.55)
+        found = [lowered[c] for c in close]
+        found += [m.id for m in self.models if key and key in m.id.lower()]
+        return list(dict.fromkeys(found))[:limit]
+
+    def select(self, patterns: Iterable[str] = (), providers: Iterable[str] = ()) -> list[ModelPrice]:
+        """Models matching any pattern (id, alias or glob), limited to `providers` if given."""
+        wanted = {p.lower() for p in providers}
+        known = {k.lower() for k in self.known_providers()} if wanted else set()
+        for p in wanted:
+            if p not in known:
+                close = difflib.get_close_matches(p, sorted(known), n=2)
+                hint = f"did you mean {', '.join(close)}?" if close else f"known providers: {', '.join(sorted(known))}"
+                raise PricingError(f"unknown provider: {p}", hint=hint)
+        chosen: list[ModelPrice] = []
+        for pattern in patterns:
+            if has_glob(pattern):
+                pool = self.models if not wanted else self._pool(wanted)
+                from tokopt.pricing import glob_names
+
+                matches = [m for m in pool if any(fnmatch.fnmatchcase(n, pattern.lower()) for n in glob_names(m))]
+                if not matches:
+                    raise UnknownModelError(pattern, self.suggest(pattern.strip("*?[]")))
+                chosen.extend(matches)
+            else:
+                chosen.append(self.get(pattern))
+        if not chosen and wanted:
+            chosen = self._pool(wanted)
+        if wanted:
+            chosen = [m for m in chosen if m.provider.lower() in wanted]
+        return list({m.id: m for m in chosen}.values())
+
+    def _pool(self, wanted: set[str]) -> list[ModelPrice]:
+        pool = list(self.models)
+        for name in wanted:
+            if not any(m.provider.lower() == name for m in pool):
+                pool += self.hosted(name)
+        return list({m.id: m for m in pool}.values())
+
+    # --- building a ModelPrice ----------------------------------------------------------------
+
+    def _first_party(self, provider: Provider, model: Model, fallback: bool) -> bool:
+        """A maker's own model: not a fallback, and not another maker's model it resells
+        (Google lists Claude for Vertex: genai-prices matches `claude-...` to Anthropic)."""
+        if fallback or provider.id not in self.layer.makers:
+            return False
+        assert self.upstream is not None
+        return self.upstream.provider_for_model(model.id) is provider
+
+    def _label(self, provider: Provider, model: Model, fallback: bool) -> str:
+        if self._first_party(provider, model, fallback):
+            return self.layer.maker_name(provider.id)
+        return self.layer.host_name(provider.id)
+
+    def _canonical(self, provider: Provider, model: Model, fallback: bool) -> tuple[str, str, str | None]:
+        """(id, provider name, host) of an upstream model as priced by `provider`."""
+        if self._first_party(provider, model, fallback):
+            return model.id, self.layer.maker_name(provider.id), None
+        host = self.layer.host_name(provider.id)
+        return f"{host}/{model.id}", host, host
+
+    def _entry_for(self, provider_id: str, model_id: str) -> str | None:
+        """The layer entry (key) that names this upstream model, if one does."""
+        if self._by_upstream is None:
+            self._by_upstream = {}
+            if self.upstream is not None:
+                for key, entry in self.layer.entries.items():
+                    provider = self.upstream.provider(entry.upstream) if entry.upstream else None
+                    found = self.upstream.find_model(provider, entry.fields.get("genai_prices", entry.name)) if provider is not None else None
+                    if provider is not None and found is not None and not found[1]:
+                        self._by_upstream.setdefault((provider.id, found[0].id), key)
+        return self._by_upstream.get((provider_id, model_id))
+
+    def _in_data(self, entry: layer_mod.Entry) -> bool:
+        """Whether the entry's provider is one the price data has (else the entry stands alone)."""
+        return entry.upstream is not None and self.upstream is not None and self.upstream.provider(entry.upstream) is not None
+
+    def _entry_model(self, key: str) -> ModelPrice | None:
+        entry = self.layer.entries[key]
+        cache_key = f"\x00entry:{key}"
+        if cache_key in self._resolved:
+            return self._resolved[cache_key]
+        model: ModelPrice | None = None
+        hit: tuple[Provider, Model, bool] | None = None
+        if self.upstream is not None and entry.upstream is not None:
+            provider = self.upstream.provider(entry.upstream)
+            found = self.upstream.find_model(provider, entry.fields.get("genai_prices", entry.name)) if provider is not None else None
+            hit = (provider, *found) if provider is not None and found is not None else None
+        elif self.upstream is not None and entry.user:
+            # a user's table for a model the data prices overrides it field by field
+            try:
+                hit = self.upstream_hit(entry.name, entry.name.strip().lower(), near=False)
+            except PricingError:
+                hit = None
+        if hit is not None:
+            model = self._upstream_model(hit[0], hit[1], fallback=hit[2], entry=entry)
+        if model is None:
+            missing = [f for f in ("tier", "input", "output") if f not in entry.fields]
+            if missing and self._in_data(entry) and not entry.user:
+                # tokopt's layer names a model the data in use no longer has: it is simply not listed
+                return None
+            model = self._validate(entry.path, entry.name, {k: v for k, v in entry.fields.items() if k not in LAYER_ONLY})
+        self._resolved[cache_key] = model
+        return model
+
+    def _validate(self, path: Path, model_id: str, raw: dict[str, Any]) -> ModelPrice:
+        try:
+            return ModelPrice.model_validate({**raw, "id": model_id})
+        except ValidationError as exc:
+            raise PricingError(f"{path}: model '{model_id}': {describe_validation(exc)}") from None
+
+    def _family_fields(self, model_id: str, entry: layer_mod.Entry | None, pfile: layer_mod.ProviderFile | None) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        defaults = pfile.defaults if pfile is not None else {}
+        for key in ("tier", "tokenizer"):
+            family = self.layer.family(model_id, key)
+            if entry is not None and key in entry.own:
+                out[key] = entry.fields[key]
+            elif family is not None:
+                out[key] = getattr(family, key)
+                measured = any(model_id.lower().endswith(m) for m in family.measured_on)
+                if key == "tokenizer" and not out[key].get("exact") and not measured:
+                    out[key] = {**out[key], "family": family.name}
+            elif key in defaults:
+                out[key] = defaults[key]
+        out.setdefault("tier", Tier.strong.value)
+        out.setdefault("tokenizer", UNMEASURED)
+        return out
+
+    def _upstream_model(self, provider: Provider, model: Model, *, fallback: bool, entry: layer_mod.Entry | None = None) -> ModelPrice | None:
+        model_id, provider_name, host = self._canonical(provider, model, fallback)
+        cache_key = f"\x00up:{provider.id}:{model.id}:{fallback}"
+        if entry is None:
+            if cache_key in self._resolved:
+                return self._resolved[cache_key]
+            linked = self._entry_for(provider.id, model.id) if not fallback else None
+            if linked is not None:
+                return self._entry_model(linked)
+        elif not entry.user:
+            # tokopt's layer names the model, and says whose it is
+            model_id = entry.name
+            if entry.upstream == provider.id and not fallback:
+                provider_name, host = self.layer.maker_name(provider.id), None
+        moment = self._now()
+        standard = rates_from_sheet(model.sheet_at(moment))
+        if standard is None:
+            return None
+        info = self.upstream.info if self.upstream is not None else None
+        batch = service = None
+        variants: dict[str, Rates] = {}
+        if not fallback:  # genai-prices prices a fallback provider's model without its variants
+            names = model.variant_names()
+            if "processing=batch" in names:
+                batch = rates_from_sheet(model.sheet_at(moment, {"processing": "batch"}))
+            for tier in SERVICE_TIERS:
+                if f"service_tier={tier}" in names:
+                    service = rates_from_sheet(model.sheet_at(moment, {"service_tier": tier}))
+                    if service is not None:
+                        variants[tier] = service
+        pfile = self.layer.provider_file(provider.id) if host is None else None
+        as_of = info.as_of if info is not None and info.as_of is not None else moment.date()
+        url = provider.pricing_urls[0] if provider.pricing_urls else provider.name
+        fields: dict[str, Any] = {
+            "id": model_id,
+            "provider": provider_name,
+            "host": host,
+            "name": model.name,
+            "upstream": f"{provider.id}/{model.id}" + (" (fallback)" if fallback else ""),
+            "as_of": as_of,
+            "source": f"{url} (via {info.label if info else 'genai-prices'})",
+            "context_window": model.context_window,
+            "input": standard.input,
+            "output": standard.output if standard.output is not None else Decimal(0),
+            "cached_input": standard.cached_input,
+            "cache_write": standard.cache_write,
+            "cache_write_1h": standard.cache_write_1h,
+            "tiers": standard.tiers,
+            "long_context": standard.tiers[0] if standard.tiers else None,
+            "batch": batch,
+            "batch_input": batch.input if batch else None,
+            "batch_output": (batch.output if batch.output is not None else Decimal(0)) if batch else None,
+            "service_tiers": variants,
+            "deprecated": as_of if model.deprecated else None,
+            "data_version": info.sha256[:16] if info else None,
+            **self._family_fields(model.id, entry, pfile),
+        }
+        if entry is not None:
+            own = {k: v for k, v in entry.fields.items() if k in entry.own or k in entry.stated & {"as_of", "source"}}
+            for key in ("provider", *LAYER_ONLY):
+                own.pop(key, None)
+            if layer_mod.PRICE_FIELDS & set(own) and "long_context" not in own and "input" in own:
+                own.setdefault("tiers", ())
+            if "long_context" in own:
+                own["tiers"] = ()
+            if entry.user and "source" not in entry.own and layer_mod.PRICE_FIELDS & set(own):
+                own["source"] = f"{fields['source']}; overridden by {entry.path}"
+            fields.update(own)
+            result = self._validate(entry.path, model_id, fields)
+        else:
+            result = ModelPrice.model_validate(fields)
+            self._resolved[cache_key] = result
+        return result

@@ -1,0 +1,187 @@
+"""tokopt's prices against genai-prices' own arithmetic, digit for digit.
+
+For several hundred (model, usage, moment, mode) cases drawn from every provider and host of
+the bundled genai-prices data, `tokopt.pricing.cost` equals genai-prices' `ModelInfo.calc_price`
+exactly: standard, batch, flex and priority prices, long-context tiers on both sides of their
+boundary, dated price changes on both sides of their start, and off-peak hours.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from decimal import Decimal
+
+import pytest
+from genai_prices import types as gp
+from genai_prices.data import providers as GP_PROVIDERS
+
+from tests.conftest import PRICING_DIR
+from tokopt.pricing import cost as pricing_cost
+from tokopt.pricing import load_catalog
+from tokopt.usage import Usage
+
+CATALOG = load_catalog(PRICING_DIR)
+UTC = dt.timezone.utc
+BASE_MOMENTS = [dt.datetime(2025, 6, 1, 12, tzinfo=UTC), dt.datetime(2026, 11, 30, 9, 30, tzinfo=UTC)]
+MODES = {None: None, "batch": {"processing": "batch"}, "flex": {"service_tier": "flex"}, "priority": {"service_tier": "priority"}}
+
+
+def _sheets(m: gp.ModelInfo) -> list[gp.ModelPrice]:
+    return [m.prices] if isinstance(m.prices, gp.ModelPrice) else [c.prices for c in m.prices]
+
+
+def _token_priced(m: gp.ModelInfo) -> bool:
+    # tokopt bills tokens; a per-request fee (requests_kcount) is not something it counts
+    return all(p.input_mtok is not None and p.requests_kcount is None for p in _sheets(m))
+
+
+def _moments(m: gp.ModelInfo) -> list[dt.datetime]:
+    out = list(BASE_MOMENTS)
+    constraints = [c.constraint for c in m.prices] if isinstance(m.prices, list) else []
+    constraints += [v.constraint for v in m.price_variants or ()]
+    for c in constraints:
+        if isinstance(c, gp.StartDateConstraint):
+            day = dt.datetime.combine(c.start_date, dt.time(0, 0, 1), UTC)
+            out += [day - dt.timedelta(seconds=2), day]
+        elif isinstance(c, gp.TimeOfDateConstraint):
+            start = dt.datetime.combine(dt.date(2026, 10, 1), c.start_time)
+            start = start.replace(tzinfo=start.tzinfo or UTC)
+            out += [start, start - dt.timedelta(microseconds=1), start + dt.timedelta(hours=1)]
+    return out
+
+
+def _usages(m: gp.ModelInfo) -> list[Usage]:
+    out = [
+        Usage(input_tokens=1234, cached_input_tokens=200, output_tokens=56),
+        Usage(input_tokens=50_000, cached_input_tokens=20_000, cache_write_tokens=3_000, cache_write_1h_tokens=1_000, output_tokens=4_321),
+    ]
+    starts = {t.start for p in _sheets(m) for v in vars(p).values() if isinstance(v, gp.TieredPrices) for t in v.tiers}
+    for start in sorted(starts):
+        out += [
+            Usage(input_tokens=start, cached_input_tokens=start // 4, output_tokens=999),
+            Usage(input_tokens=start + 1, cached_input_tokens=start // 4, cache_write_tokens=7, output_tokens=999),
+        ]
+    return out
+
+
+def _cases() -> list[tuple[str, str, Usage, dt.datetime, str | None]]:
+    rng = random.Random(11)
+    cases = []
+    for provider in GP_PROVIDERS:
+        models = [m for m in provider.models if _token_priced(m)]
+        varied = [m for m in models if m.price_variants]
+        plain = [m for m in models if not m.price_variants]
+        chosen = rng.sample(varied, min(6, len(varied))) + rng.sample(plain, min(10, len(plain)))
+        for m in chosen:
+            modes = [None] + [name for name, ctx in MODES.items() if ctx and any(v.when == ctx for v in m.price_variants or ())]
+            for mode in modes:
+                for moment in _moments(m):
+                    for usage in rng.sample(_usages(m), min(2, len(_usages(m)))) if mode else _usages(m):
+                        cases.append((provider.id, m.id, usage, moment, mode))
+    return cases
+
+
+CASES = _cases()
+
+
+def _genai_cost(provider_id: str, model_id: str, usage: Usage, moment: dt.datetime, mode: str | None) -> Decimal:
+    provider = next(p for p in GP_PROVIDERS if p.id == provider_id)
+    model = next(m for m in provider.models if m.id == model_id)
+    gp_usage = gp.Usage(
+        input_tokens=usage.input_tokens,
+        cache_read_tokens=usage.cached_input_tokens,
+        cache_write_tokens=usage.cache_write_tokens + usage.cache_write_1h_tokens,
+        cache_write_1h_tokens=usage.cache_write_1h_tokens,
+        output_tokens=usage.output_tokens,
+    )
+    return model.calc_price(gp_usage, provider, genai_request_timestamp=moment, price_context=MODES[mode]).total_price
+
+
+def _tokopt_id(provider_id: str, model_id: str) -> str:
+    provider = next(p for p in CATALOG.upstream.providers if p.id == provider_id)
+    model = next(m for m in provider.models if m.id == model_id)
+    return CATALOG._canonical(provider, model, False)[0]
+
+
+def test_there_are_several_hundred_cases_across_providers_and_modes():
+    assert len(CASES) >= 600
+    assert len({c[0] for c in CASES}) >= 40
+    modes = {c[4] for c in CASES}
+    assert {None, "batch", "flex", "priority"} <= modes
+    long_context = [c for c in CASES if c[2].input_tokens >= 100_000]
+    assert len(long_context) >= 50
+
+
+@pytest.mark.parametrize("chunk", range(8))
+def test_cost_equals_genai_prices_calc_price(chunk):
+    compared = 0
+    for provider_id, model_id, usage, moment, mode in CASES[chunk::8]:
+        expected = _genai_cost(provider_id, model_id, usage, moment, mode)
+        model = CATALOG.at(moment).get(_tokopt_id(provider_id, model_id))
+        got = pricing_cost.cost(model, usage, batch=mode == "batch", service_tier=mode if mode in ("flex", "priority") else None)
+        assert got.total_usd == expected, (provider_id, model_id, usage, moment, mode)
+        compared += 1
+    assert compared >= 75
+
+
+def test_long_context_switches_exactly_where_genai_prices_puts_the_boundary():
+    # claude-sonnet-4-5: 3/15 up to 200,000 input tokens, 6/22.50 above (genai-prices: strictly above)
+    model = CATALOG.get("claude-sonnet-4-5")
+    assert [t.threshold for t in model.tiers] == [200_000]
+    at = pricing_cost.cost(model, Usage(input_tokens=200_000, output_tokens=1_000_000))
+    above = pricing_cost.cost(model, Usage(input_tokens=200_001, output_tokens=1_000_000))
+    assert not at.long_context and at.total_usd == Decimal("0.6") + Decimal(15)
+    assert above.long_context and above.total_usd == Decimal("1.200006") + Decimal("22.5")
+    assert at.total_usd == _genai_cost("anthropic", "claude-sonnet-4-5", Usage(input_tokens=200_000, output_tokens=1_000_000), BASE_MOMENTS[1], None)
+    assert above.total_usd == _genai_cost("anthropic", "claude-sonnet-4-5", Usage(input_tokens=200_001, output_tokens=1_000_000), BASE_MOMENTS[1], None)
+
+
+def test_cache_reads_count_towards_the_long_context_boundary():
+    model = CATALOG.get("claude-sonnet-4-5")
+    usage = Usage(input_tokens=200_001, cached_input_tokens=200_000, output_tokens=1)
+    assert pricing_cost.cost(model, usage).long_context
+
+
+def test_two_tier_model_uses_the_highest_tier_exceeded():
+    model = CATALOG.get("openrouter/qwen/qwen3-coder-flash")
+    assert [t.threshold for t in model.tiers] == [32_000, 128_000]
+    for n in (32_000, 32_001, 128_000, 128_001):
+        usage = Usage(input_tokens=n, output_tokens=10)
+        assert pricing_cost.cost(model, usage).total_usd == _genai_cost("openrouter", "qwen/qwen3-coder-flash", usage, BASE_MOMENTS[1], None)
+
+
+def test_a_price_in_force_when_the_usage_happened():
+    july = CATALOG.at(dt.datetime(2026, 7, 15, 12, tzinfo=UTC)).get("gpt-5.6-luna")
+    september = CATALOG.at(dt.datetime(2026, 9, 15, 12, tzinfo=UTC)).get("gpt-5.6-luna")
+    assert (july.input, july.output) == (Decimal("1.00"), Decimal("6.00"))
+    assert (september.input, september.output) == (Decimal("0.2"), Decimal("1.2"))
+
+
+def test_off_peak_hours_are_priced_by_time_of_day():
+    # deepseek-v4-pro (from 2026-08-17): 1.32 in from 01:00 to 04:00 and 06:00 to 10:00 UTC, 0.66 otherwise
+    day = dt.date(2026, 10, 1)
+    prices = {
+        hour: CATALOG.at(dt.datetime.combine(day, dt.time(hour, 30), UTC)).get("deepseek-v4-pro").input for hour in (0, 2, 5, 7, 12)
+    }
+    assert prices == {0: Decimal("0.66"), 2: Decimal("1.32"), 5: Decimal("0.66"), 7: Decimal("1.32"), 12: Decimal("0.66")}
+
+
+def test_a_fallback_hosted_model_has_no_batch_price():
+    # Azure prices OpenAI's models through genai-prices' fallback; genai-prices gives it no variants
+    model = CATALOG.get("azure/gpt-4o")
+    assert model.host == "azure" and model.batch is None and not model.has_batch
+    with pytest.raises(pricing_cost.NoSuchPrice, match="no batch price"):
+        pricing_cost.cost(model, Usage(input_tokens=10, output_tokens=10), batch=True)
+
+
+def test_every_token_priced_model_resolves_by_its_own_id():
+    count = 0
+    for provider in CATALOG.upstream.providers:
+        for m in provider.models:
+            listed = CATALOG._upstream_model(provider, m, fallback=False)
+            if listed is None:
+                continue
+            assert CATALOG.get(listed.id).upstream == listed.upstream, listed.id
+            count += 1
+    assert count >= 2000

@@ -455,7 +455,7 @@ class Catalog:
             "batch": batch,
             "batch_input": batch.input if batch else None,
             "batch_output": (batch.output if batch.output is not None else Decimal(0)) if batch else None,
-            "service_tiers": variants,
+            "service_tiers": tuple(variants.items()),
             "deprecated": as_of if model.deprecated else None,
             "data_version": info.sha256[:16] if info else None,
             **self._family_fields(model.id, entry, pfile),

@@ -60,7 +60,7 @@ def rates_for(model: ModelPrice, *, batch: bool = False, service_tier: str | Non
             return _scaled_batch(model)
         raise NoSuchPrice(f"{model.id} has no batch price")
     if service_tier and service_tier != "default":
-        found = model.service_tiers.get(service_tier)
+        found = model.service_tier(service_tier)
         if found is None:
             raise NoSuchPrice(f"{model.id} has no {service_tier} price")
         return found

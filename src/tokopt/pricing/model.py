@@ -108,7 +108,8 @@ class ModelPrice(BaseModel):
     upstream: str | None = Field(None, description="genai-prices provider/model this price comes from")
     tiers: tuple[LongContext, ...] = ()  # all long-context tiers; `long_context` is the first
     batch: Rates | None = Field(None, description="prices under the provider's batch API, where it has one")
-    service_tiers: dict[str, Rates] = Field(default_factory=dict, description="flex, priority, ...: their prices")
+    # (name, prices) pairs rather than a dict, so that a ModelPrice stays hashable
+    service_tiers: tuple[tuple[str, Rates], ...] = Field((), description="flex, priority, ...: their prices")
     data_version: str | None = Field(None, description="the price data's sha256 (first 16 hex digits)")
     tokenizer: Tokenizer
     context_window: PositiveInt | None = Field(None, description="input plus output tokens one request may hold")
@@ -147,6 +148,9 @@ class ModelPrice(BaseModel):
     @property
     def has_batch(self) -> bool:
         return self.batch_input is not None
+
+    def service_tier(self, name: str) -> Rates | None:
+        return next((rates for tier, rates in self.service_tiers if tier == name), None)
 
     @property
     def standard(self) -> Rates:

@@ -60,7 +60,7 @@ def row_dict(m: ModelPrice) -> dict[str, Any]:
         "long_context_input_per_mtok_usd": lc.input if lc else None,
         "long_context_output_per_mtok_usd": lc.output if lc else None,
         "long_context": [_tier_dict(t) for t in (m.tiers or ((lc,) if lc else ()))],
-        "service_tiers": {name: _rates_dict(r) for name, r in sorted(m.service_tiers.items())},
+        "service_tiers": {name: _rates_dict(r) for name, r in sorted(m.service_tiers)},
         "context_window": m.context_window,
         "max_input": m.max_input,
         "max_output": m.max_output,

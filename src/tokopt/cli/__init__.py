@@ -14,6 +14,7 @@ from tokopt.cli.check import check_command
 from tokopt.cli.estimate import estimate_command
 from tokopt.cli.init import init_command
 from tokopt.cli.models import models_command
+from tokopt.cli.prices import prices_app, prices_rollback, prices_status, prices_update
 from tokopt.cli.session import session_app
 from tokopt.cli.suggest import suggest_command
 from tokopt.cli.tokenize import tokenize_command
@@ -50,6 +51,10 @@ def root(
 app.command(name="estimate")(estimate_command)
 app.command(name="tokenize")(tokenize_command)
 app.command(name="models")(models_command)
+app.add_typer(prices_app, name="prices")
+prices_app.command(name="status")(prices_status)
+prices_app.command(name="update")(prices_update)
+prices_app.command(name="rollback")(prices_rollback)
 app.add_typer(session_app, name="session")
 app.command(name="check")(check_command)
 app.command(name="init")(init_command)

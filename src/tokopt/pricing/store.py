@@ -41,6 +41,8 @@ def _read(slot: str) -> Installed | None:
         return None
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if meta.get("bundled") is True:
+            return None
         return Installed(
             path=data_path,
             label=str(meta["label"]),
@@ -69,3 +71,12 @@ def current() -> Installed | None:
 
 def previous() -> Installed | None:
     return _read("previous")
+
+
+def can_roll_back() -> str | None:
+    """What `tokopt prices rollback` would return to: a label, "the bundled data", or None."""
+    meta = directory() / "previous.meta.json"
+    if not meta.is_file():
+        return None
+    found = previous()
+    return found.label if found is not None else "the bundled genai-prices data"

@@ -145,3 +145,91 @@ def data_notes(label: str, as_of: dt.date | None, age_days: int | None, stale: b
     if stale:
         notes.append(f"these prices are {age_days} days old: `tokopt prices update` fetches newer ones")
     return notes
+
+
+def status_document(status: Any, rollback_to: str | None) -> dict[str, Any]:
+    return {
+        "label": status.label,
+        "as_of": status.as_of.isoformat() if status.as_of else None,
+        "age_days": status.age_days,
+        "stale": status.stale,
+        "installed": status.installed,
+        "sha256": status.sha256,
+        "path": str(status.path),
+        "rollback_to": rollback_to,
+    }
+
+
+def status_grid(status: Any, rollback_to: str | None) -> Grid:
+    g = Grid(columns=[Column("Price data", style="dim"), Column("", no_wrap=False)])
+    g.add("in use", status.label)
+    g.add("as of", status.as_of.isoformat() if status.as_of else "unknown")
+    g.add("age", f"{status.age_days} days" if status.age_days is not None else "unknown")
+    g.add("sha256", status.sha256[:16])
+    g.add("rollback to", rollback_to or "—")
+    if status.stale:
+        from tokopt.pricing import STALE_DAYS
+
+        g.notes.append(f"older than {STALE_DAYS} days: `tokopt prices update` fetches newer prices")
+    return g
+
+
+def _pct(change: Any) -> str:
+    pct = change.pct
+    return "new price" if pct is None else (f"+{pct}%" if pct > 0 else f"{pct}%")
+
+
+def diff_rows(candidate: Any) -> list[dict[str, Any]]:
+    d = candidate.diff
+    rows: list[dict[str, Any]] = [{"change": "added", "model": m, "field": "", "old_per_mtok_usd": "", "new_per_mtok_usd": "", "pct": ""} for m in d.added]
+    rows += [{"change": "removed", "model": m, "field": "", "old_per_mtok_usd": "", "new_per_mtok_usd": "", "pct": ""} for m in d.removed]
+    rows += [
+        {"change": "price", "model": c.model, "field": c.field, "old_per_mtok_usd": c.old, "new_per_mtok_usd": c.new, "pct": c.pct}
+        for c in d.changed
+    ]
+    return rows
+
+
+def diff_document(candidate: Any) -> dict[str, Any]:
+    d = candidate.diff
+    f = candidate.fetched
+    return {
+        "source": f.source,
+        "as_of": f.as_of.isoformat(),
+        "sha256": candidate.sha256,
+        "models_before": d.old_count,
+        "models_after": d.new_count,
+        "added": d.added,
+        "removed": d.removed,
+        "changed": [
+            {"model": c.model, "field": c.field, "old_per_mtok_usd": c.old, "new_per_mtok_usd": c.new, "pct": c.pct} for c in d.changed
+        ],
+    }
+
+
+def diff_grid(candidate: Any, limit: int = 40) -> Grid:
+    d = candidate.diff
+    g = Grid(
+        columns=[
+            Column("Change", style="dim"),
+            Column("Model", no_wrap=False, min_width=20),
+            Column("Per 1M", style="dim"),
+            Column("Was", justify="right"),
+            Column("Now", justify="right"),
+            Column("Δ", justify="right", style="bold"),
+        ],
+        title=f"{candidate.fetched.source} — data of {candidate.fetched.as_of}: {d.old_count:,} → {d.new_count:,} models",
+    )
+    for c in d.changed[:limit]:
+        g.add("price", c.model, c.field, fmt.per_million(c.old), fmt.per_million(c.new), _pct(c))
+    for m in d.added[:limit]:
+        g.add("added", m, "", "", "", "")
+    for m in d.removed[:limit]:
+        g.add("removed", m, "", "", "", "")
+    hidden = max(0, len(d.changed) - limit) + max(0, len(d.added) - limit) + max(0, len(d.removed) - limit)
+    g.notes.append(f"{len(d.changed):,} prices changed (largest first), {len(d.added):,} models added, {len(d.removed):,} removed")
+    if hidden:
+        g.notes.append(f"{hidden:,} more not shown (--format json lists them all)")
+    if d.empty:
+        g.notes.append("no model or price differs from the data in use")
+    return g

@@ -107,3 +107,21 @@ def test_count_sources_reads_every_source_as_text(tmp_path):
     (count,) = measure.count_sources([src(tmp_path / "chat.json")], ["o200k_base"])
     text = (tmp_path / "chat.json").read_text(encoding="utf-8")
     assert count.tokens == {"o200k_base": tokens.count(text, "o200k_base")} and count.chars == len(text)
+
+
+def test_count_more_counts_kept_requests_in_more_encodings_without_reading_again(tmp_path):
+    text = "The quick brown fox. " * 20_000
+    (tmp_path / "p.txt").write_text(text, encoding="utf-8")
+    path = write_json(tmp_path / "chat.json", {"messages": COOKBOOK_MESSAGES})
+    found = measure.count_inputs([src(tmp_path / "p.txt"), src(path)], [], keep_text=True)
+    counted = [c for f in found for c in f.requests]
+    assert all(not c.sums for c in counted)  # read and kept, not counted
+    (tmp_path / "p.txt").unlink()
+    path.unlink()  # nothing is read again
+    measure.count_more(counted, BOTH)
+    text_req, chat_req = counted
+    assert {e: text_req.text_tokens(e) for e in BOTH} == {e: tokens.count(text, e) for e in BOTH}
+    assert chat_req.chat_tokens("o200k_base") == COOKBOOK_MESSAGES_TOTALS["gpt-4o"]
+    assert chat_req.chat_tokens("cl100k_base") == COOKBOOK_MESSAGES_TOTALS["gpt-4"]
+    measure.count_more(counted, BOTH)  # nothing missing: nothing changes
+    assert text_req.text_tokens("o200k_base") == tokens.count(text, "o200k_base")

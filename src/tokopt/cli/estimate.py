@@ -28,7 +28,8 @@ from tokopt.cli._common import (
 )
 
 if TYPE_CHECKING:
-    from tokopt.inputs import Source
+    from tokopt.config import UserConfig
+    from tokopt.tokens.measure import AnyCounted
     from tokopt.optimize import SuggestReport
     from tokopt.pricing import Catalog
     from tokopt.render.grid import Grid
@@ -104,19 +105,21 @@ def estimate_command(
     from tokopt.requests.read import ReadOptions
 
     catalog = load_catalog(pricing)
+    user = load_user_config(catalog)
     read = ReadOptions(formats.InputFormat(input_format.value), keep_going, encoding_errors.value)
     options = pipeline.Options.resolve(
-        catalog, load_user_config(catalog), models=model or (), providers=provider or (), all_models=all_models,
+        catalog, user, models=model or (), providers=provider or (), all_models=all_models,
         output_tokens=output_tokens, calls=calls, cached_tokens=cached_tokens, batch=batch, by_turn=by_turn, read=read,
     )  # fmt: skip
     expansion = inputs.expand(resolve_paths(paths))
     for skipped in expansion.skipped:
         note(f"skipped {skipped}")
+    kept: list[AnyCounted] = []  # with --suggest: the counted requests, for the rules
     with formats.spooled(expansion.sources) as sources:
         total = None if any(s.size is None for s in sources) else sum(s.size or 0 for s in sources)
         with byte_progress(total, "counting") as on_bytes:
-            report = pipeline.estimate(sources, catalog, options, sort=sort.value, on_bytes=on_bytes)
-        hints = _suggestions(sources, catalog, model, output_tokens, calls, input_format, encoding_errors, keep_going) if suggest else None
+            report = pipeline.estimate(sources, catalog, options, sort=sort.value, on_bytes=on_bytes, keep=kept.append if suggest else None)
+    hints = _suggestions(kept, [s.label for s in sources], catalog, user, model, output_tokens, calls) if suggest else None
     for line in view.warnings(report):
         warn(line)
     for line in view.messages(report):
@@ -132,30 +135,23 @@ def estimate_command(
 
 
 def _suggestions(
-    sources: Sequence[Source],
+    counted: list[AnyCounted],
+    labels: list[str],
     catalog: Catalog,
+    user: UserConfig,
     model: list[str] | None,
     output_tokens: int | None,
     calls: int | None,
-    input_format: InputFormatChoice,
-    encoding_errors: EncodingErrorsChoice,
-    keep_going: bool,
 ) -> SuggestReport:
-    """`tokopt suggest` on the same inputs, on the first --model (or the request's or default model)."""
+    """`tokopt suggest` on the requests the estimate counted, on the first --model (or the
+    request's, the config's, or an assumed default model)."""
     from tokopt import optimize
 
     options = optimize.Options.resolve(
-        load_user_config(catalog).defaults,
-        target=catalog.select([model[0]])[0].id if model else None,
-        assume=True,
-        output_tokens=output_tokens,
-        calls=calls,
-        input_format=input_format.value,
-        errors=encoding_errors.value,
-        keep_going=keep_going,
+        user.defaults, target=catalog.select([model[0]])[0].id if model else None, assume=True, output_tokens=output_tokens, calls=calls
     )
-    work, settings = optimize.prepare(sources, catalog, options)
-    return optimize.suggest(work, settings, inputs=[s.label for s in sources])
+    work, settings = optimize.prepare_counted(counted, catalog, options)
+    return optimize.suggest(work, settings, inputs=labels)
 
 
 def _emit(

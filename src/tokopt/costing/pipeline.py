@@ -228,16 +228,18 @@ def estimate(
 ) -> EstimateReport:
     """Price every input (plain text, chat requests, request files, batch files) on its models.
 
-    `keep` receives every counted request (plain texts with their text) as it is priced."""
+    `keep` receives every counted request (plain texts with their text) as it is priced, with
+    the texts every model's rules need, so that it can be priced again (`estimate --suggest`)."""
     opened = open_inputs(sources, options.read)
     models = _Models(catalog, options)
     runs = [_Priced(item, options, InputSummary(source=item.source.label, format=item.kind)) for item in opened]
-    selected = options.selected
+    # Every rule's texts when the counted requests are kept: their keeper may price them on any model.
+    every = options.selected is None or keep is not None
     counted = measure.count(
         opened,
         models.encodings,
-        openai_rules=selected is None or any(m.tokenizer.exact for m in selected),
-        other_rules=selected is None or not all(m.tokenizer.exact for m in selected),
+        openai_rules=every or any(m.tokenizer.exact for m in options.selected or ()),
+        other_rules=every or not all(m.tokenizer.exact for m in options.selected or ()),
         keep_text=keep is not None,
         on_bytes=on_bytes,
     )

@@ -24,7 +24,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tokopt.optimize.intake import Options, prepare
+    from tokopt.optimize.intake import Options, prepare, prepare_counted
     from tokopt.optimize.report import SuggestReport, Suggestion, WriteResult
     from tokopt.optimize.run import suggest
     from tokopt.optimize.workload import Settings, TextPrompt, Workload
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 _HOMES = {
     "Options": "intake",
     "prepare": "intake",
+    "prepare_counted": "intake",
     "Suggestion": "report",
     "SuggestReport": "report",
     "WriteResult": "report",

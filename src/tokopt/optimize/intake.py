@@ -1,11 +1,12 @@
-"""The seam between the inputs and the rules: read the inputs, choose the model the calls use
-today, and count what the rules need, once per encoding.
+"""The seam between the inputs and the rules: the counted requests, the model the calls use
+today, and what the rules need counted, once per encoding.
 
-`prepare` is a few steps, each replaceable: `read` (sources to plain texts and chat requests),
-`choose_model`, `candidates` and `encodings_needed` (what rule 1 compares, and so which
-encodings to count in), `count` (texts and requests to a `Workload`) and `expected_outputs`.
-A caller that has already read and counted the requests in `encodings_needed(...)` can build
-the `Workload` itself and skip `read` and `count`.
+The inputs are read and counted by the estimate pipeline's stages (`requests.read`,
+`tokens.measure`): `prepare` reads them itself; `prepare_counted` takes requests already
+counted, as `tokopt estimate --suggest` hands over those it priced, and only counts the
+encodings they lack (`tokens.measure.count_more`), never reading or parsing again. The steps
+in between: `choose_model`, `candidates` and `encodings_needed` (what rule 1 compares, and so
+which encodings to count in) and `expected_outputs`.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from tokopt.config import Defaults, UserConfig
 from tokopt.errors import InputError
 from tokopt.inputs import EncodingErrors, Source
 from tokopt.optimize.report import ChosenFrom
-from tokopt.optimize.workload import Settings, Workload, text_prompt
+from tokopt.optimize.workload import Settings, TextPrompt, Workload
 from tokopt.pricing import Catalog
 from tokopt.pricing.model import ModelPrice
-from tokopt.requests.model import Request
-from tokopt.tokens import billing
+from tokopt.requests.read import AnyRequest, ReadOptions
+from tokopt.tokens import measure
+from tokopt.tokens.measure import AnyCounted, CountedText
 
 
 @dataclass
@@ -81,40 +83,43 @@ class Options:
 def prepare(sources: Sequence[Source], catalog: Catalog, opts: Options) -> tuple[Workload, Settings]:
     """Read every input (plain text, chat requests, request and batch files, transcripts), choose
     the model the calls use today, and count what the rules need, once per encoding."""
-    texts, requests = read(sources, opts)
-    model, model_from = choose_model(catalog, opts, requests)
+    from tokopt.inputs.formats import InputFormat
+
+    read = ReadOptions(InputFormat(opts.input_format), opts.keep_going, opts.errors)
+    # Counted in the target's encodings when the command line names it; else only read here,
+    # and counted once the requests have said which model they use.
+    first = catalog.find(opts.target) if opts.target else None
+    encodings = encodings_needed(first, candidates(catalog, opts, first)) if first is not None else ()
+    found = measure.count_inputs(sources, encodings, options=read, keep_text=True)
+    return prepare_counted([c for f in found for c in f.requests], catalog, opts)
+
+
+def prepare_counted(counted: Sequence[AnyCounted], catalog: Catalog, opts: Options) -> tuple[Workload, Settings]:
+    """The workload of requests already read and counted (plain texts kept with their text):
+    the model the calls use today, and the encodings the rules need counted that are missing."""
+    if not counted:
+        raise InputError("nothing to look at: no input held a request")
+    texts = [c for c in counted if isinstance(c, CountedText)]
+    requests = [c for c in counted if not isinstance(c, CountedText)]
+    model, model_from = choose_model(catalog, opts, [c.request for c in requests])
     looked_at = candidates(catalog, opts, model)
-    work = count(texts, requests, encodings_needed(model, looked_at))
-    work.outputs, output_from = expected_outputs(texts, requests, opts)
+    encodings = encodings_needed(model, looked_at)
+    measure.count_more(counted, encodings)
+    work = Workload(encodings=encodings, batch=any(c.request.custom_id is not None for c in requests))
+    work.texts = [TextPrompt.of(c.request.where, c.text or "", c.sums, encodings) for c in texts]
+    work.requests = requests  # type: ignore[assignment]
+    work.outputs, output_from = expected_outputs(texts, [c.request for c in requests], opts)
     return work, Settings(model=model, model_from=model_from, candidates=looked_at, calls=opts.calls, output_from=output_from)
 
 
-def read(sources: Sequence[Source], opts: Options) -> tuple[list[tuple[str, str]], list[Request]]:
-    """The inputs as plain texts (label, text) and chat requests; an error if there is neither."""
-    from tokopt.inputs.formats import InputFormat
-    from tokopt.requests.read import ReadOptions, open_inputs
-
-    texts: list[tuple[str, str]] = []
-    requests: list[Request] = []
-    for item in open_inputs(sources, ReadOptions(InputFormat(opts.input_format), opts.keep_going, opts.errors)):
-        for request in item.requests():
-            if isinstance(request, Request):
-                requests.append(request)
-            else:
-                texts.append((item.source.label, request.text()))
-    if not texts and not requests:
-        raise InputError("nothing to look at: no input held a request")
-    return texts, requests
-
-
-def choose_model(catalog: Catalog, opts: Options, requests: Sequence[Request]) -> tuple[ModelPrice, ChosenFrom]:
+def choose_model(catalog: Catalog, opts: Options, requests: Sequence[AnyRequest]) -> tuple[ModelPrice, ChosenFrom]:
     """The model the calls use today: --target-model, the first request's own model, or the
     config's first model. Nothing else knows it: an error asking for --target-model, unless the
     caller allows one named assumption (the catalog's first default)."""
     if opts.target:
         return catalog.get(opts.target), "option"
     for request in requests:
-        name = request.conversation.model
+        name = request.model
         if name:
             model = catalog.find(name)
             if model is None:
@@ -159,21 +164,11 @@ def encodings_needed(model: ModelPrice, candidates: Sequence[ModelPrice]) -> tup
     return tuple(sorted(encodings))
 
 
-def count(texts: Sequence[tuple[str, str]], requests: Sequence[Request], encodings: tuple[str, ...]) -> Workload:
-    """The texts (cut into segments) and requests counted in every one of `encodings`; the
-    outputs are left to `expected_outputs`."""
-    work = Workload(encodings=encodings, batch=any(r.custom_id is not None for r in requests))
-    work.texts = [text_prompt(label, text, encodings) for label, text in texts]
-    if requests:
-        work.requests = billing.count_requests(requests, encodings)
-    return work
-
-
-def expected_outputs(texts: Sequence[object], requests: Sequence[Request], opts: Options) -> tuple[list[int], ChosenFrom]:
+def expected_outputs(texts: Sequence[object], requests: Sequence[AnyRequest], opts: Options) -> tuple[list[int], ChosenFrom]:
     """Each call's expected output tokens (texts first, then requests) and where they come from:
     --output-tokens, else each request's own max_tokens, else the config's or tokopt's default."""
     if opts.output_tokens is not None:
         return [opts.output_tokens] * (len(texts) + len(requests)), "option"
-    own = [r.conversation.max_output_tokens for r in requests]
+    own = [r.max_output_tokens for r in requests]
     outputs = [opts.default_output] * len(texts) + [o if o is not None else opts.default_output for o in own]
     return outputs, "request" if own and not texts and all(o is not None for o in own) else opts.default_output_from

@@ -97,7 +97,7 @@ def measure_rewrites(prompt: TextPrompt, encoding: str, rewrites: Sequence[Rewri
             for g, (idx, text) in enumerate(groups):
                 key = (rw.id, g)
                 if key in counted:
-                    after += counted[key][encoding] - sum(prompt.counts[i][encoding] for i in idx)
+                    after += counted[key][encoding] - sum(prompt.segment_counts()[i][encoding] for i in idx)
         found.append(Measured(rw, before, after, changes))
     return found, whole
 

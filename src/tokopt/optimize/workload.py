@@ -14,15 +14,31 @@ from tokopt.tokens.billing import Counted
 
 @dataclass
 class TextPrompt:
-    """One plain-text input: its text cut at safe line starts, and each segment's counts."""
+    """One plain-text input: its text cut at safe line starts, its tokens per encoding, and each
+    segment's counts, counted when a rewrite first needs them (`segment_counts`)."""
 
     label: str
     text: str
     segments: list[str]
-    counts: list[dict[str, int]]  # per segment, per encoding
+    counts: list[dict[str, int]] | None = None  # per segment, per encoding
+    totals: dict[str, int] = field(default_factory=dict)  # the whole text, per encoding
+    encodings: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, label: str, text: str, totals: dict[str, int], encodings: Sequence[str]) -> TextPrompt:
+        """A text counted whole (by the counting stage); its segments are counted on demand."""
+        return cls(label, text, segment(text), totals=dict(totals), encodings=tuple(encodings))
+
+    def segment_counts(self) -> list[dict[str, int]]:
+        if self.counts is None:
+            counted = tokens.count_keyed(enumerate(self.segments), self.encodings, expected_chars=len(self.text))
+            self.counts = [counted[i] for i in range(len(self.segments))]
+        return self.counts
 
     def raw(self, encoding: str) -> int:
-        return sum(c[encoding] for c in self.counts)
+        if encoding in self.totals:
+            return self.totals[encoding]
+        return sum(c[encoding] for c in self.segment_counts())
 
 
 @dataclass
@@ -55,10 +71,3 @@ class Settings:
     candidates: list[ModelPrice]  # rule 1 looks among these
     calls: int
     output_from: ChosenFrom
-
-
-def text_prompt(label: str, text: str, encodings: Sequence[str]) -> TextPrompt:
-    """A plain-text input cut into segments, each counted in every encoding."""
-    segs = segment(text)
-    counted = tokens.count_keyed(enumerate(segs), encodings, expected_chars=len(text))
-    return TextPrompt(label, text, segs, [counted[i] for i in range(len(segs))])

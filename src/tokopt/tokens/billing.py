@@ -273,14 +273,21 @@ class Counted:
 
     def __init__(self, plan: Plan, counts: dict[str, list[int]]) -> None:
         self.plan = plan
-        n = plan.n_buckets
         self.sums: dict[str, list[int]] = {}
+        self.add_counts(counts)
+        self._images: dict[str, tuple[list[int], tuple[str, ...]]] = {}
+
+    def add_counts(self, counts: dict[str, list[int]]) -> None:
+        """Take the counts of `plan.texts` in more encodings (one count per text, in order)."""
+        n = self.plan.n_buckets
         for encoding, values in counts.items():
             sums = [0] * n
-            for bucket, value in zip(plan.buckets, values):
+            for bucket, value in zip(self.plan.buckets, values):
                 sums[bucket] += value
             self.sums[encoding] = sums
-        self._images: dict[str, tuple[list[int], tuple[str, ...]]] = {}
+
+    def texts_to_count(self) -> list[str]:
+        return self.plan.texts
 
     # What every counted request answers (tokens.measure.CountedText too).
 

@@ -89,6 +89,17 @@ class CountedText:
     def not_counted(self) -> list[str]:
         return []
 
+    def texts_to_count(self) -> list[str]:
+        """The kept text in segments that end at safe cuts (their counts add up to the text's)."""
+        if self.text is None:
+            raise ValueError(f"{self.request.where}: the text was not kept, so it cannot be counted again")
+        return tokens.split_text(self.text, tokens.SEGMENT_CHARS) if self.text else []
+
+    def add_counts(self, counts: dict[str, list[int]]) -> None:
+        """Add counts of (segments of) the text in encodings it was not counted in."""
+        for encoding, values in counts.items():
+            self.sums[encoding] = self.sums.get(encoding, 0) + sum(values)
+
 
 AnyCounted = Union["Counted", CountedText]
 
@@ -116,6 +127,11 @@ def _text_batches(
 
     kept: list[str] = []
     blocks = run.request.blocks(seen)
+    if keep_text and not run.encodings:  # read to be kept, counted later (`count_more`)
+        run.text = "".join(blocks)
+        run.chars = len(run.text)
+        yield (index, run, True), [], run.encodings
+        return
     if keep_text:
         blocks = (kept.append(b) or b for b in blocks)  # type: ignore[func-returns-value]
     previous: str | None = None
@@ -217,6 +233,27 @@ def _request_batches(
             sizes[encodings] = 0
     for encodings, (plans, texts) in pending.items():
         yield (index, plans, False), texts, encodings
+
+
+def count_more(counted: Sequence[AnyCounted], encodings: Sequence[str]) -> None:
+    """Count requests already counted (and kept) in the `encodings` they lack, in one pool:
+    their texts are in memory, so nothing is read or parsed again."""
+
+    def batches() -> Iterator[tuple[AnyCounted, list[str], tuple[str, ...]]]:
+        for c in counted:
+            missing = tuple(e for e in encodings if e not in c.sums)
+            if not missing:
+                continue
+            texts = c.texts_to_count()
+            if isinstance(c, CountedText):  # a long text: its segments are counted on all cores
+                for text in texts or [""]:
+                    yield c, [text], missing
+            else:
+                yield c, texts, missing
+
+    expected = sum(c.chars for c in counted)
+    for c, counts in tokens.count_batches(batches(), expected_chars=expected):
+        c.add_counts(counts)
 
 
 @dataclass

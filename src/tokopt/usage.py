@@ -174,6 +174,12 @@ class UsageRecord(Usage):
     source: str = "api"  # where it came from: api, cli, or import:<log format>
     dedupe_key: str | None = None  # the same call seen twice has the same key (per user)
     prompt_hash: str | None = None  # sha256 of the prompt; the text is never kept
+    # what a coding agent's log says about the call (None where it says nothing)
+    agent: str | None = None  # the agent that made it: claude-code, codex, gemini-cli, ...
+    session_id: str | None = None  # the agent's session (conversation) id
+    project: str | None = None  # the working directory the log names
+    git_branch: str | None = None
+    sidechain: bool = False  # made by a subagent (Claude Code's Task tool), not the main thread
     id: int | None = field(default=None, compare=False)  # the store's id, once stored
 
     @property

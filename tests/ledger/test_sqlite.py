@@ -194,6 +194,8 @@ def _ledger_at(path: Path, version: int) -> None:
         "VALUES ('2026-07-01T10:00:00.000000Z', 'alice', 'r1', 'openai', 'gpt-5.5', 1000, 0, 0, 0, 100, 0, '0.008', '2026-07-18', 0, 0, 'cli', NULL), "
         "('2026-07-01T11:00:00.000000Z', 'alice', 'r1', 'openai', 'gpt-5.5', 1, 0, 0, 0, 0, 0, '0.0000000000005', '2026-07-18', 0, 0, 'cli', NULL)"
     )
+    if version >= 4:  # as a tokopt of that version wrote them: with their integer cost where exact
+        db.execute("UPDATE usage SET cost_picousd = 8000000000 WHERE cost_usd = '0.008'")
     db.execute("COMMIT")
     db.close()
 

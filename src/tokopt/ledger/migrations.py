@@ -91,6 +91,38 @@ def m004_cost_picousd(db: sqlite3.Connection) -> None:
     db.execute("UPDATE usage SET cost_picousd = tokopt_picousd(cost_usd) WHERE cost_usd IS NOT NULL")
 
 
+@migration
+def m005_attribution(db: sqlite3.Connection) -> None:
+    # What coding-agent logs say about each call: which agent, session, project and branch,
+    # and whether a subagent made it. Records imported before have the agent their source names.
+    for column in ("agent TEXT", "session_id TEXT", "project TEXT", "git_branch TEXT", "sidechain INTEGER NOT NULL DEFAULT 0"):
+        db.execute(f"ALTER TABLE usage ADD COLUMN {column}")
+    db.execute("UPDATE usage SET agent = substr(source, 8) WHERE source IN ('import:claude-code', 'import:codex')")
+    # the status line sums one session's records
+    db.execute("CREATE INDEX usage_session ON usage(user, session_id) WHERE session_id IS NOT NULL")
+
+
+@migration
+def m006_import_files(db: sqlite3.Connection) -> None:
+    # Where the last import of each log file stopped, so that the next one skips a file that
+    # has not changed and reads a grown one from there (see ledger/incremental.py).
+    db.execute(
+        """CREATE TABLE import_files (
+            user TEXT NOT NULL,
+            path TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            offset INTEGER NOT NULL,
+            lines INTEGER NOT NULL,
+            tail_len INTEGER NOT NULL,
+            tail_hash TEXT NOT NULL,
+            state TEXT NOT NULL,
+            imported_at TEXT NOT NULL,
+            PRIMARY KEY (user, path)
+        )"""
+    )
+
+
 APPLICATION_ID = 0x746F6B6F  # "toko": PRAGMA application_id of every tokopt ledger
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -20,9 +20,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from tokopt.ledger.sqlitefile import PICO, connect, money_text, parse_time_text, picousd, prepare, time_text, translate
-from tokopt.ledger.store import Filters, Run, Sums, UpsertResult
-from tokopt.ledger.timezones import offset_spans
+from tokopt.ledger.sqlitefile import connect, money_text, parse_time_text, picousd, prepare, time_text, translate
+from tokopt.ledger.sqlitesums import aggregate, where
+from tokopt.ledger.store import FileState, Filters, Run, Sums, UpsertResult
 from tokopt.usage import TOKEN_FIELDS, UsageRecord
 
 
@@ -172,7 +172,7 @@ class SqliteStore:
             sql += " WHERE r.user = ?"
             args.append(user)
         runs = [(_run_of(row[:6]), bool(row[6])) for row in self.db.execute(sql + " ORDER BY r.started_at, r.rowid", args)]
-        totals = _aggregate(self.db, ["run_id"], Filters(user=user)) if runs else {}
+        totals = aggregate(self.db, ["run"], Filters(user=user)) if runs else {}
         return [(run, totals.get((run.id,), Sums()), current) for run, current in runs]
 
     # -- usage --------------------------------------------------------------------------------
@@ -204,29 +204,25 @@ class SqliteStore:
         return [_record_of(r) for r in rows]
 
     def usage_rows(self, filters: Filters) -> list[UsageRecord]:
-        where, args = _where(filters)
-        rows = self.db.execute(f"SELECT id, {_USAGE_COLUMNS} FROM usage WHERE {where} ORDER BY time, id", args)
+        clause, args = where(filters)
+        rows = self.db.execute(f"SELECT id, {_USAGE_COLUMNS} FROM usage WHERE {clause} ORDER BY time, id", args)
         return [_record_of(r) for r in rows]
 
     def count_usage(self, filters: Filters) -> int:
-        where, args = _where(filters)
-        return int(self.db.execute(f"SELECT count(*) FROM usage WHERE {where}", args).fetchone()[0])
+        clause, args = where(filters)
+        return int(self.db.execute(f"SELECT count(*) FROM usage WHERE {clause}", args).fetchone()[0])
 
     # -- reports ------------------------------------------------------------------------------
 
     def sums(self, group: Sequence[str], filters: Filters, *, tz: dt.tzinfo = dt.timezone.utc) -> dict[tuple[object, ...], Sums]:
-        """Sums per group (`store.GROUPS`), days counted in `tz`."""
-        if "day" not in group:
-            return _aggregate(self.db, [{"run": "run_id"}.get(g, g) for g in group], filters)
-        if list(group) != ["day"]:
-            raise ValueError(f"cannot group by {', '.join(group)} together")
-        return _days(self.db, filters, tz)
+        """Sums per group (`store.GROUPS`), periods counted in `tz`."""
+        return aggregate(self.db, group, filters, tz)
 
     def unpriced_models(self, filters: Filters) -> list[tuple[str, int]]:
         """Models whose records have no cost, with how many records each."""
-        where, args = _where(filters)
+        clause, args = where(filters)
         rows = self.db.execute(
-            f"SELECT model, count(*) FROM usage WHERE {where} AND cost_usd IS NULL "
+            f"SELECT model, count(*) FROM usage WHERE {clause} AND cost_usd IS NULL "
             "GROUP BY model ORDER BY count(*) DESC, model",
             args,
         )
@@ -234,9 +230,64 @@ class SqliteStore:
 
     def total(self, filters: Filters) -> Sums:
         """One grand total: what budgets ask for."""
-        return _aggregate(self.db, [], filters).get((), Sums())
+        return aggregate(self.db, [], filters).get((), Sums())
+
+    def latest_time(self, filters: Filters) -> dt.datetime | None:
+        """The time of the latest record in scope (`filters.until` exclusive)."""
+        clause, args = where(filters)
+        found = self.db.execute(f"SELECT max(time) FROM usage WHERE {clause}", args).fetchone()[0]
+        return None if found is None else parse_time_text(str(found))
+
+    # -- incremental import -------------------------------------------------------------------
+
+    def import_states(self, user: str, paths: Sequence[str]) -> dict[str, FileState]:
+        """The stored state of each of these log files that `user` imported before."""
+        out: dict[str, FileState] = {}
+        wanted = list(dict.fromkeys(paths))
+        for i in range(0, len(wanted), 500):  # SQLite takes at most 999 parameters by default
+            chunk = wanted[i : i + 500]
+            rows = self.db.execute(
+                f"SELECT {_FILE_COLUMNS} FROM import_files WHERE user = ? AND path IN ({', '.join('?' * len(chunk))})",
+                [user, *chunk],
+            )
+            for row in rows:
+                path, size, mtime_ns, offset, lines, tail_len, tail_hash, state, imported_at = row
+                out[str(path)] = FileState(
+                    path=str(path),
+                    size=int(size),
+                    mtime_ns=int(mtime_ns),
+                    offset=int(offset),
+                    lines=int(lines),
+                    tail_len=int(tail_len),
+                    tail_hash=str(tail_hash),
+                    state=json.loads(str(state)),
+                    imported_at=parse_time_text(str(imported_at)),
+                )
+        return out
+
+    def save_import_states(self, user: str, states: Sequence[FileState]) -> None:
+        """Store (or replace) these files' states, in the caller's write transaction."""
+        self.db.executemany(
+            f"INSERT OR REPLACE INTO import_files (user, {_FILE_COLUMNS}) VALUES ({', '.join('?' * 10)})",
+            [
+                (
+                    user,
+                    f.path,
+                    f.size,
+                    f.mtime_ns,
+                    f.offset,
+                    f.lines,
+                    f.tail_len,
+                    f.tail_hash,
+                    json.dumps(f.state, sort_keys=True, separators=(",", ":")),
+                    time_text(f.imported_at),
+                )
+                for f in states
+            ],
+        )
 
 
+_FILE_COLUMNS = "path, size, mtime_ns, offset, lines, tail_len, tail_hash, state, imported_at"
 _RUN_COLUMNS = "id, user, name, labels, started_at, ended_at"
 
 
@@ -252,26 +303,34 @@ def _run_of(row: Sequence[object]) -> Run:
     )
 
 
+# What agent logs say about a call (migration m005)
+_ATTRIBUTION = ("agent", "session_id", "project", "git_branch", "sidechain")
 # One column per token kind, named as the Usage field (`migrations.add_token_columns` adds new ones).
 _USAGE_COLUMNS = ", ".join(
     [
         "time, user, run_id, provider, model",
         *TOKEN_FIELDS,
         "cost_usd, cost_picousd, pricing_as_of, batch, estimated, source, dedupe_key, prompt_hash",
+        ", ".join(_ATTRIBUTION),
     ]
 )
 _N_COLUMNS = len(_USAGE_COLUMNS.split(", "))
 # A record seen again (the same file imported twice, a streaming partial) replaces the stored
-# one only when it has more tokens: every response counts once, with its largest counts.
+# one only when it has more tokens: every response counts once, with its largest counts. A
+# stored record without attribution (imported before the ledger kept it) gets it from the new.
+_LARGER = "excluded.input_tokens + excluded.output_tokens > usage.input_tokens + usage.output_tokens"
+_UNATTRIBUTED = "usage.session_id IS NULL AND excluded.session_id IS NOT NULL"
 _UPSERT = (
     f"INSERT INTO usage ({_USAGE_COLUMNS}) VALUES ({', '.join('?' * _N_COLUMNS)}) "
     "ON CONFLICT(user, dedupe_key) WHERE dedupe_key IS NOT NULL DO UPDATE SET "
     + ", ".join(
-        f"{c} = excluded.{c}"
+        f"{c} = CASE WHEN {_LARGER} THEN excluded.{c} ELSE usage.{c} END"
         for c in ["time", "provider", "model", *TOKEN_FIELDS]
         + "cost_usd cost_picousd pricing_as_of batch estimated source prompt_hash".split()
     )
-    + " WHERE excluded.input_tokens + excluded.output_tokens > usage.input_tokens + usage.output_tokens"
+    + ", "
+    + ", ".join(f"{c} = CASE WHEN {_UNATTRIBUTED} THEN excluded.{c} ELSE usage.{c} END" for c in _ATTRIBUTION)
+    + f" WHERE ({_LARGER}) OR ({_UNATTRIBUTED})"
 )
 
 
@@ -293,13 +352,18 @@ def _params(row: UsageRecord) -> tuple[object, ...]:
         row.source,
         row.dedupe_key,
         row.prompt_hash,
+        row.agent,
+        row.session_id,
+        row.project,
+        row.git_branch,
+        int(row.sidechain),
     )
 
 
 def _record_of(r: Sequence[Any]) -> UsageRecord:
     n = len(TOKEN_FIELDS)
     id_, time, user, run_id, provider, model = r[:6]
-    cost, _pico, as_of, batch, estimated, source, key, phash = r[6 + n :]
+    cost, _pico, as_of, batch, estimated, source, key, phash, agent, session, project, branch, sidechain = r[6 + n :]
     return UsageRecord(
         id=int(id_),
         time=parse_time_text(str(time)),
@@ -315,150 +379,12 @@ def _record_of(r: Sequence[Any]) -> UsageRecord:
         source=str(source),
         dedupe_key=None if key is None else str(key),
         prompt_hash=None if phash is None else str(phash),
+        agent=None if agent is None else str(agent),
+        session_id=None if session is None else str(session),
+        project=None if project is None else str(project),
+        git_branch=None if branch is None else str(branch),
+        sidechain=bool(sidechain),
     )
-
-
-def _where(filters: Filters, alias: str = "") -> tuple[str, list[object]]:
-    p = f"{alias}." if alias else ""
-    clauses: list[str] = []
-    args: list[object] = []
-    if filters.user is not None:
-        clauses.append(f"{p}user = ?")
-        args.append(filters.user)
-    if filters.run_ids is not None:
-        if not filters.run_ids:
-            clauses.append("0")
-        else:
-            clauses.append(f"{p}run_id IN ({', '.join('?' * len(filters.run_ids))})")
-            args.extend(filters.run_ids)
-    if filters.since is not None:
-        clauses.append(f"{p}time >= ?")
-        args.append(time_text(filters.since))
-    if filters.until is not None:
-        clauses.append(f"{p}time < ?")
-        args.append(time_text(filters.until))
-    return (" AND ".join(clauses) or "1"), args
-
-
-# SQL of the groups `_aggregate` knows
-GROUPS = {
-    "model": ("provider", "model"),
-    "provider": ("provider",),
-    "user": ("user",),
-    "run_id": ("run_id",),
-    "utc_hour": ("substr(time, 1, 13)",),
-}
-
-
-def _sums(exact_sql: bool) -> str:
-    # count(x) counts non-null x: priced rows, and rows whose cost SQL can sum exactly
-    cost, exact_rows = ("sum(cost_picousd)", "count(cost_picousd)") if exact_sql else ("0", "0")
-    tokens = ", ".join(f"sum({name})" for name in TOKEN_FIELDS)
-    return f"count(*), {tokens}, sum(estimated), count(cost_usd), {cost}, {exact_rows}"
-
-
-def _aggregate(
-    db: sqlite3.Connection,
-    group: Sequence[str],
-    filters: Filters,
-    *,
-    day_offset_minutes: int | None = None,
-) -> dict[tuple[object, ...], Sums]:
-    """Sums per group, in one pass over the rows.
-
-    `group` holds keys of GROUPS (empty: one grand total); `day_offset_minutes` adds a
-    day group: the date of (time + offset), so that a caller can group by local days.
-    """
-    exprs = [e for g in group for e in GROUPS[g]]
-    if day_offset_minutes is not None:
-        exprs.append(f"date(time, '{day_offset_minutes:+d} minutes')" if day_offset_minutes else "substr(time, 1, 10)")
-    where, args = _where(filters)
-    group_by = f" GROUP BY {', '.join(str(i + 1) for i in range(len(exprs)))}" if exprs else ""
-    exact_sql = True
-    try:
-        rows = db.execute(f"SELECT {', '.join([*exprs, _sums(True)])} FROM usage WHERE {where}{group_by}", args).fetchall()
-    except sqlite3.OperationalError as exc:
-        if "integer overflow" not in str(exc):
-            raise
-        # Over 9.2 million USD in one group overflows SQLite's integers: add Decimals instead.
-        exact_sql = False
-        rows = db.execute(f"SELECT {', '.join([*exprs, _sums(False)])} FROM usage WHERE {where}{group_by}", args).fetchall()
-    n, k = len(exprs), len(TOKEN_FIELDS)
-    found: dict[tuple[object, ...], tuple[Sequence[Any], Decimal]] = {}
-    decimal_rows = 0
-    for row in rows:
-        count, priced, exact = row[n], row[n + k + 2], row[n + k + 4]
-        if not count:
-            continue
-        found[tuple(row[:n])] = (row[n:], Decimal(row[n + k + 3] or 0).scaleb(-PICO))
-        decimal_rows += priced - exact
-    if decimal_rows:
-        which = "cost_picousd IS NULL AND cost_usd IS NOT NULL" if exact_sql else "cost_usd IS NOT NULL"
-        select = ", ".join([*exprs, "cost_usd"])
-        for row in db.execute(f"SELECT {select} FROM usage WHERE {where} AND {which}", args):
-            sums, cost = found[tuple(row[:-1])]
-            found[tuple(row[:-1])] = (sums, cost + Decimal(str(row[-1])))
-    out: dict[tuple[object, ...], Sums] = {}
-    for key, (sums, cost) in found.items():
-        count, priced, estimated = sums[0], sums[k + 2], sums[k + 1]
-        out[key] = Sums(
-            **dict(zip(TOKEN_FIELDS, sums[1 : 1 + k])),
-            records=count,
-            cost_usd=cost if priced else None,
-            unpriced_records=count - priced,
-            estimated_records=estimated,
-        )
-    return out
-
-
-def _days(db: sqlite3.Connection, filters: Filters, tz: dt.tzinfo) -> dict[tuple[object, ...], Sums]:
-    if tz is dt.timezone.utc:
-        return _aggregate(db, [], filters, day_offset_minutes=0)
-    span = _time_range(db, filters)
-    if span is None:
-        return {}
-    spans = offset_spans(tz, *span)
-    out: dict[tuple[object, ...], Sums] = {}
-    if all(offset % 60 == 0 for _, _, offset in spans) and all(lo is None or lo % 3600 == 0 for lo, _, _ in spans):
-        # Whole-hour offsets that change on the hour (nearly every zone): sum per UTC hour in
-        # SQL, then give each hour to its local day. Cheaper than a date() per row.
-        for (hour,), t in _aggregate(db, ["utc_hour"], filters).items():
-            start = dt.datetime.strptime(str(hour), "%Y-%m-%dT%H").replace(tzinfo=dt.timezone.utc)
-            key = (start.astimezone(tz).date().isoformat(),)
-            out[key] = out[key] + t if key in out else t
-        return out
-    for lo, hi, offset in spans:  # :30 and :45 zones: one pass per stretch of constant offset
-        part = Filters(
-            user=filters.user,
-            run_ids=filters.run_ids,
-            since=_later(filters.since, lo),
-            until=_earlier(filters.until, hi),
-        )
-        for key, t in _aggregate(db, [], part, day_offset_minutes=offset).items():
-            out[key] = out[key] + t if key in out else t
-    return out
-
-
-def _time_range(db: sqlite3.Connection, filters: Filters) -> tuple[dt.datetime, dt.datetime] | None:
-    where, args = _where(filters)
-    lo, hi = db.execute(f"SELECT min(time), max(time) FROM usage WHERE {where}", args).fetchone()
-    if lo is None:
-        return None
-    return parse_time_text(lo), parse_time_text(hi)
-
-
-def _later(a: dt.datetime | None, epoch: int | None) -> dt.datetime | None:
-    b = dt.datetime.fromtimestamp(epoch, dt.timezone.utc) if epoch is not None else None
-    if a is None or b is None:
-        return a or b
-    return max(a, b)
-
-
-def _earlier(a: dt.datetime | None, epoch: int | None) -> dt.datetime | None:
-    b = dt.datetime.fromtimestamp(epoch, dt.timezone.utc) if epoch is not None else None
-    if a is None or b is None:
-        return a or b
-    return min(a, b)
 
 
 def open(location: str, *, create: bool = True) -> SqliteStore:  # noqa: A001 - the backend interface

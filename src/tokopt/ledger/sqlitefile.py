@@ -30,7 +30,8 @@ def time_text(value: dt.datetime) -> str:
 
 
 def parse_time_text(text: str) -> dt.datetime:
-    return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.timezone.utc)
+    # fromisoformat is C and ten times faster than strptime: reports parse a time per group
+    return dt.datetime.fromisoformat(text[:-1] if text.endswith("Z") else text).replace(tzinfo=dt.timezone.utc)
 
 
 def money_text(value: Decimal) -> str:

@@ -30,7 +30,7 @@ from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 from tokopt.usage import TOKEN_FIELDS, Usage, UsageRecord
 
@@ -40,8 +40,14 @@ BACKENDS: dict[str, str] = {
     "sqlite": "tokopt.ledger.sqlite",
 }
 
-# What `Store.sums` can group by. A key names its values: "model" is (provider, model).
-GROUPS: tuple[str, ...] = ("model", "provider", "user", "run", "day")
+# What `Store.sums` can group by. A key names its values: "model" is (provider, model); the
+# attribution groups are one value each (session: the agent's session id; branch: git branch).
+GROUPS: tuple[str, ...] = ("model", "provider", "user", "run", "agent", "session", "project", "branch", *("hour", "day", "week", "month", "utc_hour"))
+# Periods, as key text in the zone `sums` is given: hour "2026-07-20T09", day "2026-07-20",
+# week "2026-07-13" (the Monday it starts on; weeks run Monday to Sunday), month "2026-07";
+# utc_hour is the hour in UTC whatever the zone ("2026-07-20T07"), for 5-hour blocks.
+# One period at most per call; it may go with any of the other groups.
+TIME_GROUPS: tuple[str, ...] = ("hour", "day", "week", "month", "utc_hour")
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,25 @@ class Filters:
     run_ids: tuple[str, ...] | None = None
     since: dt.datetime | None = None
     until: dt.datetime | None = None
+    # Shell-style patterns (`*`, `?`, `[...]`, case-sensitive, as SQLite's GLOB): a record is
+    # in scope when its value matches one of them; a record without a value matches none.
+    models: tuple[str, ...] | None = None
+    providers: tuple[str, ...] | None = None
+    agents: tuple[str, ...] | None = None
+    sessions: tuple[str, ...] | None = None
+    projects: tuple[str, ...] | None = None
+    branches: tuple[str, ...] | None = None
+
+
+# Filters field -> the UsageRecord field it matches
+PATTERN_FILTERS: dict[str, str] = {
+    "models": "model",
+    "providers": "provider",
+    "agents": "agent",
+    "sessions": "session_id",
+    "projects": "project",
+    "branches": "git_branch",
+}
 
 
 @dataclass(slots=True, kw_only=True)
@@ -75,6 +100,8 @@ class Sums(Usage):
     cost_usd: Decimal | None = None
     unpriced_records: int = 0
     estimated_records: int = 0
+    first: dt.datetime | None = None  # the time of the earliest record (UTC)
+    last: dt.datetime | None = None  # and of the latest
 
     def __post_init__(self) -> None:
         pass  # sums of valid records are valid, and may hold more than one call can
@@ -90,7 +117,35 @@ class Sums(Usage):
             cost_usd=cost,
             unpriced_records=self.unpriced_records + other.unpriced_records,
             estimated_records=self.estimated_records + other.estimated_records,
+            first=_earliest(self.first, other.first),
+            last=_latest(self.last, other.last),
         )
+
+
+def _earliest(a: dt.datetime | None, b: dt.datetime | None) -> dt.datetime | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _latest(a: dt.datetime | None, b: dt.datetime | None) -> dt.datetime | None:
+    return b if a is None else a if b is None else max(a, b)
+
+
+@dataclass(frozen=True)
+class FileState:
+    """Where the last import of one log file stopped (per user): the file's size and mtime
+    then, the offset after its last whole line, how many lines that is, the length and
+    sha256 of the bytes just before the offset (the last line, at most its last 64 KiB), and
+    the importers' state at the offset (JSON-able), so that a grown file is read from there."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    offset: int
+    lines: int
+    tail_len: int
+    tail_hash: str
+    state: dict[str, Any]
+    imported_at: dt.datetime
 
 
 @dataclass(frozen=True)
@@ -165,8 +220,21 @@ class Store(Protocol):
         ...
 
     def total(self, filters: Filters) -> Sums: ...
+    def latest_time(self, filters: Filters) -> dt.datetime | None:
+        """The time of the latest record in scope (`filters.until` is exclusive), or None."""
+        ...
+
     def unpriced_models(self, filters: Filters) -> list[tuple[str, int]]:
         """Models whose records have no cost, with how many records each, most first."""
+        ...
+
+    # incremental import
+    def import_states(self, user: str, paths: Sequence[str]) -> dict[str, FileState]:
+        """The stored state of each of these log files that `user` imported before."""
+        ...
+
+    def save_import_states(self, user: str, states: Sequence[FileState]) -> None:
+        """Store (or replace) these files' states, in the caller's write transaction."""
         ...
 
 

@@ -316,3 +316,18 @@ def test_parse_time_forms():
     assert parse_time("2026-07-20 09:12:33") == dt.datetime(2026, 7, 20, 9, 12, 33, tzinfo=utc)
     assert parse_time(0) == dt.datetime(1970, 1, 1, tzinfo=utc)
     assert parse_time("yesterday") is None and parse_time(True) is None
+
+
+def test_a_log_directory_is_walked_once_with_its_hidden_entries_and_no_symlink_loop(tmp_path):
+    import os
+
+    from tokopt.ledger.importers import expand_paths
+
+    logs = tmp_path / "logs"
+    (logs / "b" / ".hidden").mkdir(parents=True)
+    for name in ("z.jsonl", "b/a.json", "b/.hidden/c.ndjson", "b/notes.txt", ".top.log"):
+        (logs / name).write_text("{}\n")
+    os.symlink(".", logs / "b" / "again")  # not walked into: each log is read once
+    os.symlink("nowhere.jsonl", logs / "broken.jsonl")
+    found = [s.path.relative_to(logs).as_posix() for s in expand_paths([str(logs)])]
+    assert found == [".top.log", "b/.hidden/c.ndjson", "b/a.json", "z.jsonl"]

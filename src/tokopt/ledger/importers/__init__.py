@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from tokopt.errors import InputError
+from tokopt.inputs import walk
 from tokopt.ledger.importers.anthropic import Anthropic
 from tokopt.ledger.importers.base import FileImport, FileSink, Importer, Merger, Reader, Tally, parse_time
 from tokopt.ledger.importers.claude_code import ClaudeCode
@@ -81,7 +82,8 @@ def expand_paths(args: Iterable[str]) -> list[ImportSource]:
             continue
         path = Path(arg).expanduser()
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file())
+            listing = walk.walk(path, hidden_dirs=True, hidden_files=True)
+            found = sorted(e.path for e in listing.files if e.path.suffix.lower() in SUFFIXES)
             if not found:
                 raise InputError(f"no usage logs (*.jsonl, *.json) in directory: {arg}")
             sources.extend(ImportSource(str(p), p) for p in found)

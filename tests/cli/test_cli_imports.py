@@ -8,9 +8,6 @@ from pathlib import Path
 import tokopt.cli
 
 CLI = Path(tokopt.cli.__file__).parent
-# Imports between commands that issue 10 still has to undo (options to move to cli/_common.py).
-# Remove an entry when its import goes; nothing may be added.
-NOT_YET = {("check", "session")}
 
 
 def imported_cli_modules(path: Path) -> set[str]:
@@ -30,5 +27,5 @@ def test_cli_modules_do_not_import_each_other() -> None:
     modules = sorted(p for p in CLI.glob("*.py") if p.name not in ("__init__.py", "_common.py"))
     assert len(modules) > 5
     for path in modules:
-        others = {m for m in imported_cli_modules(path) - {"_common", path.stem} if (path.stem, m) not in NOT_YET}
+        others = imported_cli_modules(path) - {"_common", path.stem}
         assert not others, f"cli/{path.name} imports cli modules {sorted(others)}; share through cli/_common.py"

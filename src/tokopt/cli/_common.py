@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from tokopt.paths import ENV_CALLS_PER_MONTH, ENV_MODELS, ENV_OUTPUT_TOKENS, ENV_PROJECT_CONFIG
+from tokopt.paths import ENV_CALLS_PER_MONTH, ENV_LEDGER, ENV_MODELS, ENV_OUTPUT_TOKENS, ENV_PROJECT_CONFIG, ENV_USER
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -128,6 +128,22 @@ CallsPerMonthOption = Annotated[
         help="Calls per month of each prompt, for budgets that set none. \\[default: the project's]",
         show_default=False,
     ),
+]
+
+# the usage ledger: `tokopt session ...`, and check's spend budgets
+LedgerOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--ledger",
+        envvar=ENV_LEDGER,
+        help="The ledger file. \\[default: ledger.sqlite3 in your data directory]",
+        show_default=False,
+        dir_okay=False,
+    ),
+]
+UserOption = Annotated[
+    str | None,
+    typer.Option("--user", "-u", envvar=ENV_USER, help="Whose records. \\[default: your login name]", show_default=False),
 ]
 
 

@@ -17,15 +17,16 @@ from tokopt.cli._common import (
     DefaultOutputTokensOption,
     EncodingErrorsChoice,
     EncodingErrorsOption,
+    LedgerOption,
     PricingOption,
     ProjectConfigOption,
     load_catalog,
     load_user_config,
     note,
+    UserOption,
     stdout_console,
     warn,
 )
-from tokopt.cli.session import LedgerOption, UserOption
 
 if TYPE_CHECKING:
     from tokopt.budgets import CheckResult

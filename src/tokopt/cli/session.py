@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tokopt import paths
-from tokopt.cli._common import FormatOption, OutputFormat, PricingOption, byte_progress, emit, load_catalog, note, warn
+from tokopt.cli._common import FormatOption, LedgerOption, OutputFormat, PricingOption, UserOption, byte_progress, emit, load_catalog, note, warn
 
 if TYPE_CHECKING:
     from tokopt.ledger import Ledger
@@ -30,20 +30,6 @@ class ReportBy(str, Enum):
     provider = "provider"
 
 
-LedgerOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--ledger",
-        envvar=paths.ENV_LEDGER,
-        help="The ledger file. \\[default: ledger.sqlite3 in your data directory]",
-        show_default=False,
-        dir_okay=False,
-    ),
-]
-UserOption = Annotated[
-    str | None,
-    typer.Option("--user", "-u", envvar=paths.ENV_USER, help="Whose records. \\[default: your login name]", show_default=False),
-]
 RunOption = Annotated[
     str | None,
     typer.Option(

@@ -88,9 +88,9 @@ class Ledger:
     def pricer(self) -> Pricer:
         if self._pricer is None:
             if self._catalog is None:
-                from tokopt import pricing
+                from tokopt import pricing, settings
 
-                self._catalog = pricing.load_catalog(paths.bundled_pricing_dir(), self._pricing or paths.user_pricing_files())
+                self._catalog = pricing.load_catalog(paths.bundled_pricing_dir(), settings.pricing_files(self._pricing))
             self._pricer = Pricer(self._catalog)
         return self._pricer
 

@@ -108,7 +108,9 @@ def run_check_step(cwd: Path, tmp_path: Path, **inputs: str) -> tuple[subprocess
         "INPUT_CONFIG": "",
         "INPUT_WARN_ONLY": "false",
         "INPUT_SUMMARY": "true",
+        "INPUT_COMMENT": "false",
         "INPUT_ARGS": "",
+        "GITHUB_TOKEN": "",
         "PR_BASE_REF": "",
         **inputs,
     }
@@ -130,7 +132,8 @@ def test_action_on_a_pull_request_fetches_the_base_and_annotates(tmp_path):
     lines = r.stdout.splitlines()
     assert lines[0].startswith("::error file=prompts/grow.md,title=tokopt%3A p over budget::")
     assert lines[-1].endswith("against origin/main")
-    assert summary.startswith("**tokopt check ✗ over budget") and "| p | `prompts/grow.md` | gpt-5.5 |" in summary
+    assert summary.startswith("### tokopt: monthly cost up ") and "| `prompts/grow.md` | gpt-5.5 |" in summary
+    assert "✗ over budget: 1 of 3 checks in budget 'p' against origin/main" in summary
 
     r, _ = run_check_step(clone, tmp_path, PR_BASE_REF="main", INPUT_WARN_ONLY="true", INPUT_ARGS="--model gpt-5.4-mini")
     assert r.returncode == 0, r.stderr
@@ -141,11 +144,32 @@ def test_action_without_a_base_and_with_a_config_error(tmp_path):
     repo = make_repo(tmp_path / "repo", CONFIG.replace("max_increase_pct = 10", "max_increase_pct = 100"))
     r, summary = run_check_step(repo.path, tmp_path)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.startswith("✓ within budget") and summary.startswith("**tokopt check ✓")
+    assert r.stdout.splitlines()[-1].startswith("✓ within budget") and summary.startswith("### tokopt: monthly cost ")
     (repo.path / "tokopt.toml").write_text(CONFIG + "bogus = 1\n", encoding="utf-8")
     r, summary = run_check_step(repo.path, tmp_path)
     assert r.returncode == 2 and "error: " in r.stderr and "bogus: unknown key" in r.stderr
     assert summary == "" and r.stdout == ""
+
+
+def test_action_comments_on_the_pull_request(tmp_path):
+    from tests.fake_github import TOKEN, FakeGitHub, Server
+
+    origin = make_repo(tmp_path / "origin", CONFIG)
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--depth=1", "--single-branch", "--branch", "feature", f"file://{origin.path}", str(clone))
+    event = tmp_path / "event.json"
+    event.write_text('{"pull_request": {"number": 7}}', encoding="utf-8")
+    with Server(FakeGitHub()) as gh:
+        env = {"GITHUB_EVENT_PATH": str(event), "GITHUB_REPOSITORY": gh.repo, "GITHUB_API_URL": gh.url, "GITHUB_RUN_ID": "1"}
+        r, summary = run_check_step(clone, tmp_path, PR_BASE_REF="main", INPUT_COMMENT="true", GITHUB_TOKEN=TOKEN, **env)
+        assert r.returncode == 1, r.stderr
+        [comment] = gh.comments[7]
+        assert comment.body.startswith("<!-- tokopt check -->\n### tokopt: monthly cost up ")
+        assert summary.startswith("### tokopt: ")  # summary: true as well
+        gh.read_only = True  # a fork's token: the step still reports, and the comment stays as it was
+        r, summary = run_check_step(clone, tmp_path, PR_BASE_REF="main", INPUT_COMMENT="true", GITHUB_TOKEN=TOKEN, **env)
+        assert r.returncode == 1 and "could not comment on pull request #7" in r.stderr
+        assert summary.startswith("### tokopt: ") and len(gh.comments[7]) == 1
 
 
 # --- docs/check.md (the CI reference; tests/test_docs.py runs its commands) --------------------
@@ -170,17 +194,22 @@ def test_readme_config_example_is_valid(tmp_path):
 def test_readme_documents_the_hook_and_the_action_as_they_are():
     section = readme_section()
     blocks = [b.split("```", 1)[0] for b in section.split("```yaml\n")[1:]]
-    pre_commit, workflow = (yaml.safe_load(b) for b in blocks)
+    pre_commit, workflow, commenting = (yaml.safe_load(b) for b in blocks)
     assert pre_commit["repos"][0]["hooks"][0]["id"] == "tokopt-check"
-    steps = workflow["jobs"]["tokopt"]["steps"]
-    assert steps[0]["uses"].startswith("actions/checkout@") and steps[1]["uses"].startswith("your-org/tokopt@")
+    for flow in (workflow, commenting):
+        steps = flow["jobs"]["tokopt"]["steps"]
+        assert steps[0]["uses"].startswith("actions/checkout@") and steps[1]["uses"].startswith("your-org/tokopt@")
+    # the comment needs a token that may write pull requests, and the example says so
+    assert commenting["permissions"]["pull-requests"] == "write"
+    assert commenting["jobs"]["tokopt"]["steps"][1]["with"]["comment"] == "true"
+    assert set(commenting["jobs"]["tokopt"]["steps"][1]["with"]) <= set(action()["inputs"])
     for name in action()["inputs"]:
         assert f"`{name}`" in section
 
 
 # --- layers ----------------------------------------------------------------------------------
 
-CORE = ["tokopt.budgets.config", "tokopt.budgets", "tokopt.inputs.gitrepo", "tokopt.inputs.globs", "tokopt.budgets.init", "tokopt.render.check", "tokopt.settings"]
+CORE = ["tokopt.budgets.config", "tokopt.budgets", "tokopt.budgets.headline", "tokopt.budgets.pr_comment", "tokopt.render.check_headline", "tokopt.render.check_ci", "tokopt.inputs.gitrepo", "tokopt.inputs.globs", "tokopt.budgets.init", "tokopt.render.check", "tokopt.settings"]
 
 
 def python(code: str) -> subprocess.CompletedProcess[str]:

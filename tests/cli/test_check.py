@@ -7,6 +7,11 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
+from decimal import Decimal
+
+from tests.conftest import PRICING_DIR
+from tokopt.pricing import load_catalog
+from tokopt.render.fmt import usd
 
 from tests.budget_fixtures import FIVE, TEN, TWELVE, chdir, make_repo, write  # noqa: F401 (fixture)
 from tests.helpers import one_error_line
@@ -56,7 +61,7 @@ def test_exit_codes_for_every_format(run, project, fmt, scenario):
     elif fmt == "junit":
         assert ET.fromstring(r.stdout).tag == "testsuites"
     elif fmt == "markdown":
-        assert r.stdout.startswith("**tokopt check ")
+        assert r.stdout.startswith("### tokopt: monthly cost ")
 
 
 def test_input_errors_exit_2(run, project):
@@ -77,9 +82,36 @@ def test_no_config_exits_2_with_a_hint(run, tmp_path, chdir):  # noqa: F811
 # --- table and JSON --------------------------------------------------------------------------
 
 
-def test_table_shows_every_file_and_model_and_ends_with_the_verdict(run, project):
+def test_table_shows_each_prompt_once_then_what_is_over_then_the_verdict(run, project):
     write(project / "tokopt.toml", config("max_tokens = 11\nmax_cost_per_call = 1"))
     r = run("check")
+    assert r.exit_code == 1
+    lines = r.stdout.rstrip("\n").splitlines()
+    doc = json.loads(run("check", "-f", "json").stdout)
+    monthly = doc["headline"]["head_monthly_usd"]
+    # every prompt on its cheaper model, and on its dearer one: 1,000 calls each, no output
+    cat = load_catalog(PRICING_DIR)
+    tokens = {"gpt-5.5": (10, 12), "claude-sonnet-5": (15, 18)}  # ≈ o200k × 1.53
+    costs = [[n * cat.get(m).input * 1000 / 1_000_000 for n in counts] for m, counts in tokens.items()]
+    assert Decimal(monthly["cheapest"]) == sum(min(pair) for pair in zip(*costs))
+    assert Decimal(monthly["dearest"]) == sum(max(pair) for pair in zip(*costs))
+    span = f"{usd(Decimal(monthly['cheapest']))}–{usd(Decimal(monthly['dearest']))}"
+    assert lines[0] == f"tokopt check: monthly cost {span} at the configured traffic"
+    assert lines[1] == "2 prompts in 1 budget, not compared with a base (--base REF)"
+    # one row per prompt, its two models collapsed into a span
+    assert [line.split()[:3] for line in lines if line.lstrip().startswith("prompts/")][:2] == [
+        ["prompts/a.md", "2", "models"],
+        ["prompts/b.md", "2", "models"],
+    ]
+    over = r.stdout.split("Over budget", 1)[1]
+    assert "prompts/a.md   input tokens 15, limit ≤ 11 tokens (max_tokens) on claude-sonnet-5" in over
+    assert "prompts/b.md   input tokens 12–18, limit ≤ 11 tokens (max_tokens) on gpt-5.5," in over
+    assert lines[-1] == "✗ over budget: 3 of 4 checks in budget 'prompts'"
+
+
+def test_details_shows_every_file_and_model(run, project):
+    write(project / "tokopt.toml", config("max_tokens = 11\nmax_cost_per_call = 1"))
+    r = run("check", "--details")
     assert r.exit_code == 1
     lines = r.stdout.rstrip("\n").splitlines()
     assert lines[-1] == "✗ over budget: 3 of 4 checks in budget 'prompts'"
@@ -195,11 +227,17 @@ def test_base_in_a_real_repository(run, tmp_path, chdir):  # noqa: F811
     assert [row["file"] for row in doc["rows"] if not row["ok"]] == ["prompts/grow.md"]
     assert doc["base"] == "main" and len(doc["base_commit"]) == 40
 
-    table = run("check", "--base", "main").stdout
+    table = run("check", "--base", "main", "--details").stdout
     assert re.search(r"prompts/gone\.md .* -5 .* deleted", table)
     assert re.search(r"prompts/new\.md .* new ", table)
     assert re.search(r"prompts/grow\.md .* \+2 \(\+20%\)", table)
     assert table.rstrip().endswith("against main")
+    # the headline: before → after, and one row per prompt that changed
+    head = doc["headline"]
+    assert head["prompts"] == 4 and head["prompts_changed"] == 3
+    assert [p["file"] for p in head["changed"]] == ["prompts/new.md", "prompts/gone.md", "prompts/grow.md"]
+    table = run("check", "--base", "main").stdout
+    assert "prompts/same.md" not in table and "3 of 4 prompts changed" in table
 
 
 def test_base_outside_git_is_a_clear_error(run, project):
@@ -262,7 +300,8 @@ def test_github_warn_only_turns_errors_into_warnings(run, project):
     r = run("check", "-f", "github", "--warn-only")
     assert r.exit_code == 0
     kinds = {kind for kind, _, _ in annotations(r.stdout)}
-    assert kinds == {"warning"}
+    assert kinds == {"warning", "notice"}  # the notice is the headline
+    assert [p["title"] for kind, p, _ in annotations(r.stdout) if kind == "notice"] == ["tokopt"]
 
 
 def test_github_file_paths_are_relative_to_the_repository(run, tmp_path, chdir):  # noqa: F811
@@ -270,7 +309,7 @@ def test_github_file_paths_are_relative_to_the_repository(run, tmp_path, chdir):
     chdir(repo.path / "svc")
     r = run("check", "-f", "github")
     assert r.exit_code == 1
-    assert [p["file"] for _, p, _ in annotations(r.stdout)] == ["svc/prompts/grow.md"]
+    assert [p["file"] for kind, p, _ in annotations(r.stdout) if kind != "notice"] == ["svc/prompts/grow.md"]
 
 
 def test_escaping_of_data_and_properties():
@@ -317,9 +356,16 @@ def test_markdown_starts_with_the_summary_and_lists_what_is_over(run, project):
     r = run("check", "-f", "markdown")
     assert r.exit_code == 1
     lines = r.stdout.splitlines()
-    assert lines[0] == "**tokopt check ✗ over budget: 1 of 2 checks in budget 'prompts'**"
-    assert "| prompts | `prompts/b.md` | gpt-5.5 | input tokens 12 > 11 (max_tokens) |" in lines
-    assert "<details><summary>All checks (2)</summary>" in lines
+    total = usd(22 * load_catalog(PRICING_DIR).get("gpt-5.5").input * 1000 / 1_000_000)  # 10 + 12 tokens, 1,000 calls
+    assert lines[0] == f"### tokopt: monthly cost {total} at the configured traffic"
+    assert lines[2] == "**2 prompts in 1 budget, not compared with a base (--base REF)**  "
+    assert lines[3] == "✗ over budget: 1 of 2 checks in budget 'prompts'"
+    assert f"| `prompts/a.md` | gpt-5.5 | 1,000 | {usd(10 * load_catalog(PRICING_DIR).get('gpt-5.5').input / 1000)} | ✓ |" in lines
+    assert "| prompts | `prompts/b.md` | input tokens 12, limit ≤ 11 tokens (max_tokens) on gpt-5.5 |" in lines
+    assert "<details>" not in r.stdout  # the details only with --details
+    r = run("check", "-f", "markdown", "--details")
+    lines = r.stdout.splitlines()
+    assert "<details><summary>Every check (2)</summary>" in lines
     header = next(line for line in lines if line.startswith("| File |"))
     assert header.count("|") == 8
 
@@ -328,7 +374,7 @@ def test_markdown_when_everything_passes(run, project):
     write(project / "tokopt.toml", config("max_tokens = 100", models='["gpt-5.5"]'))
     r = run("check", "-f", "markdown")
     assert r.exit_code == 0
-    assert r.stdout.splitlines()[0].startswith("**tokopt check ✓ within budget: 2 checks")
+    assert r.stdout.splitlines()[3].startswith("✓ within budget: 2 checks")
     assert "Over budget" not in r.stdout
 
 

@@ -5,6 +5,7 @@
 - `files`: file budgets, on the working tree and against a git base revision
 - `spend`: spend budgets over a ledger the caller opens
 - `results`: the result models render/ shows
+- `headline`: the monthly cost before and after, and the prompts that changed, models collapsed
 - `evaluate`: `check`, both kinds of budget into one CheckResult
 - `init`: `tokopt init`, a starter config from the prompts' cost today
 """

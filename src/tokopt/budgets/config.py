@@ -18,6 +18,11 @@
     max_context_share = 0.25                 # (input + output) / the model's window
     max_increase_pct = 15                    # input tokens against `tokopt check --base REF`
 
+    [[traffic]]                              # how often prompts are really called (infracost's usage file)
+    paths = ["prompts/support/*.md"]         # globs, as a budget's; the first entry that matches a file wins
+    calls_per_day = 20000                    # or calls_per_month (a month is 30 days)
+    cached_share = 0.6                       # share of each call's input read from the provider's cache
+
     [[budgets]]                              # a spend budget: what the usage ledger recorded
     name = "my month"
     max_spend = 50                           # USD, priced records in the period
@@ -32,7 +37,8 @@ written (floats as Decimal), so a limit of 0.01 is exactly one cent.
 
 Precedence for the defaults (`settings.resolve`): command-line flags (and their env vars), then
 this file's [defaults], then the user's config, then the built-in defaults. A budget's own `models`,
-`output_tokens` and `calls_per_month` belong to the budget and are kept as written.
+`output_tokens` and `calls_per_month` belong to the budget and are kept as written. A file's
+[[traffic]] entry is more specific still: its calls and cached share win over the budget's.
 """
 
 from __future__ import annotations
@@ -124,6 +130,48 @@ class FileBudget(BaseModel):
     @property
     def label(self) -> str:
         return self.name or ", ".join(self.paths)
+
+
+class Traffic(BaseModel):
+    """How often the prompts that `paths` match are called, and how much of each call's input
+    the provider's cache serves; like infracost's usage file, kept next to the budgets."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    paths: Annotated[list[Glob], Field(min_length=1)]
+    exclude: list[Glob] = Field(default_factory=list)
+    calls_per_day: Calls | None = None
+    calls_per_month: Calls | None = None
+    cached_share: Annotated[Decimal, BeforeValidator(_number), Field(ge=0, le=1)] | None = None
+
+    @model_validator(mode="after")
+    def _one_rate(self) -> Traffic:
+        if self.calls_per_day is not None and self.calls_per_month is not None:
+            raise ValueError("set calls_per_day or calls_per_month, not both")
+        if self.calls_per_day is None and self.calls_per_month is None and self.cached_share is None:
+            raise ValueError("set calls_per_day, calls_per_month or cached_share")
+        return self
+
+    @cached_property
+    def _include(self) -> list[globs.Glob]:
+        return [globs.compile(p) for p in self.paths]
+
+    @cached_property
+    def _exclude(self) -> list[globs.Glob]:
+        return [globs.compile(p) for p in self.exclude]
+
+    def matches(self, path: str) -> bool:
+        return globs.matches_any(self._include, path) and not globs.matches_any(self._exclude, path)
+
+    @property
+    def monthly_calls(self) -> int | None:
+        """Calls per month; a month of calls per day is 30 days."""
+        if self.calls_per_day is not None:
+            return self.calls_per_day * DAYS_PER_MONTH
+        return self.calls_per_month
+
+
+DAYS_PER_MONTH = 30
 
 
 def _date(value: Any) -> Any:
@@ -226,7 +274,15 @@ class ProjectConfig(BaseModel):
 
     pricing: list[str] = Field(default_factory=list)
     defaults: ProjectDefaults = Field(default_factory=ProjectDefaults)
+    traffic: list[Traffic] = Field(default_factory=list)
     budgets: list[AnyBudget] = Field(default_factory=list)
+
+    def traffic_for(self, path: str) -> tuple[int, Traffic] | None:
+        """The first [[traffic]] entry that matches a project-relative path, with its index."""
+        for index, entry in enumerate(self.traffic):
+            if entry.matches(path):
+                return index, entry
+        return None
 
     @property
     def file_budgets(self) -> list[tuple[int, FileBudget]]:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from tokopt.budgets.config import Project
 from tokopt.budgets.files import check_files
+from tokopt.budgets.headline import headline
 from tokopt.budgets.results import CheckResult, SpendResult
 from tokopt.budgets.spend import SpendLedger, check_spend
 from tokopt.errors import ConfigError
@@ -50,6 +51,7 @@ def check(
         base_commit=files.base_commit,
         budgets=files.budgets,
         rows=files.rows,
+        headline=headline(files.rows, compared=files.base_commit is not None),
         warnings=warnings,
         notes=[*project.notes, *files.notes],
     )

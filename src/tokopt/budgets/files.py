@@ -114,9 +114,36 @@ def _models_for(project: Project, catalog: Catalog, settings: Settings, index: i
 # --- limits ----------------------------------------------------------------------------------
 
 
-def _measure(model: ModelPrice, request: PricedRequest, calls_per_month: int) -> Measure:
+@dataclass(frozen=True)
+class _Traffic:
+    """A file's traffic: calls per month, the cached share of its input, and where they come from."""
+
+    calls_per_month: int
+    cached_share: Decimal | None = None
+    key: str | None = None  # "traffic[0]": the entry that set them; None: the budget's own
+
+
+def _traffic(project: Project, b: _Budget, name: str) -> _Traffic:
+    found = project.config.traffic_for(name)
+    if found is None:
+        return _Traffic(b.calls_per_month)
+    index, entry = found
+    calls = entry.monthly_calls
+    return _Traffic(calls if calls is not None else b.calls_per_month, entry.cached_share, project.key("traffic", index))
+
+
+def _cached(input_tokens: int, share: Decimal | None) -> int:
+    if not share:
+        return 0
+    return int((share * input_tokens).to_integral_value(rounding=decimal.ROUND_HALF_UP))
+
+
+def _measure(model: ModelPrice, request: PricedRequest, traffic: _Traffic) -> Measure:
     input_tokens, output_tokens = request.input_tokens[model.id], request.output_tokens
-    cost = costing.cost_of(model, Usage(input_tokens=input_tokens, output_tokens=output_tokens), batch=request.batch)
+    # the cached share is read at the model's cached-input price (plain input where it has none)
+    usage = Usage(input_tokens=input_tokens, cached_input_tokens=_cached(input_tokens, traffic.cached_share), output_tokens=output_tokens)
+    cost = costing.cost_of(model, usage, batch=request.batch)
+    calls_per_month = traffic.calls_per_month
     share = None
     if model.context_window is not None:
         with decimal.localcontext(costing.MONEY_CONTEXT):
@@ -166,10 +193,11 @@ def _limit_checks(spec: FileBudget, model: ModelPrice, now: Measure, before: Mea
 
 
 def _rows(
-    b: _Budget, now: Mapping[str, FileContent], then: Mapping[str, FileContent] | None, same: set[str]
+    project: Project, b: _Budget, now: Mapping[str, FileContent], then: Mapping[str, FileContent] | None, same: set[str]
 ) -> Iterator[CheckRow]:
     own = b.spec.output_tokens is not None
     for name in sorted(set(b.current) | set(b.base)):
+        traffic = _traffic(project, b, name)
         cur = file_requests(now[name], b.models, b.output_tokens, own_output=own) if name in now and name in b.current else []
         old = (
             file_requests(then[name], b.models, b.output_tokens, own_output=own)
@@ -184,8 +212,8 @@ def _rows(
         for label in labels:
             c, o = cur_by_label.get(label), old_by_label.get(label)
             for model in b.models:
-                now_m = _measure(model, c, b.calls_per_month) if c else None
-                old_m = _measure(model, o, b.calls_per_month) if o else None
+                now_m = _measure(model, c, traffic) if c else None
+                old_m = _measure(model, o, traffic) if o else None
                 change: Change | None = None
                 if then is not None:
                     if now_m is None:
@@ -212,7 +240,9 @@ def _rows(
                     provider=model.provider,
                     approximate=model.approximate or any(model.id in r.approximate for r in (c, o) if r is not None),
                     batch=any(r.batch for r in (c, o) if r is not None),
-                    calls_per_month=b.calls_per_month,
+                    calls_per_month=traffic.calls_per_month,
+                    cached_share=traffic.cached_share,
+                    traffic=traffic.key,
                     change=change,
                     current=now_m,
                     base=old_m,
@@ -284,7 +314,7 @@ def check_files(
         both = sorted(set(counted_now) & set(then))
         same = {f for f, oid in gitrepo.blob_ids(repo, both).items() if oid == base_blobs[f]}
 
-    rows = [row for b in budgets for row in _rows(b, counted_now, then, same)]
+    rows = [row for b in budgets for row in _rows(project, b, counted_now, then, same)]
     out = FileCheck(budgets=[], rows=rows, base_commit=base_commit, repo_prefix=repo.prefix if repo is not None else "")
     out.warnings = skipped + counting
     for b in budgets:

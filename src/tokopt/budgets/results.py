@@ -44,6 +44,8 @@ class CheckRow(BaseModel):
     approximate: bool
     batch: bool = Field(False, description="priced at batch rates (a batch input file)")
     calls_per_month: int
+    cached_share: Usd | None = Field(None, description="share of each call's input read from the cache ([[traffic]])")
+    traffic: str | None = Field(None, description="the [[traffic]] entry that set the calls, e.g. traffic[0]")
     change: Change | None = Field(None, description="against the base revision; None without one")
     current: Measure | None = None
     base: Measure | None = None
@@ -56,6 +58,46 @@ class CheckRow(BaseModel):
     @property
     def failures(self) -> list[LimitCheck]:
         return [c for c in self.checks if not c.ok]
+
+
+class Span(BaseModel):
+    """USD (or a percentage) on a budget's models: on the model where the prompt costs least
+    (`cheapest`) and where it costs most (`dearest`); equal for a budget of one model. A
+    difference is taken end by end, so a change's `cheapest` is the change on the cheap end."""
+
+    cheapest: Usd
+    dearest: Usd
+
+
+class PromptLine(BaseModel):
+    """One prompt (a file, or one request of a request file) under one budget, its models collapsed."""
+
+    budget: int
+    file: str
+    request: str | None
+    models: list[str]
+    approximate: bool
+    calls_per_month: int
+    cached_share: Usd | None
+    change: Change | None
+    base_monthly_usd: Span | None
+    head_monthly_usd: Span | None
+    delta_monthly_usd: Span | None
+    delta_pct: Span | None
+    ok: bool
+
+
+class Headline(BaseModel):
+    """What the budgets' prompts cost a month at their traffic, before (base) and after."""
+
+    prompts: int
+    prompts_changed: int
+    base_monthly_usd: Span | None = Field(description="None without a base revision")
+    head_monthly_usd: Span
+    delta_monthly_usd: Span | None
+    delta_pct: Span | None = Field(description="None without a base, or when the base cost nothing")
+    changed: list[PromptLine] = Field(description="new, changed and deleted prompts, largest difference first")
+    lines: list[PromptLine] = Field(description="every prompt, in the order of the rows")
 
 
 class BudgetResult(BaseModel):
@@ -103,6 +145,7 @@ class CheckResult(BaseModel):
     base_commit: str | None = None
     budgets: list[BudgetResult]
     rows: list[CheckRow]
+    headline: Headline
     spend: list[SpendResult] = Field(default_factory=list)
     ledger: str | None = Field(None, description="the ledger the spend budgets read")
     warnings: list[str] = Field(default_factory=list)

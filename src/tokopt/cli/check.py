@@ -30,6 +30,7 @@ from tokopt.cli._common import (
 
 if TYPE_CHECKING:
     from tokopt.budgets import CheckResult
+    from tokopt.budgets.pr_comment import PullRequest
     from tokopt.budgets.config import Project
     from tokopt.ledger import Ledger
     from tokopt.pricing import Catalog
@@ -60,6 +61,16 @@ OutputFileOption = Annotated[
     typer.Option("--output-file", help="Write the report to this file instead of stdout.", show_default=False, dir_okay=False),
 ]
 WarnOnlyOption = Annotated[bool, typer.Option("--warn-only", help="Report broken budgets but exit 0.")]
+DetailsOption = Annotated[bool, typer.Option("--details", help="Every prompt on every model, not only the prompts that changed.")]
+CommentOption = Annotated[
+    bool,
+    typer.Option(
+        "--comment",
+        help="Post the Markdown report as one pull-request comment, updated in place (GitHub Actions: "
+        "GITHUB_TOKEN with pull-requests: write); a read-only token falls back to the job summary.",
+    ),
+]
+SummaryOption = Annotated[bool, typer.Option("--summary", help="Append the Markdown report to the GitHub job summary ($GITHUB_STEP_SUMMARY).")]
 
 
 def check_command(
@@ -69,6 +80,9 @@ def check_command(
     output_format: CheckFormatOption = CheckFormat.table,
     output_file: OutputFileOption = None,
     warn_only: WarnOnlyOption = False,
+    details: DetailsOption = False,
+    comment: CommentOption = False,
+    summary: SummaryOption = False,
     config: ProjectConfigOption = None,
     model: DefaultModelsOption = None,
     output_tokens: DefaultOutputTokensOption = None,
@@ -86,14 +100,61 @@ def check_command(
     from tokopt import budgets, settings
     from tokopt.budgets import config as project_config
 
+    pr = _pull_request() if comment else None
     project = project_config.locate(config, Path.cwd())
     catalog = load_catalog(pricing, project.pricing_files())
     chosen = settings.resolve(load_user_config(catalog), project.values(), models=model, output_tokens=output_tokens, calls=calls_per_month)
     with _spend_ledger(project, ledger, user, catalog) as book:
         result = budgets.check(project, catalog, chosen, base=base, only=files, errors=encoding_errors.value, ledger=book)
-    _report(result, output_format, warn_only=warn_only, output_file=output_file)
+    _report(result, output_format, warn_only=warn_only, details=details, output_file=output_file)
+    if comment or summary:
+        _publish(result, pr, warn_only=warn_only, details=details, comment=comment, summary=summary)
     if not result.ok and not warn_only:
         raise typer.Exit(1)
+
+
+def _pull_request() -> PullRequest | None:
+    """The pull request --comment posts to (checked before the budgets are, to fail early)."""
+    import os
+
+    from tokopt import paths
+    from tokopt.budgets import pr_comment
+    from tokopt.errors import InputError
+
+    if os.environ.get(paths.ENV_OFFLINE):
+        raise InputError(f"--comment uses the network, and {paths.ENV_OFFLINE} forbids it")
+    return pr_comment.pull_request()
+
+
+def _publish(result: CheckResult, pr: PullRequest | None, *, warn_only: bool, details: bool, comment: bool, summary: bool) -> None:
+    """The Markdown report as the pull request's comment and/or in the job summary. A comment
+    that cannot be posted is a warning, and the report goes to the job summary instead."""
+    from tokopt.budgets import pr_comment
+    from tokopt.render import check_ci
+
+    full = check_ci.markdown(result, warn_only=warn_only, details=details)
+    in_summary = summary and pr_comment.to_job_summary(full) is not None
+    if not comment:
+        return
+    if pr is None:
+        note("--comment: this job is not for a pull request; no comment")
+        if not in_summary and pr_comment.to_job_summary(full):
+            note("the report is in the job summary")
+        return
+    where = f"the [job summary]({pr.run_url})" if pr.run_url else "the job summary"
+    room = pr_comment.MAX_CHARS - len(pr_comment.body(""))
+    text = check_ci.markdown(result, warn_only=warn_only, details=details, max_chars=room, more_text=f"the full report is in {where}")
+    try:
+        posted = pr_comment.upsert(pr, pr_comment.body(text))
+    except pr_comment.CommentError as exc:
+        saved = in_summary or pr_comment.to_job_summary(full) is not None
+        warn(f"could not comment on pull request #{pr.number}: {exc.message}" + ("; the report is in the job summary" if saved else ""))
+        if exc.read_only:
+            note("a pull request from a fork gets a read-only token; elsewhere give the job permissions: pull-requests: write")
+        return
+    if text != full and not in_summary:
+        pr_comment.to_job_summary(full)  # the comment links it for what it leaves out
+    note(f"{posted.action} the pull request comment" + (f": {posted.url}" if posted.url else ""))
 
 
 @contextlib.contextmanager
@@ -113,7 +174,7 @@ def _spend_ledger(project: Project, location: Path | None, user: str | None, cat
             note(line)
 
 
-def _report(result: CheckResult, fmt: CheckFormat, *, warn_only: bool, output_file: Path | None) -> None:
+def _report(result: CheckResult, fmt: CheckFormat, *, warn_only: bool, details: bool, output_file: Path | None) -> None:
     from tokopt.render import check as view, check_ci, machine
 
     # Markdown carries warnings and notes in the report and GitHub annotates the warnings;
@@ -125,11 +186,11 @@ def _report(result: CheckResult, fmt: CheckFormat, *, warn_only: bool, output_fi
         for line in result.notes:
             note(line)
     if fmt is CheckFormat.table:
-        _print_table(result, warn_only, output_file)
+        _print_table(result, warn_only, details, output_file)
         return
     render = {
         CheckFormat.json: lambda: machine.to_json(view.document(result, warn_only=warn_only)),
-        CheckFormat.markdown: lambda: check_ci.markdown(result, warn_only=warn_only),
+        CheckFormat.markdown: lambda: check_ci.markdown(result, warn_only=warn_only, details=details),
         CheckFormat.github: lambda: check_ci.github(result, warn_only=warn_only),
         CheckFormat.junit: lambda: check_ci.junit(result, warn_only=warn_only),
     }[fmt]
@@ -148,11 +209,12 @@ def _write(text: str, output_file: Path | None) -> None:
         raise InputError(f"cannot write {output_file}: {exc.strerror}") from None
 
 
-def _print_table(result: CheckResult, warn_only: bool, output_file: Path | None) -> None:
+def _print_table(result: CheckResult, warn_only: bool, details: bool, output_file: Path | None) -> None:
     from rich.console import Console
     from rich.text import Text
 
-    from tokopt.render import check as view
+    from tokopt.render import check_headline as view
+    from tokopt.render.grid import Grid
     from tokopt.render.table import print_grid
 
     if output_file is not None:
@@ -162,10 +224,11 @@ def _print_table(result: CheckResult, warn_only: bool, output_file: Path | None)
         console = Console(file=buffer, width=120, no_color=True, soft_wrap=False)
     else:
         console = stdout_console()
-    for grid in view.grids(result, warn_only=warn_only):
-        print_grid(console, grid)
-        console.print()
-    style = "bold green" if result.ok else ("bold yellow" if warn_only else "bold red")
-    console.print(Text(view.verdict(result, warn_only=warn_only), style=style), soft_wrap=True)
+    for block in view.blocks(result, warn_only=warn_only, details=details):
+        if isinstance(block, Grid):
+            print_grid(console, block)
+            console.print()
+        else:
+            console.print(Text(*block), soft_wrap=True)
     if output_file is not None:
         _write(buffer.getvalue(), output_file)

@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from tokopt import __version__
-from tokopt.budgets.results import BudgetResult, CheckResult, CheckRow, LimitCheck, SpendResult
+from tokopt.budgets.results import BudgetResult, CheckResult, CheckRow, LimitCheck, Span, SpendResult
 from tokopt.render import fmt
 from tokopt.render.grid import Cell, Column, Grid
 
@@ -299,6 +299,40 @@ def _number(name: str, value: Decimal) -> int | Decimal:
     return int(value) if name == "max_tokens" else value
 
 
+def _span(span: Span | None) -> dict[str, Decimal] | None:
+    return None if span is None else {"cheapest": span.cheapest, "dearest": span.dearest}
+
+
+def _headline(result: CheckResult, names: dict[int, str], keys: dict[int, str]) -> dict[str, Any]:
+    h = result.headline
+    return {
+        "prompts": h.prompts,
+        "prompts_changed": h.prompts_changed,
+        "base_monthly_usd": _span(h.base_monthly_usd),
+        "head_monthly_usd": _span(h.head_monthly_usd),
+        "delta_monthly_usd": _span(h.delta_monthly_usd),
+        "delta_pct": _span(h.delta_pct),
+        "changed": [
+            {
+                "budget": names[p.budget],
+                "budget_key": keys[p.budget],
+                "file": p.file,
+                "request": p.request,
+                "models": p.models,
+                "calls_per_month": p.calls_per_month,
+                "cached_share": p.cached_share,
+                "change": p.change,
+                "base_monthly_usd": _span(p.base_monthly_usd),
+                "head_monthly_usd": _span(p.head_monthly_usd),
+                "delta_monthly_usd": _span(p.delta_monthly_usd),
+                "delta_pct": _span(p.delta_pct),
+                "ok": p.ok,
+            }
+            for p in h.changed
+        ],
+    }
+
+
 def document(result: CheckResult, *, warn_only: bool) -> dict[str, Any]:
     checked = checked_rows(result)
     names = {b.index: b.name for b in result.budgets}
@@ -317,6 +351,7 @@ def document(result: CheckResult, *, warn_only: bool) -> dict[str, Any]:
             "checks": len(checked) + len(result.spend),
             "failed": len(result.failed_rows) + len(result.failed_spend),
         },
+        "headline": _headline(result, names, keys),
         "budgets": [
             {
                 "name": b.name,
@@ -350,6 +385,8 @@ def document(result: CheckResult, *, warn_only: bool) -> dict[str, Any]:
                 "delta_usd": r.delta_usd,
                 "increase_pct": r.increase_pct,
                 "calls_per_month": r.calls_per_month,
+                "cached_share": r.cached_share,
+                "traffic": r.traffic,
                 "checks": [
                     {"name": c.name, "limit": _number(c.name, c.limit), "actual": _number(c.name, c.actual), "ok": c.ok}
                     for c in r.checks

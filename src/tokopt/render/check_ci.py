@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tokopt.budgets.results import CheckResult, CheckRow
-from tokopt.render import fmt
+from tokopt.budgets.results import CheckResult, CheckRow, PromptLine
+from tokopt.render import check_headline as headline, fmt
 from tokopt.render.check import budget_notes, checked_rows, describe, describe_spend, file_label, grids, spend_period, spend_scope, verdict
 from tokopt.render.grid import Grid, text_of
 from tokopt.render.machine import to_markdown as md_table
@@ -27,29 +27,95 @@ def _md(grid: Grid, notes: Sequence[str]) -> str:
     )
 
 
-def markdown(result: CheckResult, *, warn_only: bool) -> str:
-    """A PR-comment-ready report: the verdict first, then what is over budget, then every check."""
-    parts = [f"**tokopt check {verdict(result, warn_only=warn_only)}**", ""]
-    failed = result.failed_rows
-    names = {b.index: b.name for b in result.budgets}
-    if failed:
-        rows = [
-            [names[r.budget], f"`{file_label(r)}`", r.model, "; ".join(describe(c) for c in r.failures)]
-            for r in failed
-        ]
-        parts.append(md_table(["Budget", "File", "Model", "Over"], rows, title="### Over budget"))
-    if result.failed_spend:
-        rows = [[sp.name, describe_spend(sp)] for sp in result.failed_spend]
-        parts.append(md_table(["Spend budget", "Over"], rows, title="### Over spend budget"))
+def _md_text(text: str) -> str:
+    """Outside text in Markdown prose: HTML-escaped, so that it is never markup."""
+    import html
+
+    return html.escape(text, quote=False).replace("|", "&#124;").replace("\n", " ")
+
+
+def _prompts_md(result: CheckResult, lines: Sequence[PromptLine], *, warn_only: bool, more: int, more_text: str) -> str:
+    grid = headline.prompts_grid(result, lines, warn_only=warn_only)
+    rows = [[text_of(c) for c in row] for row in grid.rows]
+    for row in rows:
+        row[0] = f"`{row[0]}`"
+    notes = list(grid.notes)
+    if more:
+        notes.insert(0, f"{more:,} more {'prompt' if more == 1 else 'prompts'} not listed here: {more_text}")
+    right = [i for i, c in enumerate(grid.columns) if c.justify == "right"]
+    return md_table([c.header for c in grid.columns], rows, align_right=right, footer=notes)
+
+
+def _broken_md(rows: Sequence[tuple[str, str, str]], more: int, more_text: str) -> str:
+    body = [[budget, f"`{prompt}`" if prompt else "–", what] for budget, prompt, what in rows]
+    footer = [f"{more:,} more not listed here: {more_text}"] if more else []
+    return md_table(["Budget", "Prompt", "Over"], body, title="#### Over budget", footer=footer)
+
+
+def markdown(
+    result: CheckResult,
+    *,
+    warn_only: bool,
+    details: bool = False,
+    max_chars: int | None = None,
+    more_text: str = "tokopt check --details lists them all",
+) -> str:
+    """A PR-review report: the monthly cost before → after and the difference, the prompts that
+    changed (one row each, models collapsed), what is over budget, then (with `details`) every
+    check. With `max_chars` (a PR comment's limit), the lists are cut to fit, longest first,
+    and say how many are left out and where they are (`more_text`)."""
+    lines = headline.prompt_lines(result, details=False)
+    broken = headline.broken(result)
+    text = _markdown(result, warn_only, details, lines, broken, more_text)
+    if max_chars is None or len(text) <= max_chars:
+        return text
+    if details:
+        text = _markdown(result, warn_only, False, lines, broken, more_text)
+        if len(text) <= max_chars:
+            return text
+    # the most rows of each list that fit: each list keeps its first (largest) rows
+    low, high = 0, max(len(lines), len(broken))
+    while low < high:
+        mid = (low + high + 1) // 2
+        if len(_markdown(result, warn_only, False, lines[:mid], broken[:mid], more_text, len(lines), len(broken))) <= max_chars:
+            low = mid
+        else:
+            high = mid - 1
+    return _markdown(result, warn_only, False, lines[:low], broken[:low], more_text, len(lines), len(broken))
+
+
+def _markdown(
+    result: CheckResult,
+    warn_only: bool,
+    details: bool,
+    lines: Sequence[PromptLine],
+    broken: Sequence[tuple[str, str, str]],
+    more_text: str,
+    all_lines: int | None = None,
+    all_broken: int | None = None,
+) -> str:
+    parts = []
+    if result.budgets:
+        parts += [f"### tokopt: {headline.title(result)}", "", f"**{headline.summary(result)}**  ", _md_text(verdict(result, warn_only=warn_only)), ""]
+        if lines or all_lines:
+            parts.append(_prompts_md(result, lines, warn_only=warn_only, more=(all_lines or len(lines)) - len(lines), more_text=more_text))
+    else:
+        parts += [f"**tokopt check {_md_text(verdict(result, warn_only=warn_only))}**", ""]
+    if broken or all_broken:
+        parts.append(_broken_md(broken, (all_broken or len(broken)) - len(broken), more_text))
     for line in result.warnings:
-        parts.append(f"> warning: {line}\n")
-    parts += [f"<details><summary>All checks ({len(checked_rows(result)) + len(result.spend):,})</summary>", ""]
-    for grid in grids(result, warn_only=warn_only):
-        notes = [n for n in grid.notes if not n.startswith("✗ ")]
-        parts.append(_md(grid, notes))
-    parts += ["</details>", ""]
+        parts.append(f"> warning: {_md_text(line)}\n")
+    if details:
+        parts += [f"<details><summary>Every check ({len(checked_rows(result)) + len(result.spend):,})</summary>", ""]
+        for grid in grids(result, warn_only=warn_only):
+            notes = [n for n in grid.notes if not n.startswith("✗ ")]
+            parts.append(_md(grid, notes))
+        parts += ["</details>", ""]
+    elif result.spend:
+        spend = grids(result, warn_only=warn_only)[-1]
+        parts.append(_md(spend, [n for n in spend.notes if not n.startswith("✗ ")]))
     for line in result.notes:
-        parts.append(f"note: {line}  ")
+        parts.append(f"note: {_md_text(line)}  ")
     return "\n".join(parts).rstrip("\n") + "\n"
 
 
@@ -90,6 +156,8 @@ def github(result: CheckResult, *, warn_only: bool) -> str:
         lines.append(command(kind, describe_spend(sp), file=result.repo_prefix + _config_name(result), title=f"tokopt: {sp.name} over budget"))
     for warning in result.warnings:
         lines.append(command("warning", warning, title="tokopt"))
+    if result.budgets:
+        lines.append(command("notice", f"{headline.title(result)}: {headline.summary(result)}", title="tokopt"))
     lines.append(verdict(result, warn_only=warn_only))
     return "\n".join(lines) + "\n"
 
@@ -136,6 +204,7 @@ def junit(result: CheckResult, *, warn_only: bool) -> str:
         props = ET.SubElement(suite, "properties")
         for name, value in [
             ("key", budget.key),
+            ("headline", f"{headline.title(result)}: {headline.summary(result)}"),
             ("paths", ", ".join(budget.paths)),
             ("models", ", ".join(budget.models)),
             *((k, str(v)) for k, v in budget.limits.items()),

@@ -18,15 +18,13 @@ ENV_RUN = "TOKOPT_RUN"
 ENV_CACHE_DIR = "TOKOPT_CACHE_DIR"
 # the moment prices are taken at when a command is not given --at (default: now)
 ENV_PRICES_AT = "TOKOPT_PRICES_AT"
-# forbid the network even to the commands whose job it is (tokopt prices update)
+# forbid the network even to the commands whose job it is (tokopt prices update, check --comment)
 ENV_OFFLINE = "TOKOPT_OFFLINE"
 # `tokopt check` and `tokopt init`: the project config, and the project-wide defaults
 ENV_PROJECT_CONFIG = "TOKOPT_PROJECT_CONFIG"
 ENV_MODELS = "TOKOPT_MODELS"
 ENV_OUTPUT_TOKENS = "TOKOPT_OUTPUT_TOKENS"
 ENV_CALLS_PER_MONTH = "TOKOPT_CALLS_PER_MONTH"
-# forbid the network even to the commands whose job it is (check --comment)
-ENV_OFFLINE = "TOKOPT_OFFLINE"
 
 APP_NAME = "tokopt"
 

@@ -205,3 +205,23 @@ def test_narrow_terminal_drops_columns_and_says_so(run, prompt, monkeypatch):
     assert r.exit_code == 0
     assert all(len(line) <= 80 for line in r.stdout.splitlines() if not line.startswith(("output:", "≈", "prices", "not shown")))
     assert "not shown at this width" in r.stdout
+
+
+def test_a_table_of_several_calls_says_total_and_runs_for_text_and_chat_alike(run, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.txt").write_text("first prompt", encoding="utf-8")
+    (tmp_path / "b.txt").write_text("second prompt", encoding="utf-8")
+    (tmp_path / "c.json").write_text(json.dumps({"messages": [{"role": "user", "content": "hi"}]}), encoding="utf-8")
+
+    def headers(r) -> list[str]:
+        assert r.exit_code == 0, r.output
+        return [line for line in r.stdout.splitlines() if "Provider" in line]
+
+    (one,) = headers(run("estimate", "a.txt", "-m", "gpt-5.5"))
+    assert "Per call" in one and "× 1,000 calls" in one
+    for args in (["a.txt", "b.txt"], ["a.txt", "c.json"]):
+        *parts, total = headers(run("estimate", *args, "-m", "gpt-5.5", "--per-file"))
+        assert "Total" in total and "× 1,000 runs" in total and "Per call" not in total
+        assert len(parts) == 2 and all("Per call" in p and "× 1,000 calls" in p for p in parts)  # each input is one call
+    r = run("estimate", "a.txt", "b.txt", "-m", "gpt-5.5")
+    assert "each of the 2 requests is one call; the columns add them up" in r.stdout

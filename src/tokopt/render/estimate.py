@@ -38,11 +38,13 @@ def _grid(
     report: EstimateReport,
     title: str | None,
     *,
-    per_call: str = "Per call",
-    times: str = "calls",
+    calls_in_row: int = 1,
     requests: dict[str, int] | None = None,
 ) -> Grid:
+    """A row per model. One call per row: its cost "Per call", then × N calls; several calls
+    (requests, inputs) per row: their "Total", then × N runs of the whole set."""
     calls = report.assumptions.calls
+    per_call, times = ("Total", "runs") if calls_in_row > 1 else ("Per call", "calls")
     grid = Grid(
         columns=[
             Column("Provider", style="dim", drop_priority=3),
@@ -83,8 +85,8 @@ def _text_notes(report: EstimateReport, rows: list[ModelEstimate]) -> list[str]:
         "request": "the request's max_tokens",
     }[a.output_tokens_from]
     lines = [f"output: {a.output_tokens:,} tokens per call ({source})"]
-    if len(report.inputs) > 1:
-        lines[0] += f"; {len(report.inputs)} inputs, one call each"
+    if report.requests > 1:
+        lines.append(_each_request_is_a_call(report))
     if a.cached_tokens:
         line = f"cached prefix: {a.cached_tokens:,} tokens at cached-input prices"
         if any(r.cached_input_tokens is not None and r.cached_input_tokens < a.cached_tokens for r in rows):
@@ -107,16 +109,22 @@ def _text_notes(report: EstimateReport, rows: list[ModelEstimate]) -> list[str]:
 
 def grids(report: EstimateReport, *, per_file: bool) -> list[Grid]:
     """Per-turn tables, per-input tables (with --per-file), then the total with its notes."""
-    if not report.plain:
-        return _chat_grids(report, per_file=per_file)
-    out = []
+    out = [_turn_grid(t) for t in report.turns]
     if per_file and len(report.per_file) > 1:
-        for item, text in zip(report.per_file, report.inputs, strict=True):
-            out.append(_grid(item.models, report, f"{item.source} — {text.chars:,} chars"))
-    grid = _grid(report.models, report, _inputs_title(report))
-    grid.notes = _text_notes(report, report.models)
+        for item, summary, text in zip(report.per_file, report.summaries, report.inputs, strict=True):
+            title = f"{item.source} — {text.chars:,} chars" if report.plain else f"{item.source} — {_describe(summary)}"
+            out.append(_grid(item.models, report, title, calls_in_row=summary.requests))
+    title = _inputs_title(report) if report.plain else _chat_title(report)
+    by_model = None if report.plain else _requests_by_model(report)
+    grid = _grid(report.models, report, title, calls_in_row=report.requests, requests=by_model)
+    grid.notes = _text_notes(report, report.models) if report.plain else _chat_notes(report)
     out.append(grid)
     return out
+
+
+def _each_request_is_a_call(report: EstimateReport) -> str:
+    calls = report.assumptions.calls
+    return f"each of the {report.requests:,} requests is one call; the columns add them up; × {calls:,}: the whole set run that many times"
 
 
 def _inputs_title(report: EstimateReport) -> str:
@@ -343,7 +351,7 @@ def _chat_notes(report: EstimateReport) -> list[str]:
         source = "from your config" if a.output_tokens_from == "config" else "default; set with --output-tokens"
         lines.append(f"output: {a.output_tokens:,} tokens per call ({source})")
     if total_requests > 1:
-        lines.append(f"each of the {total_requests:,} requests is one call; the columns add them up; × {a.calls:,}: the whole set run that many times")
+        lines.append(_each_request_is_a_call(report))
     if any(i.request_models for i in summaries) and not any(r for r in rows if r.model not in _named(report)):
         lines.append("models: the requests' own; compare others with --model or --all")
     if a.cached_tokens:
@@ -434,18 +442,6 @@ def _turn_grid(table: TurnTable) -> Grid:
     if any(r.pending for r in table.rows):
         grid.notes.insert(0, "→ reply: the call this request makes, with the assumed output")
     return grid
-
-
-def _chat_grids(report: EstimateReport, *, per_file: bool) -> list[Grid]:
-    labels = {"per_call": "Total", "times": "runs"} if report.requests > 1 else {}
-    out = [_turn_grid(t) for t in report.turns]
-    if per_file and len(report.per_file) > 1:
-        for item, summary in zip(report.per_file, report.summaries, strict=True):
-            out.append(_grid(item.models, report, f"{item.source} — {_describe(summary)}", **labels))
-    grid = _grid(report.models, report, _chat_title(report), requests=_requests_by_model(report), **labels)
-    grid.notes = _chat_notes(report)
-    out.append(grid)
-    return out
 
 
 def _turn_rows(table: TurnTable) -> list[dict[str, Any]]:

@@ -225,3 +225,16 @@ def test_a_table_of_several_calls_says_total_and_runs_for_text_and_chat_alike(ru
         assert len(parts) == 2 and all("Per call" in p and "× 1,000 calls" in p for p in parts)  # each input is one call
     r = run("estimate", "a.txt", "b.txt", "-m", "gpt-5.5")
     assert "each of the 2 requests is one call; the columns add them up" in r.stdout
+
+
+def test_a_cached_prefix_longer_than_a_prompt_is_said_to_be_capped_for_each_kind_of_input(run, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.txt").write_text("word " * 150, encoding="utf-8")  # 150 tokens
+    (tmp_path / "b.txt").write_text("word " * 150, encoding="utf-8")
+    (tmp_path / "c.json").write_text(json.dumps({"messages": [{"role": "user", "content": "word " * 150}]}), encoding="utf-8")
+    for args in (["c.json"], ["a.txt", "b.txt"], ["a.txt", "c.json"]):
+        r = run("estimate", *args, "-m", "gpt-5.5", "--cached-tokens", "200")
+        assert r.exit_code == 0, r.output
+        assert "cached prefix: 200 tokens per call at cached-input prices (capped at the prompt" in r.stdout, args
+    r = run("estimate", "a.txt", "b.txt", "-m", "gpt-5.5", "--cached-tokens", "100")
+    assert "cached prefix: 100 tokens per call" in r.stdout and "capped" not in r.stdout

@@ -75,38 +75,6 @@ def _grid(
     return grid
 
 
-def _text_notes(report: EstimateReport, rows: list[ModelEstimate]) -> list[str]:
-    """Under a table of plain texts alone."""
-    a = report.assumptions
-    source = {
-        "option": "--output-tokens",
-        "config": "from your config",
-        "default": "default; set with --output-tokens",
-        "request": "the request's max_tokens",
-    }[a.output_tokens_from]
-    lines = [f"output: {a.output_tokens:,} tokens per call ({source})"]
-    if report.requests > 1:
-        lines.append(_each_request_is_a_call(report))
-    if a.cached_tokens:
-        line = f"cached prefix: {a.cached_tokens:,} tokens at cached-input prices"
-        if any(r.cached_input_tokens is not None and r.cached_input_tokens < a.cached_tokens for r in rows):
-            line += " (capped at the prompt: where the prompt is shorter, all of it is priced as cached)"
-        lines.append(line)
-    if a.batch:
-        lines.append("batch API prices" + ("; (batch n/a): no batch API, standard price" if any(r.batch_unavailable for r in rows) else ""))
-    if any(r.cost.long_context for r in rows):
-        lines.append("long-context prices apply where the input passes the model's threshold")
-    if any(r.approximate for r in rows):
-        lines.append(APPROX_NOTE)
-    misfits = [r for r in rows if not r.fits]
-    for r in misfits[:5]:
-        lines.append(f"✗ {r.model}: {'; '.join(r.problems[:3])}")
-    dates = sorted({r.as_of for r in rows})
-    if dates:
-        lines.append("prices as of " + ", ".join(d.isoformat() for d in dates))
-    return lines
-
-
 def grids(report: EstimateReport, *, per_file: bool) -> list[Grid]:
     """Per-turn tables, per-input tables (with --per-file), then the total with its notes."""
     out = [_turn_grid(t) for t in report.turns]
@@ -117,7 +85,7 @@ def grids(report: EstimateReport, *, per_file: bool) -> list[Grid]:
     title = _inputs_title(report) if report.plain else _chat_title(report)
     by_model = None if report.plain else _requests_by_model(report)
     grid = _grid(report.models, report, title, calls_in_row=report.requests, requests=by_model)
-    grid.notes = _text_notes(report, report.models) if report.plain else _chat_notes(report)
+    grid.notes = _notes(report)
     out.append(grid)
     return out
 
@@ -330,8 +298,8 @@ def _requests_by_model(report: EstimateReport) -> dict[str, int] | None:
     return None if all(v == report.requests for v in counts.values()) else counts
 
 
-def _chat_notes(report: EstimateReport) -> list[str]:
-    """Under a table with any chat input."""
+def _notes(report: EstimateReport) -> list[str]:
+    """Under the total: what was assumed, and what is approximate, left out or does not fit."""
     rows = report.models
     a = report.assumptions
     summaries = report.summaries
@@ -355,7 +323,11 @@ def _chat_notes(report: EstimateReport) -> list[str]:
     if any(i.request_models for i in summaries) and not any(r for r in rows if r.model not in _named(report)):
         lines.append("models: the requests' own; compare others with --model or --all")
     if a.cached_tokens:
-        lines.append(f"cached prefix: {a.cached_tokens:,} tokens per call at cached-input prices")
+        line = f"cached prefix: {a.cached_tokens:,} tokens per call at cached-input prices"
+        calls = _request_counts(report)
+        if any(r.cached_input_tokens < a.cached_tokens * calls.get(r.model, 1) for r in rows):
+            line += " (capped at the prompt: where the prompt is shorter, all of it is priced as cached)"
+        lines.append(line)
     batch_inputs = [i.source for i in summaries if i.batch]
     if a.batch or batch_inputs:
         why = f" ({', '.join(batch_inputs)}: batch API input)" if batch_inputs and not a.batch else ""
@@ -390,7 +362,8 @@ def _chat_notes(report: EstimateReport) -> list[str]:
             lines.append(f"✗ {item.source}: {_n(item.skipped, 'line')} skipped (--keep-going); see the warnings")
     for r in [r for r in rows if not r.fits][:5]:
         lines.append(f"✗ {r.model}: {'; '.join(r.problems[:3])}")
-    lines.extend(report.notes)
+    if not report.plain:  # a table of plain texts leaves them to stderr (`messages`)
+        lines.extend(report.notes)
     dates = sorted({r.as_of for r in rows})
     if dates:
         lines.append("prices as of " + ", ".join(d.isoformat() for d in dates))

@@ -90,3 +90,13 @@ def test_pieces_and_ids_of_plain_text_and_of_each_message(tmp_path, reference):
     assert [(s.source, e, i) for s, e, i in ids(opened, BOTH)] == [
         ("t.txt", e, reference[e].encode(TEXT, disallowed_special=())) for e in BOTH
     ]
+
+
+def test_an_approximate_total_is_the_sum_of_its_rows(tmp_path, catalog):
+    # 1.53 × 1 token rounds to 2 for each file; scaling the sum instead (3 × 1.53 = 4.59) gave 5
+    for name in ("a.txt", "b.txt", "c.txt"):
+        (tmp_path / name).write_text("hi", encoding="utf-8")
+    claude = catalog.get("claude-opus-4-8")
+    report = tokenize([src(tmp_path / n) for n in ("a.txt", "b.txt", "c.txt")], ["o200k_base"], claude)
+    assert [i.model_tokens for i in report.inputs] == [measure.model_tokens(claude, {"o200k_base": 1})] * 3 == [2, 2, 2]
+    assert report.total.model_tokens == 6 and report.total.tokens == {"o200k_base": 3}

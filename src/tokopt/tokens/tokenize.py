@@ -109,10 +109,7 @@ def _total(items: Sequence[InputTokens], encodings: Sequence[str], model: ModelP
         skipped=sum(c.skipped for c in items),
     )
     if model is not None:
-        if all(c.format == "text" for c in items):
-            total.model_tokens = measure.model_tokens(model, total.tokens)
-        else:
-            total.model_tokens = sum(c.model_tokens or 0 for c in items)
+        total.model_tokens = sum(c.model_tokens or 0 for c in items)  # each input is its own call
     return total
 
 

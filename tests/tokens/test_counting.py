@@ -1,71 +1,23 @@
-"""Token counts equal tiktoken's, on any input, however the text is split."""
+"""Token counts equal tiktoken's, on any input, however the text is split and on whichever thread."""
 
 from __future__ import annotations
 
 import random
 import string
+import threading
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tokopt import tokens
+from tokopt.tokens import counting, pybpe, split
 
 ENCODINGS = ("cl100k_base", "o200k_base")
 
 
 def ref_count(reference, name: str, text: str) -> int:
     return len(reference[name].encode(text, disallowed_special=()))
-
-
-# --- the bundled data is tiktoken's --------------------------------------------------------
-
-
-@pytest.mark.parametrize("name", ENCODINGS)
-def test_specs_match_tiktoken_constructors(name, monkeypatch):
-    import tiktoken_ext.openai_public as public
-
-    pinned = {}
-
-    def capture(blobpath, expected_hash=None):
-        pinned["hash"] = expected_hash
-        return tokens.load_ranks(name)
-
-    monkeypatch.setattr(public, "load_tiktoken_bpe", capture)
-    theirs = getattr(public, name)()
-    spec = tokens.SPECS[name]
-    assert spec.pat_str == theirs["pat_str"]
-    assert spec.special_tokens == theirs["special_tokens"]
-    assert spec.sha256 == pinned["hash"]
-
-
-@pytest.mark.parametrize("name", ENCODINGS)
-def test_bundled_ranks_verify_and_equal_tiktokens(name, reference):
-    ranks = tokens.load_ranks(name)
-    assert len(ranks) == tokens.SPECS[name].n_ranks
-    assert ranks == reference[name]._mergeable_ranks
-
-
-def test_tampered_hash_is_refused():
-    spec = tokens.SPECS["cl100k_base"]
-    wrong = tokens.EncodingSpec(name=spec.name, sha256="0" * 64, n_ranks=spec.n_ranks, pat_str=spec.pat_str)
-    with pytest.raises(tokens.TokenizerDataError, match="does not match"):
-        tokens._bundled_bytes(wrong)
-
-
-def test_marshal_cache_is_written_and_a_corrupt_cache_is_rebuilt(tmp_path, monkeypatch):
-    monkeypatch.setenv("TOKOPT_CACHE_DIR", str(tmp_path / "cache"))
-    spec = tokens.SPECS["cl100k_base"]
-    path = tokens._cache_path(spec)
-    assert not path.exists()
-    first = tokens.load_ranks("cl100k_base")
-    assert path.exists()
-    blob = bytearray(path.read_bytes())
-    blob[100] ^= 0xFF
-    path.write_bytes(bytes(blob))
-    assert tokens._read_cache(path, spec) is None
-    assert tokens.load_ranks("cl100k_base") == first
-    assert tokens._read_cache(path, spec) == first
 
 
 # --- counts are exact ------------------------------------------------------------------------
@@ -115,7 +67,13 @@ def test_native_counter_equals_tiktoken(reference, text):
 
 # Small texts are counted by tokopt's Python BPE (building tiktoken's encoder would cost
 # more than the count); it must agree with tiktoken on everything, surrogates included.
-PYTHON_BPE = {name: tokens._PythonBPE(tokens.SPECS[name]) for name in ENCODINGS}
+class _Lazy(dict):
+    def __missing__(self, name):
+        self[name] = bpe = pybpe.PythonBPE(tokens.SPECS[name])
+        return bpe
+
+
+PYTHON_BPE = _Lazy()
 
 
 @pytest.mark.parametrize("text", SAMPLES + ["\ud83d\ude00 paired", "lone \ud800 surrogate", "x\udfff"])
@@ -129,7 +87,7 @@ def test_python_bpe_declines_characters_newer_than_its_unicode_tables(reference)
     # regex and Python's regex module would cut "\U0003d5e7[I" differently.
     text = "\U0003d5e7[I"
     assert PYTHON_BPE["o200k_base"].count(text) is None
-    assert tokens._counter("o200k_base", small=True)(text) == ref_count(reference, "o200k_base", text)
+    assert counting.counter("o200k_base", small=True)(text) == ref_count(reference, "o200k_base", text)
 
 
 @settings(max_examples=500)
@@ -144,7 +102,7 @@ def test_python_bpe_equals_tiktoken_or_declines_on_arbitrary_unicode(reference, 
 @given(text=st.text(alphabet=st.characters(codec=None, categories=("L", "M", "N", "P", "S", "Z"))))
 def test_python_bpe_counts_assigned_text(reference, text):
     # Text from scripts in use for decades is counted, not declined.
-    text = "".join(c for c in text if tokens._stable_char(c))
+    text = "".join(c for c in text if pybpe.stable_char(c))
     for name in ENCODINGS:
         assert PYTHON_BPE[name].count(text) == ref_count(reference, name, text)
 
@@ -205,20 +163,115 @@ def _corpus(n_chars: int, seed: int = 7) -> str:
     return "".join(out)
 
 
-def test_large_text_counted_in_parallel_equals_whole(reference):
-    text = _corpus(3 * tokens.PARALLEL_MIN_CHARS)
-    segments = tokens.split_text(text, tokens.SEGMENT_CHARS // 8)
+@pytest.fixture
+def parallel_at(monkeypatch):
+    """Count on the pool from `n` characters on (instead of megabytes), in small segments."""
+
+    def set_threshold(n: int, segment: int = 4096) -> None:
+        monkeypatch.setattr(counting, "PARALLEL_MIN_CHARS", n)
+        monkeypatch.setattr(counting, "SEGMENT_CHARS", segment)
+        monkeypatch.setattr(counting, "workers", lambda: 2)
+        monkeypatch.setattr(counting, "_pool", None)  # a pool of two threads, whatever this machine has
+        monkeypatch.setattr(counting, "_pool_has", {})
+        monkeypatch.setattr(counting, "_spare", {})
+
+    return set_threshold
+
+
+def test_large_text_counted_in_parallel_equals_whole(reference, parallel_at):
+    parallel_at(50_000)
+    text = _corpus(150_000)
+    segments = tokens.split_text(text, 2000)
     assert len(segments) > 4 and "".join(segments) == text
     for name in ENCODINGS:
         assert tokens.count(text, name) == ref_count(reference, name, text)
         keyed = tokens.count_keyed(((i % 3, s) for i, s in enumerate(segments)), [name])
         assert sum(v[name] for v in keyed.values()) == ref_count(reference, name, text)
+        assert keyed[1][name] == sum(ref_count(reference, name, s) for s in segments[1::3])
 
 
-def test_a_line_with_no_safe_cut_is_counted_whole(reference):
-    text = "\u00a0" * (tokens.PARALLEL_MIN_CHARS + 5)
+def test_batches_count_the_same_on_the_pool_and_on_this_thread(reference, parallel_at):
+    texts = [_corpus(n, seed=n) for n in (0, 10, 3000, 20_000)] + ["x" * 9000 + " end"]
+    batches = [(k, texts[k:], ENCODINGS[: 1 + k % 2]) for k in range(len(texts))]
+    here = list(tokens.count_batches(batches, expected_chars=10))
+    parallel_at(0)
+    pooled = list(tokens.count_batches(batches, expected_chars=10))
+    assert here == pooled
+    for key, counts in pooled:
+        for name, values in counts.items():
+            assert values == [ref_count(reference, name, t) for t in texts[key:]]
+
+
+def test_each_counting_thread_has_its_own_encoder_and_this_thread_counts_none(parallel_at):
+    # Threads sharing one tiktoken core share its regex pools, and contend for them (see
+    # tokens.counting): every pool thread must count with a core of its own.
+    parallel_at(0)
+    name = "cl100k_base"
+    caller_has_native = []
+
+    def caller():  # a fresh thread: no encoder of its own yet
+        list(tokens.count_batches([(i, ["some text " * 500], [name]) for i in range(8)], expected_chars=None))
+        caller_has_native.append(counting._has_native(name))
+
+    thread = threading.Thread(target=caller)
+    thread.start()
+    thread.join()
+    assert caller_has_native == [False]
+    both = threading.Barrier(2, timeout=30)
+
+    def core_of_this_thread():
+        both.wait()  # the two tasks run at once, so on both threads
+        return threading.get_ident(), counting.thread_counter(name)
+
+    pool = counting._executor()
+    (t1, c1), (t2, c2) = (f.result() for f in [pool.submit(core_of_this_thread) for _ in range(2)])
+    assert t1 != t2 and c1 is not c2
+
+
+def test_a_line_with_no_safe_cut_is_counted_whole(reference, parallel_at):
+    parallel_at(1000)
+    text = "\u00a0" * 20_005
     assert tokens.split_text(text, 1000) == [text]
     assert tokens.count(text, "o200k_base") == ref_count(reference, "o200k_base", text)
+
+
+def _mixed_text(n_bytes: int) -> str:
+    """Real-looking text of several scripts and shapes: prose, code, JSON, CJK, emoji, CRLF."""
+    rng = random.Random(50)
+    blocks = [
+        _corpus(40_000, seed=1),
+        "def handler(event, context):\n    return {'status': 200, \"body\": json.dumps(event)}\n\n",
+        '{"messages": [{"role": "user", "content": "Summarise: naïve café, 日本語のテキスト"}]}\r\n',
+        "Lorem ipsum dolor sit amet, consectetur adipiscing elit. " * 20 + "\n\n",
+        "中文文本，还有한국어 텍스트와 العربية и русский текст. 👩‍👩‍👧‍👦 🇺🇳 ✨\n",
+        "   indented\n\t\ttabs\n;\n//comment\n/* block */\n" + "1234567890 " * 30 + "\n",
+        "<|endoftext|> special text is ordinary; ok?!\u00a0\u2028 end\n",
+    ]
+    out, size = [], 0
+    while size < n_bytes:
+        block = rng.choice(blocks)
+        out.append(block)
+        size += len(block.encode())
+    return "".join(out)
+
+
+@pytest.mark.slow
+def test_fifty_megabytes_of_mixed_text_on_every_core_count_exactly(reference, tmp_path):
+    # The parallel path as the commands take it: a 50 MB file read in blocks, cut at safe cuts,
+    # counted on the pool in both encodings at once. The reference is tiktoken's own core
+    # counting the whole text at once on one thread.
+    from tokopt.inputs import Source
+    from tokopt.tokens import measure
+
+    text = _mixed_text(50 << 20)
+    path = tmp_path / "big.txt"
+    path.write_text(text, encoding="utf-8", newline="")
+    assert counting._parallel(len(text))
+    (counted,) = measure.count_sources([Source("big.txt", path, path.stat().st_size)], ENCODINGS)
+    for name in ENCODINGS:
+        whole = memoryview(reference[name]._core_bpe.encode_to_tiktoken_buffer(text, set())).nbytes // 4
+        assert counted.tokens[name] == whole
+    assert counted.chars == len(text)
 
 
 def test_pieces_rejoin_to_the_text_and_count_the_tokens(reference):

@@ -1,0 +1,128 @@
+"""The rank table: every rank found in place, and a cache trusted only if it is the pinned table."""
+
+from __future__ import annotations
+
+import base64
+import struct
+
+import pytest
+
+from tokopt import tokens
+from tokopt.tokens import encodings, ranktable
+
+ENCODINGS = ("cl100k_base", "o200k_base")
+
+
+@pytest.fixture
+def fresh(monkeypatch, tmp_path):
+    """An empty cache directory and no table loaded in this process."""
+    monkeypatch.setenv("TOKOPT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(ranktable, "_tables", {})
+    return tmp_path / "cache"
+
+
+@pytest.mark.parametrize("name", ENCODINGS)
+def test_the_table_built_from_the_bundled_data_is_the_pinned_one(name):
+    spec = tokens.SPECS[name]
+    assert ranktable.digest(ranktable.build_from_bundled(spec)) == spec.table_blake2b
+
+
+@pytest.mark.parametrize("name", ENCODINGS)
+def test_every_token_has_its_rank_and_nothing_else_has_one(name, reference):
+    table = ranktable.load(name)
+    ranks = reference[name]._mergeable_ranks
+    assert table.n == len(ranks)
+    assert all(table.rank(token) == rank for token, rank in ranks.items())
+    assert all(table.token(rank) == token for token, rank in list(ranks.items())[::97])
+    for token in list(ranks)[::101]:
+        for other in (token + b"\x00\xff", b"\xff\xfe" + token):
+            assert table.rank(other) == ranks.get(other)
+    assert table.as_dict() == ranks
+
+
+def test_the_table_is_cached_and_read_back(fresh):
+    first = ranktable.load("cl100k_base")
+    path = ranktable.cache_path(tokens.SPECS["cl100k_base"])
+    assert path.parent == fresh and path.is_file()
+    ranktable._tables.clear()
+    again = ranktable.load("cl100k_base")
+    assert again is not first and again.rank(b"hello") == first.rank(b"hello") is not None
+
+
+def _forge(data: bytes, token: bytes) -> bytes:
+    """The table with `token`'s bytes overwritten, as someone who can write the cache could."""
+    table = ranktable.RankTable(data)
+    rank = table.rank(token)
+    _, n, slot_bits, blob_len = struct.unpack_from("<8sIII", data)
+    blob_at = len(data) - blob_len
+    start = blob_at + struct.unpack_from("<I", data, 32 + 4 * rank)[0]
+    return data[:start] + b"\x01" * len(token) + data[start + len(token) :]
+
+
+def test_a_rewritten_cache_is_never_trusted_and_is_rebuilt(fresh, reference):
+    # Issue 12: a cache rewritten with other ranks, its checksum recomputed, changed counts. The
+    # table is trusted only when it hashes to the value pinned in the source: no checksum an
+    # attacker can compute is consulted.
+    text = "hello world, hello tokens"
+    expected = len(reference["cl100k_base"].encode(text))
+    ranktable.load("cl100k_base")
+    path = ranktable.cache_path(tokens.SPECS["cl100k_base"])
+    good = path.read_bytes()
+    forged = _forge(good, b" world")
+    assert ranktable.RankTable(forged).rank(b" world") is None  # the forgery would change counts
+    path.write_bytes(forged)
+    ranktable._tables.clear()
+    from tokopt.tokens import pybpe
+
+    assert pybpe.PythonBPE(tokens.SPECS["cl100k_base"]).count(text) == expected
+    assert path.read_bytes() == good  # rebuilt
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "garbage", "empty"])
+def test_a_damaged_cache_is_rebuilt(fresh, damage):
+    ranktable.load("cl100k_base")
+    path = ranktable.cache_path(tokens.SPECS["cl100k_base"])
+    good = path.read_bytes()
+    bad = {
+        "truncate": good[: len(good) // 2],
+        "flip": good[:1000] + bytes([good[1000] ^ 1]) + good[1001:],
+        "garbage": b"\x00" * 64,
+        "empty": b"",
+    }[damage]
+    path.write_bytes(bad)
+    ranktable._tables.clear()
+    assert ranktable.load("cl100k_base").rank(b"hello") is not None
+    assert path.read_bytes() == good
+
+
+def test_an_unwritable_cache_directory_only_costs_speed(monkeypatch, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("TOKOPT_CACHE_DIR", str(blocker / "cache"))
+    monkeypatch.setattr(ranktable, "_tables", {})
+    assert ranktable.load("cl100k_base").rank(b"hello") is not None
+
+
+def test_a_table_that_does_not_match_its_pin_after_a_build_is_an_error(fresh, monkeypatch):
+    spec = tokens.SPECS["cl100k_base"]
+    wrong = encodings.EncodingSpec(**{**spec.__dict__, "table_blake2b": "0" * 64})
+    monkeypatch.setitem(tokens.SPECS, "cl100k_base", wrong)
+    with pytest.raises(tokens.TokenizerDataError, match="pinned hash"):
+        ranktable.load("cl100k_base")
+
+
+def test_build_is_deterministic_and_round_trips_a_small_vocabulary():
+    vocab = [bytes([i]) for i in range(256)] + [b"ab", b"abc", b" the", b"\x00\x00"]
+    data = ranktable.build(vocab)
+    assert data == ranktable.build(list(vocab))
+    table = ranktable.RankTable(data)
+    assert [table.rank(t) for t in vocab] == list(range(len(vocab)))
+    assert table.rank(b"abcd") is None and table.as_dict() == {t: i for i, t in enumerate(vocab)}
+    with pytest.raises(tokens.TokenizerDataError):
+        ranktable.RankTable(data[:-1])
+
+
+def test_rank_file_lines_are_base64_tokens():
+    raw = b"".join(base64.b64encode(t) + b" %d\n" % i for i, t in enumerate([b"a", b"b", b"ab"]))
+    spec = encodings.EncodingSpec(name="x", sha256="", n_ranks=3, pat_str="")
+    assert encodings.parse_rank_file(raw, spec) == [b"a", b"b", b"ab"]

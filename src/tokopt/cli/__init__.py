@@ -1,32 +1,51 @@
-"""The `tokopt` command. Every command is registered here, one line each."""
+"""The `tokopt` command. Every command is registered here, one line each (`COMMANDS`).
+
+`main()` builds only the command it runs when the first argument names one: typer turns each
+registered function into a click command by reading its signature, and a run needs only its
+own. Everything else (`tokopt`, `tokopt --help`, a misspelt command, completion) gets the whole
+app, which is also what `from tokopt.cli import app` gives.
+"""
 
 from __future__ import annotations
 
+import importlib
 import sys
 import traceback
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from tokopt import __version__
 from tokopt.cli._common import TokoptGroup, print_error
-from tokopt.cli.check import check_command
-from tokopt.cli.estimate import estimate_command
-from tokopt.cli.init import init_command
-from tokopt.cli.models import models_command
-from tokopt.cli.prices import prices_app, prices_rollback, prices_status, prices_update
-from tokopt.cli.session import session_app
-from tokopt.cli.suggest import suggest_command
-from tokopt.cli.tokenize import tokenize_command
 
-app = typer.Typer(
-    name="tokopt",
-    cls=TokoptGroup,
-    help="Exact token counts and costs for LLM prompts, offline.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+if TYPE_CHECKING:
+    app: typer.Typer
+
+# name -> "module:attribute": a command function, or a typer app for a group of commands.
+COMMANDS: dict[str, str] = {
+    "estimate": "tokopt.cli.estimate:estimate_command",
+    "tokenize": "tokopt.cli.tokenize:tokenize_command",
+    "models": "tokopt.cli.models:models_command",
+    "prices": "tokopt.cli.prices:prices_app",
+    "session": "tokopt.cli.session:session_app",
+    "check": "tokopt.cli.check:check_command",
+    "init": "tokopt.cli.init:init_command",
+    "suggest": "tokopt.cli.suggest:suggest_command",
+}
+# The commands of a group whose module does not register them itself.
+GROUP_COMMANDS: dict[str, dict[str, str]] = {
+    "prices": {
+        "status": "tokopt.cli.prices:prices_status",
+        "update": "tokopt.cli.prices:prices_update",
+        "rollback": "tokopt.cli.prices:prices_rollback",
+    },
+}
+_filled: set[str] = set()
+
+
+def _load(target: str) -> Any:
+    module, attribute = target.split(":")
+    return getattr(importlib.import_module(module), attribute)
 
 
 def _version(value: bool) -> None:
@@ -35,7 +54,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def root(
     version: Annotated[
         bool,
@@ -48,23 +66,50 @@ def root(
     """
 
 
-app.command(name="estimate")(estimate_command)
-app.command(name="tokenize")(tokenize_command)
-app.command(name="models")(models_command)
-app.add_typer(prices_app, name="prices")
-prices_app.command(name="status")(prices_status)
-prices_app.command(name="update")(prices_update)
-prices_app.command(name="rollback")(prices_rollback)
-app.add_typer(session_app, name="session")
-app.command(name="check")(check_command)
-app.command(name="init")(init_command)
-app.command(name="suggest")(suggest_command)
+def build_app(only: str | None = None) -> typer.Typer:
+    """The app with every command, or with the command `only` alone."""
+    application = typer.Typer(
+        name="tokopt",
+        cls=TokoptGroup,
+        help="Exact token counts and costs for LLM prompts, offline.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    application.callback()(root)
+    for name, target in COMMANDS.items():
+        if only is not None and name != only:
+            continue
+        registered = _load(target)
+        if isinstance(registered, typer.Typer):
+            if name in GROUP_COMMANDS and name not in _filled:  # once: the group is a module's object
+                for sub, sub_target in GROUP_COMMANDS[name].items():
+                    registered.command(name=sub)(_load(sub_target))
+                _filled.add(name)
+            application.add_typer(registered, name=name)
+        else:
+            application.command(name=name)(registered)
+    return application
+
+
+_full_app: typer.Typer | None = None
+
+
+def __getattr__(name: str) -> Any:
+    global _full_app
+    if name == "app":
+        if _full_app is None:
+            _full_app = build_app()
+        return _full_app
+    raise AttributeError(f"module 'tokopt.cli' has no attribute {name!r}")
 
 
 def main() -> None:
     """Console-script entry point: a bug exits 3 with its traceback, never 1 (a failed check)."""
+    first = sys.argv[1] if len(sys.argv) > 1 else None
+    application = build_app(first) if first in COMMANDS else __getattr__("app")
     try:
-        app()
+        application()
     except SystemExit:
         raise
     except KeyboardInterrupt:

@@ -185,12 +185,28 @@ def note(message: str) -> None:
 _ARGS_KEY = "tokopt.args"
 
 
+def _direct_conversion(command: Any, ctx: Any) -> None:
+    """Convert `command`'s option values without typer's per-option pydantic schemas (see
+    cli/_coerce.py), its help option included (made here, as click would make it)."""
+    from tokopt.cli import _coerce
+
+    command.get_help_option(ctx)
+    _coerce.install(command)
+
+
 class TokoptGroup(TyperGroup):
     """The root command group: turns every usage or input error into one `error:` line, exit 2."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         ctx.meta[_ARGS_KEY] = list(args)
+        _direct_conversion(self, ctx)
         return super().parse_args(ctx, args)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        name, command, rest = super().resolve_command(ctx, args)
+        if command is not None:
+            _direct_conversion(command, ctx)
+        return name, command, rest
 
     def invoke(self, ctx: Any) -> Any:
         from tokopt.errors import TokoptError

@@ -15,6 +15,7 @@ ENV_PRICING_DIR = "TOKOPT_PRICING_DIR"
 ENV_LEDGER = "TOKOPT_LEDGER"
 ENV_USER = "TOKOPT_USER"
 ENV_RUN = "TOKOPT_RUN"
+ENV_MACHINE = "TOKOPT_MACHINE"  # the name records made here carry (default: the host name)
 ENV_CACHE_DIR = "TOKOPT_CACHE_DIR"
 # the moment prices are taken at when a command is not given --at (default: now)
 ENV_PRICES_AT = "TOKOPT_PRICES_AT"
@@ -96,8 +97,10 @@ def bundled_pricing_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "pricing"
 
 
-def default_ledger_path() -> Path:
+def default_ledger() -> str:
+    """The ledger's location: TOKOPT_LEDGER (a file path or a URL such as postgresql://...), else
+    ledger.sqlite3 in the data directory. A URL is kept as text: a Path would fold its `//`."""
     value = os.environ.get(ENV_LEDGER)
     if value:
-        return Path(value).expanduser()
-    return data_dir() / "ledger.sqlite3"
+        return value if "://" in value else str(Path(value).expanduser())
+    return str(data_dir() / "ledger.sqlite3")

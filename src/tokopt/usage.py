@@ -181,6 +181,8 @@ class UsageRecord(Usage):
     git_branch: str | None = None
     sidechain: bool = False  # made by a subagent (Claude Code's Task tool), not the main thread
     id: int | None = field(default=None, compare=False)  # the store's id, once stored
+    uid: str | None = field(default=None, compare=False)  # its id in every ledger, once stored
+    origin: str | None = field(default=None, compare=False)  # the machine it was recorded on
 
     @property
     def usage(self) -> Usage:

@@ -217,8 +217,12 @@ def test_an_older_schema_is_migrated_in_place_after_a_backup(tmp_path, version):
         rows = store.usage_rows(Filters(user="alice"))
         total = store.total(Filters(user="alice"))
     assert [r.cost_usd for r in rows] == [Decimal("0.008"), Decimal("0.0000000000005")]
-    # the new integer column was filled in where exact; the total is still exact
-    assert store.db.execute("SELECT cost_picousd FROM usage ORDER BY id").fetchall() == [(8_000_000_000,), (None,)]
+    # the integer cost column (v4) was filled in where exact; the total is still exact
+    if version < 4:
+        assert store.db.execute("SELECT cost_picousd FROM usage ORDER BY id").fetchall() == [(8_000_000_000,), (None,)]
+    # records made before v5 get a uid, an origin and a change number
+    assert len({r.uid for r in rows}) == 2 and all(r.origin for r in rows)
+    assert store.db.execute("SELECT seq FROM usage ORDER BY id").fetchall() == [(1,), (2,)]
     assert total.cost_usd == Decimal("0.008") + Decimal("0.0000000000005")
     store.close()
     # opening again migrates nothing and makes no second backup

@@ -43,7 +43,7 @@ def check(
     return CheckResult(
         ok=all(r.ok for r in files.rows) and all(r.ok for r in spend),
         spend=spend,
-        ledger=str(ledger.path) if spend and ledger is not None else None,
+        ledger=ledger.display_location if spend and ledger is not None else None,
         config=str(project.path),
         root=str(project.root),
         repo_prefix=files.repo_prefix,

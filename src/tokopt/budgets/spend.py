@@ -8,7 +8,6 @@ towards the total; unpriced ones are counted apart and named in a warning.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from tokopt.budgets.config import Project
@@ -22,8 +21,12 @@ if TYPE_CHECKING:
 class SpendLedger(Protocol):
     """What a spend budget needs of a ledger (`tokopt.ledger.Ledger` is one)."""
 
-    path: Path
     user: str
+
+    @property
+    def display_location(self) -> str: ...
+
+    def exists(self) -> bool: ...
 
     def spend(self, *, user: Any = None, run: str | None = None, since: Any = None, until: Any = None, timezone: str | None = None) -> Spend: ...
 
@@ -34,8 +37,8 @@ def check_spend(project: Project, ledger: SpendLedger, *, now: dt.datetime | Non
 
     results = []
     warnings = []
-    if not ledger.path.exists():
-        warnings.append(f"no ledger at {ledger.path}: nothing is recorded, so spend budgets see $0")
+    if not ledger.exists():
+        warnings.append(f"no ledger at {ledger.display_location}: nothing is recorded, so spend budgets see $0")
     for index, spec in project.config.spend_budgets:
         key = project.key("budgets", index)
         tz = zone(spec.timezone)

@@ -131,14 +131,15 @@ CallsPerMonthOption = Annotated[
 ]
 
 # the usage ledger: `tokopt session ...`, and check's spend budgets
+# The ledger: a file path, or a URL (postgresql://user@host/db). Plain text, not a Path, which
+# would fold a URL's "//"; a directory at a file path is the store's clear error.
 LedgerOption = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
         "--ledger",
         envvar=ENV_LEDGER,
-        help="The ledger file. \\[default: ledger.sqlite3 in your data directory]",
+        help="The ledger: a file, or a postgresql:// URL. \\[default: ledger.sqlite3 in your data directory]",
         show_default=False,
-        dir_okay=False,
     ),
 ]
 UserOption = Annotated[

@@ -158,7 +158,7 @@ def _publish(result: CheckResult, pr: PullRequest | None, *, warn_only: bool, de
 
 
 @contextlib.contextmanager
-def _spend_ledger(project: Project, location: Path | None, user: str | None, catalog: Catalog) -> Iterator[Ledger | None]:
+def _spend_ledger(project: Project, location: str | None, user: str | None, catalog: Catalog) -> Iterator[Ledger | None]:
     """The ledger the spend budgets read, open while they do; none without spend budgets."""
     if not project.config.spend_budgets:
         yield None

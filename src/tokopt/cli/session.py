@@ -42,7 +42,7 @@ RunOption = Annotated[
 ]
 
 
-def _open(ledger: Path | None, user: str | None, pricing: list[Path] | None = None, *, priced: bool = False) -> Ledger:
+def _open(ledger: str | None, user: str | None, pricing: list[Path] | None = None, *, priced: bool = False) -> Ledger:
     from tokopt.ledger import Ledger
 
     return Ledger(ledger, user=user, catalog=load_catalog(pricing) if priced else None)

@@ -18,7 +18,7 @@ from tokopt.ledger import importers, reports
 from tokopt.ledger.pricer import Pricer
 from tokopt.ledger.records import current_user, hash_prompt, to_record
 from tokopt.ledger.reports import REPORT_BY, ImportSummary, Run, RunListing, SessionReport, Spend, Who
-from tokopt.ledger.store import Store, open_store, store_exists
+from tokopt.ledger.store import Store, open_store, redact, store_exists
 from tokopt.ledger.timezones import parse_when, utcnow, zone
 from tokopt.usage import UsageRecord
 
@@ -40,7 +40,7 @@ class Ledger:
         catalog: Catalog | None = None,
         pricing: Sequence[str | os.PathLike[str]] = (),
     ) -> None:
-        self.location = os.fspath(location) if location is not None else str(paths.default_ledger_path())
+        self.location = os.fspath(location) if location is not None else paths.default_ledger()
         self.user = current_user(user)
         self._catalog = catalog
         self._pricing = [Path(p) for p in pricing]
@@ -54,6 +54,11 @@ class Ledger:
     def path(self) -> Path:
         """The ledger file (for a file location)."""
         return Path(self.location).expanduser()
+
+    @property
+    def display_location(self) -> str:
+        """The location as messages show it: a URL's password is never in it."""
+        return redact(self.location)
 
     def exists(self) -> bool:
         return store_exists(self.location)
@@ -80,7 +85,8 @@ class Ledger:
             self._pid = os.getpid()
             if store.migrated_from:
                 change = f"from schema v{store.migrated_from} to v{store.version}" if store.migrated_from != store.version else "to new token kinds"
-                self.notices.append(f"migrated ledger {store.location} {change}; the old file is kept as {store.backup}")
+                kept = f"; the old file is kept as {store.backup}" if store.backup else ""
+                self.notices.append(f"migrated ledger {store.location} {change}{kept}")
             self._store = store
         return self._store
 

@@ -123,6 +123,29 @@ def m006_import_files(db: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m007_records_travel(db: sqlite3.Connection) -> None:
+    # What `session push` / `pull` need: an id a record keeps across ledgers (`uid`), the
+    # machine it was made on (`origin`), a change number that grows with every insert and
+    # update (`seq`, so a push sends only what changed; `seq_floor` keeps numbers of deleted
+    # records from being given again), this ledger's own id, and how far each other ledger's
+    # records have been merged into this one.
+    import uuid
+
+    from tokopt.ledger.store import record_uid, this_machine
+
+    db.execute("ALTER TABLE usage ADD COLUMN uid TEXT")
+    db.execute("ALTER TABLE usage ADD COLUMN origin TEXT")
+    db.execute("ALTER TABLE usage ADD COLUMN seq INTEGER")
+    db.create_function("tokopt_uid", 2, record_uid)
+    db.execute("UPDATE usage SET uid = tokopt_uid(user, dedupe_key), origin = ?, seq = id", (this_machine(),))
+    db.execute("CREATE UNIQUE INDEX usage_uid ON usage(uid)")
+    db.execute("CREATE INDEX usage_seq ON usage(seq)")
+    db.execute("CREATE TABLE ledger_info (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    db.execute("INSERT INTO ledger_info (key, value) VALUES ('ledger_id', ?), ('seq_floor', '0')", (uuid.uuid4().hex,))
+    db.execute("CREATE TABLE sync_state (source TEXT PRIMARY KEY, position INTEGER NOT NULL, updated_at TEXT NOT NULL)")
+
+
 APPLICATION_ID = 0x746F6B6F  # "toko": PRAGMA application_id of every tokopt ledger
 SCHEMA_VERSION = len(MIGRATIONS)
 

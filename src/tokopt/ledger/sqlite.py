@@ -22,7 +22,7 @@ from typing import Any
 
 from tokopt.ledger.sqlitefile import connect, money_text, parse_time_text, picousd, prepare, time_text, translate
 from tokopt.ledger.sqlitesums import aggregate, where
-from tokopt.ledger.store import FileState, Filters, Run, Sums, UpsertResult
+from tokopt.ledger.store import FileState, Filters, Run, Sums, UpsertResult, record_uid, this_machine
 from tokopt.usage import TOKEN_FIELDS, UsageRecord
 
 
@@ -142,6 +142,10 @@ class SqliteStore:
 
     def delete_run(self, run_id: str) -> int:
         """Delete a run and its usage records; returns how many records went with it."""
+        # the change numbers of deleted records are never given again (a push may be past them)
+        self.db.execute(
+            "UPDATE ledger_info SET value = CAST(max(CAST(value AS INTEGER), (SELECT coalesce(max(seq), 0) FROM usage)) AS TEXT) WHERE key = 'seq_floor'"
+        )
         deleted = self.db.execute("DELETE FROM usage WHERE run_id = ?", (run_id,)).rowcount
         self.db.execute("DELETE FROM current_run WHERE run_id = ?", (run_id,))
         self.db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
@@ -187,13 +191,12 @@ class SqliteStore:
 
     def insert_usage(self, record: UsageRecord) -> int:
         """Insert one record and return its id (the stored record's id if its dedupe key was seen)."""
-        cur = self.db.execute(_UPSERT + " RETURNING id", _params(record))
+        params = _params(record)
+        cur = self.db.execute(_UPSERT + " RETURNING id", params)
         found = cur.fetchone()
         if found is not None:
             return int(found[0])
-        existing = self.db.execute(
-            "SELECT id FROM usage WHERE user = ? AND dedupe_key = ?", (record.user, record.dedupe_key)
-        ).fetchone()
+        existing = self.db.execute("SELECT id FROM usage WHERE uid = ?", (params[_UID],)).fetchone()
         return int(existing[0])
 
     def get_usage(self, ids: Sequence[int]) -> list[UsageRecord]:
@@ -202,6 +205,21 @@ class SqliteStore:
         marks = ", ".join("?" * len(ids))
         rows = self.db.execute(f"SELECT id, {_USAGE_COLUMNS} FROM usage WHERE id IN ({marks}) ORDER BY id", list(ids))
         return [_record_of(r) for r in rows]
+
+    def usage_batches(self, filters: Filters, size: int) -> Iterator[list[UsageRecord]]:
+        """The records in scope, oldest first, `size` at a time (inside one `read()`)."""
+        clause, args = where(filters)
+        cur = self.db.execute(f"SELECT id, {_USAGE_COLUMNS} FROM usage WHERE {clause} ORDER BY time, id", args)
+        while rows := cur.fetchmany(size):
+            yield [_record_of(r) for r in rows]
+
+    def usage_changes(self, filters: Filters, *, after: int, limit: int) -> list[tuple[int, UsageRecord]]:
+        """Up to `limit` records in scope written after change number `after`, in change order."""
+        clause, args = where(filters)
+        rows = self.db.execute(
+            f"SELECT seq, id, {_USAGE_COLUMNS} FROM usage WHERE seq > ? AND {clause} ORDER BY seq LIMIT ?", [after, *args, limit]
+        )
+        return [(int(r[0]), _record_of(r[1:])) for r in rows]
 
     def usage_rows(self, filters: Filters) -> list[UsageRecord]:
         clause, args = where(filters)
@@ -237,6 +255,23 @@ class SqliteStore:
         clause, args = where(filters)
         found = self.db.execute(f"SELECT max(time) FROM usage WHERE {clause}", args).fetchone()[0]
         return None if found is None else parse_time_text(str(found))
+
+    # -- merging ledgers ----------------------------------------------------------------------
+
+    @property
+    def ledger_id(self) -> str:
+        return str(self.db.execute("SELECT value FROM ledger_info WHERE key = 'ledger_id'").fetchone()[0])
+
+    def sync_position(self, source: str) -> int:
+        row = self.db.execute("SELECT position FROM sync_state WHERE source = ?", (source,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def set_sync_position(self, source: str, position: int) -> None:
+        self.db.execute(
+            "INSERT INTO sync_state (source, position, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT(source) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at",
+            (source, position, time_text(dt.datetime.now(dt.timezone.utc))),
+        )
 
     # -- incremental import -------------------------------------------------------------------
 
@@ -312,22 +347,33 @@ _USAGE_COLUMNS = ", ".join(
         *TOKEN_FIELDS,
         "cost_usd, cost_picousd, pricing_as_of, batch, estimated, source, dedupe_key, prompt_hash",
         ", ".join(_ATTRIBUTION),
+        "uid, origin",  # migration m007: its id in every ledger, the machine it was recorded on
     ]
 )
 _N_COLUMNS = len(_USAGE_COLUMNS.split(", "))
+_UID = _N_COLUMNS - 2  # where the uid is in `_params`
+# Every insert and update of a record gives it the next change number, never one used before
+# (writers queue on SQLite's write lock, so numbers grow in commit order): `session push` sends
+# what changed since its last position.
+_NEXT_SEQ = (
+    "(max((SELECT coalesce(max(seq), 0) FROM usage), "
+    "(SELECT CAST(value AS INTEGER) FROM ledger_info WHERE key = 'seq_floor')) + 1)"
+)
 # A record seen again (the same file imported twice, a streaming partial) replaces the stored
 # one only when it has more tokens: every response counts once, with its largest counts. A
 # stored record without attribution (imported before the ledger kept it) gets it from the new.
 _LARGER = "excluded.input_tokens + excluded.output_tokens > usage.input_tokens + usage.output_tokens"
 _UNATTRIBUTED = "usage.session_id IS NULL AND excluded.session_id IS NOT NULL"
 _UPSERT = (
-    f"INSERT INTO usage ({_USAGE_COLUMNS}) VALUES ({', '.join('?' * _N_COLUMNS)}) "
-    "ON CONFLICT(user, dedupe_key) WHERE dedupe_key IS NOT NULL DO UPDATE SET "
+    f"INSERT INTO usage ({_USAGE_COLUMNS}, seq) VALUES ({', '.join('?' * _N_COLUMNS)}, {_NEXT_SEQ}) "
+    # a keyed record's uid is made from (user, dedupe_key): the same call has the same uid
+    "ON CONFLICT(uid) DO UPDATE SET "
     + ", ".join(
         f"{c} = CASE WHEN {_LARGER} THEN excluded.{c} ELSE usage.{c} END"
         for c in ["time", "provider", "model", *TOKEN_FIELDS]
-        + "cost_usd cost_picousd pricing_as_of batch estimated source prompt_hash".split()
+        + "cost_usd cost_picousd pricing_as_of batch estimated source prompt_hash origin".split()
     )
+    + f", seq = {_NEXT_SEQ}"
     + ", "
     + ", ".join(f"{c} = CASE WHEN {_UNATTRIBUTED} THEN excluded.{c} ELSE usage.{c} END" for c in _ATTRIBUTION)
     + f" WHERE ({_LARGER}) OR ({_UNATTRIBUTED})"
@@ -357,13 +403,15 @@ def _params(row: UsageRecord) -> tuple[object, ...]:
         row.project,
         row.git_branch,
         int(row.sidechain),
+        record_uid(row.user, row.dedupe_key) if row.dedupe_key is not None or row.uid is None else row.uid,
+        row.origin or this_machine(),
     )
 
 
 def _record_of(r: Sequence[Any]) -> UsageRecord:
     n = len(TOKEN_FIELDS)
     id_, time, user, run_id, provider, model = r[:6]
-    cost, _pico, as_of, batch, estimated, source, key, phash, agent, session, project, branch, sidechain = r[6 + n :]
+    cost, _pico, as_of, batch, estimated, source, key, phash, agent, session, project, branch, sidechain, uid, origin = r[6 + n :]
     return UsageRecord(
         id=int(id_),
         time=parse_time_text(str(time)),
@@ -384,6 +432,8 @@ def _record_of(r: Sequence[Any]) -> UsageRecord:
         project=None if project is None else str(project),
         git_branch=None if branch is None else str(branch),
         sidechain=bool(sidechain),
+        uid=None if uid is None else str(uid),
+        origin=None if origin is None else str(origin),
     )
 
 

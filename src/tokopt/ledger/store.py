@@ -25,8 +25,11 @@ and group names or `Filters` fields; the methods below keep their shape.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import importlib
-from collections.abc import Iterable, Sequence
+import os
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -38,6 +41,8 @@ from tokopt.usage import TOKEN_FIELDS, Usage, UsageRecord
 BACKENDS: dict[str, str] = {
     "": "tokopt.ledger.sqlite",
     "sqlite": "tokopt.ledger.sqlite",
+    "postgresql": "tokopt.ledger.postgres",
+    "postgres": "tokopt.ledger.postgres",
 }
 
 # What `Store.sums` can group by. A key names its values: "model" is (provider, model); the
@@ -207,11 +212,31 @@ class Store(Protocol):
         ...
 
     def get_usage(self, ids: Sequence[int]) -> list[UsageRecord]: ...
+    def usage_batches(self, filters: Filters, size: int) -> Iterator[list[UsageRecord]]:
+        """The records in scope, oldest first, `size` at a time (inside one `read()`)."""
+        ...
+
+    def usage_changes(self, filters: Filters, *, after: int, limit: int) -> list[tuple[int, UsageRecord]]:
+        """Up to `limit` records in scope stored or changed after change number `after`, each
+        with its change number, in change order (a record's number grows with every write of it)."""
+        ...
     def usage_rows(self, filters: Filters) -> list[UsageRecord]:
         """The records in scope, oldest first."""
         ...
 
     def count_usage(self, filters: Filters) -> int: ...
+
+    # merging ledgers
+    @property
+    def ledger_id(self) -> str:
+        """This ledger's own id, made when it was created; another ledger knows it by this."""
+        ...
+
+    def sync_position(self, source: str) -> int:
+        """How far the records of `source` (a ledger id and scope) have been merged into this one."""
+        ...
+
+    def set_sync_position(self, source: str, position: int) -> None: ...
 
     # reports
     def sums(self, group: Sequence[str], filters: Filters, *, tz: dt.tzinfo = dt.timezone.utc) -> dict[tuple[object, ...], Sums]:
@@ -236,6 +261,55 @@ class Store(Protocol):
     def save_import_states(self, user: str, states: Sequence[FileState]) -> None:
         """Store (or replace) these files' states, in the caller's write transaction."""
         ...
+
+
+def record_uid(user: str, dedupe_key: str | None) -> str:
+    """The id a record keeps in every ledger: from (user, dedupe key), so that the same call
+    recorded on two machines is one record; a record without a key gets a random one."""
+    if dedupe_key is None:
+        return uuid.uuid4().hex
+    return hashlib.sha256(f"{user}\x00{dedupe_key}".encode()).hexdigest()[:32]
+
+
+_machine: str | None = None
+
+
+def this_machine() -> str:
+    """The name records made here carry as their origin: TOKOPT_MACHINE, else the host name."""
+    global _machine
+    from tokopt.paths import ENV_MACHINE
+
+    named = os.environ.get(ENV_MACHINE, "").strip()
+    if named:
+        return named
+    if _machine is None:
+        import socket
+
+        _machine = socket.gethostname() or "unknown"
+    return _machine
+
+
+def redact(location: str) -> str:
+    """`location` as messages show it: a URL without its password (in the user part or the query)."""
+    if "://" not in location:
+        return location
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(location)
+        netloc = parts.netloc
+        if "@" in netloc:
+            userinfo, _, hostport = netloc.rpartition("@")
+            user, sep, _password = userinfo.partition(":")
+            netloc = f"{user}{':***' if sep else ''}@{hostport}"
+        query = parts.query
+        if query:
+            pairs = parse_qsl(query, keep_blank_values=True)
+            query = urlencode([(k, "***" if k.lower() == "password" else v) for k, v in pairs], safe="*")
+        return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    except ValueError:
+        scheme = location.partition("://")[0]
+        return f"{scheme}://***"
 
 
 def _backend(location: str):  # type: ignore[no-untyped-def]

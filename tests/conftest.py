@@ -11,8 +11,9 @@ from hypothesis import HealthCheck, settings
 
 from tokopt import tokens
 
-# Fixtures for tests against a private PostgreSQL server: pg_database, pg_url, make_pg_database, ...
-pytest_plugins = ("tests.pg",)
+# Fixtures for tests against a private PostgreSQL server: pg_database, pg_url, make_pg_database, ...;
+# and ledger tests over both backends: ledger_location, ledger_env, shared_ledger_location
+pytest_plugins = ("tests.pg", "tests.ledger_backends")
 
 REPO = Path(__file__).resolve().parents[1]
 PRICING_DIR = REPO / "pricing"

@@ -19,6 +19,7 @@ from tokopt.budgets import config as project_config
 from tokopt.config import UserConfig
 from tokopt.errors import ConfigError
 from tokopt.ledger import Ledger
+from tokopt.ledger.store import redact
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.timezone.utc)  # a Wednesday
 MILLION = Decimal(1_000_000)
@@ -35,10 +36,10 @@ def cost(catalog, model: str, input_tokens: int, output_tokens: int) -> Decimal:
 
 
 @pytest.fixture
-def ledger(tmp_path, catalog):
+def ledger(ledger_location, catalog):
     """alice: 100k input tokens of gpt-5.5 on 2026-11-24 in run 'nightly', 100k more on 2026-10-31;
-    bob: 200k on 2026-11-20; and one call of a model with no price."""
-    path = tmp_path / "ledger.sqlite3"
+    bob: 200k on 2026-11-20; and one call of a model with no price. An SQLite file, then PostgreSQL."""
+    path = ledger_location
     with Ledger(path, user="alice", catalog=catalog) as book:
         run = book.start_run(name="nightly")
         book.record(model="gpt-5.5", input_tokens=100_000, run=run.id, time=dt.datetime(2026, 11, 24, 9, tzinfo=dt.timezone.utc))
@@ -165,8 +166,10 @@ def test_command_json_and_table(run, over, catalog):
     (s,) = doc["spend"]
     assert s["budget"] == "mine" and s["ok"] is False and s["user"] == "alice"
     assert Decimal(s["spent_usd"]) == 2 * cost(catalog, "gpt-5.5", 100_000, 0) and s["max_spend"] == "0.5"
-    assert doc["summary"]["failed"] == 1 and doc["ledger"] == str(over)
+    assert doc["summary"]["failed"] == 1 and doc["ledger"] == redact(str(over))
     table = run("check", "--ledger", str(over)).stdout
+    if isinstance(over, str):  # a postgresql:// URL: its password is in no output
+        assert "***@" in doc["ledger"] and over.split(":")[2].split("@")[0] not in table
     assert "Spend" in table and "✗ over budget: 1 of 1 check in budget 'mine'" in table
 
 

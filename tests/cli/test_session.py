@@ -31,7 +31,8 @@ RECORDS = "\n".join(
 
 
 @pytest.fixture(autouse=True)
-def alice(monkeypatch):
+def alice(monkeypatch, ledger_env):
+    # every test runs twice: TOKOPT_LEDGER an SQLite file, then a PostgreSQL database
     monkeypatch.setenv("TOKOPT_USER", "alice")
 
 

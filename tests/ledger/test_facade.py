@@ -43,8 +43,32 @@ UTC = dt.timezone.utc
 
 
 @pytest.fixture
-def path(tmp_path):
+def path(ledger_location):
+    """A fresh ledger: each test runs once on an SQLite file and once on PostgreSQL."""
+    return ledger_location
+
+
+@pytest.fixture
+def sqlite_path(tmp_path):
     return tmp_path / "ledger.sqlite3"
+
+
+def is_postgres(location) -> bool:
+    return isinstance(location, str) and location.startswith("postgresql://")
+
+
+def sql(location, query):
+    """Rows of a query on the ledger's own database, outside tokopt."""
+    if is_postgres(location):
+        import psycopg
+
+        with psycopg.connect(location) as conn:
+            return conn.execute(query).fetchall()
+    db = sqlite3.connect(location)
+    try:
+        return db.execute(query).fetchall()
+    finally:
+        db.close()
 
 
 def ledger(path, user="alice"):
@@ -157,9 +181,12 @@ def test_record_prices_with_cost_of_and_keeps_decimal_text_with_as_of(path):
     expected = cost_of(model, Usage(input_tokens=120_000, cached_input_tokens=100_000, cache_write_tokens=10_000, cache_write_1h_tokens=5_000, output_tokens=4000))
     assert row.model == "claude-opus-4-7" and row.provider == "anthropic"
     assert row.cost_usd == expected.total_usd and row.pricing_as_of == model.as_of
-    db = sqlite3.connect(path)
-    (text, kind) = db.execute("SELECT cost_usd, typeof(cost_usd) FROM usage").fetchone()
-    assert kind == "text" and Decimal(text) == expected.total_usd
+    if is_postgres(path):  # exact numeric
+        ((text, kind),) = sql(path, "SELECT cost_usd::text, pg_typeof(cost_usd)::text FROM usage")
+        assert kind == "numeric" and Decimal(text) == expected.total_usd
+    else:
+        ((text, kind),) = sql(path, "SELECT cost_usd, typeof(cost_usd) FROM usage")
+        assert kind == "text" and Decimal(text) == expected.total_usd
 
 
 @pytest.mark.parametrize(
@@ -216,7 +243,11 @@ def test_the_prompt_is_hashed_and_never_stored(path):
         row = book.record(model="gpt-5.5", input_tokens=12, output_tokens=3, prompt=secret)
     assert row.prompt_hash.startswith("sha256:") and len(row.prompt_hash) == 71
     book.close()
-    raw = b"".join(p.read_bytes() for p in path.parent.iterdir() if p.name.startswith(path.name))
+    if is_postgres(path):
+        raw = "".join(str(r) for table in ("usage", "runs", "tokopt_ledger") for r in sql(path, f"SELECT t::text FROM {table} t")).encode()
+        assert row.prompt_hash.encode() in raw
+    else:
+        raw = b"".join(p.read_bytes() for p in path.parent.iterdir() if p.name.startswith(path.name))
     assert b"ACME-7731" not in raw and b"merger" not in raw
 
 
@@ -327,10 +358,15 @@ def test_nothing_readable_is_fatal_but_garbage_among_usage_is_not(path, tmp_path
 def test_reading_never_creates_the_ledger(path):
     book = ledger(path)
     assert book.report().total.records == 0 and book.runs() == [] and book.spend().cost_usd == 0
-    assert not path.exists()
+    assert not book.exists()
+    if is_postgres(path):
+        assert sql(path, "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()") == [(0,)]
+    else:
+        assert not path.exists()
 
 
-def test_an_old_ledger_is_migrated_and_the_ledger_says_so(path):
+def test_an_old_ledger_is_migrated_and_the_ledger_says_so(sqlite_path):
+    path = sqlite_path
     from tokopt.ledger import migrations
 
     db = sqlite3.connect(path, isolation_level=None)
@@ -366,8 +402,8 @@ def calls(draw):
 
 @settings(max_examples=60)
 @given(batch=st.lists(calls(), min_size=1, max_size=8))
-def test_recorded_calls_read_back_with_cost_of_prices(tmp_path_factory, batch):
-    path = tmp_path_factory.getbasetemp() / "roundtrip.sqlite3"
+def test_recorded_calls_read_back_with_cost_of_prices(shared_ledger_location, batch):
+    path = shared_ledger_location
     user = f"u{os.urandom(6).hex()}"
     with Ledger(path, user=user, catalog=CATALOG) as book:
         written = book.record_many(batch)
@@ -432,7 +468,10 @@ def test_eight_processes_recording_500_each_lose_nothing(path):
     assert total.cost_usd == 8 * one
     runs = book.report(by="run", user=ALL_USERS).rows
     assert len(runs) == 8 and all(r.sums.records == 500 for r in runs)
-    assert sqlite3.connect(path).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    if is_postgres(path):
+        assert sql(path, "SELECT count(*), count(DISTINCT uid), count(DISTINCT seq) FROM usage") == [(4000, 4000, 4000)]
+    else:
+        assert sql(path, "PRAGMA integrity_check") == [("ok",)]
 
 
 def _import_process(path: Path, log: Path) -> subprocess.Popen[bytes]:
@@ -447,7 +486,8 @@ def _totals(path: Path):
     return report.total, sorted((tuple(r.key.values()), r.sums) for r in report.rows)
 
 
-def test_an_import_killed_while_writing_leaves_the_ledger_as_it_was(path, tmp_path):
+def test_an_import_killed_while_writing_leaves_the_ledger_as_it_was(sqlite_path, tmp_path):
+    path = sqlite_path
     small = write_jsonl(tmp_path / "earlier.jsonl", [openai_chat("c-earlier", prompt=500, completion=20)])
     big, expected = claude_code_big(tmp_path / "big.jsonl", 30_000, lines_per_response=2)
     with ledger(path) as book:

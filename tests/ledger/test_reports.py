@@ -23,8 +23,9 @@ UTC = dt.timezone.utc
 
 
 @pytest.fixture
-def path(tmp_path):
-    return tmp_path / "ledger.sqlite3"
+def path(ledger_location):
+    """A fresh ledger: each test runs once on an SQLite file and once on PostgreSQL."""
+    return ledger_location
 
 
 def ledger(path, user="alice"):
@@ -65,8 +66,8 @@ def test_report_by_day_honours_the_time_zone_across_a_dst_change(path):
     stamps=st.lists(st.integers(min_value=1_700_000_000, max_value=1_830_000_000), min_size=1, max_size=25),
     tz_name=st.sampled_from(["UTC", "Europe/Berlin", "America/St_Johns", "Asia/Kathmandu", "Australia/Lord_Howe", "Pacific/Chatham"]),
 )
-def test_days_match_python_for_any_times_and_zone(tmp_path_factory, stamps, tz_name):
-    path = tmp_path_factory.getbasetemp() / "days.sqlite3"
+def test_days_match_python_for_any_times_and_zone(shared_ledger_location, stamps, tz_name):
+    path = shared_ledger_location
     user = f"u{os.urandom(6).hex()}"
     tz = zone(tz_name)
     with Ledger(path, user=user, catalog=CATALOG) as book:

@@ -1,0 +1,486 @@
+"""The PostgreSQL ledger (for teams): the same records, reports and guarantees as the SQLite one.
+
+`--ledger postgresql://user@host/db` (or TOKOPT_LEDGER) points every ledger command at a
+database; `pgschema` creates and migrates its tables. One command is one transaction:
+`write()` also takes a database-wide advisory lock, so writers queue as they do on SQLite,
+change numbers (`seq`) grow in commit order (what lets `session pull` from here resume where
+it stopped), and an upsert can tell what it added, replaced or left alone. `read()` is one
+REPEATABLE READ snapshot. Money is `numeric` (exact Decimal), times `timestamptz` in UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any
+
+from tokopt.ledger import pgschema
+from tokopt.ledger.sqlitefile import money_text
+from tokopt.ledger.store import Filters, Run, Sums, UpsertResult, record_uid, redact, this_machine
+from tokopt.ledger.timezones import offset_spans
+from tokopt.usage import TOKEN_FIELDS, UsageRecord
+
+# Upserts of more records than this go through COPY into a staging table.
+COPY_FROM = 64
+
+
+class PostgresStore:
+    """An open PostgreSQL ledger (see `store.Store`). Use `write()` or `read()` around every group of statements."""
+
+    def __init__(self, conn: Any, location: str) -> None:
+        self.conn = conn
+        self._url = location  # for scrubbing messages; never shown
+        self.location = redact(location)
+        self.migrated_from: int | None = None
+        self.backup: str | None = None  # a database is not copied before a migration; its transaction undoes a failed one
+
+    @classmethod
+    def open(cls, location: str) -> PostgresStore:
+        conn = pgschema.connect(location)
+        store = cls(conn, location)
+        try:
+            with store._translated():
+                store.migrated_from = pgschema.prepare(conn, location)
+        except BaseException:
+            conn.close()
+            raise
+        return store
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @property
+    def version(self) -> int:
+        (version,) = self.conn.execute("SELECT coalesce(max(version), 0) FROM tokopt_migrations").fetchone()
+        return int(version)
+
+    # -- transactions -------------------------------------------------------------------------
+
+    @contextmanager
+    def write(self) -> Iterator[PostgresStore]:
+        """One write transaction; writers queue on the ledger's advisory lock, never fail."""
+        with self._translated():
+            # one round trip: the transaction and its lock (no parameters: a simple query)
+            self.conn.execute(f"BEGIN; SELECT pg_advisory_xact_lock({pgschema.WRITE_LOCK:d})")
+            try:
+                yield self
+            except BaseException:
+                self._rollback()
+                raise
+            self.conn.execute("COMMIT")
+
+    @contextmanager
+    def read(self) -> Iterator[PostgresStore]:
+        """One read transaction: every query inside sees the same snapshot."""
+        with self._translated():
+            self.conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            try:
+                yield self
+            except BaseException:
+                self._rollback()
+                raise
+            self.conn.execute("COMMIT")
+
+    def _rollback(self) -> None:
+        if not self.conn.closed and self.conn.info.transaction_status != 0:
+            try:
+                self.conn.execute("ROLLBACK")
+            except Exception:  # the connection is gone: the server has undone the transaction
+                pass
+
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        import psycopg
+
+        try:
+            yield
+        except psycopg.Error as exc:
+            error = pgschema.translate(exc, self._url)
+            if error is None:
+                raise
+            raise error from None
+
+    # -- runs ---------------------------------------------------------------------------------
+
+    def run_id_exists(self, run_id: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM runs WHERE id = %s", (run_id,)).fetchone() is not None
+
+    def insert_run(self, run: Run) -> None:
+        self.conn.execute(
+            f"INSERT INTO runs ({_RUN_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s)",
+            (run.id, run.user, run.name, json.dumps(run.labels, sort_keys=True, ensure_ascii=False), run.started_at, run.ended_at),
+        )
+
+    def get_run(self, run_id: str) -> Run | None:
+        row = self.conn.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = %s", (run_id,)).fetchone()
+        return _run_of(row) if row else None
+
+    def runs_named(self, name: str, user: str | None) -> list[Run]:
+        """Runs with this name (of `user`, or of anyone), newest first."""
+        sql = f"SELECT {_RUN_COLUMNS} FROM runs WHERE name = %s"
+        args: list[object] = [name]
+        if user is not None:
+            sql += ' AND "user" = %s'
+            args.append(user)
+        return [_run_of(r) for r in self.conn.execute(sql + " ORDER BY started_at DESC, n DESC", args)]
+
+    def end_run(self, run_id: str, ended_at: dt.datetime) -> None:
+        self.conn.execute("UPDATE runs SET ended_at = %s WHERE id = %s", (ended_at, run_id))
+        self.conn.execute("DELETE FROM current_run WHERE run_id = %s", (run_id,))
+
+    def delete_run(self, run_id: str) -> int:
+        """Delete a run and its usage records; returns how many records went with it."""
+        deleted = self.conn.execute("DELETE FROM usage WHERE run_id = %s", (run_id,)).rowcount
+        self.conn.execute("DELETE FROM current_run WHERE run_id = %s", (run_id,))
+        self.conn.execute("DELETE FROM runs WHERE id = %s", (run_id,))
+        return int(deleted)
+
+    def current_run(self, user: str) -> Run | None:
+        row = self.conn.execute(
+            f"SELECT {_RUN_COLUMNS_R} FROM current_run c JOIN runs r ON r.id = c.run_id WHERE c.\"user\" = %s", (user,)
+        ).fetchone()
+        return _run_of(row) if row else None
+
+    def set_current_run(self, user: str, run_id: str) -> None:
+        self.conn.execute(
+            'INSERT INTO current_run ("user", run_id) VALUES (%s, %s) ON CONFLICT ("user") DO UPDATE SET run_id = excluded.run_id',
+            (user, run_id),
+        )
+
+    def list_runs(self, user: str | None) -> list[tuple[Run, Sums, bool]]:
+        """Runs (of `user`, or everyone's), oldest first, with their totals and whether each is its user's current run."""
+        sql = f"SELECT {_RUN_COLUMNS_R}, EXISTS (SELECT 1 FROM current_run c WHERE c.run_id = r.id) FROM runs r"
+        args: list[object] = []
+        if user is not None:
+            sql += ' WHERE r."user" = %s'
+            args.append(user)
+        runs = [(_run_of(row[:6]), bool(row[6])) for row in self.conn.execute(sql + " ORDER BY r.started_at, r.n", args)]
+        totals = self._aggregate(["run_id"], Filters(user=user)) if runs else {}
+        return [(run, totals.get((run.id,), Sums()), current) for run, current in runs]
+
+    # -- usage --------------------------------------------------------------------------------
+
+    def upsert_usage(self, records: Iterable[UsageRecord]) -> UpsertResult:
+        """Insert records; one whose uid (its user and dedupe key) is stored replaces it only if larger.
+
+        Runs under the write lock, so the stored sizes read first are the ones the insert
+        meets: records repeated within `records` count as SQLite counts them, one at a time."""
+        rows = [_params(r) for r in records]
+        if not rows:
+            return UpsertResult(added=0, updated=0, unchanged=0)
+        uids = list({row[_UID] for row in rows})
+        stored = dict(self.conn.execute("SELECT uid, input_tokens + output_tokens FROM usage WHERE uid = ANY(%s)", (uids,)).fetchall())
+        final: dict[str, tuple[object, ...]] = {}
+        sizes: dict[str, int] = {uid: int(size) for uid, size in stored.items()}
+        added = updated = unchanged = 0
+        for row in rows:
+            uid, size = row[_UID], row[_INPUT] + row[_OUTPUT]  # type: ignore[operator]
+            if uid not in sizes:
+                added += 1
+            elif size > sizes[uid]:
+                updated += 1
+            else:
+                unchanged += 1
+                continue
+            final[uid] = row  # type: ignore[index]
+            sizes[uid] = size  # type: ignore[index,assignment]
+        self._write_rows(list(final.values()))
+        return UpsertResult(added=added, updated=updated, unchanged=unchanged)
+
+    def _write_rows(self, rows: list[tuple[object, ...]]) -> None:
+        if not rows:
+            return
+        if len(rows) <= COPY_FROM:
+            with self.conn.cursor() as cur:
+                cur.executemany(f"INSERT INTO usage ({_COLUMNS}) VALUES ({', '.join(['%s'] * _N_COLUMNS)}) {_ON_CONFLICT}", rows)
+            return
+        self.conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS tokopt_incoming ON COMMIT DELETE ROWS AS SELECT {_COLUMNS} FROM usage WITH NO DATA")
+        with self.conn.cursor() as cur:
+            with cur.copy(f"COPY tokopt_incoming ({_COLUMNS}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cur.execute(f"INSERT INTO usage ({_COLUMNS}) SELECT {_COLUMNS} FROM tokopt_incoming {_ON_CONFLICT}")
+            cur.execute("TRUNCATE tokopt_incoming")
+
+    def insert_usage(self, record: UsageRecord) -> int:
+        """`upsert_usage` of one record; its id (the stored record's, if its dedupe key was seen)."""
+        params = _params(record)
+        inserted = self.conn.execute(
+            f"INSERT INTO usage ({_COLUMNS}) VALUES ({', '.join(['%s'] * _N_COLUMNS)}) {_ON_CONFLICT} RETURNING id", params
+        ).fetchone()
+        if inserted is not None:
+            return int(inserted[0])
+        (found,) = self.conn.execute("SELECT id FROM usage WHERE uid = %s", (params[_UID],)).fetchone()
+        return int(found)
+
+    def get_usage(self, ids: Sequence[int]) -> list[UsageRecord]:
+        if not ids:
+            return []
+        rows = self.conn.execute(f"SELECT id, {_COLUMNS} FROM usage WHERE id = ANY(%s) ORDER BY id", (list(ids),))
+        return [_record_of(r) for r in rows]
+
+    def usage_rows(self, filters: Filters) -> list[UsageRecord]:
+        where, args = _where(filters)
+        rows = self.conn.execute(f"SELECT id, {_COLUMNS} FROM usage WHERE {where} ORDER BY time, id", args)
+        return [_record_of(r) for r in rows]
+
+    def usage_batches(self, filters: Filters, size: int) -> Iterator[list[UsageRecord]]:
+        """The records in scope, oldest first, `size` at a time (inside one `read()`): a server-side cursor."""
+        where, args = _where(filters)
+        with self.conn.cursor(name="tokopt_batches") as cur:
+            cur.itersize = size
+            cur.execute(f"SELECT id, {_COLUMNS} FROM usage WHERE {where} ORDER BY time, id", args)
+            while rows := cur.fetchmany(size):
+                yield [_record_of(r) for r in rows]
+
+    def usage_changes(self, filters: Filters, *, after: int, limit: int) -> list[tuple[int, UsageRecord]]:
+        """Up to `limit` records in scope written after change number `after`, in change order."""
+        where, args = _where(filters)
+        rows = self.conn.execute(
+            f"SELECT seq, id, {_COLUMNS} FROM usage WHERE seq > %s AND {where} ORDER BY seq LIMIT %s", [after, *args, limit]
+        )
+        return [(int(r[0]), _record_of(r[1:])) for r in rows]
+
+    def count_usage(self, filters: Filters) -> int:
+        where, args = _where(filters)
+        (n,) = self.conn.execute(f"SELECT count(*) FROM usage WHERE {where}", args).fetchone()
+        return int(n)
+
+    # -- merging ledgers ------------------------------------------------------------------------
+
+    @property
+    def ledger_id(self) -> str:
+        (value,) = self.conn.execute("SELECT value FROM tokopt_ledger WHERE key = 'ledger_id'").fetchone()
+        return str(value)
+
+    def sync_position(self, source: str) -> int:
+        row = self.conn.execute("SELECT position FROM sync_state WHERE source = %s", (source,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def set_sync_position(self, source: str, position: int) -> None:
+        self.conn.execute(
+            "INSERT INTO sync_state (source, position, updated_at) VALUES (%s, %s, now()) "
+            "ON CONFLICT (source) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at",
+            (source, position),
+        )
+
+    # -- reports ------------------------------------------------------------------------------
+
+    def sums(self, group: Sequence[str], filters: Filters, *, tz: dt.tzinfo = dt.timezone.utc) -> dict[tuple[object, ...], Sums]:
+        """Sums per group (`store.GROUPS`), days counted in `tz`."""
+        if "day" not in group:
+            return self._aggregate([{"run": "run_id"}.get(g, g) for g in group], filters)
+        if list(group) != ["day"]:
+            raise ValueError(f"cannot group by {', '.join(group)} together")
+        return self._days(filters, tz)
+
+    def total(self, filters: Filters) -> Sums:
+        return self._aggregate([], filters).get((), Sums())
+
+    def unpriced_models(self, filters: Filters) -> list[tuple[str, int]]:
+        where, args = _where(filters)
+        rows = self.conn.execute(
+            f"SELECT model, count(*) FROM usage WHERE {where} AND cost_usd IS NULL GROUP BY model ORDER BY count(*) DESC, model", args
+        )
+        return [(str(m), int(c)) for m, c in rows]
+
+    def _aggregate(self, group: Sequence[str], filters: Filters, *, day_offset_minutes: int | None = None) -> dict[tuple[object, ...], Sums]:
+        exprs = [e for g in group for e in _GROUPS[g]]
+        if day_offset_minutes is not None:
+            shifted = f"(time AT TIME ZONE 'UTC') + interval '{day_offset_minutes:d} minutes'" if day_offset_minutes else "(time AT TIME ZONE 'UTC')"
+            exprs.append(f"({shifted})::date")
+        where, args = _where(filters)
+        group_by = f" GROUP BY {', '.join(str(i + 1) for i in range(len(exprs)))}" if exprs else ""
+        tokens = ", ".join(f"sum({name})" for name in TOKEN_FIELDS)
+        sql = f"SELECT {', '.join([*exprs, f'count(*), {tokens}, count(*) FILTER (WHERE estimated), count(cost_usd), sum(cost_usd)'])} FROM usage WHERE {where}{group_by}"
+        n, k = len(exprs), len(TOKEN_FIELDS)
+        out: dict[tuple[object, ...], Sums] = {}
+        for row in self.conn.execute(sql, args):
+            count = int(row[n])
+            if not count:
+                continue
+            key = tuple(v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else v for v in row[:n])
+            priced = int(row[n + k + 2])
+            out[key] = Sums(
+                **{name: int(value) for name, value in zip(TOKEN_FIELDS, row[n + 1 : n + 1 + k])},
+                records=count,
+                cost_usd=Decimal(row[n + k + 3]) if priced else None,
+                unpriced_records=count - priced,
+                estimated_records=int(row[n + k + 1]),
+            )
+        return out
+
+    def _days(self, filters: Filters, tz: dt.tzinfo) -> dict[tuple[object, ...], Sums]:
+        if tz is dt.timezone.utc:
+            return self._aggregate([], filters, day_offset_minutes=0)
+        where, args = _where(filters)
+        lo, hi = self.conn.execute(f"SELECT min(time), max(time) FROM usage WHERE {where}", args).fetchone()
+        if lo is None:
+            return {}
+        spans = offset_spans(tz, lo, hi)
+        out: dict[tuple[object, ...], Sums] = {}
+        if all(offset % 60 == 0 for _, _, offset in spans) and all(start is None or start % 3600 == 0 for start, _, _ in spans):
+            # Whole-hour offsets that change on the hour: sum per UTC hour, then give each hour
+            # to its local day (as the SQLite store does).
+            for (hour,), t in self._aggregate(["utc_hour"], filters).items():
+                start = dt.datetime.fromisoformat(str(hour)).replace(tzinfo=dt.timezone.utc)
+                key = (start.astimezone(tz).date().isoformat(),)
+                out[key] = out[key] + t if key in out else t
+            return out
+        for start, end, offset in spans:  # :30 and :45 zones: one pass per stretch of constant offset
+            part = Filters(user=filters.user, run_ids=filters.run_ids, since=_bound(filters.since, start, max), until=_bound(filters.until, end, min))
+            for key, t in self._aggregate([], part, day_offset_minutes=offset).items():
+                out[key] = out[key] + t if key in out else t
+        return out
+
+
+def _bound(a: dt.datetime | None, epoch: int | None, pick: Any) -> dt.datetime | None:
+    b = dt.datetime.fromtimestamp(epoch, dt.timezone.utc) if epoch is not None else None
+    if a is None or b is None:
+        return a or b
+    return pick(a, b)  # type: ignore[no-any-return]
+
+
+_RUN_COLUMNS = 'id, "user", name, labels, started_at, ended_at'
+_RUN_COLUMNS_R = ", ".join("r." + c for c in _RUN_COLUMNS.split(", "))
+
+
+def _run_of(row: Sequence[Any]) -> Run:
+    run_id, user, name, labels, started, ended = row
+    return Run(
+        id=str(run_id),
+        user=str(user),
+        name=str(name),
+        labels=json.loads(str(labels)),
+        started_at=started.astimezone(dt.timezone.utc),
+        ended_at=ended.astimezone(dt.timezone.utc) if ended is not None else None,
+    )
+
+
+_COLUMN_NAMES = [
+    "time", '"user"', "run_id", "provider", "model", *TOKEN_FIELDS,
+    "cost_usd", "pricing_as_of", "batch", "estimated", "source", "dedupe_key", "prompt_hash", "uid", "origin",
+]  # fmt: skip
+_COLUMNS = ", ".join(_COLUMN_NAMES)
+_N_COLUMNS = len(_COLUMN_NAMES)
+_UID = _COLUMN_NAMES.index("uid")
+_INPUT = _COLUMN_NAMES.index("input_tokens")
+_OUTPUT = _COLUMN_NAMES.index("output_tokens")
+# Every write of a record gives it the next change number; a stored record is replaced only by
+# a larger one (upsert_usage decides which rows to send, this WHERE keeps the rule in SQL too).
+_ON_CONFLICT = (
+    "ON CONFLICT (uid) DO UPDATE SET "
+    + ", ".join(
+        f"{c} = excluded.{c}"
+        for c in ["time", "provider", "model", *TOKEN_FIELDS, "cost_usd", "pricing_as_of", "batch", "estimated", "source", "prompt_hash", "origin"]
+    )
+    + ", seq = nextval('usage_changes')"
+    + " WHERE excluded.input_tokens + excluded.output_tokens > usage.input_tokens + usage.output_tokens"
+)
+
+
+def _params(row: UsageRecord) -> tuple[object, ...]:
+    if row.time is None or row.user is None:
+        raise ValueError("a stored usage record has a time and a user")
+    if row.time.tzinfo is None:
+        raise ValueError("ledger times must be timezone-aware")
+    return (
+        row.time,
+        row.user,
+        row.run_id,
+        row.provider,
+        row.model,
+        *[getattr(row, name) for name in TOKEN_FIELDS],
+        Decimal(money_text(row.cost_usd)) if row.cost_usd is not None else None,
+        row.pricing_as_of,
+        bool(row.batch),
+        bool(row.estimated),
+        row.source,
+        row.dedupe_key,
+        row.prompt_hash,
+        record_uid(row.user, row.dedupe_key) if row.dedupe_key is not None or row.uid is None else row.uid,
+        row.origin or this_machine(),
+    )
+
+
+def _record_of(r: Sequence[Any]) -> UsageRecord:
+    n = len(TOKEN_FIELDS)
+    id_, time, user, run_id, provider, model = r[:6]
+    cost, as_of, batch, estimated, source, key, phash, uid, origin = r[6 + n :]
+    return UsageRecord(
+        id=int(id_),
+        time=time.astimezone(dt.timezone.utc),
+        user=user,
+        run_id=run_id,
+        provider=provider,
+        model=model,
+        **{name: int(value) for name, value in zip(TOKEN_FIELDS, r[6 : 6 + n])},
+        cost_usd=cost,
+        pricing_as_of=as_of,
+        batch=bool(batch),
+        estimated=bool(estimated),
+        source=source,
+        dedupe_key=key,
+        prompt_hash=phash,
+        uid=uid,
+        origin=origin,
+    )
+
+
+def _where(filters: Filters) -> tuple[str, list[object]]:
+    clauses: list[str] = []
+    args: list[object] = []
+    if filters.user is not None:
+        clauses.append('"user" = %s')
+        args.append(filters.user)
+    if filters.run_ids is not None:
+        clauses.append("run_id = ANY(%s)")
+        args.append(list(filters.run_ids))
+    if filters.since is not None:
+        clauses.append("time >= %s")
+        args.append(filters.since)
+    if filters.until is not None:
+        clauses.append("time < %s")
+        args.append(filters.until)
+    return (" AND ".join(clauses) or "true"), args
+
+
+# SQL of the groups `_aggregate` knows
+_GROUPS = {
+    "model": ("provider", "model"),
+    "provider": ("provider",),
+    "user": ('"user"',),
+    "run_id": ("run_id",),
+    "utc_hour": ("date_trunc('hour', time AT TIME ZONE 'UTC')",),
+}
+
+
+def open(location: str, *, create: bool = True) -> Any:  # noqa: A001 - the backend interface
+    """Open the PostgreSQL ledger at a postgresql:// URL. Without `create`, a database with no
+    ledger yet reads as an empty ledger and nothing is created in it."""
+    if not create:
+        conn = pgschema.connect(location)
+        try:
+            marked, _ = pgschema.check(conn, location)
+        finally:
+            conn.close()
+        if not marked:
+            from tokopt.ledger.sqlite import SqliteStore
+
+            empty = SqliteStore.memory()
+            empty.location = redact(location)
+            return empty
+    return PostgresStore.open(location)
+
+
+def exists(location: str) -> bool:
+    """Whether the database holds a tokopt ledger (a database of something else is an error)."""
+    conn = pgschema.connect(location)
+    try:
+        marked, _ = pgschema.check(conn, location)
+    finally:
+        conn.close()
+    return marked

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from tokopt.ledger import migrations
 from tokopt.ledger.sqlite import SqliteStore
-from tokopt.ledger.store import FileState, Filters
+from tokopt.ledger.store import FileState, Filters, open_store
 from tokopt.ledger.timezones import zone
 from tokopt.usage import UsageRecord
 
@@ -37,8 +37,9 @@ def rec(key: str, *, time: dt.datetime, model: str = "claude-sonnet-4-5", user: 
 
 
 @pytest.fixture
-def store(tmp_path):
-    opened = SqliteStore.open(tmp_path / "ledger.sqlite3")
+def store(ledger_location):
+    """A fresh store: each test runs once on an SQLite file and once on PostgreSQL."""
+    opened = open_store(str(ledger_location))
     yield opened
     opened.close()
 
@@ -139,15 +140,15 @@ def _python_period(when: dt.datetime, period: str, tz: dt.tzinfo) -> str:
     period=st.sampled_from(["hour", "day", "week", "month", "utc_hour"]),
     with_model=st.booleans(),
 )
-def test_periods_match_python_for_any_times_and_zone(tmp_path_factory, stamps, tz_name, period, with_model):
-    path = tmp_path_factory.getbasetemp() / "periods.sqlite3"
+def test_periods_match_python_for_any_times_and_zone(shared_ledger_location, stamps, tz_name, period, with_model):
+    path = str(shared_ledger_location)
     user = f"u{os.urandom(6).hex()}"
     tz = zone(tz_name)
     models = ["claude-opus-4-8", "gpt-5.5"]
     records = [
         rec(f"k{i}", time=dt.datetime.fromtimestamp(s, UTC), model=models[i % 2], user=user, inp=i + 1) for i, s in enumerate(stamps)
     ]
-    store = SqliteStore.open(path)
+    store = open_store(path)
     try:
         with store.write():
             store.upsert_usage(records)

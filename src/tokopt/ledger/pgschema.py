@@ -43,7 +43,7 @@ def migration(fn: Migration) -> Migration:
 
 @migration
 def m001_ledger(db: psycopg.Connection[Any]) -> None:
-    # The SQLite ledger's schema at its version 5, in PostgreSQL's types: times are
+    # The SQLite ledger's schema at its version 7, in PostgreSQL's types: times are
     # timestamptz, money exact numeric, flags boolean. "user" is a reserved word, so quoted.
     db.execute("CREATE TABLE tokopt_ledger (key text PRIMARY KEY, value text NOT NULL)")
     db.execute("CREATE TABLE tokopt_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL)")
@@ -80,6 +80,11 @@ def m001_ledger(db: psycopg.Connection[Any]) -> None:
             source text NOT NULL,
             dedupe_key text,
             prompt_hash text,
+            agent text,
+            session_id text,
+            project text,
+            git_branch text,
+            sidechain boolean NOT NULL DEFAULT false,
             uid text NOT NULL,
             origin text,
             seq bigint NOT NULL DEFAULT nextval('usage_changes')
@@ -92,8 +97,24 @@ def m001_ledger(db: psycopg.Connection[Any]) -> None:
     db.execute("CREATE INDEX usage_run ON usage(run_id)")
     db.execute("CREATE INDEX usage_seq ON usage(seq)")
     db.execute('CREATE INDEX usage_unpriced ON usage("user", model, time) WHERE cost_usd IS NULL')
+    db.execute('CREATE INDEX usage_session ON usage("user", session_id) WHERE session_id IS NOT NULL')
     db.execute('CREATE INDEX runs_user_name ON runs("user", name, started_at)')
     db.execute('CREATE TABLE current_run ("user" text PRIMARY KEY, run_id text NOT NULL REFERENCES runs(id))')
+    db.execute(
+        """CREATE TABLE import_files (
+            "user" text NOT NULL,
+            path text NOT NULL,
+            size bigint NOT NULL,
+            mtime_ns bigint NOT NULL,
+            "offset" bigint NOT NULL,
+            lines bigint NOT NULL,
+            tail_len bigint NOT NULL,
+            tail_hash text NOT NULL,
+            state text NOT NULL,
+            imported_at timestamptz NOT NULL,
+            PRIMARY KEY ("user", path)
+        )"""
+    )
     db.execute("CREATE TABLE sync_state (source text PRIMARY KEY, position bigint NOT NULL, updated_at timestamptz NOT NULL)")
     db.execute("INSERT INTO tokopt_ledger (key, value) VALUES ('application', 'tokopt'), ('ledger_id', %s)", (uuid.uuid4().hex,))
 

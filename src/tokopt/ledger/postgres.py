@@ -18,9 +18,9 @@ from decimal import Decimal
 from typing import Any
 
 from tokopt.ledger import pgschema
+from tokopt.ledger.pgsums import aggregate, where
 from tokopt.ledger.sqlitefile import money_text
-from tokopt.ledger.store import Filters, Run, Sums, UpsertResult, record_uid, redact, this_machine
-from tokopt.ledger.timezones import offset_spans
+from tokopt.ledger.store import FileState, Filters, Run, Sums, UpsertResult, record_uid, redact, this_machine
 from tokopt.usage import TOKEN_FIELDS, UsageRecord
 
 # Upserts of more records than this go through COPY into a staging table.
@@ -158,36 +158,53 @@ class PostgresStore:
             sql += ' WHERE r."user" = %s'
             args.append(user)
         runs = [(_run_of(row[:6]), bool(row[6])) for row in self.conn.execute(sql + " ORDER BY r.started_at, r.n", args)]
-        totals = self._aggregate(["run_id"], Filters(user=user)) if runs else {}
+        totals = aggregate(self.conn, ["run"], Filters(user=user)) if runs else {}
         return [(run, totals.get((run.id,), Sums()), current) for run, current in runs]
 
     # -- usage --------------------------------------------------------------------------------
 
     def upsert_usage(self, records: Iterable[UsageRecord]) -> UpsertResult:
-        """Insert records; one whose uid (its user and dedupe key) is stored replaces it only if larger.
+        """Insert records; one whose uid (its user and dedupe key) is stored is replaced only by a
+        larger one, and gets attribution it lacks (agent, session, ...) from a record that has it.
 
-        Runs under the write lock, so the stored sizes read first are the ones the insert
-        meets: records repeated within `records` count as SQLite counts them, one at a time."""
+        Runs under the write lock, so the stored rows read first are the ones the insert meets.
+        Records repeated within `records` are merged and counted here the way SQLite counts them
+        one at a time, and one row per uid is sent."""
         rows = [_params(r) for r in records]
         if not rows:
             return UpsertResult(added=0, updated=0, unchanged=0)
         uids = list({row[_UID] for row in rows})
-        stored = dict(self.conn.execute("SELECT uid, input_tokens + output_tokens FROM usage WHERE uid = ANY(%s)", (uids,)).fetchall())
-        final: dict[str, tuple[object, ...]] = {}
-        sizes: dict[str, int] = {uid: int(size) for uid, size in stored.items()}
+        found = self.conn.execute(
+            "SELECT uid, input_tokens + output_tokens, session_id IS NULL FROM usage WHERE uid = ANY(%s)", (uids,)
+        ).fetchall()
+        state: dict[Any, tuple[int, bool]] = {uid: (int(size), bool(bare)) for uid, size, bare in found}
+        merged: dict[Any, list[object]] = {}
         added = updated = unchanged = 0
         for row in rows:
-            uid, size = row[_UID], row[_INPUT] + row[_OUTPUT]  # type: ignore[operator]
-            if uid not in sizes:
+            uid, size, bare = row[_UID], row[_INPUT] + row[_OUTPUT], row[_SESSION] is None  # type: ignore[operator]
+            if uid not in state:
                 added += 1
-            elif size > sizes[uid]:
-                updated += 1
-            else:
+                state[uid] = (size, bare)
+                merged[uid] = list(row)
+                continue
+            stored_size, stored_bare = state[uid]
+            larger, attributes = size > stored_size, stored_bare and not bare
+            if not (larger or attributes):
                 unchanged += 1
                 continue
-            final[uid] = row  # type: ignore[index]
-            sizes[uid] = size  # type: ignore[index,assignment]
-        self._write_rows(list(final.values()))
+            updated += 1
+            state[uid] = (max(size, stored_size), stored_bare and bare)
+            into = merged.get(uid)
+            if into is None:
+                merged[uid] = list(row)  # merged with the stored row by the SQL's own rule
+                continue
+            if larger:
+                for i in _MAIN:
+                    into[i] = row[i]
+            if attributes:
+                for i in _ATTR:
+                    into[i] = row[i]
+        self._write_rows([tuple(r) for r in merged.values()])
         return UpsertResult(added=added, updated=updated, unchanged=unchanged)
 
     def _write_rows(self, rows: list[tuple[object, ...]]) -> None:
@@ -223,30 +240,30 @@ class PostgresStore:
         return [_record_of(r) for r in rows]
 
     def usage_rows(self, filters: Filters) -> list[UsageRecord]:
-        where, args = _where(filters)
-        rows = self.conn.execute(f"SELECT id, {_COLUMNS} FROM usage WHERE {where} ORDER BY time, id", args)
+        clause, args = where(filters)
+        rows = self.conn.execute(f"SELECT id, {_COLUMNS} FROM usage WHERE {clause} ORDER BY time, id", args)
         return [_record_of(r) for r in rows]
 
     def usage_batches(self, filters: Filters, size: int) -> Iterator[list[UsageRecord]]:
         """The records in scope, oldest first, `size` at a time (inside one `read()`): a server-side cursor."""
-        where, args = _where(filters)
+        clause, args = where(filters)
         with self.conn.cursor(name="tokopt_batches") as cur:
             cur.itersize = size
-            cur.execute(f"SELECT id, {_COLUMNS} FROM usage WHERE {where} ORDER BY time, id", args)
+            cur.execute(f"SELECT id, {_COLUMNS} FROM usage WHERE {clause} ORDER BY time, id", args)
             while rows := cur.fetchmany(size):
                 yield [_record_of(r) for r in rows]
 
     def usage_changes(self, filters: Filters, *, after: int, limit: int) -> list[tuple[int, UsageRecord]]:
         """Up to `limit` records in scope written after change number `after`, in change order."""
-        where, args = _where(filters)
+        clause, args = where(filters)
         rows = self.conn.execute(
-            f"SELECT seq, id, {_COLUMNS} FROM usage WHERE seq > %s AND {where} ORDER BY seq LIMIT %s", [after, *args, limit]
+            f"SELECT seq, id, {_COLUMNS} FROM usage WHERE seq > %s AND {clause} ORDER BY seq LIMIT %s", [after, *args, limit]
         )
         return [(int(r[0]), _record_of(r[1:])) for r in rows]
 
     def count_usage(self, filters: Filters) -> int:
-        where, args = _where(filters)
-        (n,) = self.conn.execute(f"SELECT count(*) FROM usage WHERE {where}", args).fetchone()
+        clause, args = where(filters)
+        (n,) = self.conn.execute(f"SELECT count(*) FROM usage WHERE {clause}", args).fetchone()
         return int(n)
 
     # -- merging ledgers ------------------------------------------------------------------------
@@ -270,78 +287,60 @@ class PostgresStore:
     # -- reports ------------------------------------------------------------------------------
 
     def sums(self, group: Sequence[str], filters: Filters, *, tz: dt.tzinfo = dt.timezone.utc) -> dict[tuple[object, ...], Sums]:
-        """Sums per group (`store.GROUPS`), days counted in `tz`."""
-        if "day" not in group:
-            return self._aggregate([{"run": "run_id"}.get(g, g) for g in group], filters)
-        if list(group) != ["day"]:
-            raise ValueError(f"cannot group by {', '.join(group)} together")
-        return self._days(filters, tz)
+        """Sums per group (`store.GROUPS`), periods counted in `tz`."""
+        return aggregate(self.conn, group, filters, tz)
 
     def total(self, filters: Filters) -> Sums:
-        return self._aggregate([], filters).get((), Sums())
+        return aggregate(self.conn, [], filters).get((), Sums())
 
-    def unpriced_models(self, filters: Filters) -> list[tuple[str, int]]:
-        where, args = _where(filters)
+    def latest_time(self, filters: Filters) -> dt.datetime | None:
+        """The time of the latest record in scope (`filters.until` exclusive)."""
+        clause, args = where(filters)
+        (found,) = self.conn.execute(f"SELECT max(time) FROM usage WHERE {clause}", args).fetchone()
+        return None if found is None else found.astimezone(dt.timezone.utc)
+
+    # -- incremental import -------------------------------------------------------------------
+
+    def import_states(self, user: str, paths: Sequence[str]) -> dict[str, FileState]:
+        """The stored state of each of these log files that `user` imported before."""
         rows = self.conn.execute(
-            f"SELECT model, count(*) FROM usage WHERE {where} AND cost_usd IS NULL GROUP BY model ORDER BY count(*) DESC, model", args
+            f'SELECT {_FILE_COLUMNS} FROM import_files WHERE "user" = %s AND path = ANY(%s)', (user, list(dict.fromkeys(paths)))
         )
-        return [(str(m), int(c)) for m, c in rows]
-
-    def _aggregate(self, group: Sequence[str], filters: Filters, *, day_offset_minutes: int | None = None) -> dict[tuple[object, ...], Sums]:
-        exprs = [e for g in group for e in _GROUPS[g]]
-        if day_offset_minutes is not None:
-            shifted = f"(time AT TIME ZONE 'UTC') + interval '{day_offset_minutes:d} minutes'" if day_offset_minutes else "(time AT TIME ZONE 'UTC')"
-            exprs.append(f"({shifted})::date")
-        where, args = _where(filters)
-        group_by = f" GROUP BY {', '.join(str(i + 1) for i in range(len(exprs)))}" if exprs else ""
-        tokens = ", ".join(f"sum({name})" for name in TOKEN_FIELDS)
-        sql = f"SELECT {', '.join([*exprs, f'count(*), {tokens}, count(*) FILTER (WHERE estimated), count(cost_usd), sum(cost_usd)'])} FROM usage WHERE {where}{group_by}"
-        n, k = len(exprs), len(TOKEN_FIELDS)
-        out: dict[tuple[object, ...], Sums] = {}
-        for row in self.conn.execute(sql, args):
-            count = int(row[n])
-            if not count:
-                continue
-            key = tuple(v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else v for v in row[:n])
-            priced = int(row[n + k + 2])
-            out[key] = Sums(
-                **{name: int(value) for name, value in zip(TOKEN_FIELDS, row[n + 1 : n + 1 + k])},
-                records=count,
-                cost_usd=Decimal(row[n + k + 3]) if priced else None,
-                unpriced_records=count - priced,
-                estimated_records=int(row[n + k + 1]),
+        out: dict[str, FileState] = {}
+        for path, size, mtime_ns, offset, lines, tail_len, tail_hash, state, imported_at in rows:
+            out[str(path)] = FileState(
+                path=str(path),
+                size=int(size),
+                mtime_ns=int(mtime_ns),
+                offset=int(offset),
+                lines=int(lines),
+                tail_len=int(tail_len),
+                tail_hash=str(tail_hash),
+                state=json.loads(str(state)),
+                imported_at=imported_at.astimezone(dt.timezone.utc),
             )
         return out
 
-    def _days(self, filters: Filters, tz: dt.tzinfo) -> dict[tuple[object, ...], Sums]:
-        if tz is dt.timezone.utc:
-            return self._aggregate([], filters, day_offset_minutes=0)
-        where, args = _where(filters)
-        lo, hi = self.conn.execute(f"SELECT min(time), max(time) FROM usage WHERE {where}", args).fetchone()
-        if lo is None:
-            return {}
-        spans = offset_spans(tz, lo, hi)
-        out: dict[tuple[object, ...], Sums] = {}
-        if all(offset % 60 == 0 for _, _, offset in spans) and all(start is None or start % 3600 == 0 for start, _, _ in spans):
-            # Whole-hour offsets that change on the hour: sum per UTC hour, then give each hour
-            # to its local day (as the SQLite store does).
-            for (hour,), t in self._aggregate(["utc_hour"], filters).items():
-                start = dt.datetime.fromisoformat(str(hour)).replace(tzinfo=dt.timezone.utc)
-                key = (start.astimezone(tz).date().isoformat(),)
-                out[key] = out[key] + t if key in out else t
-            return out
-        for start, end, offset in spans:  # :30 and :45 zones: one pass per stretch of constant offset
-            part = Filters(user=filters.user, run_ids=filters.run_ids, since=_bound(filters.since, start, max), until=_bound(filters.until, end, min))
-            for key, t in self._aggregate([], part, day_offset_minutes=offset).items():
-                out[key] = out[key] + t if key in out else t
-        return out
+    def save_import_states(self, user: str, states: Sequence[FileState]) -> None:
+        """Store (or replace) these files' states, in the caller's write transaction."""
+        if not states:
+            return
+        with self.conn.cursor() as cur:
+            cur.executemany(
+                f'INSERT INTO import_files ("user", {_FILE_COLUMNS}) VALUES ({", ".join(["%s"] * 10)}) '
+                'ON CONFLICT ("user", path) DO UPDATE SET ' + ", ".join(f"{c} = excluded.{c}" for c in _FILE_COLUMNS.split(", ")[1:]),
+                [
+                    (user, f.path, f.size, f.mtime_ns, f.offset, f.lines, f.tail_len, f.tail_hash, json.dumps(f.state, sort_keys=True, separators=(",", ":")), f.imported_at)
+                    for f in states
+                ],
+            )
 
-
-def _bound(a: dt.datetime | None, epoch: int | None, pick: Any) -> dt.datetime | None:
-    b = dt.datetime.fromtimestamp(epoch, dt.timezone.utc) if epoch is not None else None
-    if a is None or b is None:
-        return a or b
-    return pick(a, b)  # type: ignore[no-any-return]
+    def unpriced_models(self, filters: Filters) -> list[tuple[str, int]]:
+        clause, args = where(filters)
+        rows = self.conn.execute(
+            f"SELECT model, count(*) FROM usage WHERE {clause} AND cost_usd IS NULL GROUP BY model ORDER BY count(*) DESC, model", args
+        )
+        return [(str(m), int(c)) for m, c in rows]
 
 
 _RUN_COLUMNS = 'id, "user", name, labels, started_at, ended_at'
@@ -362,23 +361,32 @@ def _run_of(row: Sequence[Any]) -> Run:
 
 _COLUMN_NAMES = [
     "time", '"user"', "run_id", "provider", "model", *TOKEN_FIELDS,
-    "cost_usd", "pricing_as_of", "batch", "estimated", "source", "dedupe_key", "prompt_hash", "uid", "origin",
+    "cost_usd", "pricing_as_of", "batch", "estimated", "source", "dedupe_key", "prompt_hash",
+    "agent", "session_id", "project", "git_branch", "sidechain", "uid", "origin",
 ]  # fmt: skip
 _COLUMNS = ", ".join(_COLUMN_NAMES)
 _N_COLUMNS = len(_COLUMN_NAMES)
 _UID = _COLUMN_NAMES.index("uid")
 _INPUT = _COLUMN_NAMES.index("input_tokens")
 _OUTPUT = _COLUMN_NAMES.index("output_tokens")
-# Every write of a record gives it the next change number; a stored record is replaced only by
-# a larger one (upsert_usage decides which rows to send, this WHERE keeps the rule in SQL too).
+_SESSION = _COLUMN_NAMES.index("session_id")
+# what a larger record replaces; what a record with attribution gives one without
+_MAIN_NAMES = ["time", "provider", "model", *TOKEN_FIELDS, "cost_usd", "pricing_as_of", "batch", "estimated", "source", "prompt_hash", "origin"]
+_ATTR_NAMES = ["agent", "session_id", "project", "git_branch", "sidechain"]
+_MAIN = [_COLUMN_NAMES.index(c) for c in _MAIN_NAMES]
+_ATTR = [_COLUMN_NAMES.index(c) for c in _ATTR_NAMES]
+_FILE_COLUMNS = 'path, size, mtime_ns, "offset", lines, tail_len, tail_hash, state, imported_at'
+# The SQLite store's rule: a stored record is replaced only by a larger one, and a stored record
+# without attribution gets it from one that has it; every write gives the next change number.
+_LARGER = "excluded.input_tokens + excluded.output_tokens > usage.input_tokens + usage.output_tokens"
+_UNATTRIBUTED = "usage.session_id IS NULL AND excluded.session_id IS NOT NULL"
 _ON_CONFLICT = (
     "ON CONFLICT (uid) DO UPDATE SET "
-    + ", ".join(
-        f"{c} = excluded.{c}"
-        for c in ["time", "provider", "model", *TOKEN_FIELDS, "cost_usd", "pricing_as_of", "batch", "estimated", "source", "prompt_hash", "origin"]
-    )
+    + ", ".join(f"{c} = CASE WHEN {_LARGER} THEN excluded.{c} ELSE usage.{c} END" for c in _MAIN_NAMES)
+    + ", "
+    + ", ".join(f"{c} = CASE WHEN {_UNATTRIBUTED} THEN excluded.{c} ELSE usage.{c} END" for c in _ATTR_NAMES)
     + ", seq = nextval('usage_changes')"
-    + " WHERE excluded.input_tokens + excluded.output_tokens > usage.input_tokens + usage.output_tokens"
+    + f" WHERE ({_LARGER}) OR ({_UNATTRIBUTED})"
 )
 
 
@@ -401,6 +409,11 @@ def _params(row: UsageRecord) -> tuple[object, ...]:
         row.source,
         row.dedupe_key,
         row.prompt_hash,
+        row.agent,
+        row.session_id,
+        row.project,
+        row.git_branch,
+        bool(row.sidechain),
         record_uid(row.user, row.dedupe_key) if row.dedupe_key is not None or row.uid is None else row.uid,
         row.origin or this_machine(),
     )
@@ -409,7 +422,7 @@ def _params(row: UsageRecord) -> tuple[object, ...]:
 def _record_of(r: Sequence[Any]) -> UsageRecord:
     n = len(TOKEN_FIELDS)
     id_, time, user, run_id, provider, model = r[:6]
-    cost, as_of, batch, estimated, source, key, phash, uid, origin = r[6 + n :]
+    cost, as_of, batch, estimated, source, key, phash, agent, session, project, branch, sidechain, uid, origin = r[6 + n :]
     return UsageRecord(
         id=int(id_),
         time=time.astimezone(dt.timezone.utc),
@@ -425,37 +438,14 @@ def _record_of(r: Sequence[Any]) -> UsageRecord:
         source=source,
         dedupe_key=key,
         prompt_hash=phash,
+        agent=agent,
+        session_id=session,
+        project=project,
+        git_branch=branch,
+        sidechain=bool(sidechain),
         uid=uid,
         origin=origin,
     )
-
-
-def _where(filters: Filters) -> tuple[str, list[object]]:
-    clauses: list[str] = []
-    args: list[object] = []
-    if filters.user is not None:
-        clauses.append('"user" = %s')
-        args.append(filters.user)
-    if filters.run_ids is not None:
-        clauses.append("run_id = ANY(%s)")
-        args.append(list(filters.run_ids))
-    if filters.since is not None:
-        clauses.append("time >= %s")
-        args.append(filters.since)
-    if filters.until is not None:
-        clauses.append("time < %s")
-        args.append(filters.until)
-    return (" AND ".join(clauses) or "true"), args
-
-
-# SQL of the groups `_aggregate` knows
-_GROUPS = {
-    "model": ("provider", "model"),
-    "provider": ("provider",),
-    "user": ('"user"',),
-    "run_id": ("run_id",),
-    "utc_hour": ("date_trunc('hour', time AT TIME ZONE 'UTC')",),
-}
 
 
 def open(location: str, *, create: bool = True) -> Any:  # noqa: A001 - the backend interface

@@ -166,3 +166,35 @@ def test_traffic_errors_name_the_key(tmp_path, table, message):
     with pytest.raises(ConfigError) as err:
         project_config.load_project(tmp_path / "tokopt.toml")
     assert message in err.value.message
+
+
+# --- max_total_monthly_cost ------------------------------------------------------------------
+
+
+def test_a_total_over_all_prompts_on_each_model(tmp_path, catalog):
+    write(tmp_path / "prompts" / "a.md", TEN)
+    write(tmp_path / "prompts" / "b.md", TWELVE)
+    both = monthly(catalog, "gpt-5.5", 10, 1000) + monthly(catalog, "gpt-5.5", 12, 1000)
+    write(tmp_path / "tokopt.toml", config(budget=f"max_total_monthly_cost = {both}"))
+    result = run(tmp_path, catalog)
+    [total] = result.budgets[0].totals
+    assert (total.model, total.monthly_usd, total.ok) == ("gpt-5.5", both, True)  # exactly at the limit passes
+    write(tmp_path / "tokopt.toml", config(budget=f"max_total_monthly_cost = {both - Decimal('0.000001')}"))
+    result = run(tmp_path, catalog)
+    assert not result.ok and not result.budgets[0].ok and all(r.ok for r in result.rows)
+    assert [t.model for _, t in result.failed_totals] == ["gpt-5.5"]
+
+
+def test_a_total_needs_the_calls_it_assumes(tmp_path):
+    write(tmp_path / "tokopt.toml", '[[budgets]]\npaths = ["p/*"]\nmax_total_monthly_cost = 5\n')
+    with pytest.raises(ConfigError) as err:
+        project_config.load_project(tmp_path / "tokopt.toml")
+    assert "budgets[0].calls_per_month: required with max_total_monthly_cost" in err.value.message
+
+
+def test_a_prompt_under_two_budgets_counts_once(tmp_path, catalog):
+    write(tmp_path / "prompts" / "a.md", TEN)
+    write(tmp_path / "tokopt.toml", config() + '\n[[budgets]]\nname = "all"\npaths = ["**/*.md"]\nmax_tokens = 5000\n')
+    result = run(tmp_path, catalog)
+    assert len(result.headline.lines) == 2 and result.headline.prompts == 1
+    assert result.headline.head_monthly_usd.cheapest == monthly(catalog, "gpt-5.5", 10, 1000)

@@ -384,3 +384,22 @@ def test_verdict_names_the_broken_budgets(run, project):
     assert r.stdout.rstrip().splitlines()[-1] == "✗ over budget: 3 of 6 checks in 1 of 2 budgets (prompts)"
     write(project / "tokopt.toml", config("max_tokens = 100", models='["gpt-5.5"]', paths='["prompts/a.md"]'))
     assert run("check").stdout.rstrip().splitlines()[-1] == "✓ within budget: 1 check of 1 file in 1 budget"
+
+
+def test_a_broken_total_in_every_format(run, project):
+    write(project / "tokopt.toml", config("max_total_monthly_cost = 0.01", models='["gpt-5.5"]'))
+    r = run("check")
+    assert r.exit_code == 1
+    assert "all its prompts" in r.stdout and "(max_total_monthly_cost) on gpt-5.5" in r.stdout
+    assert r.stdout.rstrip().splitlines()[-1] == "✗ over budget: 1 of 3 checks in budget 'prompts'"
+    doc = json.loads(run("check", "-f", "json").stdout)
+    [total] = doc["budgets"][0]["totals"]
+    assert total["model"] == "gpt-5.5" and total["ok"] is False and total["limit"] == "0.01"
+    assert doc["summary"]["failed"] == 1 and doc["summary"]["checks"] == 3
+    kinds = [(kind, p.get("file")) for kind, p, _ in annotations(run("check", "-f", "github").stdout)]
+    assert ("error", "tokopt.toml") in kinds
+    suite = ET.fromstring(run("check", "-f", "junit").stdout).find("testsuite")
+    case = next(c for c in suite.iter("testcase") if c.get("name") == "all its prompts [gpt-5.5]")
+    assert case.find("failure").get("type") == "max_total_monthly_cost"
+    md = run("check", "-f", "markdown").stdout
+    assert "| prompts | all its prompts | monthly cost " in md

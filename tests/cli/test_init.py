@@ -183,7 +183,87 @@ def test_names_with_glob_characters_give_globs_that_match_them(run, tmp_path, ch
     chdir(tmp_path)
     r = run("init", "-m", "gpt-5.5")
     assert r.exit_code == 0, r.stderr
-    assert "for 1 prompt files" in r.stderr
+    assert "1 budget for 1 prompt file on gpt-5.5;" in r.stderr
     check = run("check", "-f", "json")
     assert check.exit_code == 0, check.stderr
     assert [row["file"] for row in json.loads(check.stdout)["rows"]] == [expected]
+
+
+# --- for a team: the models the code calls, the traffic it has -------------------------------
+
+
+def code_project(tmp_path):
+    write(tmp_path / "prompts" / "answer.md", TWELVE * 20)
+    write(tmp_path / "prompts" / "triage.md", TEN)
+    write(tmp_path / "app" / "chat.py", 'client.chat.completions.create(model="gpt-5.4-mini", messages=m)\nMODEL = "gpt-5.4-mini"\n')
+    write(tmp_path / "web" / "agent.ts", "const r = await anthropic.messages.create({ model: 'claude-haiku-4-5', messages });\n")
+    write(tmp_path / "deploy" / "values.yaml", "llm:\n  model: gpt-5.4-mini\n  note: the model gpt-5.5 is better\n")
+    write(tmp_path / "config" / "eval.json", '{"model": "openai/gpt-5.4-mini", "other": "gpt-5.5"}\n')
+    write(tmp_path / "docs" / "notes.md", 'We tried model="gpt-5.5" once.\n')  # not code
+    write(tmp_path / "app" / "old.py", 'model = "gpt-9-turbo"\n')  # not in the catalog
+    return tmp_path
+
+
+def test_budgets_on_the_models_the_code_calls(run, tmp_path, chdir):  # noqa: F811
+    chdir(code_project(tmp_path))
+    r = run("init")
+    assert r.exit_code == 0, r.stderr
+    assert "wrote tokopt.toml: 1 budget for 2 prompt files on gpt-5.4-mini and claude-haiku-4-5 (found in the code)" in r.stderr
+    cfg = project_config.load_project(tmp_path / "tokopt.toml").config
+    assert cfg.defaults.models == ["gpt-5.4-mini", "claude-haiku-4-5"]  # most places first
+    text = (tmp_path / "tokopt.toml").read_text(encoding="utf-8")
+    assert "# Models found in the code: gpt-5.4-mini (app/chat.py:1 and 3 more places); claude-haiku-4-5 (web/agent.ts:1)." in text
+    assert run("check").exit_code == 0
+
+
+def test_no_model_in_the_code_falls_back_to_the_defaults(run, repo):
+    r = run("init")
+    assert r.exit_code == 0, r.stderr
+    assert "on tokopt's" in r.stderr and "default models (no model ids found in the code)" in r.stderr
+    text = (repo / "tokopt.toml").read_text(encoding="utf-8")
+    assert "# No model ids were found in the code" in text
+    # -m wins over what the code says
+    write(repo / "app" / "main.py", 'model="claude-haiku-4-5"\n')
+    r = run("init", "--force", "-m", "gpt-5.5")
+    assert "on gpt-5.5;" in r.stderr
+    r = run("init", "--force")
+    assert "on claude-haiku-4-5 (found in the code)" in r.stderr
+
+
+def test_calls_per_day_give_monthly_limits_and_a_total(run, tmp_path, chdir):  # noqa: F811
+    from tests.conftest import PRICING_DIR
+    from tokopt import costing
+    from tokopt.pricing import load_catalog
+    from tokopt.usage import Usage
+
+    chdir(code_project(tmp_path))
+    r = run("init", "--calls-per-day", "2000", "-m", "gpt-5.4-mini", "--output-tokens", "0", "--headroom", "0")
+    assert r.exit_code == 0, r.stderr
+    cfg = project_config.load_project(tmp_path / "tokopt.toml").config
+    assert cfg.defaults.calls_per_month == 60_000
+    (budget,) = cfg.budgets
+    m = load_catalog(PRICING_DIR).get("gpt-5.4-mini")
+    per_call = {n: costing.cost_of(m, Usage(input_tokens=n)).total_usd for n in (240, 10)}
+    assert budget.max_monthly_cost == init.nice_ceiling(per_call[240] * 60_000)
+    assert budget.max_total_monthly_cost == init.nice_ceiling((per_call[240] + per_call[10]) * 60_000)
+    text = (tmp_path / "tokopt.toml").read_text(encoding="utf-8")
+    assert "# calls_per_month: 2,000 calls a day × 30 days." in text and "# [[traffic]]" in text
+    assert run("check").exit_code == 0
+    # without a traffic, a placeholder and no monthly limits
+    r = run("init", "--force", "-m", "gpt-5.4-mini")
+    (budget,) = project_config.load_project(tmp_path / "tokopt.toml").config.budgets
+    assert budget.max_monthly_cost is None and budget.max_total_monthly_cost is None
+    assert "calls_per_month is a placeholder" in (tmp_path / "tokopt.toml").read_text(encoding="utf-8")
+    r = run("init", "--force", "--calls-per-day", "5", "--calls-per-month", "3")
+    assert r.exit_code == 2 and "not both" in one_error_line(r.stderr)
+
+
+def test_the_commented_traffic_template_works_when_uncommented(run, tmp_path, chdir):  # noqa: F811
+    chdir(code_project(tmp_path))
+    assert run("init", "--calls-per-month", "1000").exit_code == 0
+    path = tmp_path / "tokopt.toml"
+    text = path.read_text(encoding="utf-8")
+    template = text.split("# [[traffic]]", 1)[1].split("\n\n", 1)[0]
+    path.write_text(text.replace(template, "\n".join(line.removeprefix("# ") for line in template.splitlines())).replace("# [[traffic]]", "[[traffic]]"), encoding="utf-8")
+    doc = json.loads(run("check", "-f", "json").stdout)
+    assert {r["traffic"] for r in doc["rows"]} == {"traffic[0]"} and {r["calls_per_month"] for r in doc["rows"]} == {30_000}

@@ -159,6 +159,11 @@ def build_workspace(ws: Path) -> None:
     fresh = ws / "fresh"
     write(fresh / "prompts" / "system.md", "You are a careful reviewer. " * 20)
     write(fresh / "prompts" / "user.txt", TEN)
+    team = ws / "team"
+    write(team / "prompts" / "support" / "answer.md", "You answer questions about Acme's return policy. " * 12)
+    write(team / "prompts" / "triage.md", "Classify the ticket as billing, bug or other.\n")
+    write(team / "app" / "chat.py", 'client.chat.completions.create(model="gpt-5.4-mini", messages=messages)\n')
+    write(team / "web" / "agent.ts", "await anthropic.messages.create({ model: 'claude-haiku-4-5', max_tokens: 300, messages });\n")
 
 
 def _b64(data: bytes) -> str:
@@ -239,6 +244,7 @@ CASES: list[Case] = [
     *[Case(f"check-base.{f}", ("check", "--base", "main", "--format", f), cwd="project") for f in ("table", "json", "markdown")],
     Case("check-warn-only", ("check", "--warn-only"), cwd="project"),
     Case("init", ("init",), cwd="fresh"),
+    Case("init-team", ("init", "--calls-per-day", "2000", "--stdout"), cwd="team"),
     # errors
     Case("error-missing-file", ("estimate", "nope.txt")),
     Case("error-unknown-model", ("estimate", "prompt.txt", "-m", "gpt-5.55")),

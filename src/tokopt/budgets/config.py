@@ -15,6 +15,7 @@
     max_tokens = 3000                        # input tokens per call, on each model
     max_cost_per_call = 0.01                 # USD, input + expected output
     max_monthly_cost = 400                   # USD, per call x calls_per_month
+    max_total_monthly_cost = 2000            # USD a month of all the files it covers, together
     max_context_share = 0.25                 # (input + output) / the model's window
     max_increase_pct = 15                    # input tokens against `tokopt check --base REF`
 
@@ -60,7 +61,7 @@ from tokopt.tomlio import read_toml
 
 CONFIG_NAME = "tokopt.toml"
 PYPROJECT = "pyproject.toml"
-LIMIT_KEYS = ("max_tokens", "max_cost_per_call", "max_monthly_cost", "max_context_share", "max_increase_pct")
+LIMIT_KEYS = ("max_tokens", "max_cost_per_call", "max_monthly_cost", "max_total_monthly_cost", "max_context_share", "max_increase_pct")
 
 
 # --- the schema ------------------------------------------------------------------------------
@@ -109,6 +110,7 @@ class FileBudget(BaseModel):
     max_tokens: Tokens | None = None
     max_cost_per_call: Money | None = None
     max_monthly_cost: Money | None = None
+    max_total_monthly_cost: Money | None = None  # all the prompts it covers together, on each model
     max_context_share: Share | None = None
     max_increase_pct: Percent | None = None
 
@@ -407,12 +409,13 @@ def _check_consistent(project: Project) -> None:
                 f"{project.path}: {project.key('budgets', index)}: no limit set",
                 hint=f"set at least one of {', '.join(LIMIT_KEYS)} (or max_spend, for a spend budget over the ledger)",
             )
-        if budget.max_monthly_cost is not None and budget.calls_per_month is None and cfg.defaults.calls_per_month is None:
+        monthly = [k for k in ("max_monthly_cost", "max_total_monthly_cost") if getattr(budget, k) is not None]
+        if monthly and budget.calls_per_month is None and cfg.defaults.calls_per_month is None:
             # The limit means nothing without the volume it assumes, and CI must not depend
             # on a developer's own config for it.
             raise ConfigError(
                 f"{project.path}: {project.key('budgets', index, 'calls_per_month')}: "
-                "required with max_monthly_cost (here or in [defaults])"
+                f"required with {monthly[0]} (here or in [defaults])"
             )
     for index, name in enumerate(cfg.pricing):
         file = project.root / name

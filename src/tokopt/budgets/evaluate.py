@@ -41,7 +41,7 @@ def check(
         spend, spend_warnings = check_spend(project, ledger, now=now)
         warnings += spend_warnings
     return CheckResult(
-        ok=all(r.ok for r in files.rows) and all(r.ok for r in spend),
+        ok=all(r.ok for r in files.rows) and all(b.ok for b in files.budgets) and all(r.ok for r in spend),
         spend=spend,
         ledger=ledger.display_location if spend and ledger is not None else None,
         config=str(project.path),

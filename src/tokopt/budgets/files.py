@@ -19,7 +19,7 @@ from pathlib import Path
 from tokopt import costing
 from tokopt.budgets.config import FileBudget, Project
 from tokopt.budgets.counting import FileContent, PricedRequest, count_revision, count_working, file_requests
-from tokopt.budgets.results import BudgetResult, Change, CheckRow, LimitCheck, LimitName, Measure
+from tokopt.budgets.results import BudgetResult, Change, CheckRow, LimitCheck, LimitName, Measure, TotalCheck
 from tokopt.errors import ConfigError, InputError, PricingError, UnknownModelError
 from tokopt.inputs import EncodingErrors, gitrepo, globs, walk
 from tokopt.pricing import Catalog
@@ -254,6 +254,19 @@ def _rows(
                 )
 
 
+def _totals(b: _Budget, rows: Sequence[CheckRow]) -> list[TotalCheck]:
+    """max_total_monthly_cost: the budget's prompts (as they are now) together, on each model."""
+    limit = b.spec.max_total_monthly_cost
+    if limit is None:
+        return []
+    out = []
+    for model in b.models:
+        with decimal.localcontext(costing.MONEY_CONTEXT):
+            total = sum((r.current.monthly_usd for r in rows if r.budget == b.index and r.model == model.id and r.current), Decimal(0))
+        out.append(TotalCheck(model=model.id, monthly_usd=total, limit=Decimal(limit), ok=total <= limit))
+    return out
+
+
 # --- the check -------------------------------------------------------------------------------
 
 
@@ -335,7 +348,8 @@ def check_files(
                 calls_per_month=b.calls_per_month,
                 limits=b.spec.limits(),
                 files=sorted(f for f in b.current if f in counted_now),
-                ok=all(r.ok for r in rows if r.budget == b.index),
+                totals=(totals := _totals(b, rows)),
+                ok=all(r.ok for r in rows if r.budget == b.index) and all(t.ok for t in totals),
             )
         )
     return out

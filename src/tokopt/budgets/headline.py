@@ -96,15 +96,22 @@ def prompt_lines(rows: Sequence[CheckRow]) -> list[PromptLine]:
 
 def headline(rows: Sequence[CheckRow], *, compared: bool) -> Headline:
     """The monthly cost of every budgeted prompt before and after, and the prompts that changed
-    (new, changed or deleted since the base), largest difference first."""
+    (new, changed or deleted since the base), largest difference first. A prompt that several
+    budgets cover is counted once, under the first of them."""
     lines = prompt_lines(rows)
-    head = _add(p.head_monthly_usd for p in lines)
-    base = _add(p.base_monthly_usd for p in lines) if compared else None
+    seen: set[tuple[str, str | None]] = set()
+    once = []
+    for p in lines:
+        if (p.file, p.request) not in seen:
+            seen.add((p.file, p.request))
+            once.append(p)
+    head = _add(p.head_monthly_usd for p in once)
+    base = _add(p.base_monthly_usd for p in once) if compared else None
     delta = _minus(head, base) if compared else None
-    changed = [p for p in lines if p.change in ("changed", "new", "deleted")]
+    changed = [p for p in once if p.change in ("changed", "new", "deleted")]
     changed.sort(key=lambda p: (-max(abs(p.delta_monthly_usd.cheapest), abs(p.delta_monthly_usd.dearest)) if p.delta_monthly_usd else 0, p.file, p.request or ""))
     return Headline(
-        prompts=len(lines),
+        prompts=len(once),
         prompts_changed=len(changed),
         base_monthly_usd=base,
         head_monthly_usd=head,

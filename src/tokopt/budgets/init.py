@@ -1,4 +1,5 @@
-"""`tokopt init`: find a project's prompt files and propose budgets from what they cost today.
+"""`tokopt init`: find a project's prompt files and propose budgets from what they cost today,
+on the models the project's code calls (`scan`), at the traffic the team says it has.
 
 The data is written with tomli-w; the comments are plain lines around it. The text is read
 back and validated before it is returned, so a starter file always loads.
@@ -14,8 +15,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from tokopt import costing, inputs
-from tokopt.budgets import counting
-from tokopt.budgets.config import CONFIG_NAME, FileBudget, ProjectConfig
+from tokopt.budgets import counting, scan
+from tokopt.budgets.config import CONFIG_NAME, DAYS_PER_MONTH, FileBudget, ProjectConfig
 from tokopt.errors import InputError
 from tokopt.inputs import gitrepo, globs, walk
 from tokopt.pricing import Catalog
@@ -102,22 +103,54 @@ def _inside(path: Path | None, root: Path) -> str | None:
         return None
 
 
-def starter(root: Path, named: Sequence[str] | None, catalog: Catalog, chosen: Settings, *, headroom: int = DEFAULT_HEADROOM) -> Starter:
+@dataclass(frozen=True)
+class Traffic:
+    """How often each prompt is sent, and whether anyone said so (else a placeholder)."""
+
+    calls_per_month: int
+    known: bool
+    calls_per_day: int | None = None
+
+
+def traffic(chosen: Settings, calls_per_day: int | None) -> Traffic:
+    """--calls-per-day (a month is 30 days), else the calls per month chosen (flag, env, config)."""
+    if calls_per_day is not None:
+        return Traffic(calls_per_day * DAYS_PER_MONTH, True, calls_per_day)
+    return Traffic(chosen.calls.value, chosen.calls.source != "default")
+
+
+def starter(
+    root: Path,
+    named: Sequence[str] | None,
+    catalog: Catalog,
+    chosen: Settings,
+    *,
+    headroom: int = DEFAULT_HEADROOM,
+    calls_per_day: int | None = None,
+) -> Starter:
     """`tokopt init`: a starter config for the project at `root`, priced on the models `chosen`
-    names (else the catalog's defaults)."""
-    models = catalog.select(chosen.models.value) if chosen.models.value else catalog.defaults()
+    names, else the models the project's code calls, else the catalog's defaults."""
     files, named_dirs, everything = chosen_files(root, named)
-    return propose(
+    found: list[scan.Found] = []
+    if chosen.models.value:
+        models, models_from = catalog.select(chosen.models.value), "option"
+    else:
+        found = scan.models_in_code(root, everything, catalog)
+        models, models_from = ([catalog.get(f.model) for f in found], "code") if found else (catalog.defaults(), "default")
+    result = propose(
         root,
         sorted(set(files)),
         models,
         model_ids=[m.id for m in models],
         output_tokens=chosen.output_tokens.value,
-        calls_per_month=chosen.calls.value,
+        traffic=traffic(chosen, calls_per_day),
         headroom=headroom,
         named_dirs=named_dirs,
         all_files=everything,
+        found=found,
     )
+    result.models, result.models_from = [m.id for m in models], models_from
+    return result
 
 
 def discover(files: Sequence[str]) -> list[str]:
@@ -140,10 +173,14 @@ class ProposedBudget:
     exclude: list[str]
     files: list[str]
     max_tokens: int
-    max_cost_per_call: Decimal
+    max_cost_per_call: Decimal | int
     today_tokens: int
     today_cost: Decimal
     costliest: str
+    today_monthly: Decimal = Decimal(0)  # the costliest prompt's month
+    today_total: Decimal = Decimal(0)  # all its prompts' month, on the model where that is most
+    max_monthly_cost: Decimal | int | None = None  # with a known traffic only
+    max_total_monthly_cost: Decimal | int | None = None
 
 
 @dataclass
@@ -152,6 +189,9 @@ class Starter:
     budgets: list[ProposedBudget] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # "file: why", left out of the budgets
+    models: list[str] = field(default_factory=list)
+    models_from: str = "option"  # "option" (-m, env, config), "code" (found in the code), "default"
+    found: list[scan.Found] = field(default_factory=list)
 
 
 def _group(files: Sequence[str], named: set[str]) -> dict[str, tuple[str, list[str], list[str]]]:
@@ -193,14 +233,17 @@ def propose(
     *,
     model_ids: Sequence[str] | None,
     output_tokens: int,
-    calls_per_month: int,
+    traffic: Traffic,
     headroom: int = DEFAULT_HEADROOM,
     named_dirs: Sequence[str] = (),
     all_files: Sequence[str] = (),
+    found: Sequence[scan.Found] = (),
 ) -> Starter:
     """A starter tokopt.toml for `files` (relative to `root`), with limits at today's maximum
-    over `models` plus `headroom` percent, rounded up to two significant digits. Files among
-    `all_files` that a proposed glob would catch but are not prompts go in its `exclude`."""
+    over `models` plus `headroom` percent, rounded up to two significant digits: per call, and
+    (when the traffic is known) per prompt a month and for all of a budget's prompts together.
+    Files among `all_files` that a proposed glob would catch but are not prompts go in its
+    `exclude`."""
     skipped: list[str] = []
     contents = counting.count_prompts(root, files, models, skipped)
     files = [f for f in files if f in contents]
@@ -208,23 +251,48 @@ def propose(
     proposals = []
     for label, patterns, members in _group(files, set(named_dirs)).values():
         worst_tokens, worst_cost, costliest = 0, Decimal(0), ""
+        per_model = {m.id: Decimal(0) for m in models}  # one call of every prompt, on each model
         for f in members:
             requests = counting.file_requests(contents[f], models, output_tokens)
             for m in models:
                 n, cost = _costs(m, requests)
+                per_model[m.id] += _all_calls(m, requests)
                 worst_tokens = max(worst_tokens, n)
                 if cost >= worst_cost:
                     worst_cost, costliest = cost, m.id
+        calls = traffic.calls_per_month
         with decimal.localcontext(decimal.Context(prec=40)):
             max_tokens = int(nice_ceiling(Decimal(worst_tokens) * factor).to_integral_value(rounding=ROUND_CEILING))
-            max_cost = nice_ceiling(worst_cost * factor).normalize()
+            max_cost = _plain(nice_ceiling(worst_cost * factor))
+            monthly, total = worst_cost * calls, max(per_model.values(), default=Decimal(0)) * calls
+            max_monthly = _plain(nice_ceiling(monthly * factor)) if traffic.known else None
+            max_total = _plain(nice_ceiling(total * factor)) if traffic.known else None
         spec = FileBudget(paths=patterns, max_tokens=0)
         exclude = [globs.escape(f) for f in all_files if f not in members and spec.matches(f)]
         proposals.append(
-            ProposedBudget(label, patterns, exclude, members, max(max_tokens, 1), max_cost, worst_tokens, worst_cost, costliest)
+            ProposedBudget(
+                label, patterns, exclude, members, max(max_tokens, 1), max_cost, worst_tokens, worst_cost, costliest,
+                monthly, total, max_monthly, max_total,
+            )
         )
-    text = render(proposals, model_ids=model_ids, output_tokens=output_tokens, calls_per_month=calls_per_month, headroom=headroom)
+    text = render(proposals, model_ids=model_ids, output_tokens=output_tokens, traffic=traffic, headroom=headroom, found=found)
     return Starter(text=text, budgets=proposals, files=list(files), skipped=skipped)
+
+
+def _plain(value: Decimal) -> Decimal | int:
+    """A limit as people write it in TOML: 210, not 2.1E+2 or 210.0; 0.0035, not 0.00350."""
+    if value == value.to_integral_value():
+        return int(value)
+    return value.normalize()
+
+
+def _all_calls(model: ModelPrice, requests: Sequence[counting.PricedRequest]) -> Decimal:
+    """One call of each of a file's requests on `model`, as check prices them."""
+    with decimal.localcontext(costing.MONEY_CONTEXT):
+        return sum(
+            (costing.cost_of(model, Usage(input_tokens=r.input_tokens[model.id], output_tokens=r.output_tokens), batch=r.batch).total_usd for r in requests),
+            Decimal(0),
+        )
 
 
 HEADER = """\
@@ -233,11 +301,12 @@ HEADER = """\
 # `tokopt check` prices every file a budget's `paths` match on each model and fails (exit 1)
 # when one breaks a limit; `tokopt check --base origin/main` also shows what a change adds.
 # Paths are globs relative to this file (`**` = any directories). Limits, all optional:
-#   max_tokens         input tokens per call, on each model (≈ where the count is approximate)
-#   max_cost_per_call  USD per call: input plus `output_tokens` of output
-#   max_monthly_cost   USD per month: cost per call x calls_per_month
-#   max_context_share  (input + output) / the model's context window, e.g. 0.5
-#   max_increase_pct   growth in input tokens against --base, in percent
+#   max_tokens              input tokens per call, on each model (≈ where the count is approximate)
+#   max_cost_per_call       USD per call: input plus `output_tokens` of output
+#   max_monthly_cost        USD per month of each prompt: cost per call x calls_per_month
+#   max_total_monthly_cost  USD per month of all the prompts a budget covers, together
+#   max_context_share       (input + output) / the model's context window, e.g. 0.5
+#   max_increase_pct        growth in input tokens against --base, in percent
 # A budget may set its own `models`, `output_tokens` and `calls_per_month`.
 """
 
@@ -251,27 +320,64 @@ def _fmt_usd(value: Decimal) -> str:
     return "$" + format(value.normalize(), "f")
 
 
+def _places(found: scan.Found) -> str:
+    more = len(found.places) - 1
+    return found.places[0] + (f" and {more} more place{'s' if more != 1 else ''}" if more else "")
+
+
+def _defaults_comment(model_ids: Sequence[str] | None, traffic: Traffic, found: Sequence[scan.Found]) -> list[str]:
+    lines = ["# The models priced for budgets that name none, the expected completion per call,", "# and how often each prompt is sent in a month."]
+    if found:
+        lines.append("# Models found in the code: " + "; ".join(f"{f.model} ({_visible(_places(f))})" for f in found) + ".")
+    elif model_ids:
+        lines.append("# No model ids were found in the code (model=\"...\" and the like): these are tokopt's defaults.")
+    if traffic.calls_per_day is not None:
+        lines.append(f"# calls_per_month: {traffic.calls_per_day:,} calls a day × {DAYS_PER_MONTH} days.")
+    elif not traffic.known:
+        lines.append("# calls_per_month is a placeholder: put your real traffic here or in [[traffic]] below, then")
+        lines.append("# add max_monthly_cost and max_total_monthly_cost (or run tokopt init --calls-per-day N).")
+    return lines
+
+
+def _traffic_template(budgets: Sequence[ProposedBudget]) -> str:
+    import json
+
+    example = budgets[0].paths[0] if budgets else "prompts/**/*.md"
+    paths = f"paths = [{json.dumps(example, ensure_ascii=False)}]"  # a JSON string is a TOML basic string
+    return (
+        "# Real traffic, prompt by prompt, like infracost's usage file: the first entry that matches\n"
+        "# a file sets its calls (over calls_per_month) and the share of its input the provider's\n"
+        "# cache serves. Uncomment and fill in:\n"
+        "# [[traffic]]\n"
+        f"# {paths}\n"
+        "# calls_per_day = 1000           # or calls_per_month; a month is 30 days\n"
+        "# cached_share = 0.5             # share of each call's input read from the cache\n"
+    )
+
+
 def render(
     budgets: Sequence[ProposedBudget],
     *,
     model_ids: Sequence[str] | None,
     output_tokens: int,
-    calls_per_month: int,
+    traffic: Traffic,
     headroom: int,
+    found: Sequence[scan.Found] = (),
 ) -> str:
     import tomli_w
 
-    defaults: dict[str, Any] = {"output_tokens": output_tokens, "calls_per_month": calls_per_month}
+    defaults: dict[str, Any] = {"output_tokens": output_tokens, "calls_per_month": traffic.calls_per_month}
     if model_ids:
         defaults = {"models": list(model_ids), **defaults}
-    parts = [HEADER, "# The models priced for budgets that name none, the expected completion per call,", "# and how often each prompt is sent in a month.", tomli_w.dumps({"defaults": defaults})]
+    parts = [HEADER, *_defaults_comment(model_ids, traffic, found), tomli_w.dumps({"defaults": defaults}), _traffic_template(budgets)]
     if budgets:
         parts.append(f"# Proposed from the files as they are today: the largest value plus {headroom}% headroom, rounded up.\n")
     for b in budgets:
         files = f"{len(b.files)} file{'s' if len(b.files) != 1 else ''}"
+        month = f", {_fmt_usd(_cents(b.today_monthly))} a month; all of them {_fmt_usd(_cents(b.today_total))} a month" if traffic.known else ""
         parts.append(
             f"# {_visible(b.name)}: {files} today, up to {b.today_tokens:,} input tokens and "
-            f"{_fmt_usd(b.today_cost.quantize(Decimal('0.000001'), rounding=ROUND_CEILING))} per call ({b.costliest})"
+            f"{_fmt_usd(b.today_cost.quantize(Decimal('0.000001'), rounding=ROUND_CEILING))} per call ({b.costliest}){month}"
         )
         data: dict[str, Any] = {
             "name": b.name,
@@ -279,6 +385,8 @@ def render(
             **({"exclude": b.exclude} if b.exclude else {}),
             "max_tokens": b.max_tokens,
             "max_cost_per_call": b.max_cost_per_call,
+            **({"max_monthly_cost": b.max_monthly_cost} if b.max_monthly_cost is not None else {}),
+            **({"max_total_monthly_cost": b.max_total_monthly_cost} if b.max_total_monthly_cost is not None else {}),
         }
         parts.append(tomli_w.dumps({"budgets": [data]}).rstrip("\n"))
         parts.append("# max_increase_pct = 20\n# max_context_share = 0.5\n")
@@ -295,6 +403,26 @@ def render(
     text = "\n".join(parts)
     _validate(text)
     return text
+
+
+def _cents(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.01"), rounding=ROUND_CEILING)
+
+
+def _n(count: int, one: str, many: str | None = None) -> str:
+    return f"{count:,} {one if count == 1 else (many or one + 's')}"
+
+
+def summary(result: Starter) -> str:
+    """`2 budgets for 5 prompt files on gpt-5.5 and claude-sonnet-5 (found in the code)`."""
+    text = f"{_n(len(result.budgets), 'budget')} for {_n(len(result.files), 'prompt file')}"
+    models = result.models
+    if result.models_from == "default":
+        return f"{text} on tokopt's {_n(len(models), 'default model')} (no model ids found in the code)"
+    named = models[0] if len(models) == 1 else ", ".join(models[:-1]) + " and " + models[-1]
+    if len(models) > 4:
+        named = f"{', '.join(models[:3])} and {_n(len(models) - 3, 'more model')}"
+    return f"{text} on {named}" + (" (found in the code)" if result.models_from == "code" else "")
 
 
 def _validate(text: str) -> None:

@@ -100,6 +100,15 @@ class Headline(BaseModel):
     lines: list[PromptLine] = Field(description="every prompt, in the order of the rows")
 
 
+class TotalCheck(BaseModel):
+    """`max_total_monthly_cost` on one model: what all the budget's prompts cost together a month."""
+
+    model: str
+    monthly_usd: Usd
+    limit: Usd
+    ok: bool
+
+
 class BudgetResult(BaseModel):
     index: int
     name: str
@@ -111,7 +120,12 @@ class BudgetResult(BaseModel):
     calls_per_month: int
     limits: dict[str, Usd]
     files: list[str] = Field(description="files checked now (deleted ones excluded)")
+    totals: list[TotalCheck] = Field(default_factory=list, description="max_total_monthly_cost, per model")
     ok: bool = True
+
+    @property
+    def failed_totals(self) -> list[TotalCheck]:
+        return [t for t in self.totals if not t.ok]
 
 
 class SpendResult(BaseModel):
@@ -158,3 +172,11 @@ class CheckResult(BaseModel):
     @property
     def failed_spend(self) -> list[SpendResult]:
         return [r for r in self.spend if not r.ok]
+
+    @property
+    def totals(self) -> list[tuple[BudgetResult, TotalCheck]]:
+        return [(b, t) for b in self.budgets for t in b.totals]
+
+    @property
+    def failed_totals(self) -> list[tuple[BudgetResult, TotalCheck]]:
+        return [(b, t) for b, t in self.totals if not t.ok]

@@ -27,7 +27,11 @@ PromptsArgument = Annotated[
     ),
 ]
 HeadroomOption = Annotated[
-    int, typer.Option("--headroom", min=0, max=1000, help="Percent above today's largest value for each proposed limit.")
+    int, typer.Option("--headroom", min=0, max=1000, metavar="PCT", help="Percent above today's largest value for each proposed limit.")
+]
+CallsPerDayOption = Annotated[
+    int | None,
+    typer.Option("--calls-per-day", min=1, metavar="N", help="Calls a day of each prompt (× 30 a month), instead of --calls-per-month.", show_default=False),
 ]
 
 
@@ -40,22 +44,27 @@ def init_command(
     model: DefaultModelsOption = None,
     output_tokens: DefaultOutputTokensOption = None,
     calls_per_month: CallsPerMonthOption = None,
+    calls_per_day: CallsPerDayOption = None,
     pricing: PricingOption = None,
 ) -> None:
     """Write a starter tokopt.toml, with budgets proposed from the prompts' cost today.
 
     Prompt files are found in directories named prompts (or *_prompts) and by names such as
-    *.prompt.md or system_prompt.txt; name them yourself to choose. Limits are today's
-    largest value plus --headroom percent, rounded up. An existing file is kept unless --force.
+    *.prompt.md or system_prompt.txt; name them yourself to choose. The models are those the
+    code calls (model="..." in Python, TypeScript, JSON, YAML), else tokopt's defaults. Limits
+    are today's largest value plus --headroom percent, rounded up; with --calls-per-day or
+    --calls-per-month, monthly ones too. An existing file is kept unless --force.
     """
     from tokopt import settings
     from tokopt.budgets import config as project_config, init
 
+    if calls_per_day is not None and calls_per_month is not None:
+        raise typer.BadParameter("give --calls-per-day or --calls-per-month, not both", param_hint="'--calls-per-day'")
     root = Path.cwd()
     target = init.target(root, overwrite=force or stdout)
     catalog = load_catalog(pricing)
     chosen = settings.resolve(load_user_config(catalog), models=model, output_tokens=output_tokens, calls=calls_per_month)
-    result = init.starter(root, prompts, catalog, chosen, headroom=headroom)
+    result = init.starter(root, prompts, catalog, chosen, headroom=headroom, calls_per_day=calls_per_day)
     for line in result.skipped:
         warn(line)
     if stdout:
@@ -64,6 +73,6 @@ def init_command(
     target.write_text(result.text, encoding="utf-8")
     if not result.files:
         warn("no prompt files found; the budgets in tokopt.toml are an example to edit (or name files: tokopt init prompts/)")
-    note(f"wrote {target.name}: {len(result.budgets)} budgets for {len(result.files)} prompt files; run `tokopt check`")
+    note(f"wrote {target.name}: {init.summary(result)}; run `tokopt check`")
     if project_config.has_tool_table(root / project_config.PYPROJECT):
         note("pyproject.toml has [tool.tokopt] too; tokopt.toml is the one used")

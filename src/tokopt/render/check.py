@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from tokopt import __version__
-from tokopt.budgets.results import BudgetResult, CheckResult, CheckRow, LimitCheck, Span, SpendResult
+from tokopt.budgets.results import BudgetResult, CheckResult, CheckRow, LimitCheck, Span, SpendResult, TotalCheck
 from tokopt.render import fmt
 from tokopt.render.grid import Cell, Column, Grid
 
@@ -17,6 +17,7 @@ LIMIT_WORDS = {
     "max_tokens": "input tokens",
     "max_cost_per_call": "cost per call",
     "max_monthly_cost": "monthly cost",
+    "max_total_monthly_cost": "monthly cost of all its prompts",
     "max_context_share": "context share",
     "max_increase_pct": "increase",
 }
@@ -33,7 +34,7 @@ def _pct(value: Decimal, sign: bool = False) -> str:
 def _value(name: str, value: Decimal) -> str:
     if name == "max_tokens":
         return f"{int(value):,}"
-    if name in ("max_cost_per_call", "max_monthly_cost"):
+    if name in ("max_cost_per_call", "max_monthly_cost", "max_total_monthly_cost"):
         return fmt.usd(value)
     if name == "max_context_share":
         return _pct(value * 100)
@@ -47,6 +48,7 @@ def limit_text(name: str, limit: Decimal) -> str:
         "max_tokens": f"≤ {value} tokens",
         "max_cost_per_call": f"≤ {value}/call",
         "max_monthly_cost": f"≤ {value}/month",
+        "max_total_monthly_cost": f"≤ {value}/month in all",
         "max_context_share": f"≤ {value} of window",
         "max_increase_pct": f"≤ +{_pct(limit)} vs base",
     }[name]
@@ -96,11 +98,11 @@ def verdict(result: CheckResult, *, warn_only: bool) -> str:
     checked = checked_rows(result)
     files = len({(r.budget, r.file) for r in checked})
     n_budgets = len(result.budgets) + len(result.spend)
-    total = len(checked) + len(result.spend)
+    total = len(checked) + len(result.totals) + len(result.spend)
     against = f" against {result.base}" if result.base else ""
     what = []
     if checked or not result.spend:
-        what.append(f"{_n(len(checked), 'check')} of {_n(files, 'file')}")
+        what.append(f"{_n(len(checked) + len(result.totals), 'check')} of {_n(files, 'file')}")
     if result.spend:
         what.append(_n(len(result.spend), "spend check"))
     scope = f"{' and '.join(what)} in {_n(n_budgets, 'budget')}"
@@ -108,7 +110,7 @@ def verdict(result: CheckResult, *, warn_only: bool) -> str:
         if not total:
             return f"✓ within budget: no files to check{against}"
         return f"✓ within budget: {scope}{against}"
-    failed = len(result.failed_rows) + len(result.failed_spend)
+    failed = len(result.failed_rows) + len(result.failed_totals) + len(result.failed_spend)
     broken = [b.name for b in result.budgets if not b.ok] + [s.name for s in result.failed_spend]
     mark, tail = ("!", " (warn only)") if warn_only else ("✗", "")
     where = f"in budget {broken[0]!r}" if n_budgets == 1 else f"in {len(broken)} of {n_budgets} budgets ({', '.join(broken)})"
@@ -209,7 +211,14 @@ def budget_notes(result: CheckResult, budget: BudgetResult, rows: Sequence[Check
     for row in rows:
         if not row.ok:
             lines.append(f"✗ {file_label(row)} on {row.model}: " + "; ".join(describe(c) for c in row.failures))
+    for total in budget.totals:
+        lines.append(f"{'✓' if total.ok else '✗'} all its prompts on {total.model}: {describe_total(total)}")
     return lines
+
+
+def describe_total(total: TotalCheck) -> str:
+    op = "≤" if total.ok else ">"
+    return f"{fmt.usd(total.monthly_usd)} a month {op} {fmt.usd(total.limit)} (max_total_monthly_cost)"
 
 
 def spend_scope(s: SpendResult) -> str:
@@ -348,8 +357,8 @@ def document(result: CheckResult, *, warn_only: bool) -> dict[str, Any]:
         "summary": {
             "budgets": len(result.budgets) + len(result.spend),
             "files": len({(r.budget, r.file) for r in checked}),
-            "checks": len(checked) + len(result.spend),
-            "failed": len(result.failed_rows) + len(result.failed_spend),
+            "checks": len(checked) + len(result.totals) + len(result.spend),
+            "failed": len(result.failed_rows) + len(result.failed_totals) + len(result.failed_spend),
         },
         "headline": _headline(result, names, keys),
         "budgets": [
@@ -364,6 +373,7 @@ def document(result: CheckResult, *, warn_only: bool) -> dict[str, Any]:
                 "calls_per_month": b.calls_per_month,
                 "limits": {k: _number(k, v) for k, v in b.limits.items()},
                 "files": b.files,
+                "totals": [{"model": t.model, "monthly_usd": t.monthly_usd, "limit": t.limit, "ok": t.ok} for t in b.totals],
             }
             for b in result.budgets
         ],

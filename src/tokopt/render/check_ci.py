@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from tokopt.budgets.results import CheckResult, CheckRow, PromptLine
 from tokopt.render import check_headline as headline, fmt
-from tokopt.render.check import budget_notes, checked_rows, describe, describe_spend, file_label, grids, spend_period, spend_scope, verdict
+from tokopt.render.check import budget_notes, checked_rows, describe, describe_spend, describe_total, file_label, grids, spend_period, spend_scope, verdict
 from tokopt.render.grid import Grid, text_of
 from tokopt.render.machine import to_markdown as md_table
 
@@ -34,11 +34,22 @@ def _md_text(text: str) -> str:
     return html.escape(text, quote=False).replace("|", "&#124;").replace("\n", " ")
 
 
+def _code(text: str) -> str:
+    """A file name as inline code, whatever backticks it holds (a longer fence, as CommonMark
+    allows), on one line."""
+    import re
+
+    text = text.replace("\n", " ").replace("\r", " ")
+    fence = "`" * (max((len(m) for m in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
 def _prompts_md(result: CheckResult, lines: Sequence[PromptLine], *, warn_only: bool, more: int, more_text: str) -> str:
     grid = headline.prompts_grid(result, lines, warn_only=warn_only)
     rows = [[text_of(c) for c in row] for row in grid.rows]
     for row in rows:
-        row[0] = f"`{row[0]}`"
+        row[0] = _code(row[0])
     notes = list(grid.notes)
     if more:
         notes.insert(0, f"{more:,} more {'prompt' if more == 1 else 'prompts'} not listed here: {more_text}")
@@ -47,7 +58,8 @@ def _prompts_md(result: CheckResult, lines: Sequence[PromptLine], *, warn_only: 
 
 
 def _broken_md(rows: Sequence[tuple[str, str, str]], more: int, more_text: str) -> str:
-    body = [[budget, f"`{prompt}`" if prompt else "–", what] for budget, prompt, what in rows]
+    body = [[_md_text(budget), prompt if prompt in ("", headline.ALL_PROMPTS) else _code(prompt), _md_text(what)] for budget, prompt, what in rows]
+    body = [[b, p or "–", w] for b, p, w in body]
     footer = [f"{more:,} more not listed here: {more_text}"] if more else []
     return md_table(["Budget", "Prompt", "Over"], body, title="#### Over budget", footer=footer)
 
@@ -106,7 +118,7 @@ def _markdown(
     for line in result.warnings:
         parts.append(f"> warning: {_md_text(line)}\n")
     if details:
-        parts += [f"<details><summary>Every check ({len(checked_rows(result)) + len(result.spend):,})</summary>", ""]
+        parts += [f"<details><summary>Every check ({len(checked_rows(result)) + len(result.totals) + len(result.spend):,})</summary>", ""]
         for grid in grids(result, warn_only=warn_only):
             notes = [n for n in grid.notes if not n.startswith("✗ ")]
             parts.append(_md(grid, notes))
@@ -151,6 +163,9 @@ def github(result: CheckResult, *, warn_only: bool) -> str:
         detail = [f"{r.model}{' › ' + r.request if r.request else ''}: " + "; ".join(describe(c) for c in r.failures) for r in rows]
         message = f"over budget {names[index]!r} on {len(rows)} model{'s' if len(rows) != 1 else ''}:\n" + "\n".join(detail)
         lines.append(command(kind, message, file=result.repo_prefix + file, title=f"tokopt: {names[index]} over budget"))
+    for budget, total in result.failed_totals:
+        message = f"all the prompts of {budget.name!r} on {total.model}: {describe_total(total)}"
+        lines.append(command(kind, message, file=result.repo_prefix + _config_name(result), title=f"tokopt: {budget.name} over budget"))
     for sp in result.failed_spend:
         # not about a file: the annotation goes on the config that sets the budget
         lines.append(command(kind, describe_spend(sp), file=result.repo_prefix + _config_name(result), title=f"tokopt: {sp.name} over budget"))
@@ -183,8 +198,8 @@ def junit(result: CheckResult, *, warn_only: bool) -> str:
     top = ET.Element(
         "testsuites",
         name="tokopt check",
-        tests=str(len(result.rows) + len(result.spend)),
-        failures=str(len(result.failed_rows) + len(result.failed_spend)),
+        tests=str(len(result.rows) + len(result.totals) + len(result.spend)),
+        failures=str(len(result.failed_rows) + len(result.failed_totals) + len(result.failed_spend)),
         errors="0",
         skipped=str(len(result.rows) - len(checked)),
         time="0",
@@ -195,8 +210,8 @@ def junit(result: CheckResult, *, warn_only: bool) -> str:
             top,
             "testsuite",
             name=budget.name,
-            tests=str(len(rows)),
-            failures=str(sum(1 for r in rows if not r.ok)),
+            tests=str(len(rows) + len(budget.totals)),
+            failures=str(sum(1 for r in rows if not r.ok) + len(budget.failed_totals)),
             errors="0",
             skipped=str(sum(1 for r in rows if r.current is None)),
             time="0",
@@ -227,6 +242,11 @@ def junit(result: CheckResult, *, warn_only: bool) -> str:
                 failure.text = f"{file_label(row)} on {row.model}: {describe(c)}"
             summary = f"input tokens {row.current.input_tokens:,}, per call {fmt.usd(row.current.per_call_usd)}"
             ET.SubElement(case, "system-out").text = summary
+        for total in budget.totals:
+            case = ET.SubElement(suite, "testcase", classname=budget.name, name=f"all its prompts [{total.model}]", time="0")
+            if not total.ok:
+                failure = ET.SubElement(case, "failure", message=describe_total(total), type="max_total_monthly_cost")
+                failure.text = f"all the prompts of {budget.name} on {total.model}: {describe_total(total)}"
         extra = budget_notes(result, budget, rows)[1:]
         if extra:
             ET.SubElement(suite, "system-out").text = "\n".join(extra)

@@ -195,6 +195,9 @@ def _range(name: str, values: Sequence[Decimal]) -> str:
     return f"{low}–{high}"
 
 
+ALL_PROMPTS = "all its prompts"  # a budget's max_total_monthly_cost, in the Prompt column
+
+
 def broken(result: CheckResult) -> list[tuple[str, str, str]]:
     """(budget, prompt, what is over) per prompt and limit, its models collapsed, in order."""
     names = {b.index: b.name for b in result.budgets}
@@ -210,6 +213,9 @@ def broken(result: CheckResult) -> list[tuple[str, str, str]]:
         models = ", ".join(r.model for r, _ in found)
         what = f"{LIMIT_WORDS[name]} {actual}, limit {limit_text(name, limit)} ({name}) on {models}"
         out.append((names[index], label, what))
+    for budget, total in result.failed_totals:
+        what = f"monthly cost {fmt.usd(total.monthly_usd)}, limit {limit_text('max_total_monthly_cost', total.limit)} (max_total_monthly_cost) on {total.model}"
+        out.append((budget.name, ALL_PROMPTS, what))
     for sp in result.failed_spend:
         out.append((sp.name, "", describe_spend(sp)))
     return out

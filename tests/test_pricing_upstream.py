@@ -185,3 +185,36 @@ def test_every_token_priced_model_resolves_by_its_own_id():
             assert CATALOG.get(listed.id).upstream == listed.upstream, listed.id
             count += 1
     assert count >= 2000
+
+
+def test_costing_prices_every_standard_and_batch_case_as_genai_prices():
+    # costing/ (what estimate, suggest, check and the ledger use) goes through the same arithmetic
+    from tokopt import costing
+
+    compared = 0
+    for provider_id, model_id, usage, moment, mode in CASES[::3]:
+        if mode not in (None, "batch"):
+            continue
+        model = CATALOG.at(moment).get(_tokopt_id(provider_id, model_id))
+        if mode == "batch" and not model.has_batch:
+            continue
+        got = costing.cost_of(model, usage, batch=mode == "batch")
+        assert got.total_usd == _genai_cost(provider_id, model_id, usage, moment, mode), (provider_id, model_id, usage, moment, mode)
+        assert got.batch == (mode == "batch")
+        compared += 1
+    assert compared >= 500
+
+
+def test_a_ledger_record_is_priced_at_its_own_time(tmp_path):
+    # gpt-5.6-luna was cut 80% on 2026-07-30: July's record keeps July's price, September's gets the cut
+    from tokopt.ledger import Ledger
+
+    with Ledger(tmp_path / "ledger.sqlite3", user="me", catalog=CATALOG) as book:
+        july = book.record(model="gpt-5.6-luna", input_tokens=100_000, output_tokens=100_000, time=dt.datetime(2026, 7, 15, 12, tzinfo=UTC))
+        september = book.record(model="gpt-5.6-luna", input_tokens=100_000, output_tokens=100_000, time=dt.datetime(2026, 9, 15, 12, tzinfo=UTC))
+        # deepseek-v4-pro bills 01:00-04:00 UTC at the peak price
+        peak = book.record(model="deepseek-v4-pro", input_tokens=100_000, time=dt.datetime(2026, 10, 1, 2, 30, tzinfo=UTC))
+        off = book.record(model="deepseek-v4-pro", input_tokens=100_000, time=dt.datetime(2026, 10, 1, 12, 30, tzinfo=UTC))
+    assert july.cost_usd == Decimal("0.70") and september.cost_usd == Decimal("0.14")
+    assert (peak.cost_usd, off.cost_usd) == (Decimal("0.132"), Decimal("0.066"))
+    assert july.pricing_as_of == CATALOG.as_of

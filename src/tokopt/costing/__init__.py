@@ -37,57 +37,47 @@ def _usd(tokens: int, per_million: Decimal) -> Decimal:
         return Decimal(tokens) * per_million / PER_MILLION
 
 
-def rates(model: ModelPrice, *, input_tokens: int, batch: bool) -> dict[str, Decimal]:
-    """USD-per-1M rates for one request of `input_tokens`, by token kind field, after the
-    long-context and batch rules.
+def rates(model: ModelPrice, *, input_tokens: int, batch: bool, service_tier: str | None = None) -> dict[str, Decimal]:
+    """USD-per-1M rates for one request of `input_tokens`, by token kind field: the model's
+    batch or service-tier prices where asked and it has them, at the long-context tier the
+    request reaches (genai-prices' rule: strictly above a tier's start, cache included).
 
-    A kind the model has no rate for costs what its fallback kind costs (`usage.TOKEN_KINDS`).
-    Long context: once the input exceeds the threshold the whole request is billed at the
-    higher rates (OpenAI, Anthropic, Google and xAI all bill it this way); a part without a
-    long-context rate of its own scales with its whole. Batch: the batch discount applies to
-    the parts (cache reads and writes) in the same ratio as to their whole, as OpenAI and
-    Anthropic document it.
+    A kind the model has no rate for costs what its fallback kind costs (`usage.TOKEN_KINDS`),
+    as genai-prices bills it; an output with no price costs nothing. The arithmetic is
+    `tokopt.pricing.cost`'s, which tests compare with genai-prices' calc_price.
     """
+    from tokopt.pricing import cost as pricing_cost
+
+    try:
+        base = pricing_cost.rates_for(model, batch=batch, service_tier=service_tier)
+    except pricing_cost.NoSuchPrice:
+        base = model.standard  # marked by the caller (batch_unavailable), never under a batch label
+    chosen = pricing_cost.tier_rates(base, input_tokens)
     r: dict[str, Decimal] = {}
     for kind in TOKEN_KINDS:
         if kind.rate is not None:
-            given = getattr(model, kind.rate, None)
-            r[kind.field] = given if given is not None else r[kind.fallback or "input_tokens"]
-    lc = model.long_context
-    if lc is not None and input_tokens > lc.threshold:
-        standard = dict(r)
-        for kind in TOKEN_KINDS:
-            if kind.rate is None:
-                continue
-            given = getattr(lc, kind.rate, None)
-            if given is not None:
-                r[kind.field] = given
-            elif kind.part_of is not None:
-                whole = KIND[kind.part_of].rate or ""
-                base = getattr(model, whole)
-                r[kind.field] = standard[kind.field] * (getattr(lc, whole) / base) if base else standard[kind.field]
-    if batch and model.batch_input is not None and model.batch_output is not None:
-        with decimal.localcontext(MONEY_CONTEXT):
-            for kind in TOKEN_KINDS:
-                if kind.rate is None:
-                    continue
-                whole = KIND[kind.part_of or kind.field].rate or ""
-                base = getattr(model, whole)
-                r[kind.field] = r[kind.field] * (getattr(model, f"batch_{whole}") / base if base else Decimal(1))
+            given = getattr(chosen, kind.rate, None)
+            r[kind.field] = given if given is not None else (r[kind.fallback] if kind.fallback else Decimal(0))
     return r
+
+
+def level(model: ModelPrice, input_tokens: int) -> int:
+    """How many long-context tiers a request of `input_tokens` reaches (0: standard rates)."""
+    return sum(1 for t in model.standard.tiers if input_tokens > t.threshold)
 
 
 def cost_of(model: ModelPrice, usage: Usage, *, batch: bool = False) -> Cost:
     """What one call with `usage` costs on `model`, in USD."""
-    lc = model.long_context
-    return priced(model, usage, batch=batch, long_context=lc is not None and usage.input_tokens > lc.threshold)
+    return priced(model, usage, batch=batch, long_context=level(model, usage.input_tokens))
 
 
-def priced(model: ModelPrice, usage: Usage, *, batch: bool, long_context: bool) -> Cost:
-    """`usage` (one call, or several added up) at the standard or the long-context rates."""
-    lc = model.long_context
-    long_context = long_context and lc is not None
-    r = rates(model, input_tokens=lc.threshold + 1 if long_context and lc is not None else 0, batch=batch)
+def priced(model: ModelPrice, usage: Usage, *, batch: bool, long_context: bool | int) -> Cost:
+    """`usage` (one call, or several added up) at the standard rates, or at long-context tier
+    number `long_context` (True: the first)."""
+    tiers = model.standard.tiers
+    reached = min(int(long_context), len(tiers))
+    r = rates(model, input_tokens=tiers[reached - 1].threshold + 1 if reached else 0, batch=batch)
+    long_context = reached > 0
     usd: dict[str, Decimal] = {}
     for kind in TOKEN_KINDS:
         if kind.bucket is not None:
@@ -144,8 +134,8 @@ class CallTotals:
         self.calls = calls
         self.requests = 0
         self.approximate = model.approximate
-        # [input, cached input, output] for calls at standard and at long-context rates
-        self._tiers = {False: [0, 0, 0], True: [0, 0, 0]}
+        # [input, cached input, output] for calls at standard rates (0) and at each long-context tier
+        self._tiers = {level: [0, 0, 0] for level in range(len(model.standard.tiers) + 1)}
         self._max_used = 0
         self.problems: list[str] = []
         self.misfits = 0
@@ -155,8 +145,7 @@ class CallTotals:
         model = self.model
         self.requests += 1
         self.approximate |= approximate
-        lc = model.long_context
-        tier = self._tiers[lc is not None and input_tokens > lc.threshold]
+        tier = self._tiers[level(model, input_tokens)]
         tier[0] += input_tokens
         tier[1] += min(self.cached_tokens, input_tokens)
         tier[2] += output_tokens
@@ -186,22 +175,22 @@ class CallTotals:
             cached_input_usd=sum((c.cached_input_usd for c in costs), Decimal(0)),
             cache_write_usd=sum((c.cache_write_usd for c in costs), Decimal(0)),
             output_usd=sum((c.output_usd for c in costs), Decimal(0)),
-            long_context=any(self._tiers[True]),
+            long_context=any(any(t) for n, t in self._tiers.items() if n),
             batch=self.batch and model.has_batch,
         )
         problems = list(self.problems)
         if self.misfits > self.MAX_PROBLEMS:
             problems.append(f"… {self.misfits:,} requests do not fit in all")
-        normal, long = self._tiers[False], self._tiers[True]
+        totals = [sum(t[i] for t in self._tiers.values()) for i in range(3)]
         return ModelEstimate(
             model=model.id,
             provider=model.provider,
             tier=model.tier,
             tokenizer=model.tokenizer.label,
             approximate=self.approximate,
-            input_tokens=normal[0] + long[0],
-            cached_input_tokens=normal[1] + long[1],
-            output_tokens=normal[2] + long[2],
+            input_tokens=totals[0],
+            cached_input_tokens=totals[1],
+            output_tokens=totals[2],
             cost=cost,
             calls=self.calls,
             total_usd=times(cost.total_usd, self.calls),

@@ -1,8 +1,10 @@
 """Pricing a usage record by its model name, the way logs spell it.
 
 The ledger's only door to prices: `Pricer(catalog).price(record)` returns the record with its
-model resolved to a catalog id, its cost and the price data version (`pricing_as_of`). A model
-the catalog does not know keeps its name and no cost ("unpriced"), never $0.
+model resolved to a catalog id, its cost at the prices in force at the record's own time (its
+date, and its time of day where a provider bills off-peak hours differently) and the date of
+the price data it was priced with (`pricing_as_of`). A model the catalog does not know keeps
+its name and no cost ("unpriced"), never $0; a hosted id is priced by its host, or not at all.
 """
 
 from __future__ import annotations
@@ -60,6 +62,9 @@ class Pricer:
         price = self.resolve(record.model)
         if price is None:
             return record.replace(**changes, cost_usd=None, pricing_as_of=None, batch=False)
+        moment = changes.get("time", record.time)
+        if moment is not None:
+            price = self.catalog.get_at(price.id, moment)
         return record.replace(
             **changes,
             model=price.id,

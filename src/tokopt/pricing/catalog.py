@@ -92,6 +92,27 @@ class Catalog:
         info = self.data
         return info.as_of if info is not None else None
 
+    def get_at(self, name: str, moment: dt.datetime | None) -> ModelPrice:
+        """`get(name)` with the prices in force at `moment` (a record's own time, off-peak hours
+        included). Models priced alike at two moments share one ModelPrice."""
+        model = self.get(name)
+        if moment is None or self.upstream is None or model.upstream is None:
+            return model
+        provider_id, _, rest = model.upstream.partition("/")
+        provider = self.upstream.provider(provider_id)
+        upstream_model = rest.removesuffix(" (fallback)")
+        found = next((m for m in provider.models if m.id == upstream_model), None) if provider is not None else None
+        if found is None:
+            fallback = [self.upstream.provider(f) for f in (provider.fallback if provider else ())]
+            found = next((m for p in fallback if p is not None for m in p.models if m.id == upstream_model), None)
+        if found is None:
+            return model
+        key = f"\x00at:{model.id}:{found.signature(moment)}"
+        cached = self._resolved.get(key)
+        if cached is None:
+            cached = self._resolved[key] = self.at(moment).get(name)
+        return cached
+
     def at(self, moment: dt.datetime | None) -> Catalog:
         """The same catalog priced at `moment` (None: now)."""
         if moment == self.moment:

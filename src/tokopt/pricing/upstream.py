@@ -83,6 +83,11 @@ class Model:
                 overrides.setdefault(key, price)
         return {**standard, **overrides}
 
+    def signature(self, moment: dt.datetime) -> tuple[bool, ...]:
+        """Which of its dated and timed prices are in force at `moment`: equal signatures, equal prices."""
+        constraints = [c for c, _ in self.prices] + [c for _, c, _ in self.variants]
+        return tuple(constraint_active(c, moment) for c in constraints if c is not None)
+
     def variant_names(self) -> set[str]:
         return {f"{k}={v}" for when, _, _ in self.variants for k, v in when.items()}
 

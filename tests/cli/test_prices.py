@@ -266,3 +266,25 @@ def test_stale_data_adds_one_line_suggesting_an_update(run, monkeypatch):
     assert "prices as of 2026-11-10" in r.stdout
     status = json.loads(run("prices", "status", "-f", "json").stdout)
     assert status["stale"] is True and status["age_days"] == 83
+
+
+def test_at_prices_a_prompt_as_on_that_date(run):
+    july = json.loads(run("estimate", "-", "-m", "gpt-5.6-luna", "--at", "2026-07-15", "-f", "json", input="hello " * 100).stdout)
+    september = json.loads(run("estimate", "-", "-m", "gpt-5.6-luna", "--at", "2026-09-15T08:00:00Z", "-f", "json", input="hello " * 100).stdout)
+    assert Decimal(july["models"][0]["total_usd"]) == 5 * Decimal(september["models"][0]["total_usd"])
+    r = run("estimate", "-", "-m", "gpt-5.5", "--at", "soon", input="hello")
+    assert r.exit_code == 2 and "--at: not a date" in one_error_line(r.stderr)
+
+
+def test_check_fails_on_stale_prices_only_when_asked(run, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "prompt.txt").write_text("hello", encoding="utf-8")
+    (tmp_path / "tokopt.toml").write_text('[defaults]\nmodels = ["gpt-5.5"]\n\n[[budgets]]\nname = "p"\npaths = ["prompt.txt"]\nmax_tokens = 100\n', encoding="utf-8")
+    assert run("check").exit_code == 0
+    assert run("check", "--max-price-age", "30").exit_code == 0
+    r = run("check", "--max-price-age", "10")
+    assert r.exit_code == 1 and "20 days old" in r.stderr and "over --max-price-age 10" in r.stderr
+    # a budget model with no price is an input error, not a pass
+    (tmp_path / "tokopt.toml").write_text('[defaults]\nmodels = ["azure/mistral-large-latest"]\n\n[[budgets]]\nname = "p"\npaths = ["prompt.txt"]\nmax_tokens = 100\n', encoding="utf-8")
+    r = run("check")
+    assert r.exit_code == 2 and "no price for mistral-large-latest on azure" in r.stderr

@@ -51,6 +51,14 @@ PricingOption = Annotated[
     ),
 ]
 
+AtOption = Annotated[
+    str | None,
+    typer.Option(
+        "--at",
+        help="Price at this date (YYYY-MM-DD, taken at 12:00 UTC) or date-time: what it cost then. \\[env var: TOKOPT_PRICES_AT] \\[default: now]",
+        show_default=False,
+    ),
+]
 PathsArgument = Annotated[
     list[str] | None,
     typer.Argument(
@@ -276,12 +284,14 @@ def load_user_config(catalog: Catalog | None = None) -> UserConfig:
     return settings.user_config(catalog)
 
 
-def load_catalog(pricing: Sequence[Path] | None, project: Sequence[Path] | None = None) -> Catalog:
+def load_catalog(pricing: Sequence[Path] | None, project: Sequence[Path] | None = None, *, at: str | None = None) -> Catalog:
     """The bundled catalog with the user's pricing files applied (--pricing wins over the env),
-    and a project config's own (`project`), in the order `settings.pricing_files` gives."""
+    and a project config's own (`project`), in the order `settings.pricing_files` gives; priced
+    at `at` (--at), TOKOPT_PRICES_AT, or now."""
     from tokopt import paths, pricing as pricing_mod, settings
 
-    catalog = pricing_mod.load_catalog(paths.bundled_pricing_dir(), settings.pricing_files(pricing or (), project))
+    moment = pricing_mod.parse_moment(at) if at else None
+    catalog = pricing_mod.load_catalog(paths.bundled_pricing_dir(), settings.pricing_files(pricing or (), project), moment=moment)
     stale_note(catalog)
     return catalog
 

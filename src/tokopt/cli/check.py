@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tokopt.cli._common import (
+    AtOption,
     CallsPerMonthOption,
     DefaultModelsOption,
     DefaultOutputTokensOption,
@@ -24,6 +25,7 @@ from tokopt.cli._common import (
     load_user_config,
     note,
     UserOption,
+    print_error,
     stdout_console,
     warn,
 )
@@ -88,6 +90,11 @@ def check_command(
     output_tokens: DefaultOutputTokensOption = None,
     calls_per_month: CallsPerMonthOption = None,
     pricing: PricingOption = None,
+    at: AtOption = None,
+    max_price_age: Annotated[
+        int | None,
+        typer.Option("--max-price-age", min=0, help="Fail (exit 1) when the price data is older than this many days.", show_default=False),
+    ] = None,
     encoding_errors: EncodingErrorsOption = EncodingErrorsChoice.strict,
     ledger: LedgerOption = None,
     user: UserOption = None,
@@ -102,14 +109,17 @@ def check_command(
 
     pr = _pull_request() if comment else None
     project = project_config.locate(config, Path.cwd())
-    catalog = load_catalog(pricing, project.pricing_files())
+    catalog = load_catalog(pricing, project.pricing_files(), at=at)
     chosen = settings.resolve(load_user_config(catalog), project.values(), models=model, output_tokens=output_tokens, calls=calls_per_month)
     with _spend_ledger(project, ledger, user, catalog) as book:
         result = budgets.check(project, catalog, chosen, base=base, only=files, errors=encoding_errors.value, ledger=book)
     _report(result, output_format, warn_only=warn_only, details=details, output_file=output_file)
     if comment or summary:
         _publish(result, pr, warn_only=warn_only, details=details, comment=comment, summary=summary)
-    if not result.ok and not warn_only:
+    stale = _price_age_failure(catalog, max_price_age)
+    if stale:
+        print_error(stale, "run `tokopt prices update`, or raise --max-price-age")
+    if (not result.ok or stale) and not warn_only:
         raise typer.Exit(1)
 
 
@@ -155,6 +165,16 @@ def _publish(result: CheckResult, pr: PullRequest | None, *, warn_only: bool, de
     if text != full and not in_summary:
         pr_comment.to_job_summary(full)  # the comment links it for what it leaves out
     note(f"{posted.action} the pull request comment" + (f": {posted.url}" if posted.url else ""))
+
+
+def _price_age_failure(catalog: Catalog, max_days: int | None) -> str | None:
+    """--max-price-age: the price data's age as a failure, for teams that want current prices."""
+    from tokopt import pricing
+
+    status = pricing.data_status(catalog)
+    if max_days is None or status.age_days is None or status.age_days <= max_days:
+        return None
+    return f"price data {status.label} is {status.age_days} days old (as of {status.as_of}), over --max-price-age {max_days}"
 
 
 @contextlib.contextmanager

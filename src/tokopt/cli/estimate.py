@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from tokopt.cli._common import (
+    AtOption,
     EncodingErrorsChoice,
     EncodingErrorsOption,
     FormatOption,
@@ -86,6 +87,7 @@ def estimate_command(
     per_file: PerFileOption = False,
     output_format: FormatOption = OutputFormat.table,
     pricing: PricingOption = None,
+    at: AtOption = None,
     encoding_errors: EncodingErrorsOption = EncodingErrorsChoice.strict,
     input_format: InputFormatOption = InputFormatChoice.auto,
     by_turn: ByTurnOption = False,
@@ -104,7 +106,7 @@ def estimate_command(
     from tokopt.render import estimate as view
     from tokopt.requests.read import ReadOptions
 
-    catalog = load_catalog(pricing)
+    catalog = load_catalog(pricing, at=at)
     user = load_user_config(catalog)
     read = ReadOptions(formats.InputFormat(input_format.value), keep_going, encoding_errors.value)
     options = pipeline.Options.resolve(

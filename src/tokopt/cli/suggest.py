@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from tokopt.cli._common import (
+    AtOption,
     EncodingErrorsChoice,
     EncodingErrorsOption,
     FormatOption,
@@ -72,6 +73,7 @@ def suggest_command(
     write: WriteOption = None,
     output_format: FormatOption = OutputFormat.table,
     pricing: PricingOption = None,
+    at: AtOption = None,
     encoding_errors: EncodingErrorsOption = EncodingErrorsChoice.strict,
     input_format: InputFormatOption = InputFormatChoice.auto,
 ) -> None:
@@ -86,7 +88,7 @@ def suggest_command(
     from tokopt.inputs import formats
     from tokopt.render import suggest as view
 
-    catalog = load_catalog(pricing)
+    catalog = load_catalog(pricing, at=at)
     options = optimize.Options.resolve(
         load_user_config(catalog).defaults,
         target=target_model,

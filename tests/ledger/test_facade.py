@@ -419,6 +419,7 @@ def test_recorded_calls_read_back_with_cost_of_prices(shared_ledger_location, ba
         if model is None:
             assert row.cost_usd is None and row.model == call["model"]
         else:
+            model = CATALOG.get_at(model.id, call["time"])  # a record is priced at its own time
             assert row.cost_usd == cost_of(model, Usage(**counts), batch=call["batch"]).total_usd
             expected_total += row.cost_usd
     unpriced = sum(1 for c in batch if CATALOG.find(c["model"]) is None)

@@ -1,0 +1,100 @@
+"""Price catalog benchmark (issue 11). Prints ratios from one run.
+
+    pip install -e '.[bench]' && python benchmarks/bench_prices.py [--quick] [--baseline-src DIR]
+
+1. Loading the catalog and pricing the default models, whole process, with the cache warm,
+   against importing genai-prices' own data module (what using genai-prices directly costs).
+   Target: at most 0.5x. Also shown: the first run, which builds the cache from the data.
+2. `tokopt estimate` of a 2 KB prompt over the default models, whole process, against
+   `ttok -m gpt-4o` (as bench_core.py measures it). Target: at most 1.0x, and no slower than
+   before the catalog moved to genai-prices.
+3. With --baseline-src DIR (the src/ of a checkout of an earlier tokopt, e.g. a git worktree of
+   the commit before): the same estimate run alternately by that tree and this one (paired),
+   their ratio. Target: at most 1.05x.
+
+Each timing is the median of several interleaved runs; only ratios compare between machines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import bench_core  # noqa: E402
+
+LOAD = "from tokopt.pricing import load_catalog; load_catalog().defaults()"
+GENAI = "import genai_prices.data"
+
+
+def timed(cmd: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - start
+
+
+def bench_load(runs: int) -> tuple[float, float, float]:
+    cache = Path(tempfile.mkdtemp(prefix="tokopt-bench-cache-"))
+    env = {**os.environ, "TOKOPT_CACHE_DIR": str(cache), "TOKOPT_HOME": str(cache / "home")}
+    try:
+        cold = timed([sys.executable, "-c", LOAD], env)  # builds the cache
+        ours, theirs = [], []
+        for _ in range(runs):
+            ours.append(timed([sys.executable, "-c", LOAD], env))
+            theirs.append(timed([sys.executable, "-c", GENAI], env))
+        return cold, statistics.median(ours), statistics.median(theirs)
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+
+
+def bench_paired(work: Path, baseline_src: Path, runs: int) -> tuple[float, float]:
+    prompt = work / "prompt-2k.txt"
+    here_src = HERE.parent / "src"
+    def env(src: Path) -> dict[str, str]:
+        return {**os.environ, "PYTHONPATH": str(src), "TOKOPT_HOME": str(work / f"home-{src.parent.name}")}
+    cmd = [sys.executable, "-m", "tokopt", "estimate", str(prompt)]
+    for src in (baseline_src, here_src):
+        timed(cmd, env(src))
+    before, after = [], []
+    for _ in range(runs):
+        before.append(timed(cmd, env(baseline_src)))
+        after.append(timed(cmd, env(here_src)))
+    return statistics.median(before), statistics.median(after)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer runs (a smoke test)")
+    parser.add_argument("--baseline-src", type=Path, help="src/ of an earlier tokopt to compare the estimate with, paired")
+    args = parser.parse_args()
+    runs = 3 if args.quick else 11
+    work = bench_core.WORK
+    work.mkdir(exist_ok=True)
+    print(f"tokopt price catalog benchmark — Python {sys.version.split()[0]}")
+
+    cold, warm, genai = bench_load(runs)
+    print(f"\n1. catalog load + default models, whole process: warm cache {warm:.3f}s, first run {cold:.3f}s; import genai_prices.data {genai:.3f}s")
+    print(f"   ratio warm/genai-prices = {warm / genai:.2f}x (target <= 0.50x) {'PASS' if warm / genai <= 0.5 else 'MISS'}")
+
+    ours, theirs = bench_core.bench_small_prompt(work, runs)
+    ratio = ours / theirs
+    print(f"\n2. estimate 2 KB prompt, default models, whole process: tokopt {ours:.3f}s, ttok -m gpt-4o {theirs:.3f}s")
+    print(f"   ratio tokopt/ttok = {ratio:.2f}x (target <= 1.00x) {'PASS' if ratio <= 1.0 else 'MISS'}")
+
+    if args.baseline_src:
+        before, after = bench_paired(work, args.baseline_src.resolve(), runs)
+        print(f"\n3. estimate 2 KB prompt, paired: before {before:.3f}s, now {after:.3f}s")
+        print(f"   ratio now/before = {after / before:.2f}x (target <= 1.05x) {'PASS' if after / before <= 1.05 else 'MISS'}")
+
+
+if __name__ == "__main__":
+    main()

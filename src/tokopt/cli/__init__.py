@@ -39,6 +39,11 @@ GROUP_COMMANDS: dict[str, dict[str, str]] = {
         "update": "tokopt.cli.prices:prices_update",
         "rollback": "tokopt.cli.prices:prices_rollback",
     },
+    "session": {
+        "push": "tokopt.cli.session_sync:session_push",
+        "pull": "tokopt.cli.session_sync:session_pull",
+        "export": "tokopt.cli.session_sync:session_export",
+    },
 }
 _filled: set[str] = set()
 

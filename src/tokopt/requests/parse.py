@@ -471,13 +471,3 @@ def batch_line(obj: dict[str, Any], label: str, number: int | None) -> Request:
         custom_id=str(custom_id) if custom_id is not None else None,
         endpoint=url if isinstance(url, str) else None,
     )
-
-
-def __getattr__(name: str) -> object:
-    # The JSONL reader moved to requests.jsonl; budgets/ still opens request files through here
-    # until it reads them with requests.read.
-    if name in ("open_requests", "OpenedInput", "JsonlReader", "LineError", "iter_jsonl", "line_kind", "MAX_REPORTED_LINE_ERRORS"):
-        from tokopt.requests import jsonl
-
-        return getattr(jsonl, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

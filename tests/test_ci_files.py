@@ -47,6 +47,48 @@ def test_completion_covers_the_command_tree():
     assert complete("tokopt check --format ", 3) == ["table", "json", "markdown", "github", "junit"]
 
 
+def _complete(words: str, cword: int, *, importtime: bool = False, env: dict | None = None) -> tuple[list[str], str]:
+    run_env = {**os.environ, **(env or {}), "_TOKOPT_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": str(cword)}
+    cmd = [sys.executable, *(["-X", "importtime"] if importtime else []), tokopt_exe()]
+    r = subprocess.run(cmd, env=run_env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.split(), r.stderr
+
+
+def test_model_options_complete_ids_and_aliases_from_the_catalog(tmp_path):
+    from tests.conftest import PRICING_DIR
+    from tokopt import pricing
+
+    names = pricing.load_catalog(PRICING_DIR).names()
+    env = {"TOKOPT_CACHE_DIR": str(tmp_path / "cache")}
+    got, _ = _complete("tokopt estimate -m gpt-5.4", 3, env=env)
+    assert got and set(got) == {n for n in names if n.lower().startswith("gpt-5.4")}
+    alias = next(n for m in pricing.load_catalog(PRICING_DIR) for n in m.aliases)
+    for words, cword in [
+        (f"tokopt models {alias}", 2),
+        (f"tokopt suggest p.txt --target-model {alias}", 4),
+        (f"tokopt check --model {alias}", 3),
+        (f"tokopt tokenize p.txt -m {alias}", 4),
+        (f"tokopt session record -m {alias}", 4),
+    ]:
+        assert alias in _complete(words, cword, env=env)[0], words
+    assert _complete("tokopt estimate -m openai/gpt-5.4-m", 3, env=env)[0] == ["openai/gpt-5.4-mini"]
+    # the names are kept: the next completion reads them, and loads neither pydantic nor the price data
+    _, imports = _complete("tokopt estimate -m gpt", 3, env=env, importtime=True)
+    loaded = {line.split("|")[-1].strip() for line in imports.splitlines() if "|" in line}
+    assert not {"pydantic", "genai_prices", "tiktoken", "tokopt.pricing.catalog"} & loaded
+    # a pricing file of your own adds its models at once
+    ours = tmp_path / "home" / "pricing.toml"
+    ours.parent.mkdir()
+    ours.write_text(
+        'provider = "acme"\nas_of = 2026-01-01\nsource = "test"\n[models."acme-zeta-1"]\ntier = "mini"\n'
+        "context_window = 100000\nmax_output = 1000\ninput = 1.00\noutput = 1.00\n"
+        'tokenizer = { encoding = "o200k_base", exact = true }\n',
+        encoding="utf-8",
+    )
+    assert _complete("tokopt estimate -m acme-z", 3, env={**env, "TOKOPT_HOME": str(ours.parent)})[0] == ["acme-zeta-1"]
+
+
 def test_regenerate_script_writes_what_the_test_expects(tmp_path):
     copy = tmp_path / "completions"
     shutil.copytree(REPO / "completions", copy)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
+from tokopt.cli._complete import complete_model  # noqa: F401 (shared: every model option completes with it)
 from tokopt.paths import ENV_CALLS_PER_MONTH, ENV_LEDGER, ENV_MODELS, ENV_OUTPUT_TOKENS, ENV_PROJECT_CONFIG, ENV_USER
 
 if TYPE_CHECKING:
@@ -112,6 +113,7 @@ DefaultModelsOption = Annotated[
         "--model",
         "-m",
         envvar=ENV_MODELS,
+        autocompletion=complete_model,
         help="Models for budgets that name none, instead of \\[defaults] models (repeatable; ids, aliases, globs).",
         show_default=False,
     ),
@@ -197,10 +199,11 @@ _ARGS_KEY = "tokopt.args"
 def _direct_conversion(command: Any, ctx: Any) -> None:
     """Convert `command`'s option values without typer's per-option pydantic schemas (see
     cli/_coerce.py), its help option included (made here, as click would make it)."""
-    from tokopt.cli import _coerce
+    from tokopt.cli import _coerce, _help
 
     command.get_help_option(ctx)
     _coerce.install(command)
+    _help.install(command, ctx)
 
 
 class TokoptGroup(TyperGroup):

@@ -10,6 +10,7 @@ import typer
 
 from tokopt.cli._common import (
     AtOption,
+    complete_model,
     EncodingErrorsChoice,
     EncodingErrorsOption,
     FormatOption,
@@ -45,7 +46,7 @@ class SortKey(str, Enum):
 
 ModelOption = Annotated[
     list[str] | None,
-    typer.Option("--model", "-m", help="Model id, alias or glob such as 'claude-*' (repeatable).", show_default=False),
+    typer.Option("--model", "-m", help="Model id, alias or glob such as 'claude-*' (repeatable).", show_default=False, autocompletion=complete_model),
 ]
 ProviderOption = Annotated[
     list[str] | None,

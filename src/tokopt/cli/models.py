@@ -6,13 +6,17 @@ from typing import Annotated
 
 import typer
 
-from tokopt.cli._common import FormatOption, OutputFormat, PricingOption, emit, load_catalog
+from tokopt.cli._common import FormatOption, OutputFormat, PricingOption, emit, load_catalog, complete_model
 
 
 def models_command(
     patterns: Annotated[
         list[str] | None,
-        typer.Argument(help="Model ids, aliases, hosted ids or globs such as 'gpt-5*' (default: the listed models).", show_default=False),
+        typer.Argument(
+            help="Model ids, aliases, hosted ids or globs such as 'gpt-5*' (default: the listed models).",
+            show_default=False,
+            autocompletion=complete_model,
+        ),
     ] = None,
     *,
     provider: Annotated[

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tokopt import paths
-from tokopt.cli._common import FormatOption, LedgerOption, OutputFormat, PricingOption, UserOption, byte_progress, emit, load_catalog, note, warn
+from tokopt.cli._common import FormatOption, LedgerOption, OutputFormat, PricingOption, UserOption, byte_progress, emit, load_catalog, note, warn, complete_model
 
 if TYPE_CHECKING:
     from tokopt.ledger import Ledger
@@ -139,7 +139,7 @@ def session_delete(
 
 def session_record(
     *,
-    model: Annotated[str | None, typer.Option("--model", "-m", help="The model billed (id, alias, or dated snapshot).", show_default=False)] = None,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="The model billed (id, alias, or dated snapshot).", show_default=False, autocompletion=complete_model)] = None,
     input_tokens: Annotated[int | None, typer.Option("--input", "-i", min=0, help="Input tokens: the whole prompt, cached parts included.", show_default=False)] = None,
     output_tokens: Annotated[int, typer.Option("--output", "-o", min=0, help="Output tokens, reasoning included.")] = 0,
     cached: Annotated[int, typer.Option("--cached", min=0, help="Input tokens read from the prompt cache.")] = 0,

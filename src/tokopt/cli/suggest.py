@@ -9,6 +9,7 @@ import typer
 
 from tokopt.cli._common import (
     AtOption,
+    complete_model,
     EncodingErrorsChoice,
     EncodingErrorsOption,
     FormatOption,
@@ -30,6 +31,7 @@ CandidatesOption = Annotated[
         "--model",
         "-m",
         metavar="MODEL",
+        autocompletion=complete_model,
         help="Where to look for a cheaper model: ids, aliases or globs (repeatable), whatever their provider. \\[default: the models of the same provider and tier]",
         show_default=False,
     ),
@@ -44,6 +46,7 @@ TargetModelOption = Annotated[
         "--target-model",
         "-t",
         metavar="MODEL",
+        autocompletion=complete_model,
         help="The model the calls use today. \\[default: the request's model, or your config's first model; else required]",
         show_default=False,
     ),

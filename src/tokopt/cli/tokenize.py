@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from tokopt.cli._common import (
+    complete_model,
     EncodingErrorsChoice,
     EncodingErrorsOption,
     FormatOption,
@@ -39,7 +40,7 @@ EncodingOption = Annotated[
 ]
 ModelOption = Annotated[
     str | None,
-    typer.Option("--model", "-m", help="Count as this model does (its encoding, and its factor if approximate).", show_default=False),
+    typer.Option("--model", "-m", help="Count as this model does (its encoding, and its factor if approximate).", show_default=False, autocompletion=complete_model),
 ]
 ShowOption = Annotated[bool, typer.Option("--show", help="Print the text with token boundaries visible.")]
 IdsOption = Annotated[bool, typer.Option("--ids", help="Print the token ids as JSON.")]

@@ -52,9 +52,47 @@ def zone(name: str | None) -> dt.tzinfo:
 
 
 def zone_label(tz: dt.tzinfo) -> str:
+    """How reports name a zone: `UTC`, `Europe/Berlin`, or `local (Europe/Berlin)`, so that a
+    day is never in a zone nobody can tell."""
     if tz is dt.timezone.utc:
         return "UTC"
-    return str(getattr(tz, "key", None) or "local")
+    key = getattr(tz, "key", None)
+    if key:
+        return str(key)
+    return f"local ({local_name()})"
+
+
+def local_name() -> str:
+    """This machine's zone: its IANA name where the system says it (TZ, /etc/localtime, /etc/timezone),
+    else its abbreviation and offset from UTC now."""
+    import os
+
+    candidates = [os.environ.get("TZ", "").lstrip(":")]
+    try:
+        target = os.path.realpath("/etc/localtime")
+        if "zoneinfo/" in target:
+            candidates.append(target.split("zoneinfo/", 1)[1])
+    except OSError:
+        pass
+    try:
+        with open("/etc/timezone", encoding="utf-8") as fh:
+            candidates.append(fh.read().strip())
+    except OSError:
+        pass
+    for name in candidates:
+        if name and "/" in name or name in {"UTC", "Etc/UTC"}:
+            try:
+                from zoneinfo import ZoneInfo
+
+                ZoneInfo(name)
+                return name
+            except (ValueError, OSError, LookupError):
+                continue
+    now = _time.localtime()
+    offset = now.tm_gmtoff
+    sign = "+" if offset >= 0 else "-"
+    hours, minutes = divmod(abs(offset) // 60, 60)
+    return f"{now.tm_zone}, UTC{sign}{hours:02}:{minutes:02}"
 
 
 def parse_when(value: str | dt.date | dt.datetime | None, tz: dt.tzinfo, *, end: bool = False) -> dt.datetime | None:

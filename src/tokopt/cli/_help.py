@@ -38,7 +38,7 @@ NAMES = {
     "output-file": "FILE",
     "write": "FILE",
 }
-MAX_CHOICES_WIDTH = 18  # `table|json|csv|markdown` is 23: a word, and the choices in the help
+MAX_CHOICES_WIDTH = 14  # `strict|replace`; longer lists are a word, and the choices go in the help
 
 
 def _long_name(param: Any) -> str:

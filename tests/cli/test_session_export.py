@@ -126,3 +126,21 @@ def test_focus_has_the_columns_for_llm_usage_and_adds_up_to_the_report(run, tmp_
     tags = json.loads(gpt["Tags"])
     assert tags["user"] == "alice" and tags["run"] == "nightly" and tags["project"] == "acme"
     assert all(c.startswith("x_") or c[0].isupper() for c in rows[0])
+
+
+def test_the_documented_duckdb_queries_run_on_a_real_export(run, tmp_path, monkeypatch):
+    # README.md and docs/team.md show how to read an export in DuckDB: those very queries run here
+    from tests.test_docs import blocks
+
+    monkeypatch.chdir(tmp_path)
+    assert run("session", "export", "-f", "parquet", "-o", "usage.parquet", "--all-users").exit_code == 0
+    total = report(run, "--all-users")
+    queries = [("\n".join(b.lines), b.where) for page in (REPO / "README.md", REPO / "docs" / "team.md") for b in blocks(page) if b.lang == "sql"]
+    assert len(queries) == 2
+    db = duckdb.connect()
+    for sql, where in queries:
+        rows = db.execute(sql).fetchall()
+        assert rows, where
+        usd = [r for r in rows[0] if isinstance(r, Decimal)]
+        assert usd, where
+        assert sum((r[-1] for r in rows if r[-1] is not None), Decimal(0)) == Decimal(total["cost_usd"]), where

@@ -8,7 +8,10 @@ never builds the whole table. The property tests check it against tiktoken itsel
 from __future__ import annotations
 
 import functools
+import re
+import sys
 import threading
+from typing import Any
 
 from tokopt.tokens import ranktable
 from tokopt.tokens.encodings import SPECS, EncodingSpec
@@ -18,6 +21,42 @@ from tokopt.tokens.encodings import SPECS, EncodingSpec
 _SAFE_NEW_CATEGORIES = frozenset({"Sm", "Sc", "Sk", "So", "Pc", "Pd", "Ps", "Pe", "Pi", "Pf", "Po"})
 
 _MEMO_LIMIT = 100_000
+
+# The pre-tokenizers restricted to ASCII text, for Python's own `re`: on ASCII, \p{L} is
+# [A-Za-z], \p{Lu} [A-Z], \p{Ll} [a-z], \p{N} [0-9], \p{Lt}, \p{Lm}, \p{Lo} and \p{M} are
+# empty, and \s (Unicode White_Space, as tiktoken's Rust regex reads it; Python's \s would
+# also match \x1c-\x1f) is [\t\n\v\f\r ]. Most prompts are ASCII, and importing the
+# `regex` module costs more than counting a small prompt; other text uses the full pattern.
+# A test checks that both split ASCII text identically.
+_WS = r"[\t\n\x0b\x0c\r ]"
+_NOT_WS = r"[^\t\n\x0b\x0c\r ]"
+_CONTRACTIONS = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)"
+ASCII_PATTERNS: dict[str, str] = {
+    "o200k_base": "|".join(
+        [
+            rf"[^\r\nA-Za-z0-9]?[A-Z]*[a-z]+{_CONTRACTIONS}?",
+            rf"[^\r\nA-Za-z0-9]?[A-Z]+[a-z]*{_CONTRACTIONS}?",
+            r"[0-9]{1,3}",
+            r" ?[^\t\n\x0b\x0c\r A-Za-z0-9]+[\r\n/]*",
+            rf"{_WS}*[\r\n]+",
+            rf"{_WS}+(?!{_NOT_WS})",
+            rf"{_WS}+",
+        ]
+    ),
+    # possessive quantifiers: Python 3.11 or later
+    "cl100k_base": "|".join(
+        [
+            r"'(?i:[sdmt]|ll|ve|re)",
+            r"[^\r\nA-Za-z0-9]?+[A-Za-z]++",
+            r"[0-9]{1,3}+",
+            r" ?[^\t\n\x0b\x0c\r A-Za-z0-9]++[\r\n]*+",
+            rf"{_WS}++\Z",
+            rf"{_WS}*[\r\n]",
+            rf"{_WS}+(?!{_NOT_WS})",
+            rf"{_WS}",
+        ]
+    ),
+}
 
 
 @functools.lru_cache(maxsize=8192)
@@ -37,9 +76,10 @@ class PythonBPE:
     """Counts one encoding's tokens in Python; `count` declines text it cannot be sure of."""
 
     def __init__(self, spec: EncodingSpec) -> None:
-        import regex
-
-        self._pattern = regex.compile(spec.pat_str)
+        self._spec = spec
+        self._unicode_pattern: Any = None
+        ascii_pattern = ASCII_PATTERNS.get(spec.name)
+        self._ascii_pattern = re.compile(ascii_pattern) if ascii_pattern and sys.version_info >= (3, 11) else None
         self._table = ranktable.load(spec.name)
         self._memo: dict[str, int] = {}  # piece -> its number of tokens
         self._ranks: dict[bytes, int | None] = {}  # byte string -> rank, None if not a token
@@ -73,6 +113,16 @@ class PythonBPE:
             if at < len(pair):
                 pair[at] = rank(piece[bounds[at] : bounds[at + 2]])
 
+    def pattern(self, text: str) -> Any:
+        """The pre-tokenizer for `text`: Python's `re` for ASCII text, else the `regex` module."""
+        if self._ascii_pattern is not None and text.isascii():
+            return self._ascii_pattern
+        if self._unicode_pattern is None:
+            import regex
+
+            self._unicode_pattern = regex.compile(self._spec.pat_str)
+        return self._unicode_pattern
+
     def count(self, text: str) -> int | None:
         """The count, or None for text with characters whose Unicode class is not settled."""
         if not text.isascii() and not all(stable_char(c) for c in set(text)):
@@ -84,7 +134,7 @@ class PythonBPE:
             text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
         memo = self._memo
         total = 0
-        for piece in self._pattern.findall(text):
+        for piece in self.pattern(text).findall(text):
             n = memo.get(piece)
             if n is None:
                 raw = piece.encode("utf-8")

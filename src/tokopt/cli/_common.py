@@ -348,7 +348,7 @@ def emit(
     from tokopt.render import machine
 
     if output_format is OutputFormat.json:
-        sys.stdout.write(machine.to_json(document()))
+        sys.stdout.write(machine.to_json(document(), pretty=sys.stdout.isatty()))
     elif output_format is OutputFormat.csv:
         sys.stdout.write(machine.to_csv(rows(), columns))
     elif output_format is OutputFormat.markdown:

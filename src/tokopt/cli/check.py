@@ -209,7 +209,7 @@ def _report(result: CheckResult, fmt: CheckFormat, *, warn_only: bool, details: 
         _print_table(result, warn_only, details, output_file)
         return
     render = {
-        CheckFormat.json: lambda: machine.to_json(view.document(result, warn_only=warn_only)),
+        CheckFormat.json: lambda: machine.to_json(view.document(result, warn_only=warn_only), pretty=output_file is None and sys.stdout.isatty()),
         CheckFormat.markdown: lambda: check_ci.markdown(result, warn_only=warn_only, details=details),
         CheckFormat.github: lambda: check_ci.github(result, warn_only=warn_only),
         CheckFormat.junit: lambda: check_ci.junit(result, warn_only=warn_only),

@@ -136,7 +136,7 @@ def test_text_and_requests_together(tmp_path, catalog):
     text = tmp_path / "prompt.txt"
     text.write_text("Summarise the meeting notes.", encoding="utf-8")
     chat = write_json(tmp_path / "chat.json", {"messages": COOKBOOK_MESSAGES})
-    report = pipeline.estimate([src(text), src(chat)], catalog, options(catalog))
+    report = pipeline.estimate([src(text), src(chat)], catalog, options(catalog, per_file=True))
     assert [i.format for i in report.summaries] == ["text", "openai"]
     per_file = {f.source: {r.model: r.input_tokens for r in f.models} for f in report.per_file}
     assert per_file["chat.json"]["gpt-4o"] == 124
@@ -152,7 +152,7 @@ def test_several_inputs_add_up_to_the_total(tmp_path, catalog):
     na, nb = (tokens.count((tmp_path / n).read_text(encoding="utf-8"), "o200k_base") for n in ("a.txt", "b.txt"))
     m = model(context_window=10_000, max_output=1_000)  # long context above 400 tokens: b only
     assert na <= 400 < nb
-    report = pipeline.estimate([src(tmp_path / "a.txt"), src(tmp_path / "b.txt")], catalog, options(catalog, selected=[m], output_tokens=10, calls=3))
+    report = pipeline.estimate([src(tmp_path / "a.txt"), src(tmp_path / "b.txt")], catalog, options(catalog, selected=[m], output_tokens=10, calls=3, per_file=True))
     (total,) = report.models
     parts = [f.models[0] for f in report.per_file]
     assert total.input_tokens == na + nb and total.output_tokens == 20
@@ -199,3 +199,23 @@ def test_options_keep_the_requests_own_models_unless_the_command_line_chooses(ca
     assert [m.id for m in o.selected or []] == ["claude-opus-4-8"] and o.output_tokens == 7
     with pytest.raises(InputError, match="no models left after --provider anthropic"):
         pipeline.Options.resolve(catalog, user, providers=["anthropic"])  # the config's one model is OpenAI's
+
+
+def test_the_total_of_many_inputs_is_the_same_whether_or_not_each_is_priced_on_its_own(tmp_path, catalog):
+    # Without --per-file the inputs add into one total per model; with it each is priced on its
+    # own as well. A chat input, and texts of which some do not fit a model.
+    paths = [write_json(tmp_path / "chat.json", {"messages": COOKBOOK_MESSAGES})]
+    for i in range(5):
+        paths.append(tmp_path / f"p{i}.txt")
+        paths[-1].write_text("word " * (50 + 400 * i), encoding="utf-8")
+    small = model(context_window=1_000, max_output=1_000)
+    for selected in (None, [small, *catalog.select(["gpt-4o"])]):
+        alone = pipeline.estimate([src(p) for p in paths], catalog, options(catalog, selected=selected))
+        each = pipeline.estimate([src(p) for p in paths], catalog, options(catalog, selected=selected, per_file=True))
+        assert alone.per_file == [] and len(each.per_file) == len(paths)
+        assert [r.model_dump(exclude={"problems"}) for r in alone.models] == [r.model_dump(exclude={"problems"}) for r in each.models]
+        totals = {r.model: r.cost.total_usd for r in alone.models}
+        for name, usd in totals.items():
+            assert usd == sum((r.cost.total_usd for f in each.per_file for r in f.models if r.model == name), D(0))
+    problems = next(r.problems for r in alone.models if r.model == small.id)
+    assert problems and all(p.startswith(("p", "chat.json")) for p in problems) and len(problems) <= costing.CallTotals.MAX_PROBLEMS + 1

@@ -112,7 +112,7 @@ def estimate_command(
     read = ReadOptions(formats.InputFormat(input_format.value), keep_going, encoding_errors.value)
     options = pipeline.Options.resolve(
         catalog, user, models=model or (), providers=provider or (), all_models=all_models,
-        output_tokens=output_tokens, calls=calls, cached_tokens=cached_tokens, batch=batch, by_turn=by_turn, read=read,
+        output_tokens=output_tokens, calls=calls, cached_tokens=cached_tokens, batch=batch, by_turn=by_turn, per_file=per_file, read=read,
     )  # fmt: skip
     expansion = inputs.expand(resolve_paths(paths))
     for skipped in expansion.skipped:

@@ -139,20 +139,26 @@ class CallTotals:
         self._max_used = 0
         self.problems: list[str] = []
         self.misfits = 0
+        # read once: add() runs for every call of every input on every model
+        self._thresholds = tuple(t.threshold for t in model.standard.tiers)
+        self._limits = (model.input_limit, model.max_output, model.context_window)
 
     def add(self, input_tokens: int, output_tokens: int, *, where: str | None = None, approximate: bool = False) -> None:
         """One call of `input_tokens` in and `output_tokens` out; `where` labels its problems."""
-        model = self.model
         self.requests += 1
         self.approximate |= approximate
-        tier = self._tiers[level(model, input_tokens)]
+        thresholds = self._thresholds
+        tier = self._tiers[sum(1 for t in thresholds if input_tokens > t) if thresholds else 0]  # level()
         tier[0] += input_tokens
         tier[1] += min(self.cached_tokens, input_tokens)
         tier[2] += output_tokens
         used = input_tokens + output_tokens
         if used > self._max_used:
             self._max_used = used
-        found = fit_problems(model, input_tokens, output_tokens)
+        max_input, max_output, window = self._limits
+        if (max_input is None or input_tokens <= max_input) and (max_output is None or output_tokens <= max_output) and (window is None or used <= window):
+            return  # fits: what fit_problems would say, without building its list
+        found = fit_problems(self.model, input_tokens, output_tokens)
         if found:
             self.misfits += 1
             if len(self.problems) < self.MAX_PROBLEMS:
@@ -204,8 +210,9 @@ class CallTotals:
         )
 
 
-def combine(rows: Sequence[ModelEstimate], labels: Sequence[str]) -> ModelEstimate:
-    """One model's estimates for several prompts (one call each) added up."""
+def combine(rows: Sequence[ModelEstimate], labels: Sequence[str] | None = None) -> ModelEstimate:
+    """One model's estimates for several prompts (one call each) added up; `labels` name the
+    prompts in their problems."""
     first = rows[0]
     cost = Cost(
         input_usd=sum((r.cost.input_usd for r in rows), Decimal(0)),
@@ -215,7 +222,7 @@ def combine(rows: Sequence[ModelEstimate], labels: Sequence[str]) -> ModelEstima
         long_context=any(r.cost.long_context for r in rows),
         batch=first.cost.batch,
     )
-    problems = [f"{label}: {p}" for label, r in zip(labels, rows) for p in r.problems]
+    problems = [p for r in rows for p in r.problems] if labels is None else [f"{label}: {p}" for label, r in zip(labels, rows) for p in r.problems]
     return first.model_copy(
         update={
             "input_tokens": sum(r.input_tokens for r in rows),

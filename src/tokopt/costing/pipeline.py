@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from tokopt import costing
 from tokopt.costing.report import Assumptions, EstimateReport, FileEstimate, InputSummary, ModelEstimate, ModelNotes, TextCount
@@ -56,6 +56,7 @@ class Options:
     keep_going: bool = False
     input_format: InputFormat = InputFormat.auto
     errors: EncodingErrors = "strict"
+    per_file: bool = False  # each input priced on its own as well as in the total
 
     @property
     def read(self) -> ReadOptions:
@@ -75,6 +76,7 @@ class Options:
         cached_tokens: int = 0,
         batch: bool = False,
         by_turn: bool = False,
+        per_file: bool = False,
         read: ReadOptions = ReadOptions(),
     ) -> Options:
         """The command line's choices over the user's config over tokopt's defaults. Without
@@ -98,6 +100,7 @@ class Options:
             keep_going=read.keep_going,
             input_format=read.input_format,
             errors=read.errors,
+            per_file=per_file,
         )
 
 
@@ -133,14 +136,37 @@ class _Models:
 
 
 @dataclass(eq=False)
+class _Totals:
+    """Every input's calls per model (and batch or not), and the models' notes: the total rows.
+
+    Inputs add into these as they are priced, so that the total does not need every input
+    priced on every model on its own (10,000 prompts on 12 models are 120,000 estimates)."""
+
+    calls: dict[tuple[str, bool], costing.CallTotals] = field(default_factory=dict)
+    notes: dict[str, ModelNotes] = field(default_factory=dict)
+    by_input: dict[str, tuple[costing.CallTotals, ModelNotes]] = field(default_factory=dict)  # of `current`
+    current: Any = None  # the input being priced
+    plans: dict[tuple[int, bool], tuple[list[ModelPrice], list[tuple[ModelPrice, costing.CallTotals, ModelNotes]]]] = field(default_factory=dict)
+
+    def rows(self, sort: str) -> list[ModelEstimate]:
+        by_model: dict[str, list[ModelEstimate]] = {}
+        for (model_id, _), totals in self.calls.items():
+            by_model.setdefault(model_id, []).append(totals.estimate())
+        return costing.sort_rows([rows[0] if len(rows) == 1 else costing.combine(rows) for rows in by_model.values()], sort)
+
+
+@dataclass(eq=False)
 class _Priced:
-    """One input being priced: its summary, per-model running totals and notes."""
+    """One input being priced: its summary, and its calls added to the total (`every`) and,
+    when it is priced on its own too (`own`), to its per-model running totals."""
 
     input: Input
     options: Options
     summary: InputSummary
+    every: _Totals
+    own: bool = True
     totals: dict[str, costing.CallTotals] = field(default_factory=dict)
-    notes: dict[str, ModelNotes] = field(default_factory=dict)
+    exact: bool = False  # an exact (OpenAI) model priced it
     token_sums: dict[str, int] = field(default_factory=dict)
     chars: int = 0
     nbytes: int | None = None  # plain text: the bytes read
@@ -161,6 +187,8 @@ class _Priced:
         return own
 
     def add(self, counted: AnyCounted, models: list[ModelPrice]) -> None:
+        if self.every.current is not self:
+            self.every.current, self.every.by_input = self, {}
         request, s = counted.request, self.summary
         output = self.output_for(request)
         s.requests += 1
@@ -181,22 +209,63 @@ class _Priced:
             s.not_counted_total += 1
             if len(s.not_counted) < MAX_EXAMPLES:
                 s.not_counted.append(f"{where}: {text}" if where else text)
-        for model in models:
-            self._price(model, counted, output, where)
+        if type(counted) is measure.CountedText:
+            self._price_text(counted, models, output)
+        else:
+            for model in models:
+                self._price(model, counted, output, where)
         if self.options.by_turn and not multi and not self.input.is_text:
             self.kept.append((counted, models, output))
 
-    def _price(self, model: ModelPrice, counted: AnyCounted, output: int, where: str | None) -> None:
-        mi = counted.model_input(model)
-        totals = self.totals.get(model.id)
+    def _calls(self, into: dict[Any, costing.CallTotals], key: Any, model: ModelPrice) -> costing.CallTotals:
+        totals = into.get(key)
         if totals is None:
             o = self.options
-            totals = self.totals[model.id] = costing.CallTotals(model, cached_tokens=o.cached_tokens, batch=o.batch or self.input.batch, calls=o.calls)
-            self.notes[model.id] = ModelNotes(model=model.id)
-        totals.add(mi.tokens, output, where=where, approximate=mi.approximate)
+            totals = into[key] = costing.CallTotals(model, cached_tokens=o.cached_tokens, batch=o.batch or self.input.batch, calls=o.calls)
+        return totals
+
+    def _shared(self, model: ModelPrice) -> tuple[costing.CallTotals, ModelNotes]:
+        """The total's calls and notes of `model` that this input adds to."""
+        found = self.every.by_input.get(model.id)
+        if found is None:
+            every = self._calls(self.every.calls, (model.id, self.options.batch or self.input.batch), model)
+            note = self.every.notes.get(model.id)
+            if note is None:
+                note = self.every.notes[model.id] = ModelNotes(model=model.id)
+            found = self.every.by_input[model.id] = (every, note)
+        return found
+
+    def _price_text(self, counted: measure.CountedText, models: list[ModelPrice], output: int) -> None:
+        """`_price` for a plain text on each model: its count is the text's, scaled for an
+        approximation, with no notes, images or per-request problems (one call, one input).
+        Thousands of small prompts on a dozen models make this the inner loop of an estimate."""
+        sums, label = counted.sums, self.summary.source
+        for model, every, note in self._text_plan(models):
+            tokens = measure.model_tokens(model, sums)
+            approximate = not model.tokenizer.exact
+            self.exact |= not approximate
+            if self.own:
+                self._calls(self.totals, model.id, model).add(tokens, output, approximate=approximate)
+            every.add(tokens, output, where=label, approximate=approximate)
+            note.requests += 1
+
+    def _text_plan(self, models: list[ModelPrice]) -> list[tuple[ModelPrice, costing.CallTotals, ModelNotes]]:
+        """Each model with the total's calls and notes it adds to, made once per model list and batch."""
+        key = (id(models), self.options.batch or self.input.batch)
+        plan = self.every.plans.get(key)
+        if plan is None or plan[0] is not models:
+            plan = self.every.plans[key] = (models, [(m, *self._shared(m)) for m in models])
+        return plan[1]
+
+    def _price(self, model: ModelPrice, counted: AnyCounted, output: int, where: str | None) -> None:
+        mi = counted.model_input(model)
+        self.exact |= model.tokenizer.exact
+        if self.own:
+            self._calls(self.totals, model.id, model).add(mi.tokens, output, where=where, approximate=mi.approximate)
+        every, note = self._shared(model)
+        every.add(mi.tokens, output, where=where or self.summary.source, approximate=mi.approximate)
         if mi.notes:
             self.approximations.update(mi.notes)
-        note = self.notes[model.id]
         note.requests += 1
         if mi.image_tokens or mi.uncounted:
             note.image_tokens += mi.image_tokens
@@ -210,7 +279,7 @@ class _Priced:
         s, item = self.summary, self.input
         s.format, s.batch = item.kind, item.batch
         s.lines, s.skipped, s.line_errors = item.lines, item.skipped, item.line_errors
-        if any(t.model.tokenizer.exact for t in self.totals.values()):
+        if self.exact:
             s.approximations = sorted(self.approximations)
         s.request_models = sorted(self.named)
         nbytes = self.nbytes if self.nbytes is not None else item.source.size or 0
@@ -232,7 +301,9 @@ def estimate(
     the texts every model's rules need, so that it can be priced again (`estimate --suggest`)."""
     opened = open_inputs(sources, options.read)
     models = _Models(catalog, options)
-    runs = [_Priced(item, options, InputSummary(source=item.source.label, format=item.kind)) for item in opened]
+    total = _Totals()
+    own = options.per_file or len(opened) == 1
+    runs = [_Priced(item, options, InputSummary(source=item.source.label, format=item.kind), total, own) for item in opened]
     # Every rule's texts when the counted requests are kept: their keeper may price them on any model.
     every = options.selected is None or keep is not None
     counted = measure.count(
@@ -247,22 +318,22 @@ def estimate(
         runs[index].add(request, models.of(request.request))
         if keep is not None:
             keep(request)
-    return _report(runs, options, sort)
+    return _report(runs, total, options, sort)
 
 
-def _report(runs: Sequence[_Priced], options: Options, sort: str) -> EstimateReport:
+def _report(runs: Sequence[_Priced], total: _Totals, options: Options, sort: str) -> EstimateReport:
     counts = [run.finish() for run in runs]
     summaries = [run.summary for run in runs]
     if not any(s.requests for s in summaries):
         raise InputError("nothing to estimate: no input held a request" + _skipped_detail(summaries))
-    per_file = [FileEstimate(run.summary.source, costing.sort_rows([t.estimate() for t in run.totals.values()], sort)) for run in runs]
+    per_file = [FileEstimate(run.summary.source, costing.sort_rows([t.estimate() for t in run.totals.values()], sort)) for run in runs if run.own]
     return EstimateReport(
         inputs=counts,
         summaries=summaries,
         assumptions=_assumptions(runs, options),
-        models=per_file[0].models if len(per_file) == 1 else _total_rows(per_file, sort),
+        models=per_file[0].models if len(runs) == 1 else total.rows(sort),
         per_file=per_file,
-        model_notes=_merged_notes(runs),
+        model_notes=list(total.notes.values()),
         turns=[t for run in runs for t in _turns(run)],
         notes=[n for run in runs for n in _turn_notes(run, options)],
     )
@@ -281,29 +352,6 @@ def _assumptions(runs: Sequence[_Priced], options: Options) -> Assumptions:
         out, out_from = options.default_output, options.default_output_from
     batch = options.batch or all(r.input.batch for r in runs)
     return Assumptions(output_tokens=out, output_tokens_from=out_from, calls=options.calls, cached_tokens=options.cached_tokens, batch=batch)  # type: ignore[arg-type]
-
-
-def _total_rows(per_file: Sequence[FileEstimate], sort: str) -> list[ModelEstimate]:
-    """Each model's rows over the inputs it priced, added up."""
-    by_model: dict[str, list[ModelEstimate]] = {}
-    labels: dict[str, list[str]] = {}
-    for item in per_file:
-        for row in item.models:
-            by_model.setdefault(row.model, []).append(row)
-            labels.setdefault(row.model, []).append(item.source)
-    return costing.sort_rows([costing.combine(rows, labels[m]) for m, rows in by_model.items()], sort)
-
-
-def _merged_notes(runs: Sequence[_Priced]) -> list[ModelNotes]:
-    merged: dict[str, ModelNotes] = {}
-    for run in runs:
-        for model_id, note in run.notes.items():
-            into = merged.setdefault(model_id, ModelNotes(model=model_id))
-            into.requests += note.requests
-            into.image_tokens += note.image_tokens
-            into.images_not_counted += note.images_not_counted
-            into.examples.extend(note.examples[: MAX_EXAMPLES - len(into.examples)])
-    return list(merged.values())
 
 
 def _turns(run: _Priced) -> list[TurnTable]:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal as D
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.chatdata import COOKBOOK_MESSAGES, COOKBOOK_MESSAGES_TOTALS, write_json, write_jsonl
 from tests.conftest import PRICING_DIR
@@ -125,3 +129,15 @@ def test_count_more_counts_kept_requests_in_more_encodings_without_reading_again
     assert chat_req.chat_tokens("cl100k_base") == COOKBOOK_MESSAGES_TOTALS["gpt-4"]
     measure.count_more(counted, BOTH)  # nothing missing: nothing changes
     assert text_req.text_tokens("o200k_base") == tokens.count(text, "o200k_base")
+
+
+@given(base=st.integers(0, 10**9), num=st.integers(1, 10**6), places=st.integers(0, 6))
+def test_an_approximate_models_tokens_are_the_count_times_its_factor_rounded_half_up(catalog, base, num, places):
+    import decimal
+
+    factor = D(num).scaleb(-places)
+    approx = next(m for m in catalog if not m.tokenizer.exact)
+    model = approx.model_copy(update={"tokenizer": approx.tokenizer.model_copy(update={"factor": factor})})
+    with decimal.localcontext(decimal.Context(prec=60, rounding=decimal.ROUND_HALF_UP)):
+        expected = int((D(base) * factor).to_integral_value())
+    assert measure.model_tokens(model, {model.tokenizer.encoding: base}) == expected

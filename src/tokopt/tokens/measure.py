@@ -20,6 +20,7 @@ Chat rules are imported only when an input is not plain text.
 from __future__ import annotations
 
 import decimal
+import functools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -52,12 +53,24 @@ class ModelInput:
 
 
 def model_tokens(model: ModelPrice, counts: Mapping[str, int]) -> int:
-    """The model's input tokens from per-encoding counts (scaled where it is an approximation)."""
+    """The model's input tokens from per-encoding counts (scaled where it is an approximation,
+    rounded half up)."""
     base = counts[model.tokenizer.encoding]
     if model.tokenizer.exact:
         return base
+    num, den = _ratio(model.tokenizer.factor)
+    # base * factor rounded half up, in integers: what Decimal gives, without a context per call
+    return (2 * base * num + den) // (2 * den) if base >= 0 else _scaled(base, model.tokenizer.factor)
+
+
+@functools.lru_cache(maxsize=256)
+def _ratio(factor: Decimal) -> tuple[int, int]:
+    return factor.as_integer_ratio()
+
+
+def _scaled(base: int, factor: Decimal) -> int:
     with decimal.localcontext(_ROUNDING):
-        return int((Decimal(base) * model.tokenizer.factor).to_integral_value())
+        return int((Decimal(base) * factor).to_integral_value())
 
 
 class CountedText:

@@ -9,6 +9,8 @@ walker, as Python's glob would, but enter each directory once.
 from __future__ import annotations
 
 import codecs
+import io
+import os
 import stat
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -25,13 +27,20 @@ BLOCK_SIZE = 1 << 18
 SNIFF_SIZE = 8192
 
 
+# A walk keeps the bytes of small files it has read anyway (to tell text from binary), up to
+# this much in all, so that thousands of small prompts are each opened once, not three times.
+KEEP_SMALL_FILES = 16 << 20
+
+
 @dataclass(frozen=True)
 class Source:
-    """One input: a file, or standard input when `path` is None."""
+    """One input: a file, or standard input when `path` is None. `content`, when set, is the
+    whole file as it was read while looking for inputs; readers use it instead of the file."""
 
     label: str
     path: Path | None = None
     size: int | None = None
+    content: bytes | None = field(default=None, repr=False, compare=False)
 
     @property
     def is_stdin(self) -> bool:
@@ -44,11 +53,16 @@ class Expansion:
     skipped: list[str] = field(default_factory=list)  # "path: reason", for a note on stderr
 
 
-def _label(path: Path) -> str:
+def _label(path: Path, cwd: Path | None = None) -> str:
+    """The path relative to the working directory when it is below it, else as it is."""
+    here = str(cwd or Path.cwd())
+    text = str(path)
+    if text.startswith(here) and text[len(here) : len(here) + 1] == os.sep and here != os.sep:
+        return text[len(here) + 1 :]  # what relative_to gives, without pathlib's parsing
     try:
-        return str(path.relative_to(Path.cwd()))
+        return str(path.relative_to(here))
     except ValueError:
-        return str(path)
+        return text
 
 
 def looks_binary(head: bytes) -> bool:
@@ -56,31 +70,48 @@ def looks_binary(head: bytes) -> bool:
     if b"\x00" in head:
         return True
     try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=len(head) < SNIFF_SIZE)
-    except UnicodeDecodeError:
-        return True
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # bytes that only lack the rest of their character, at the end of a full sniff
+        cut = len(head) >= SNIFF_SIZE and exc.end == len(head) and exc.reason == "unexpected end of data"
+        return not cut
     return False
 
 
 def _sniff(path: Path) -> bytes:
-    with path.open("rb") as fh:
+    with open(path, "rb", buffering=0) as fh:
         return fh.read(SNIFF_SIZE)
 
 
-def _walk(root: Path, out: Expansion) -> list[Source]:
-    found: list[Source] = []
-    listing = walk.walk(root.absolute(), gitignore=True)
+def _walk(root: Path, out: Expansion, budget: list[int]) -> list[tuple[Source, str]]:
+    """The text files below `root`, each with the key that tells it apart (its real path).
+
+    A file is read once here (up to SNIFF_SIZE) to tell text from binary; a small file's bytes
+    are kept in its Source while `budget` lasts. The real path of a walked file is the real
+    root joined with its path below it, unless the file is a symlink: directories reached
+    through symlinks are not walked."""
+    found: list[tuple[Source, str]] = []
+    cwd = Path.cwd()
+    top = root.absolute()
+    real_top = os.path.realpath(top)
+    listing = walk.walk(top, gitignore=True)
     for path, why in listing.problems:  # a file or a directory it could not read
-        out.skipped.append(f"{_label(path)}: {why}")
+        out.skipped.append(f"{_label(path, cwd)}: {why}")
     for entry in listing.files:
         try:
-            if looks_binary(_sniff(entry.path)):
-                out.skipped.append(f"{_label(entry.path)}: not UTF-8 text")
-                continue
+            head = _sniff(entry.path)
         except OSError as exc:
-            out.skipped.append(f"{_label(entry.path)}: {exc.strerror}")
+            out.skipped.append(f"{_label(entry.path, cwd)}: {exc.strerror}")
             continue
-        found.append(Source(_label(entry.path), entry.path, entry.size))
+        if looks_binary(head):
+            out.skipped.append(f"{_label(entry.path, cwd)}: not UTF-8 text")
+            continue
+        content = None
+        if len(head) == entry.size < SNIFF_SIZE and budget[0] >= entry.size:
+            budget[0] -= entry.size
+            content = head
+        key = os.path.realpath(entry.path) if entry.link else os.path.join(real_top, *entry.rel.split("/"))
+        found.append((Source(_label(entry.path, cwd), entry.path, entry.size, content), key))
     return found
 
 
@@ -98,9 +129,11 @@ def expand(args: Sequence[str]) -> Expansion:
     """Files, directories, globs and '-' -> Sources, in the order given, without duplicates."""
     out = Expansion()
     seen: set[str] = set()
+    budget = [KEEP_SMALL_FILES]
 
-    def add(source: Source) -> None:
-        key = "<stdin>" if source.path is None else str(source.path.resolve())
+    def add(source: Source, key: str | None = None) -> None:
+        if key is None:
+            key = "<stdin>" if source.path is None else str(source.path.resolve())
         if key not in seen:
             seen.add(key)
             out.sources.append(source)
@@ -111,11 +144,11 @@ def expand(args: Sequence[str]) -> Expansion:
             continue
         path = Path(arg).expanduser()
         if path.is_dir():
-            files = _walk(path, out)
+            files = _walk(path, out, budget)
             if not files:
                 raise InputError(f"no text files in directory: {arg}")
-            for source in files:
-                add(source)
+            for source, key in files:
+                add(source, key)
         elif path.exists() or path.is_symlink():
             if not path.exists():
                 raise InputError(f"broken symlink: {arg}")
@@ -127,8 +160,8 @@ def expand(args: Sequence[str]) -> Expansion:
             for match in matches:
                 mpath = Path(match)
                 if mpath.is_dir():
-                    for source in _walk(mpath, out):
-                        add(source)
+                    for source, key in _walk(mpath, out, budget):
+                        add(source, key)
                 elif mpath.is_file():
                     add(_file_source(mpath))
         else:
@@ -139,6 +172,8 @@ def expand(args: Sequence[str]) -> Expansion:
 
 
 def _open(source: Source) -> BinaryIO:
+    if source.content is not None:
+        return io.BytesIO(source.content)
     if source.path is None:
         return sys.stdin.buffer
     try:
@@ -163,6 +198,9 @@ def read_blocks(
     A NUL byte in the first block means a binary file. Invalid UTF-8 is an InputError naming
     the byte offset, unless `errors="replace"`.
     """
+    if source.content is not None:
+        yield from _whole(source, source.content, errors, on_bytes)
+        return
     decoder = codecs.getincrementaldecoder("utf-8")(errors=errors)
     fh = _open(source)
     offset = 0
@@ -195,6 +233,23 @@ def read_blocks(
     finally:
         if fh is not sys.stdin.buffer:
             fh.close()
+
+
+def _whole(source: Source, data: bytes, errors: EncodingErrors, on_bytes: Callable[[int], None] | None) -> Iterator[str]:
+    """read_blocks of a file read already: the same checks and errors, in one block."""
+    if b"\x00" in data[:SNIFF_SIZE]:
+        raise InputError(f"binary file (contains NUL bytes): {source.label}")
+    try:
+        text = data.decode("utf-8", errors)
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{source.label}: invalid UTF-8 at byte {exc.start}",
+            hint="pass --encoding-errors replace to read it with U+FFFD in place of bad bytes",
+        ) from None
+    if on_bytes is not None and data:
+        on_bytes(len(data))
+    if text:
+        yield text
 
 
 def read_text(source: Source, *, errors: EncodingErrors = "strict") -> str:

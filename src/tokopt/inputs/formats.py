@@ -144,6 +144,13 @@ def sniff(source: Source, forced: InputFormat = InputFormat.auto) -> Shape:
         return "text"
     if source.path is None:
         return "text" if forced is InputFormat.auto else sniff_shape("", source.label, forced)
+    if source.content is not None:  # the whole file, read already
+        head = source.content[: SNIFF_CHARS * 2]
+        whole = False
+        if forced is InputFormat.auto and sniff_shape(head.decode("utf-8", "replace"), source.label) != "text":
+            head = source.content[: REQUEST_SCAN + 1]
+            whole = len(head) <= REQUEST_SCAN
+        return sniff_data(head, source.label, forced, whole=whole)
     try:
         with source.path.open("rb") as fh:
             head = fh.read(SNIFF_CHARS * 2)

@@ -29,6 +29,7 @@ class Entry:
     rel: str
     size: int
     is_dir: bool = False
+    link: bool = False  # a symlink (to a file) rather than the file itself
 
 
 @dataclass
@@ -110,7 +111,7 @@ def walk(
                 out.problems.append((path, exc.strerror or str(exc)))
                 continue
             if stat.S_ISREG(st.st_mode):
-                out.entries.append(Entry(path, rel, st.st_size))
+                out.entries.append(Entry(path, rel, st.st_size, link=child.is_symlink()))
         stack.extend(reversed(below))
     return out
 

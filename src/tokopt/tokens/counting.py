@@ -39,11 +39,15 @@ if TYPE_CHECKING:
     import tiktoken
 
 # Work of fewer characters than this is counted by the Python BPE: building tiktoken's
-# encoder costs about as much as counting a quarter megabyte in Python.
-SMALL_TEXT_CHARS = 1 << 18
+# encoder (0.15-0.3 s) costs about as much as counting 1-2 MB of ASCII text in Python, whose
+# memo of pieces makes many small prompts cheaper still. New non-ASCII text can be 5-10 times
+# slower in Python (longer pieces, more merges): a job spends at most NON_ASCII_LOOKUPS rank
+# lookups (about 0.1 s) on it there, then builds the encoder for the rest of it.
+SMALL_TEXT_CHARS = 5 << 19
+NON_ASCII_LOOKUPS = 100_000
 # Work of at least this many characters is counted on all cores: the second encoder costs
-# about 0.1 s to build, what counting 2 MB takes on one core.
-PARALLEL_MIN_CHARS = 1 << 22
+# as much to build as counting about 6 MB on one core saves when shared by two.
+PARALLEL_MIN_CHARS = 6 << 20
 # Large texts are counted in segments of about this many characters (a few milliseconds of
 # work each); the calling thread cuts the next ones while the pool counts.
 SEGMENT_CHARS = 1 << 17
@@ -136,9 +140,16 @@ def counter(name: str, small: bool) -> Callable[[str], int]:
     from tokopt.tokens import pybpe
 
     bpe = pybpe.get(name)
+    budget = [NON_ASCII_LOOKUPS]  # left for this counter (one job)
 
     def python_first(text: str) -> int:
+        if text.isascii():
+            return bpe.count(text)  # type: ignore[return-value]  # ASCII is never declined
+        if budget[0] <= 0:
+            return thread_counter(name)(text)
+        before = bpe.lookups
         n = bpe.count(text)
+        budget[0] -= bpe.lookups - before
         return thread_counter(name)(text) if n is None else n
 
     return python_first

@@ -83,11 +83,13 @@ class PythonBPE:
         self._table = ranktable.load(spec.name)
         self._memo: dict[str, int] = {}  # piece -> its number of tokens
         self._ranks: dict[bytes, int | None] = {}  # byte string -> rank, None if not a token
+        self.lookups = 0  # ranks looked up in the table so far: the measure of work done
 
     def _rank(self, part: bytes) -> int | None:
         ranks = self._ranks
         if part in ranks:
             return ranks[part]
+        self.lookups += 1
         rank = self._table.rank(part)
         if len(ranks) < _MEMO_LIMIT:
             ranks[part] = rank
@@ -125,13 +127,14 @@ class PythonBPE:
 
     def count(self, text: str) -> int | None:
         """The count, or None for text with characters whose Unicode class is not settled."""
-        if not text.isascii() and not all(stable_char(c) for c in set(text)):
-            return None
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            # tiktoken's own fix-up for lone surrogates, applied to the whole text
-            text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        if not text.isascii():
+            if not all(stable_char(c) for c in set(text)):
+                return None
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                # tiktoken's own fix-up for lone surrogates, applied to the whole text
+                text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
         memo = self._memo
         total = 0
         for piece in self.pattern(text).findall(text):

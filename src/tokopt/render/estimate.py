@@ -6,12 +6,12 @@ shape it always had (no per-request columns or keys); any chat input adds them.
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from tokopt import __version__
-from tokopt.costing.report import EstimateReport, ModelEstimate
+from tokopt.costing.report import EstimateReport, ModelEstimate, TextCount
 from tokopt.render import fmt
 from tokopt.render.grid import Cell, Column, Grid
 
@@ -182,7 +182,7 @@ def csv_rows(report: EstimateReport, *, per_file: bool) -> list[dict[str, Any]]:
 
 def document(report: EstimateReport, *, per_file: bool) -> dict[str, Any]:
     requests = None if report.plain else _request_counts(report)
-    doc: dict[str, Any] = {"tokopt_version": __version__, "inputs": [asdict(t) for t in report.inputs]}
+    doc: dict[str, Any] = {"tokopt_version": __version__, "inputs": [_flat(t) for t in report.inputs]}
     if requests is not None:
         doc["conversations"] = [asdict(s) for s in report.summaries]
     doc["assumptions"] = asdict(report.assumptions)
@@ -198,6 +198,15 @@ def document(report: EstimateReport, *, per_file: bool) -> dict[str, Any]:
     if requests is not None:
         doc["notes"] = report.notes
     return doc
+
+
+_TEXT_COUNT_FIELDS = tuple(f.name for f in fields(TextCount))
+
+
+def _flat(count: TextCount) -> dict[str, Any]:
+    """asdict() of a TextCount (flat: its tokens a dict of ints) without asdict's generic deep
+    copy, which costs more than the rest of the document for thousands of inputs."""
+    return {name: (dict(v) if isinstance(v := getattr(count, name), dict) else v) for name in _TEXT_COUNT_FIELDS}
 
 
 def _total_label(report: EstimateReport) -> str:

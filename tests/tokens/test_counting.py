@@ -284,3 +284,20 @@ def test_pieces_rejoin_to_the_text_and_count_the_tokens(reference):
 def test_special_token_text_is_ordinary():
     ids = tokens.encode("<|endoftext|>", "cl100k_base")
     assert 100257 not in ids and len(ids) > 1
+
+
+def test_new_non_ascii_text_beyond_a_budget_goes_to_tiktoken_and_counts_the_same(reference, monkeypatch):
+    monkeypatch.setattr(counting, "NON_ASCII_LOOKUPS", 50)
+    texts = ["ascii only, many words", "日本語のテキスト、ひらがなとカタカナ", "Русский текст и ещё слова", "ελληνικά κείμενα", "plain again"]
+    got: list = []
+
+    def job():  # a fresh thread: no tiktoken encoder of its own yet
+        count = counting.counter("o200k_base", small=True)
+        got.extend(count(t) for t in texts)
+        got.append(counting._has_native("o200k_base"))
+
+    thread = threading.Thread(target=job)
+    thread.start()
+    thread.join()
+    assert got[:-1] == [ref_count(reference, "o200k_base", t) for t in texts]
+    assert got[-1] is True  # the budget ran out: the rest went to tiktoken's core

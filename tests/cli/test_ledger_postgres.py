@@ -1,6 +1,7 @@
 """A PostgreSQL ledger as users meet it when something is wrong: a wrong password, an unreachable
-server, a database of another application, a newer schema, psycopg not installed; and no
-password in any output. (What works is tested on both backends by the ledger's own tests.)"""
+server, a database of another application, a newer schema, psycopg not installed, an import
+killed while it writes; and no password in any output. (What works is tested on both backends
+by the ledger's own tests.)"""
 
 from __future__ import annotations
 
@@ -173,3 +174,47 @@ def test_the_json_of_a_report_on_postgres_matches_sqlite(run, pg_url, tmp_path):
             a, b = run(*args, "--ledger", file), run(*args, "--ledger", pg_url)
             assert a.exit_code == b.exit_code == 0
             assert a.stdout == b.stdout, (by, fmt)
+
+
+def test_an_import_killed_while_writing_leaves_the_postgres_ledger_as_it_was(pg_url, tmp_path):
+    import signal
+    import time
+
+    from tests.conftest import PRICING_DIR
+    from tests.ledger_files import claude_code_big, openai_chat, write_jsonl
+    from tokopt.ledger import Ledger
+    from tokopt.pricing import load_catalog
+
+    catalog = load_catalog(PRICING_DIR)
+
+    def totals():
+        with Ledger(pg_url, user="alice", catalog=catalog) as book:
+            report = book.report(by="model")
+        return report.total, sorted((tuple(v or "" for v in r.key.values()), r.sums.records, r.sums.cost_usd) for r in report.rows)
+
+    small = write_jsonl(tmp_path / "earlier.jsonl", [openai_chat("c-earlier", prompt=500, completion=20)])
+    big, expected = claude_code_big(tmp_path / "big.jsonl", 20_000, lines_per_response=2)
+    with Ledger(pg_url, user="alice", catalog=catalog) as book:
+        book.import_paths([str(small)])
+    before = totals()
+    env = {**os.environ, "TOKOPT_LEDGER": pg_url, "TOKOPT_USER": "alice", "PYTHONPATH": str(REPO / "src")}
+    code = "import sys; from tokopt.cli import main; sys.argv = ['tokopt', 'session', 'import', sys.argv[1]]; main()"
+    proc = subprocess.Popen([sys.executable, "-c", code, str(big)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    writing = False
+    with psycopg.connect(pg_url, autocommit=True) as watch:
+        deadline = time.monotonic() + 300
+        while proc.poll() is None and time.monotonic() < deadline:
+            # the import's transaction has written something (it has a transaction id) and not committed
+            (n,) = watch.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'tokopt' AND backend_xid IS NOT NULL").fetchone()
+            if n:
+                writing = True
+                break
+            time.sleep(0.002)
+    assert writing and proc.poll() is None, "the import finished before it could be killed: " + proc.stderr.read().decode()
+    proc.send_signal(signal.SIGKILL)
+    assert proc.wait() == -signal.SIGKILL
+    assert totals() == before
+    rerun = subprocess.run([sys.executable, "-c", code, str(big)], env=env, capture_output=True, text=True, check=False)
+    assert rerun.returncode == 0, rerun.stderr
+    total, _ = totals()
+    assert total.records == expected["records"] + 1 and total.output_tokens == expected["output"] + 20

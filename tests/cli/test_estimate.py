@@ -146,7 +146,10 @@ def test_user_config_changes_defaults(run, prompt, tmp_path, monkeypatch):
     monkeypatch.setenv("TOKOPT_CONFIG", str(config))
     doc = as_json(run("estimate", str(prompt), "-f", "json"))
     assert [r["model"] for r in doc["models"]] == ["gpt-5.4-mini"]
-    assert doc["assumptions"] == {"output_tokens": 42, "output_tokens_from": "config", "calls": 7, "cached_tokens": 0, "batch": False}
+    assert doc["assumptions"] == {
+        "output_tokens": 42, "output_tokens_from": "config", "calls": 7, "cached_tokens": 0, "batch": False,
+        "per": None, "fits": False, "cheapest": None, "left_out": 0, "not_fitting": 0,
+    }  # fmt: skip
 
 
 def test_user_pricing_override(run, prompt, tmp_path):

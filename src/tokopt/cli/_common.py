@@ -129,11 +129,24 @@ DefaultOutputTokensOption = Annotated[
         show_default=False,
     ),
 ]
+def parse_calls(value: Any) -> int:
+    """A count of calls as people write it: 50000, 50,000, 50k, 1.5M (typer's parser for -n)."""
+    if isinstance(value, int):
+        return value
+    from tokopt.counts import parse_count
+
+    try:
+        return parse_count(str(value))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
 CallsPerMonthOption = Annotated[
     int | None,
     typer.Option(
         "--calls-per-month",
-        min=1,
+        parser=parse_calls,
+        metavar="N",
         envvar=ENV_CALLS_PER_MONTH,
         help="Calls per month of each prompt, for budgets that set none. \\[default: the project's]",
         show_default=False,
@@ -158,6 +171,25 @@ UserOption = Annotated[
 ]
 
 
+TextOption = Annotated[
+    list[str] | None,
+    typer.Option("--text", metavar="TEXT", help="Count this text, as if it were a file (repeatable).", show_default=False),
+]
+
+
+def expand_inputs(paths: list[str] | None, texts: list[str] | None = None) -> Any:
+    """The inputs named on the command line: files, directories and globs (`inputs.expand`), then
+    any --text; standard input when there is neither and it is not a terminal."""
+    from tokopt import inputs
+
+    if texts and not paths:
+        return inputs.Expansion(sources=inputs.inline(texts))
+    expansion = inputs.expand(resolve_paths(paths))
+    if texts:
+        expansion.sources.extend(inputs.inline(texts))
+    return expansion
+
+
 def resolve_paths(paths: list[str] | None) -> list[str]:
     """The inputs named on the command line, or stdin when nothing is named and it is not a terminal."""
     if paths:
@@ -166,7 +198,7 @@ def resolve_paths(paths: list[str] | None) -> list[str]:
         return ["-"]
     from tokopt.errors import InputError
 
-    raise InputError("no input given", hint="name files, directories or globs, or pipe text in with -")
+    raise InputError("no input given", hint="name files, directories or globs, pipe text in with -, or give it with --text")
 
 
 # typer may vendor click; find its base exception class through an exported subclass.

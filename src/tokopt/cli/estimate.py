@@ -11,6 +11,7 @@ import typer
 from tokopt.cli._common import (
     AtOption,
     complete_model,
+    parse_calls,
     EncodingErrorsChoice,
     EncodingErrorsOption,
     FormatOption,
@@ -25,7 +26,8 @@ from tokopt.cli._common import (
     load_catalog,
     load_user_config,
     note,
-    resolve_paths,
+    expand_inputs,
+    TextOption,
     warn,
 )
 
@@ -60,7 +62,14 @@ OutputTokensOption = Annotated[
 ]
 CallsOption = Annotated[
     int | None,
-    typer.Option("--calls", "-n", min=1, help="Project the cost of this many calls. \\[default: 1000, or your config]", show_default=False),
+    typer.Option(
+        "--calls",
+        "-n",
+        parser=parse_calls,
+        metavar="N",
+        help="Project the cost of this many calls: 50000, 50k, 1.5M. \\[default: 1000, or your config]",
+        show_default=False,
+    ),
 ]
 CachedTokensOption = Annotated[int, typer.Option("--cached-tokens", min=0, help="Prompt prefix served from the provider's cache, in tokens.")]
 BatchOption = Annotated[bool, typer.Option("--batch", help="Use batch-API prices (about half, not interactive).")]
@@ -68,6 +77,20 @@ SortOption = Annotated[SortKey, typer.Option("--sort", help="Order of the rows."
 PerFileOption = Annotated[bool, typer.Option("--per-file", help="A breakdown for each input as well as the total.")]
 ByTurnOption = Annotated[
     bool, typer.Option("--by-turn", help="For a conversation: each turn's tokens, context, and the cost of every reply as its own call.")
+]
+class Per(str, Enum):
+    day = "day"
+    month = "month"
+
+
+FitsOption = Annotated[bool, typer.Option("--fits", help="Only the models whose context window holds the prompt and its output.")]
+CheapestOption = Annotated[
+    int | None,
+    typer.Option("--cheapest", min=1, metavar="N", help="Only the N cheapest models (of those that fit, with --fits).", show_default=False),
+]
+PerOption = Annotated[
+    Per | None,
+    typer.Option("--per", help="The calls (-n) are that many a day or a month: show the cost a day and a 30-day month.", show_default=False),
 ]
 SuggestOption = Annotated[
     bool, typer.Option("--suggest", help="Add the top suggestions of `tokopt suggest` (a second table; a \"suggestions\" key in JSON).")
@@ -94,15 +117,18 @@ def estimate_command(
     by_turn: ByTurnOption = False,
     keep_going: KeepGoingOption = False,
     suggest: SuggestOption = False,
+    fits: FitsOption = False,
+    cheapest: CheapestOption = None,
+    per: PerOption = None,
+    text: TextOption = None,
 ) -> None:
     """Count a prompt's tokens and price one call (and N calls) on each model.
 
     Inputs can be plain text, chat requests (OpenAI or Anthropic JSON), JSONL files of requests
-    or messages, and batch input files (priced at batch rates); a request's own model
-    and max_tokens are the defaults.
+    or messages, and batch input files (priced at batch rates), or --text; a request's own model
+    and max_tokens are the defaults. The cheapest model that fits: --all --fits --cheapest 1.
     """
-    from tokopt import inputs
-    from tokopt.costing import pipeline
+    from tokopt.costing import answers, pipeline
     from tokopt.inputs import formats
     from tokopt.render import estimate as view
     from tokopt.requests.read import ReadOptions
@@ -114,7 +140,7 @@ def estimate_command(
         catalog, user, models=model or (), providers=provider or (), all_models=all_models,
         output_tokens=output_tokens, calls=calls, cached_tokens=cached_tokens, batch=batch, by_turn=by_turn, per_file=per_file, read=read,
     )  # fmt: skip
-    expansion = inputs.expand(resolve_paths(paths))
+    expansion = expand_inputs(paths, text)
     for skipped in expansion.skipped:
         note(f"skipped {skipped}")
     kept: list[AnyCounted] = []  # with --suggest: the counted requests, for the rules
@@ -122,6 +148,7 @@ def estimate_command(
         total = None if any(s.size is None for s in sources) else sum(s.size or 0 for s in sources)
         with byte_progress(total, "counting") as on_bytes:
             report = pipeline.estimate(sources, catalog, options, sort=sort.value, on_bytes=on_bytes, keep=kept.append if suggest else None)
+    report = answers.project(answers.narrow(report, fits=fits, cheapest=cheapest), per.value if per else None)
     hints = _suggestions(kept, [s.label for s in sources], catalog, user, model, output_tokens, calls) if suggest else None
     for line in view.warnings(report):
         warn(line)

@@ -14,6 +14,7 @@ from tokopt.cli._common import (
     DefaultOutputTokensOption,
     PricingOption,
     load_catalog,
+    parse_calls,
     load_user_config,
     note,
     warn,
@@ -31,7 +32,13 @@ HeadroomOption = Annotated[
 ]
 CallsPerDayOption = Annotated[
     int | None,
-    typer.Option("--calls-per-day", min=1, metavar="N", help="Calls a day of each prompt (× 30 a month), instead of --calls-per-month.", show_default=False),
+    typer.Option(
+        "--calls-per-day",
+        parser=parse_calls,
+        metavar="N",
+        help="Calls a day of each prompt (× 30 a month; 2000, 2k), instead of --calls-per-month.",
+        show_default=False,
+    ),
 ]
 
 

@@ -10,6 +10,7 @@ import typer
 from tokopt.cli._common import (
     AtOption,
     complete_model,
+    parse_calls,
     EncodingErrorsChoice,
     EncodingErrorsOption,
     FormatOption,
@@ -22,7 +23,8 @@ from tokopt.cli._common import (
     load_catalog,
     load_user_config,
     note,
-    resolve_paths,
+    expand_inputs,
+    TextOption,
 )
 
 CandidatesOption = Annotated[
@@ -57,7 +59,14 @@ OutputTokensOption = Annotated[
 ]
 CallsOption = Annotated[
     int | None,
-    typer.Option("--calls", "-n", min=1, help="Project the savings over this many calls. \\[default: 1000, or your config]", show_default=False),
+    typer.Option(
+        "--calls",
+        "-n",
+        parser=parse_calls,
+        metavar="N",
+        help="Project the savings over this many calls: 50000, 50k, 1.5M. \\[default: 1000, or your config]",
+        show_default=False,
+    ),
 ]
 WriteOption = Annotated[
     Path | None,
@@ -79,6 +88,7 @@ def suggest_command(
     at: AtOption = None,
     encoding_errors: EncodingErrorsOption = EncodingErrorsChoice.strict,
     input_format: InputFormatOption = InputFormatChoice.auto,
+    text: TextOption = None,
 ) -> None:
     """Suggest concrete ways to pay less, each with the tokens and dollars it saves.
 
@@ -87,7 +97,7 @@ def suggest_command(
     long-context tier), then cheaper models of the same provider and tier (--any-provider: any).
     Savings are per call and for --calls N; "estimated" ones print their assumption.
     """
-    from tokopt import inputs, optimize
+    from tokopt import optimize
     from tokopt.inputs import formats
     from tokopt.render import suggest as view
 
@@ -102,7 +112,7 @@ def suggest_command(
         input_format=input_format.value,
         errors=encoding_errors.value,
     )
-    expansion = inputs.expand(resolve_paths(paths))
+    expansion = expand_inputs(paths, text)
     for skipped in expansion.skipped:
         note(f"skipped {skipped}")
     with formats.spooled(expansion.sources) as sources:

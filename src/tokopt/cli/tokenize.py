@@ -23,7 +23,8 @@ from tokopt.cli._common import (
     emit,
     load_catalog,
     note,
-    resolve_paths,
+    expand_inputs,
+    TextOption,
     stdout_console,
     warn,
 )
@@ -58,13 +59,13 @@ def tokenize_command(
     encoding_errors: EncodingErrorsOption = EncodingErrorsChoice.strict,
     input_format: InputFormatOption = InputFormatChoice.auto,
     keep_going: KeepGoingOption = False,
+    text: TextOption = None,
 ) -> None:
     """Count characters, bytes and tokens per encoding; show the tokens themselves.
 
     For chat requests and request files: the text's tokens and the tokens OpenAI's chat
     format bills (per-message overhead, names, tools), per encoding.
     """
-    from tokopt import inputs
     from tokopt.errors import InputError
     from tokopt.inputs import formats
     from tokopt.render import tokenize as view
@@ -77,7 +78,7 @@ def tokenize_command(
     chosen = [model_price.tokenizer.encoding] if model_price else []
     encodings = list(dict.fromkeys([*chosen, *(e.value for e in encoding or ())])) or [e.value for e in EncodingChoice]
     read = ReadOptions(formats.InputFormat(input_format.value), keep_going, encoding_errors.value)
-    expansion = inputs.expand(resolve_paths(paths))
+    expansion = expand_inputs(paths, text)
     for skipped in expansion.skipped:
         note(f"skipped {skipped}")
     with formats.spooled(expansion.sources) as sources:

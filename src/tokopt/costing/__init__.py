@@ -241,9 +241,10 @@ SORT_KEYS = ("cost", "name", "tokens", "provider")
 
 
 def sort_rows(rows: Sequence[ModelEstimate], key: str) -> list[ModelEstimate]:
-    """Rows ordered by `key` (cheapest, name, fewest tokens, or provider then cost)."""
+    """Rows ordered by `key` (cheapest, models that fit first; name; fewest tokens; or provider then cost)."""
     if key == "cost":
-        return sorted(rows, key=lambda r: (r.cost.total_usd, r.model))
+        # the cheapest first, among the models that fit: one that cannot take the prompt is no answer
+        return sorted(rows, key=lambda r: (not r.fits, r.cost.total_usd, r.model))
     if key == "name":
         return sorted(rows, key=lambda r: r.model)
     if key == "tokens":

@@ -52,6 +52,8 @@ class ModelEstimate(BaseModel):
     problems: list[str] = Field(default_factory=list)
     batch_unavailable: bool = False
     as_of: dt.date
+    per_day_usd: Usd | None = None  # --per day|month: the calls' cost a day and a 30-day month
+    per_month_usd: Usd | None = None
 
 
 @dataclass
@@ -63,6 +65,11 @@ class Assumptions:
     calls: int
     cached_tokens: int = 0
     batch: bool = False
+    per: Literal["day", "month"] | None = None  # --per: the calls are that many a day (a month)
+    fits: bool = False  # --fits: models that do not fit were left out
+    cheapest: int | None = None  # --cheapest N
+    left_out: int = 0  # models left out by --fits and --cheapest
+    not_fitting: int = 0  # of them, those that do not fit
 
 
 @dataclass

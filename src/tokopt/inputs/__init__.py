@@ -34,17 +34,27 @@ KEEP_SMALL_FILES = 16 << 20
 
 @dataclass(frozen=True)
 class Source:
-    """One input: a file, or standard input when `path` is None. `content`, when set, is the
-    whole file as it was read while looking for inputs; readers use it instead of the file."""
+    """One input: a file, standard input when `path` is None, or text given on the command
+    line (`text`, from --text), which `formats.spooled` writes to a file like standard input.
+    `content`, when set, is the whole file as it was read while looking for inputs; readers use
+    it instead of the file."""
 
     label: str
     path: Path | None = None
     size: int | None = None
     content: bytes | None = field(default=None, repr=False, compare=False)
+    text: str | None = field(default=None, repr=False)
 
     @property
     def is_stdin(self) -> bool:
-        return self.path is None
+        return self.path is None and self.text is None
+
+
+def inline(texts: Sequence[str]) -> list[Source]:
+    """Sources for text given on the command line: `<text>`, or `<text 1>`, `<text 2>`, ..."""
+    if len(texts) == 1:
+        return [Source("<text>", text=texts[0])]
+    return [Source(f"<text {n}>", text=t) for n, t in enumerate(texts, 1)]
 
 
 @dataclass

@@ -81,8 +81,9 @@ def sniff_shape(head: str, label: str, forced: InputFormat = InputFormat.auto) -
 
 @contextlib.contextmanager
 def spooled(sources: Sequence[Source]) -> Iterator[list[Source]]:
-    """Sources with standard input and pipes copied to temporary files, so that their format
-    can be sniffed and their lines streamed like a file's (sniffing would consume a pipe)."""
+    """Sources with standard input, pipes and command-line text copied to temporary files, so
+    that their format can be sniffed and their lines streamed like a file's (sniffing would
+    consume a pipe)."""
     if all(s.size is not None for s in sources):
         yield list(sources)
         return
@@ -99,7 +100,9 @@ def spooled(sources: Sequence[Source]) -> Iterator[list[Source]]:
             fd, name = tempfile.mkstemp(prefix="tokopt-input-")
             made.append(name)
             with os.fdopen(fd, "wb") as dst:
-                if s.path is None:
+                if s.text is not None:
+                    dst.write(s.text.encode("utf-8"))
+                elif s.path is None:
                     shutil.copyfileobj(sys.stdin.buffer, dst, 1 << 20)
                 else:
                     try:

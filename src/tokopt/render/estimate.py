@@ -44,7 +44,11 @@ def _grid(
     """A row per model. One call per row: its cost "Per call", then × N calls; several calls
     (requests, inputs) per row: their "Total", then × N runs of the whole set."""
     calls = report.assumptions.calls
+    per = report.assumptions.per
     per_call, times = ("Total", "runs") if calls_in_row > 1 else ("Per call", "calls")
+    projection = (
+        [Column("A day", justify="right"), Column("A month", justify="right")] if per else [Column(f"× {calls:,} {times}", justify="right")]
+    )
     grid = Grid(
         columns=[
             Column("Provider", style="dim", drop_priority=3),
@@ -53,7 +57,7 @@ def _grid(
             Column("Input", justify="right", drop_priority=2),
             Column("Output", justify="right", drop_priority=1),
             Column(per_call, justify="right", style="bold"),
-            Column(f"× {calls:,} {times}", justify="right"),
+            *projection,
             Column("Context", justify="right"),
         ],
         title=title,
@@ -69,7 +73,11 @@ def _grid(
             fmt.usd(row.cost.prompt_usd),
             fmt.usd(row.cost.output_usd),
             fmt.usd(row.cost.total_usd),
-            fmt.usd(row.total_usd),
+            *(
+                [fmt.usd(row.per_day_usd or 0), fmt.usd(row.per_month_usd or 0)]
+                if per
+                else [fmt.usd(row.total_usd)]
+            ),
             _context_cell(row),
         )
     return grid
@@ -161,6 +169,7 @@ def row_dict(row: ModelEstimate, source: str) -> dict[str, Any]:
         "batch_unavailable": row.batch_unavailable,
         "long_context": row.cost.long_context,
         "as_of": row.as_of,
+        **({"per_day_usd": row.per_day_usd, "per_month_usd": row.per_month_usd} if row.per_day_usd is not None else {}),
     }
 
 
@@ -168,7 +177,8 @@ def columns(report: EstimateReport) -> list[str]:
     """The CSV header: per turn, or per model (with a requests column when any input is chat)."""
     if report.turns:
         return TURN_COLUMNS
-    return COLUMNS if report.plain else CHAT_COLUMNS
+    base = COLUMNS if report.plain else CHAT_COLUMNS
+    return [*base, "per_day_usd", "per_month_usd"] if report.assumptions.per else base
 
 
 def csv_rows(report: EstimateReport, *, per_file: bool) -> list[dict[str, Any]]:
@@ -307,6 +317,30 @@ def _requests_by_model(report: EstimateReport) -> dict[str, int] | None:
     return None if all(v == report.requests for v in counts.values()) else counts
 
 
+def _answers(report: EstimateReport) -> list[str]:
+    """What --per, --fits and --cheapest did."""
+    a = report.assumptions
+    lines = []
+    if a.per:
+        calls = f"{a.calls:,} call{'' if a.calls == 1 else 's'}"
+        lines.append(f"--per {a.per}: {calls} a {a.per}; a month is 30 days")
+    if a.fits or a.cheapest is not None:
+        shown, total = len(report.models), len(report.models) + a.left_out
+        fitting = total - a.not_fitting
+        if a.fits and a.cheapest is not None:
+            tail = f" ({a.not_fitting:,} of {total:,} do not)" if a.not_fitting else ""
+            lines.append(f"--fits --cheapest {a.cheapest:,}: the {_n(shown, 'cheapest model')} of the {fitting:,} that fit{tail}")
+        elif a.fits and a.not_fitting:
+            lines.append(f"--fits: {shown:,} of {total:,} models fit; the {a.not_fitting:,} that do not are left out")
+        elif a.fits:
+            lines.append("--fits: every model fits")
+        else:
+            lines.append(f"--cheapest {a.cheapest:,}: the {_n(shown, 'cheapest model')} of {total:,}")
+        if a.fits and not shown:
+            lines.append("no model fits: try --all, or models with a larger context window")
+    return lines
+
+
 def _notes(report: EstimateReport) -> list[str]:
     """Under the total: what was assumed, and what is approximate, left out or does not fit."""
     rows = report.models
@@ -329,6 +363,7 @@ def _notes(report: EstimateReport) -> list[str]:
         lines.append(f"output: {a.output_tokens:,} tokens per call ({source})")
     if total_requests > 1:
         lines.append(_each_request_is_a_call(report))
+    lines += _answers(report)
     if any(i.request_models for i in summaries) and not any(r for r in rows if r.model not in _named(report)):
         lines.append("models: the requests' own; compare others with --model or --all")
     if a.cached_tokens:

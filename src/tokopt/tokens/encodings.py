@@ -8,12 +8,8 @@ cheaper to load than these files.
 
 from __future__ import annotations
 
-import base64
-import gzip
-import hashlib
 import threading
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -83,6 +79,11 @@ class TokenizerDataError(RuntimeError):
 
 def bundled_bytes(spec: EncodingSpec) -> bytes:
     """The uncompressed rank file shipped for `spec`, checked against tiktoken's pinned hash."""
+    # imported here: only a first run (or tiktoken's own cache being filled) reads the file
+    import gzip
+    import hashlib
+    from importlib import resources
+
     try:
         packed = resources.files("tokopt").joinpath("data", spec.filename).read_bytes()
     except FileNotFoundError:
@@ -97,6 +98,8 @@ def bundled_bytes(spec: EncodingSpec) -> bytes:
 def parse_rank_file(raw: bytes, spec: EncodingSpec) -> list[bytes]:
     """The tokens of a rank file in rank order; ranks must run 0, 1, 2, ... as in every
     encoding tokopt ships (the rank table relies on it)."""
+    import base64
+
     tokens: list[bytes] = []
     for number, line in enumerate(raw.splitlines()):
         if not line:
@@ -151,6 +154,8 @@ def get_encoding(name: str) -> tiktoken.Encoding:
 def export_tiktoken_cache(directory: Path) -> Path:
     """Fill a tiktoken download cache (TIKTOKEN_CACHE_DIR) from the bundled, verified data,
     so that tiktoken itself works offline: `tiktoken.get_encoding(name)` then reads it."""
+    import hashlib
+
     directory.mkdir(parents=True, exist_ok=True)
     for spec in SPECS.values():
         # tiktoken names a cached file by the sha1 of the URL it would download

@@ -50,6 +50,8 @@ def _isolate(tmp_path: Path, session_dir: Path, monkeypatch: pytest.MonkeyPatch)
     # Parsed tokenizer ranks are shared by the tests of one session (a cache, not state).
     monkeypatch.setenv("TOKOPT_CACHE_DIR", str(session_dir / "tokopt-cache"))
     monkeypatch.setenv("TOKOPT_PRICING_DIR", str(PRICING_DIR))
+    # Counts are made, not read from the count cache, unless a test turns it on.
+    monkeypatch.setenv("TOKOPT_COUNT_CACHE", "0")
     # prices at a fixed moment: some vary by the hour (off-peak) and all by the date
     monkeypatch.setenv("TOKOPT_PRICES_AT", PRICES_AT)
     monkeypatch.delenv("TOKOPT_OFFLINE", raising=False)

@@ -197,6 +197,13 @@ def _count_list(count: Callable[[str], int], texts: Sequence[str]) -> list[int]:
     return out
 
 
+class _Done:
+    """The result of counting no text, as a future would give it."""
+
+    def result(self) -> list[int]:
+        return []
+
+
 def _count_on_worker(name: str, texts: Sequence[str]) -> list[int]:
     return _count_list(thread_counter(name), texts)
 
@@ -267,9 +274,12 @@ def count_batches(
 
     pool = _executor()
     prepared: set[str] = set()
-    in_flight: deque[tuple[Any, list[tuple[str, Future[list[int]]]]]] = deque()
+    in_flight: deque[tuple[Any, list[tuple[str, Future[list[int]] | _Done]]]] = deque()
     limit = 2 * workers()
     for key, texts, encs in batches:
+        if not texts:  # nothing to count (a text whose counts were cached): no encoder needed
+            in_flight.append((key, [(name, _Done()) for name in encs]))
+            continue
         for name in encs:
             if name not in prepared:
                 _prepare(name)

@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import decimal
 import functools
+import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Union
 
 from tokopt import tokens
+from tokopt.tokens import countcache
 from tokopt.errors import InputError
 from tokopt.requests.read import AnyRequest, Input, PlainText, ReadOptions, open_inputs
 from tokopt.inputs import EncodingErrors, Source
@@ -126,12 +128,77 @@ class _TextRun:
     chars: int = 0
     nbytes: int = 0
     text: str | None = None
+    cached: dict[str, int] | None = None  # its counts, from the count cache
+    digest: tuple[bytes, tuple[int, int]] | None = None  # (content hash, (size, mtime)) to cache them
+
+
+class _Cache:
+    """The count cache, opened when the first input big enough to use it comes."""
+
+    def __init__(self) -> None:
+        self._opened = False
+        self._cache: countcache.CountCache | None = None
+
+    def get(self) -> countcache.CountCache | None:
+        if not self._opened:
+            self._opened = True
+            self._cache = countcache.CountCache.open()
+        return self._cache
+
+
+def _stamp(path: Any) -> tuple[int, int]:
+    st = os.stat(path)
+    return st.st_size, st.st_mtime_ns
+
+
+def _from_cache(run: _TextRun, cache: _Cache, on_bytes: Callable[[int], None] | None) -> bool:
+    """Fill `run` from the count cache if every encoding's count is there; else note the file's
+    hash, so that its counts are cached once made. False when it is not cached."""
+    source = run.request.source
+    if source.path is None or source.content is not None or (source.size or 0) < countcache.MIN_BYTES or not run.encodings:
+        return False
+    found = cache.get()
+    if found is None:
+        return False
+    try:
+        stamp = _stamp(source.path)
+        digest = countcache.content_hash(source.path)
+    except OSError:
+        return False  # the reader reports it
+    hits = [found.get(digest, e, run.request.errors) for e in run.encodings]
+    if all(hits) and len({chars for _, chars in hits}) == 1:  # type: ignore[misc]
+        run.cached = {e: tokens for e, (tokens, _) in zip(run.encodings, hits)}  # type: ignore[misc]
+        run.chars, run.nbytes = hits[0][1], stamp[0]  # type: ignore[index]
+        if on_bytes is not None and stamp[0]:
+            on_bytes(stamp[0])
+        return True
+    run.digest = (digest, stamp)
+    return False
+
+
+def _to_cache(run: _TextRun, sums: dict[str, int], cache: _Cache) -> None:
+    """Cache a text's counts, unless the file changed while it was counted."""
+    found = cache.get()
+    if run.digest is None or found is None:
+        return
+    digest, stamp = run.digest
+    try:
+        if _stamp(run.request.source.path) != stamp or run.nbytes != stamp[0]:
+            return
+    except OSError:
+        return
+    for encoding, n in sums.items():
+        found.put(digest, encoding, run.request.errors, n, run.chars)
 
 
 def _text_batches(
-    index: int, run: _TextRun, keep_text: bool, on_bytes: Callable[[int], None] | None
+    index: int, run: _TextRun, keep_text: bool, on_bytes: Callable[[int], None] | None, cache: _Cache
 ) -> Iterator[tuple[Any, list[str], tuple[str, ...]]]:
-    """One batch per segment; the last one says so (an empty text is one empty batch)."""
+    """One batch per segment; the last one says so (an empty text is one empty batch, and so
+    is a text whose counts come from the count cache)."""
+    if not keep_text and _from_cache(run, cache, on_bytes):
+        yield (index, run, True), [], run.encodings
+        return
 
     def seen(n: int) -> None:
         run.nbytes += n
@@ -176,6 +243,7 @@ def count(
     """
     sizes = [i.source.size for i in inputs]
     expected = None if any(s is None for s in sizes) else sum(s or 0 for s in sizes)
+    cache = _Cache()
 
     def batches() -> Iterator[tuple[Any, list[str], tuple[str, ...]]]:
         for index, item in enumerate(inputs):
@@ -185,7 +253,7 @@ def count(
                 encodings = _encodings(encodings_for, item, request)
                 assert encodings is not None  # a plain text is one call: an error stops
                 run = _TextRun(request, encodings)
-                yield from _text_batches(index, run, keep_text, on_bytes)
+                yield from _text_batches(index, run, keep_text, on_bytes, cache)
             else:
                 yield from _request_batches(index, item, encodings_for, openai_rules, other_rules, on_bytes)
 
@@ -199,6 +267,10 @@ def count(
                 sums[encoding] += sum(values)
             if last:
                 del text_sums[index]
+                if payload.cached is not None:
+                    sums = dict(payload.cached)
+                elif payload.digest is not None:
+                    _to_cache(payload, sums, cache)
                 yield index, CountedText(payload.request, sums, payload.chars, payload.nbytes, payload.text)
             continue
         if counted_type is None:

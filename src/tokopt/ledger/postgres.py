@@ -11,24 +11,28 @@ REPEATABLE READ snapshot. Money is `numeric` (exact Decimal), times `timestamptz
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
 from tokopt.ledger import pgschema
+from tokopt.ledger.pgbooks import PostgresBookkeeping
+from tokopt.ledger.pgruns import PostgresRuns
 from tokopt.ledger.pgsums import aggregate, where
 from tokopt.ledger.sqlitefile import money_text
-from tokopt.ledger.store import FileState, Filters, Run, Sums, UpsertResult, record_uid, redact, this_machine
+from tokopt.ledger.store import Filters, Sums, UpsertResult, record_uid, redact, this_machine
 from tokopt.usage import TOKEN_FIELDS, UsageRecord
 
 # Upserts of more records than this go through COPY into a staging table.
 COPY_FROM = 64
 
 
-class PostgresStore:
-    """An open PostgreSQL ledger (see `store.Store`). Use `write()` or `read()` around every group of statements."""
+class PostgresStore(PostgresRuns, PostgresBookkeeping):
+    """An open PostgreSQL ledger (see `store.Store`). Use `write()` or `read()` around every group of statements.
+
+    Its runs are kept by `PostgresRuns`, what it knows of itself (its id, sync positions,
+    imported files) by `PostgresBookkeeping`; here: opening, transactions, usage records, reports."""
 
     def __init__(self, conn: Any, location: str) -> None:
         self.conn = conn
@@ -102,64 +106,6 @@ class PostgresStore:
             if error is None:
                 raise
             raise error from None
-
-    # -- runs ---------------------------------------------------------------------------------
-
-    def run_id_exists(self, run_id: str) -> bool:
-        return self.conn.execute("SELECT 1 FROM runs WHERE id = %s", (run_id,)).fetchone() is not None
-
-    def insert_run(self, run: Run) -> None:
-        self.conn.execute(
-            f"INSERT INTO runs ({_RUN_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s)",
-            (run.id, run.user, run.name, json.dumps(run.labels, sort_keys=True, ensure_ascii=False), run.started_at, run.ended_at),
-        )
-
-    def get_run(self, run_id: str) -> Run | None:
-        row = self.conn.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = %s", (run_id,)).fetchone()
-        return _run_of(row) if row else None
-
-    def runs_named(self, name: str, user: str | None) -> list[Run]:
-        """Runs with this name (of `user`, or of anyone), newest first."""
-        sql = f"SELECT {_RUN_COLUMNS} FROM runs WHERE name = %s"
-        args: list[object] = [name]
-        if user is not None:
-            sql += ' AND "user" = %s'
-            args.append(user)
-        return [_run_of(r) for r in self.conn.execute(sql + " ORDER BY started_at DESC, n DESC", args)]
-
-    def end_run(self, run_id: str, ended_at: dt.datetime) -> None:
-        self.conn.execute("UPDATE runs SET ended_at = %s WHERE id = %s", (ended_at, run_id))
-        self.conn.execute("DELETE FROM current_run WHERE run_id = %s", (run_id,))
-
-    def delete_run(self, run_id: str) -> int:
-        """Delete a run and its usage records; returns how many records went with it."""
-        deleted = self.conn.execute("DELETE FROM usage WHERE run_id = %s", (run_id,)).rowcount
-        self.conn.execute("DELETE FROM current_run WHERE run_id = %s", (run_id,))
-        self.conn.execute("DELETE FROM runs WHERE id = %s", (run_id,))
-        return int(deleted)
-
-    def current_run(self, user: str) -> Run | None:
-        row = self.conn.execute(
-            f"SELECT {_RUN_COLUMNS_R} FROM current_run c JOIN runs r ON r.id = c.run_id WHERE c.\"user\" = %s", (user,)
-        ).fetchone()
-        return _run_of(row) if row else None
-
-    def set_current_run(self, user: str, run_id: str) -> None:
-        self.conn.execute(
-            'INSERT INTO current_run ("user", run_id) VALUES (%s, %s) ON CONFLICT ("user") DO UPDATE SET run_id = excluded.run_id',
-            (user, run_id),
-        )
-
-    def list_runs(self, user: str | None) -> list[tuple[Run, Sums, bool]]:
-        """Runs (of `user`, or everyone's), oldest first, with their totals and whether each is its user's current run."""
-        sql = f"SELECT {_RUN_COLUMNS_R}, EXISTS (SELECT 1 FROM current_run c WHERE c.run_id = r.id) FROM runs r"
-        args: list[object] = []
-        if user is not None:
-            sql += ' WHERE r."user" = %s'
-            args.append(user)
-        runs = [(_run_of(row[:6]), bool(row[6])) for row in self.conn.execute(sql + " ORDER BY r.started_at, r.n", args)]
-        totals = aggregate(self.conn, ["run"], Filters(user=user)) if runs else {}
-        return [(run, totals.get((run.id,), Sums()), current) for run, current in runs]
 
     # -- usage --------------------------------------------------------------------------------
 
@@ -266,24 +212,6 @@ class PostgresStore:
         (n,) = self.conn.execute(f"SELECT count(*) FROM usage WHERE {clause}", args).fetchone()
         return int(n)
 
-    # -- merging ledgers ------------------------------------------------------------------------
-
-    @property
-    def ledger_id(self) -> str:
-        (value,) = self.conn.execute("SELECT value FROM tokopt_ledger WHERE key = 'ledger_id'").fetchone()
-        return str(value)
-
-    def sync_position(self, source: str) -> int:
-        row = self.conn.execute("SELECT position FROM sync_state WHERE source = %s", (source,)).fetchone()
-        return int(row[0]) if row else 0
-
-    def set_sync_position(self, source: str, position: int) -> None:
-        self.conn.execute(
-            "INSERT INTO sync_state (source, position, updated_at) VALUES (%s, %s, now()) "
-            "ON CONFLICT (source) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at",
-            (source, position),
-        )
-
     # -- reports ------------------------------------------------------------------------------
 
     def sums(self, group: Sequence[str], filters: Filters, *, tz: dt.tzinfo = dt.timezone.utc) -> dict[tuple[object, ...], Sums]:
@@ -299,64 +227,12 @@ class PostgresStore:
         (found,) = self.conn.execute(f"SELECT max(time) FROM usage WHERE {clause}", args).fetchone()
         return None if found is None else found.astimezone(dt.timezone.utc)
 
-    # -- incremental import -------------------------------------------------------------------
-
-    def import_states(self, user: str, paths: Sequence[str]) -> dict[str, FileState]:
-        """The stored state of each of these log files that `user` imported before."""
-        rows = self.conn.execute(
-            f'SELECT {_FILE_COLUMNS} FROM import_files WHERE "user" = %s AND path = ANY(%s)', (user, list(dict.fromkeys(paths)))
-        )
-        out: dict[str, FileState] = {}
-        for path, size, mtime_ns, offset, lines, tail_len, tail_hash, state, imported_at in rows:
-            out[str(path)] = FileState(
-                path=str(path),
-                size=int(size),
-                mtime_ns=int(mtime_ns),
-                offset=int(offset),
-                lines=int(lines),
-                tail_len=int(tail_len),
-                tail_hash=str(tail_hash),
-                state=json.loads(str(state)),
-                imported_at=imported_at.astimezone(dt.timezone.utc),
-            )
-        return out
-
-    def save_import_states(self, user: str, states: Sequence[FileState]) -> None:
-        """Store (or replace) these files' states, in the caller's write transaction."""
-        if not states:
-            return
-        with self.conn.cursor() as cur:
-            cur.executemany(
-                f'INSERT INTO import_files ("user", {_FILE_COLUMNS}) VALUES ({", ".join(["%s"] * 10)}) '
-                'ON CONFLICT ("user", path) DO UPDATE SET ' + ", ".join(f"{c} = excluded.{c}" for c in _FILE_COLUMNS.split(", ")[1:]),
-                [
-                    (user, f.path, f.size, f.mtime_ns, f.offset, f.lines, f.tail_len, f.tail_hash, json.dumps(f.state, sort_keys=True, separators=(",", ":")), f.imported_at)
-                    for f in states
-                ],
-            )
-
     def unpriced_models(self, filters: Filters) -> list[tuple[str, int]]:
         clause, args = where(filters)
         rows = self.conn.execute(
             f"SELECT model, count(*) FROM usage WHERE {clause} AND cost_usd IS NULL GROUP BY model ORDER BY count(*) DESC, model", args
         )
         return [(str(m), int(c)) for m, c in rows]
-
-
-_RUN_COLUMNS = 'id, "user", name, labels, started_at, ended_at'
-_RUN_COLUMNS_R = ", ".join("r." + c for c in _RUN_COLUMNS.split(", "))
-
-
-def _run_of(row: Sequence[Any]) -> Run:
-    run_id, user, name, labels, started, ended = row
-    return Run(
-        id=str(run_id),
-        user=str(user),
-        name=str(name),
-        labels=json.loads(str(labels)),
-        started_at=started.astimezone(dt.timezone.utc),
-        ended_at=ended.astimezone(dt.timezone.utc) if ended is not None else None,
-    )
 
 
 _COLUMN_NAMES = [
@@ -375,7 +251,6 @@ _MAIN_NAMES = ["time", "provider", "model", *TOKEN_FIELDS, "cost_usd", "pricing_
 _ATTR_NAMES = ["agent", "session_id", "project", "git_branch", "sidechain"]
 _MAIN = [_COLUMN_NAMES.index(c) for c in _MAIN_NAMES]
 _ATTR = [_COLUMN_NAMES.index(c) for c in _ATTR_NAMES]
-_FILE_COLUMNS = 'path, size, mtime_ns, "offset", lines, tail_len, tail_hash, state, imported_at'
 # The SQLite store's rule: a stored record is replaced only by a larger one, and a stored record
 # without attribution gets it from one that has it; every write gives the next change number.
 _LARGER = "excluded.input_tokens + excluded.output_tokens > usage.input_tokens + usage.output_tokens"

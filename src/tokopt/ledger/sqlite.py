@@ -12,7 +12,6 @@ a million costs in SQL exactly; rows without the integer are summed as Decimal i
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -20,14 +19,19 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from tokopt.ledger.sqlitebooks import SqliteBookkeeping
 from tokopt.ledger.sqlitefile import connect, money_text, parse_time_text, picousd, prepare, time_text, translate
+from tokopt.ledger.sqliteruns import SqliteRuns
 from tokopt.ledger.sqlitesums import aggregate, where
-from tokopt.ledger.store import FileState, Filters, Run, Sums, UpsertResult, record_uid, this_machine
+from tokopt.ledger.store import Filters, Sums, UpsertResult, record_uid, this_machine
 from tokopt.usage import TOKEN_FIELDS, UsageRecord
 
 
-class SqliteStore:
-    """An open SQLite ledger (see `store.Store`). Use `write()` or `read()` around every group of statements."""
+class SqliteStore(SqliteRuns, SqliteBookkeeping):
+    """An open SQLite ledger (see `store.Store`). Use `write()` or `read()` around every group of statements.
+
+    Its runs are kept by `SqliteRuns`, what it knows of itself (its id, sync positions, imported
+    files) by `SqliteBookkeeping`; here: opening, transactions, usage records and reports."""
 
     def __init__(self, db: sqlite3.Connection, path: Path | None) -> None:
         self.db = db
@@ -103,81 +107,6 @@ class SqliteStore:
             if error is None:
                 raise
             raise error from None
-
-    # -- runs ---------------------------------------------------------------------------------
-
-    def run_id_exists(self, run_id: str) -> bool:
-        return self.db.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is not None
-
-    def insert_run(self, run: Run) -> None:
-        self.db.execute(
-            f"INSERT INTO runs ({_RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                run.id,
-                run.user,
-                run.name,
-                json.dumps(run.labels, sort_keys=True, ensure_ascii=False),
-                time_text(run.started_at),
-                time_text(run.ended_at) if run.ended_at else None,
-            ),
-        )
-
-    def get_run(self, run_id: str) -> Run | None:
-        row = self.db.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,)).fetchone()
-        return _run_of(row) if row else None
-
-    def runs_named(self, name: str, user: str | None) -> list[Run]:
-        """Runs with this name (of `user`, or of anyone), newest first."""
-        sql = f"SELECT {_RUN_COLUMNS} FROM runs WHERE name = ?"
-        args: list[object] = [name]
-        if user is not None:
-            sql += " AND user = ?"
-            args.append(user)
-        rows = self.db.execute(sql + " ORDER BY started_at DESC, rowid DESC", args).fetchall()
-        return [_run_of(r) for r in rows]
-
-    def end_run(self, run_id: str, ended_at: dt.datetime) -> None:
-        self.db.execute("UPDATE runs SET ended_at = ? WHERE id = ?", (time_text(ended_at), run_id))
-        self.db.execute("DELETE FROM current_run WHERE run_id = ?", (run_id,))
-
-    def delete_run(self, run_id: str) -> int:
-        """Delete a run and its usage records; returns how many records went with it."""
-        # the change numbers of deleted records are never given again (a push may be past them)
-        self.db.execute(
-            "UPDATE ledger_info SET value = CAST(max(CAST(value AS INTEGER), (SELECT coalesce(max(seq), 0) FROM usage)) AS TEXT) WHERE key = 'seq_floor'"
-        )
-        deleted = self.db.execute("DELETE FROM usage WHERE run_id = ?", (run_id,)).rowcount
-        self.db.execute("DELETE FROM current_run WHERE run_id = ?", (run_id,))
-        self.db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
-        return int(deleted)
-
-    def current_run(self, user: str) -> Run | None:
-        row = self.db.execute(
-            f"SELECT {', '.join('r.' + c for c in _RUN_COLUMNS.split(', '))} "
-            "FROM current_run c JOIN runs r ON r.id = c.run_id WHERE c.user = ?",
-            (user,),
-        ).fetchone()
-        return _run_of(row) if row else None
-
-    def set_current_run(self, user: str, run_id: str) -> None:
-        self.db.execute(
-            "INSERT INTO current_run (user, run_id) VALUES (?, ?) ON CONFLICT(user) DO UPDATE SET run_id = excluded.run_id",
-            (user, run_id),
-        )
-
-    def list_runs(self, user: str | None) -> list[tuple[Run, Sums, bool]]:
-        """Runs (of `user`, or everyone's) with their totals and whether each is its user's current run."""
-        sql = (
-            f"SELECT {', '.join('r.' + c for c in _RUN_COLUMNS.split(', '))}, "
-            "(SELECT 1 FROM current_run c WHERE c.run_id = r.id) FROM runs r"
-        )
-        args: list[object] = []
-        if user is not None:
-            sql += " WHERE r.user = ?"
-            args.append(user)
-        runs = [(_run_of(row[:6]), bool(row[6])) for row in self.db.execute(sql + " ORDER BY r.started_at, r.rowid", args)]
-        totals = aggregate(self.db, ["run"], Filters(user=user)) if runs else {}
-        return [(run, totals.get((run.id,), Sums()), current) for run, current in runs]
 
     # -- usage --------------------------------------------------------------------------------
 
@@ -258,87 +187,6 @@ class SqliteStore:
         clause, args = where(filters)
         found = self.db.execute(f"SELECT max(time) FROM usage WHERE {clause}", args).fetchone()[0]
         return None if found is None else parse_time_text(str(found))
-
-    # -- merging ledgers ----------------------------------------------------------------------
-
-    @property
-    def ledger_id(self) -> str:
-        return str(self.db.execute("SELECT value FROM ledger_info WHERE key = 'ledger_id'").fetchone()[0])
-
-    def sync_position(self, source: str) -> int:
-        row = self.db.execute("SELECT position FROM sync_state WHERE source = ?", (source,)).fetchone()
-        return int(row[0]) if row else 0
-
-    def set_sync_position(self, source: str, position: int) -> None:
-        self.db.execute(
-            "INSERT INTO sync_state (source, position, updated_at) VALUES (?, ?, ?) "
-            "ON CONFLICT(source) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at",
-            (source, position, time_text(dt.datetime.now(dt.timezone.utc))),
-        )
-
-    # -- incremental import -------------------------------------------------------------------
-
-    def import_states(self, user: str, paths: Sequence[str]) -> dict[str, FileState]:
-        """The stored state of each of these log files that `user` imported before."""
-        out: dict[str, FileState] = {}
-        wanted = list(dict.fromkeys(paths))
-        for i in range(0, len(wanted), 500):  # SQLite takes at most 999 parameters by default
-            chunk = wanted[i : i + 500]
-            rows = self.db.execute(
-                f"SELECT {_FILE_COLUMNS} FROM import_files WHERE user = ? AND path IN ({', '.join('?' * len(chunk))})",
-                [user, *chunk],
-            )
-            for row in rows:
-                path, size, mtime_ns, offset, lines, tail_len, tail_hash, state, imported_at = row
-                out[str(path)] = FileState(
-                    path=str(path),
-                    size=int(size),
-                    mtime_ns=int(mtime_ns),
-                    offset=int(offset),
-                    lines=int(lines),
-                    tail_len=int(tail_len),
-                    tail_hash=str(tail_hash),
-                    state=json.loads(str(state)),
-                    imported_at=parse_time_text(str(imported_at)),
-                )
-        return out
-
-    def save_import_states(self, user: str, states: Sequence[FileState]) -> None:
-        """Store (or replace) these files' states, in the caller's write transaction."""
-        self.db.executemany(
-            f"INSERT OR REPLACE INTO import_files (user, {_FILE_COLUMNS}) VALUES ({', '.join('?' * 10)})",
-            [
-                (
-                    user,
-                    f.path,
-                    f.size,
-                    f.mtime_ns,
-                    f.offset,
-                    f.lines,
-                    f.tail_len,
-                    f.tail_hash,
-                    json.dumps(f.state, sort_keys=True, separators=(",", ":")),
-                    time_text(f.imported_at),
-                )
-                for f in states
-            ],
-        )
-
-
-_FILE_COLUMNS = "path, size, mtime_ns, offset, lines, tail_len, tail_hash, state, imported_at"
-_RUN_COLUMNS = "id, user, name, labels, started_at, ended_at"
-
-
-def _run_of(row: Sequence[object]) -> Run:
-    run_id, user, name, labels, started, ended = row
-    return Run(
-        id=str(run_id),
-        user=str(user),
-        name=str(name),
-        labels=json.loads(str(labels)),
-        started_at=parse_time_text(str(started)),
-        ended_at=parse_time_text(str(ended)) if ended is not None else None,
-    )
 
 
 # What agent logs say about a call (migration m005)

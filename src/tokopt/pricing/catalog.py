@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import difflib
-import fnmatch
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from tokopt.errors import PricingError, UnknownModelError
-from tokopt.inputs.globs import has_glob
+from tokopt.errors import PricingError
 from tokopt.pricing import layer as layer_mod
+from tokopt.pricing.listing import Listing
+from tokopt.pricing.lookup import HostPriceError, Lookup  # noqa: F401 - HostPriceError is imported from here
 from tokopt.pricing.model import LongContext, ModelPrice, Rates, Tier, Tokenizer
 from tokopt.pricing.upstream import TOKEN_KEYS, Model, Provider, Upstream
 from tokopt.tomlio import describe_validation
@@ -24,10 +23,6 @@ LAYER_ONLY = ("upstream", "genai_prices", "listed")
 UNMEASURED = {"encoding": "o200k_base", "factor": Decimal("1.0"), "source": "no published measurement; o200k_base count used unscaled"}
 # the service tiers genai-prices prices as variants, and the processing mode it calls batch
 SERVICE_TIERS = ("flex", "priority")
-
-
-class HostPriceError(PricingError):
-    """A hosted id whose host has no price for the model."""
 
 
 def rates_from_sheet(sheet: dict[str, Any]) -> Rates | None:
@@ -70,8 +65,11 @@ def rates_from_sheet(sheet: dict[str, Any]) -> Rates | None:
     )
 
 
-class Catalog:
-    """Every model tokopt can price: the listed ones (iteration) and any id that resolves."""
+class Catalog(Listing, Lookup):
+    """Every model tokopt can price: the listed ones (iteration) and any id that resolves.
+
+    How a name resolves is `Lookup`'s, what is listed `Listing`'s; here: the data and the
+    moment it is priced at, and how a ModelPrice is built from the layer and genai-prices."""
 
     def __init__(self, layer: layer_mod.Layer, upstream: Upstream | None, moment: dt.datetime | None = None) -> None:
         self.layer = layer
@@ -121,218 +119,6 @@ class Catalog:
 
     def _now(self) -> dt.datetime:
         return self.moment if self.moment is not None else dt.datetime.now(dt.timezone.utc)
-
-    # --- listing ----------------------------------------------------------------------------
-
-    @property
-    def models(self) -> list[ModelPrice]:
-        """The listed models: tokopt's layer, the user's, and every current token-priced model of
-        the makers the layer lists."""
-        if self._models is None:
-            found: dict[str, ModelPrice] = {}
-            for key, entry in self.layer.entries.items():
-                model = self._entry_model(key)
-                if model is not None:
-                    found.setdefault(model.id, model)
-            if self.upstream is not None:
-                for pfile in self.layer.providers:
-                    provider = self.upstream.provider(pfile.upstream) if pfile.listed and pfile.upstream else None
-                    if provider is None:
-                        continue
-                    for m in provider.models:
-                        if not self._listable(provider, m):
-                            continue
-                        model = self._upstream_model(provider, m, fallback=False)
-                        if model is not None:
-                            found.setdefault(model.id, model)
-            self._models = list(found.values())
-        return self._models
-
-    def _listable(self, provider: Provider, m: Model) -> bool:
-        """A current chat model of a listed maker that tokopt knows the family of: not deprecated,
-        priced for input and output tokens, with a context window and a tier rule."""
-        if m.deprecated or m.context_window is None or self._entry_for(provider.id, m.id):
-            return False
-        if self.layer.family(m.id, "tier") is None or not self._first_party(provider, m, False):
-            return False
-        sheet = m.sheet_at(self._now())
-        return "input_mtok" in sheet and "output_mtok" in sheet
-
-    def __len__(self) -> int:
-        return len(self.models)
-
-    def __iter__(self) -> Iterator[ModelPrice]:
-        return iter(self.models)
-
-    @property
-    def providers(self) -> list[str]:
-        return list(dict.fromkeys(m.provider for m in self.models))
-
-    def known_providers(self) -> list[str]:
-        """Every provider and host name `--provider` accepts."""
-        names = [*self.providers, *(p.name for p in self.layer.providers), *(h.name for h in self.layer.hosts)]
-        return sorted(dict.fromkeys(names))
-
-    def names(self) -> list[str]:
-        return [name for m in self.models for name in (m.id, *m.aliases)]
-
-    def defaults(self) -> list[ModelPrice]:
-        out = []
-        for key, entry in self.layer.entries.items():
-            if entry.fields.get("default"):
-                model = self._entry_model(key)
-                if model is not None:
-                    out.append(model)
-        return out
-
-    def hosted(self, host: str) -> list[ModelPrice]:
-        """Every token-priced model a host (or provider) prices itself."""
-        if self.upstream is None:
-            return []
-        target = self.layer.host_for_prefix(host.lower())
-        upstream_id = target.upstream if target is not None else host
-        provider = self.upstream.provider(upstream_id)
-        if provider is None:
-            return []
-        models = (self._upstream_model(provider, m, fallback=False) for m in provider.models)
-        return [m for m in models if m is not None]
-
-    def everything(self) -> list[ModelPrice]:
-        """Every token-priced model of every provider and host."""
-        found: dict[str, ModelPrice] = {m.id: m for m in self.models}
-        if self.upstream is not None:
-            for provider in self.upstream.providers:
-                for m in provider.models:
-                    model = self._upstream_model(provider, m, fallback=False)
-                    if model is not None:
-                        found.setdefault(model.id, model)
-        return list(found.values())
-
-    # --- lookup -----------------------------------------------------------------------------
-
-    def find(self, name: str) -> ModelPrice | None:
-        try:
-            return self.get(name)
-        except PricingError:
-            return None
-
-    def get(self, name: str) -> ModelPrice:
-        """The model with this id, alias or hosted id; PricingError naming what is missing."""
-        key = name.strip().lower()
-        found = self._resolved.get(key)
-        if found is None:
-            found = self._resolve(name, key)
-            self._resolved[key] = found
-        return found
-
-    def _resolve(self, name: str, key: str) -> ModelPrice:
-        layer = self.layer
-        key = layer_mod.resolve_alias(layer, key)
-        if key in layer.names:
-            model = self._entry_model(layer.names[key][0])
-            if model is not None:
-                return model
-        for prefix in layer.log_prefixes:
-            if key.startswith(prefix) and len(key) > len(prefix):
-                return self.get(key[len(prefix) :])
-        head, _, tail = key.partition("/")
-        own = next((p for p in layer.providers if p.name.lower() == head), None) if tail else None
-        if own is not None and (own.upstream is None or self.upstream is None or self.upstream.provider(own.upstream) is None):
-            # "acme/acme-large": a provider only tokopt's files price
-            return self.get(tail)
-        return self._priced(name, *self.upstream_hit(name, key))
-
-    def upstream_hit(self, name: str, key: str, *, near: bool = True) -> tuple[Provider, Model, bool]:
-        """Where the genai-prices data alone prices `key`: (provider, model, via a fallback)."""
-        layer = self.layer
-        if self.upstream is None:
-            raise UnknownModelError(name, self.suggest(name) if near else [])
-        head, _, tail = key.partition("/")
-        if tail:
-            host = layer.host_for_prefix(head)
-            if host is not None:
-                return self._on_host(host.name, host.upstream, tail)
-            named = self.upstream.provider(head)
-            if named is not None:
-                return self._on_host(layer.host_name(named.id), named.id, tail)
-            if head in layer.unpriced_hosts:
-                raise HostPriceError(f"no price for {tail} on {head}", hint="add one with --pricing")
-        for host in layer.hosts:
-            if any(p.search(key) for p in host.patterns):
-                return self._on_host(host.name, host.upstream, key)
-        provider = self.upstream.provider_for_model(key)
-        if provider is not None:
-            hit = self.upstream.find_model(provider, key)
-            if hit is not None:
-                return (provider, *hit)
-        matches = list(self.upstream.matching(key))
-        if len(matches) == 1:
-            return (*matches[0], False)
-        if matches:
-            hosts = [self._label(p, m, False) for p, m in matches]
-            raise PricingError(
-                f"ambiguous model: {name} is priced by {', '.join(hosts[:6])}{' and others' if len(hosts) > 6 else ''}",
-                hint=f"name the host, e.g. {hosts[0]}/{name}",
-            )
-        raise UnknownModelError(name, self.suggest(name) if near else [])
-
-    def _on_host(self, host: str, upstream_id: str, ref: str) -> tuple[Provider, Model, bool]:
-        assert self.upstream is not None
-        provider = self.upstream.provider(upstream_id)
-        hit = self.upstream.find_model(provider, ref) if provider is not None else None
-        if provider is None or hit is None:
-            raise HostPriceError(f"no price for {ref} on {host}", hint="add one with --pricing")
-        return (provider, *hit)
-
-    def _priced(self, name: str, provider: Provider, model: Model, fallback: bool) -> ModelPrice:
-        found = self._upstream_model(provider, model, fallback=fallback)
-        if found is None:
-            where = self._label(provider, model, fallback)
-            raise PricingError(f"no per-token price for {name} ({where})", hint="add one with --pricing")
-        return found
-
-    def suggest(self, name: str, limit: int = 3) -> list[str]:
-        key = name.strip().lower().split("/")[-1]
-        names = self.names()
-        lowered = {n.lower(): n for n in names}
-        close = difflib.get_close_matches(key, list(lowered), n=limit, cutoff=0.55)
-        found = [lowered[c] for c in close]
-        found += [m.id for m in self.models if key and key in m.id.lower()]
-        return list(dict.fromkeys(found))[:limit]
-
-    def select(self, patterns: Iterable[str] = (), providers: Iterable[str] = ()) -> list[ModelPrice]:
-        """Models matching any pattern (id, alias or glob), limited to `providers` if given."""
-        wanted = {p.lower() for p in providers}
-        known = {k.lower() for k in self.known_providers()} if wanted else set()
-        for p in wanted:
-            if p not in known:
-                close = difflib.get_close_matches(p, sorted(known), n=2)
-                hint = f"did you mean {', '.join(close)}?" if close else f"known providers: {', '.join(sorted(known))}"
-                raise PricingError(f"unknown provider: {p}", hint=hint)
-        chosen: list[ModelPrice] = []
-        for pattern in patterns:
-            if has_glob(pattern):
-                pool = self.models if not wanted else self._pool(wanted)
-                from tokopt.pricing import glob_names
-
-                matches = [m for m in pool if any(fnmatch.fnmatchcase(n, pattern.lower()) for n in glob_names(m))]
-                if not matches:
-                    raise UnknownModelError(pattern, self.suggest(pattern.strip("*?[]")))
-                chosen.extend(matches)
-            else:
-                chosen.append(self.get(pattern))
-        if not chosen and wanted:
-            chosen = self._pool(wanted)
-        if wanted:
-            chosen = [m for m in chosen if m.provider.lower() in wanted]
-        return list({m.id: m for m in chosen}.values())
-
-    def _pool(self, wanted: set[str]) -> list[ModelPrice]:
-        pool = list(self.models)
-        for name in wanted:
-            if not any(m.provider.lower() == name for m in pool):
-                pool += self.hosted(name)
-        return list({m.id: m for m in pool}.values())
 
     # --- building a ModelPrice ----------------------------------------------------------------
 

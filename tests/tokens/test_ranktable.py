@@ -126,3 +126,27 @@ def test_rank_file_lines_are_base64_tokens():
     raw = b"".join(base64.b64encode(t) + b" %d\n" % i for i, t in enumerate([b"a", b"b", b"ab"]))
     spec = encodings.EncodingSpec(name="x", sha256="", n_ranks=3, pat_str="")
     assert encodings.parse_rank_file(raw, spec) == [b"a", b"b", b"ab"]
+
+
+def test_a_well_formed_table_of_other_ranks_is_never_trusted(fresh, reference):
+    # A forger who writes a complete, self-consistent table (every offset, slot and length
+    # agreeing, as well formed as tokopt's own, the equivalent of recomputing a self-checksum)
+    # with two ranks swapped is still not believed: the only hash consulted is the one pinned in
+    # the source for the data the table is built from, so the table is rebuilt from that data.
+    spec = tokens.SPECS["cl100k_base"]
+    vocab = encodings.parse_rank_file(encodings.bundled_bytes(spec), spec)
+    hello, world = vocab.index(b"hello"), vocab.index(b" world")
+    vocab[hello], vocab[world] = vocab[world], vocab[hello]
+    forged = ranktable.build(vocab)
+    assert ranktable.RankTable(forged).rank(b" world") == hello  # usable, with other ranks
+    path = ranktable.cache_path(spec)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(forged)  # there before tokopt ever wrote the cache
+    table = ranktable.load("cl100k_base")
+    assert table.rank(b" world") == world and table.rank(b"hello") == hello
+    assert ranktable.digest(path.read_bytes()) == spec.table_blake2b  # replaced by the real table
+    ranktable._tables.clear()
+    text = "hello world, hello tokens"
+    from tokopt.tokens import pybpe
+
+    assert pybpe.PythonBPE(spec).count(text) == len(reference["cl100k_base"].encode(text))

@@ -8,7 +8,7 @@
    processes with their modules imported: the catalog load against `import genai_prices.data`
    after `genai_prices.types`, and the first run, which builds the cache from the data.
 2. `tokopt estimate` of a 2 KB prompt over the default models, whole process, against
-   `ttok -m gpt-4o` (as bench_core.py measures it). Target: at most 1.0x, and no slower than
+   `ttok -m gpt-4o` (as bench_startup.py measures it). Target: at most 1.0x, and no slower than
    before the catalog moved to genai-prices.
 3. With --baseline-src DIR (the src/ of a checkout of an earlier tokopt, e.g. a git worktree of
    the commit before): the same estimate run alternately by that tree and this one (paired),
@@ -32,7 +32,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import bench_core  # noqa: E402
+import bench_startup  # noqa: E402
 
 WHOLE_OURS = "import tokopt.pricing as p; p.load_catalog().defaults()"
 WHOLE_GENAI = "import genai_prices.data"
@@ -89,7 +89,7 @@ def main() -> None:
     parser.add_argument("--baseline-src", type=Path, help="src/ of an earlier tokopt to compare the estimate with, paired")
     args = parser.parse_args()
     runs = 3 if args.quick else 11
-    work = bench_core.WORK
+    work = bench_startup.WORK
     work.mkdir(exist_ok=True)
     print(f"tokopt price catalog benchmark — Python {sys.version.split()[0]}")
 
@@ -100,7 +100,7 @@ def main() -> None:
     print(f"   inside the process: catalog load {r['ours'] * 1000:.1f} ms (first run, building the cache: {r['cold'] * 1000:.0f} ms); "
           f"genai_prices.data after its types {r['genai'] * 1000:.1f} ms")
 
-    ours, theirs = bench_core.bench_small_prompt(work, runs)
+    ours, theirs = bench_startup.bench_small_prompt(work, runs)
     ratio = ours / theirs
     print(f"\n2. estimate 2 KB prompt, default models, whole process: tokopt {ours:.3f}s, ttok -m gpt-4o {theirs:.3f}s")
     print(f"   ratio tokopt/ttok = {ratio:.2f}x (target <= 1.00x) {'PASS' if ratio <= 1.0 else 'MISS'}")

@@ -3,7 +3,7 @@
     pip install -e . && python benchmarks/bench_suggest.py [--quick]
 
 `tokopt suggest` on a 1 MB prompt of real text (the text files of this machine's Python
-installation, as in bench_core.py), against `tokopt estimate` on the same file, both as whole
+installation, as in bench_startup.py), against `tokopt estimate` on the same file, both as whole
 processes with JSON output. Both price the same model (`gpt-5.4`), so the difference is what the
 rules cost: the rewrites re-counted segment by segment, the duplicate scan, the cheaper-model
 search over the catalog. Target: at most 3x.
@@ -27,7 +27,7 @@ HERE = Path(__file__).resolve().parent
 WORK = HERE / ".work"
 sys.path.insert(0, str(HERE))
 
-from bench_core import real_text  # noqa: E402
+from _bench import real_text  # noqa: E402
 
 
 def timed(cmd: list[str], env: dict[str, str]) -> float:
@@ -47,8 +47,9 @@ def main() -> None:
         raise SystemExit("install tokopt first: pip install -e .")
     WORK.mkdir(exist_ok=True)
     size = int(args.size_mb * 1024 * 1024)
-    prompt = real_text(WORK / f"prompt-{size}.txt", size)
-    env = {**os.environ, "TOKOPT_HOME": str(WORK / "home"), "NO_COLOR": "1"}
+    prompt = real_text(WORK / f"prompt-{size}.txt", size, mixed=False)
+    # the count cache off: both commands count the file every run
+    env = {**os.environ, "TOKOPT_HOME": str(WORK / "home"), "NO_COLOR": "1", "TOKOPT_COUNT_CACHE": "0"}
     suggest = [exe, "suggest", str(prompt), "--target-model", "gpt-5.4", "--format", "json"]
     estimate = [exe, "estimate", str(prompt), "--model", "gpt-5.4", "--format", "json"]
 

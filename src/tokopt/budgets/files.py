@@ -25,7 +25,7 @@ from tokopt.inputs import EncodingErrors, gitrepo, globs, walk
 from tokopt.pricing import Catalog
 from tokopt.pricing.model import ModelPrice
 from tokopt.settings import Settings
-from tokopt.usage import Usage
+from tokopt.usage import Usage, quantize
 
 
 @dataclass
@@ -149,7 +149,7 @@ def _measure(model: ModelPrice, request: PricedRequest, traffic: _Traffic) -> Me
         with decimal.localcontext(costing.MONEY_CONTEXT):
             share = Decimal(input_tokens + output_tokens) / Decimal(model.context_window)
         # shown rounded, as estimate shows it; the limit itself is compared exactly (_limit_checks)
-        share = share.quantize(Decimal("0.000001"), rounding=decimal.ROUND_HALF_UP)
+        share = quantize(share, "0.000001")
     return Measure(
         input_tokens=input_tokens,
         output_tokens=output_tokens,
@@ -186,7 +186,7 @@ def _limit_checks(spec: FileBudget, model: ModelPrice, now: Measure, before: Mea
     if before is not None and before.input_tokens > 0:
         grown = tokens_in - before.input_tokens
         with decimal.localcontext(costing.MONEY_CONTEXT):
-            pct = (Decimal(grown * 100) / Decimal(before.input_tokens)).quantize(Decimal("0.0001"), rounding=decimal.ROUND_HALF_UP)
+            pct = quantize(Decimal(grown * 100) / Decimal(before.input_tokens), "0.0001")
         if spec.max_increase_pct is not None:
             add("max_increase_pct", spec.max_increase_pct, pct, grown * 100 <= spec.max_increase_pct * before.input_tokens)
     return checks, pct

@@ -22,7 +22,7 @@ from tokopt.inputs import gitrepo, globs, walk
 from tokopt.pricing import Catalog
 from tokopt.pricing.model import ModelPrice
 from tokopt.settings import Settings
-from tokopt.usage import Usage
+from tokopt.usage import Usage, quantize
 
 PROMPT_DIR_NAMES = {"prompt", "prompts", "system_prompts", "system-prompts", "system_prompt", "system-prompt"}
 PROMPT_SUFFIXES = {".prompt", ".prompty"}
@@ -377,7 +377,7 @@ def render(
         month = f", {_fmt_usd(_cents(b.today_monthly))} a month; all of them {_fmt_usd(_cents(b.today_total))} a month" if traffic.known else ""
         parts.append(
             f"# {_visible(b.name)}: {files} today, up to {b.today_tokens:,} input tokens and "
-            f"{_fmt_usd(b.today_cost.quantize(Decimal('0.000001'), rounding=ROUND_CEILING))} per call ({b.costliest}){month}"
+            f"{_fmt_usd(quantize(b.today_cost, '0.000001', ROUND_CEILING))} per call ({b.costliest}){month}"
         )
         data: dict[str, Any] = {
             "name": b.name,

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from tokopt.costing.report import ModelEstimate
 from tokopt.pricing.model import ModelPrice
-from tokopt.usage import KIND, TOKEN_KINDS, Cost, Usage
+from tokopt.usage import KIND, TOKEN_KINDS, Cost, Usage, quantize
 
 
 def __getattr__(name: str) -> object:
@@ -100,7 +100,7 @@ def _share(tokens: int, window: int | None) -> Decimal | None:
         return None
     with decimal.localcontext(MONEY_CONTEXT):
         share = Decimal(tokens) / Decimal(window)
-    return share.quantize(Decimal("0.000001"), rounding=decimal.ROUND_HALF_UP)
+    return quantize(share, "0.000001")
 
 
 def fit_problems(model: ModelPrice, input_tokens: int, output_tokens: int) -> list[str]:

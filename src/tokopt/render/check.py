@@ -4,13 +4,14 @@ document. The CI views (Markdown, GitHub annotations, JUnit XML) are in `check_c
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from tokopt import __version__
 from tokopt.budgets.results import BudgetResult, CheckResult, CheckRow, LimitCheck, Span, SpendResult, TotalCheck
 from tokopt.render import fmt
 from tokopt.render.grid import Cell, Column, Grid
+from tokopt.usage import quantize
 
 APPROX_NOTE = "≈ approximate count: the provider publishes no local tokenizer (see tokopt models)"
 LIMIT_WORDS = {
@@ -27,7 +28,7 @@ LIMIT_WORDS = {
 
 
 def _pct(value: Decimal, sign: bool = False) -> str:
-    text = f"{value.quantize(Decimal('0.1'), rounding=ROUND_HALF_UP):f}".removesuffix(".0")
+    text = f"{quantize(value, '0.1'):f}".removesuffix(".0")
     return ("+" if sign and value > 0 else "") + text + "%"
 
 

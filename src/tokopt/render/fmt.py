@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Context, Decimal, getcontext
 
+from tokopt.usage import quantize
+
 
 def usd(amount: Decimal) -> str:
     """`$1,234.56`, `$0.0123`, `$0.000105`: enough digits to tell small costs apart."""
@@ -45,7 +47,7 @@ def share(fraction: Decimal) -> str:
         return "0%"
     if percent < Decimal("0.1"):
         return "<0.1%"
-    return f"{percent.quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
+    return f"{quantize(percent, '0.1')}%"
 
 
 def tokens_compact(n: int) -> str:

@@ -8,7 +8,7 @@ from decimal import Decimal
 from tokopt import costing
 from tokopt.optimize.context import Context, Rule, sub, total
 from tokopt.optimize.report import Suggestion
-from tokopt.usage import Usage
+from tokopt.usage import Usage, quantize
 
 NAME = "output-length"
 
@@ -32,7 +32,7 @@ def find(ctx: Context) -> list[Suggestion]:
     caps = [o // 2 for o in ctx.outputs]
     new = ctx.cost(m, ctx.inputs, caps, ctx.batch)
     with decimal.localcontext(costing.MONEY_CONTEXT):
-        share = (out_usd / ctx.base * 100).quantize(Decimal(1))
+        share = quantize(out_usd / ctx.base * 100, 1, decimal.ROUND_HALF_EVEN)
     same = len(set(ctx.outputs)) == 1
     cap_text = f"{caps[0]:,} tokens" if same else "half of each call's output"
     return [

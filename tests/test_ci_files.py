@@ -174,7 +174,7 @@ def test_action_on_a_pull_request_fetches_the_base_and_annotates(tmp_path):
     lines = r.stdout.splitlines()
     assert lines[0].startswith("::error file=prompts/grow.md,title=tokopt%3A p over budget::")
     assert lines[-1].endswith("against origin/main")
-    assert summary.startswith("### tokopt: monthly cost up ") and "| `prompts/grow.md` | gpt-5.5 |" in summary
+    assert summary.startswith("### tokopt: monthly cost up ") and "| <code>prompts/grow.md</code> | gpt-5.5 |" in summary
     assert "✗ over budget: 1 of 3 checks in budget 'p' against origin/main" in summary
 
     r, _ = run_check_step(clone, tmp_path, PR_BASE_REF="main", INPUT_WARN_ONLY="true", INPUT_ARGS="--model gpt-5.4-mini")

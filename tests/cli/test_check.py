@@ -120,7 +120,7 @@ def test_details_shows_every_file_and_model(run, project):
     table_rows = [line for line in lines if line.lstrip().startswith("prompts/")]
     assert len(table_rows) == 4
     assert "≈15" in r.stdout and "≈18" in r.stdout and "≤ 11 tokens" in r.stdout
-    assert "✗ prompts/b.md on gpt-5.5: input tokens 12 > 11 (max_tokens)" in r.stdout
+    assert "✗ prompts/b.md on gpt-5.5: input tokens 12 > 11 (max_tokens)" in r.stderr  # notes: stderr
 
 
 def test_a_budget_exactly_at_its_limit_passes(run, project):
@@ -313,10 +313,11 @@ def test_github_file_paths_are_relative_to_the_repository(run, tmp_path, chdir):
 
 
 def test_escaping_of_data_and_properties():
-    from tokopt.render.check_ci import command, escape_data, escape_property
+    from tokopt.render.check_ci import command
+    from tokopt.render.escape import workflow_data, workflow_property
 
-    assert escape_data("100%\r\nnext") == "100%25%0D%0Anext"
-    assert escape_property("a:b,c%\n") == "a%3Ab%2Cc%25%0A"
+    assert workflow_data("100%\r\nnext") == "100%25%0D%0Anext"
+    assert workflow_property("a:b,c%\n") == "a%3Ab%2Cc%25%0A"
     assert command("error", "x: y, z", file="a,b.md", title="t:1") == "::error file=a%2Cb.md,title=t%3A1::x: y, z"
     assert command("warning", "plain") == "::warning::plain"
 
@@ -360,8 +361,8 @@ def test_markdown_starts_with_the_summary_and_lists_what_is_over(run, project):
     assert lines[0] == f"### tokopt: monthly cost {total} at the configured traffic"
     assert lines[2] == "**2 prompts in 1 budget, not compared with a base (--base REF)**  "
     assert lines[3] == "✗ over budget: 1 of 2 checks in budget 'prompts'"
-    assert f"| `prompts/a.md` | gpt-5.5 | 1,000 | {usd(10 * load_catalog(PRICING_DIR).get('gpt-5.5').input / 1000)} | ✓ |" in lines
-    assert "| prompts | `prompts/b.md` | input tokens 12, limit ≤ 11 tokens (max_tokens) on gpt-5.5 |" in lines
+    assert f"| <code>prompts/a.md</code> | gpt-5.5 | 1,000 | {usd(10 * load_catalog(PRICING_DIR).get('gpt-5.5').input / 1000)} | ✓ |" in lines
+    assert "| prompts | <code>prompts/b.md</code> | input tokens 12, limit ≤ 11 tokens (max_tokens) on gpt-5.5 |" in lines
     assert "<details>" not in r.stdout  # the details only with --details
     r = run("check", "-f", "markdown", "--details")
     lines = r.stdout.splitlines()

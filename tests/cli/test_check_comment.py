@@ -66,7 +66,7 @@ def test_one_comment_created_then_updated_in_place(run, repo, actions, github):
     assert "created the pull request comment: https://github.test/c/" in r.stderr
     body = comment.body
     assert body.startswith(pr_comment.MARKER + "\n### tokopt: monthly cost up ")
-    assert "| `prompts/grow.md` | gpt-5.5 |" in body and "prompts/same.md" not in body  # only what changed
+    assert "| <code>prompts/grow.md</code> | gpt-5.5 |" in body and "prompts/same.md" not in body  # only what changed
     assert "#### Over budget" in body
     # the next push fixes it: the same comment, edited
     write(repo.path / "prompts" / "grow.md", TEN)

@@ -35,8 +35,8 @@ def test_default_models_table(run, prompt):
     assert r.exit_code == 0, r.output
     for model in CATALOG.defaults():
         assert model.id in r.stdout
-    assert "≈" in r.stdout and "output: 500 tokens per call (default" in r.stdout
-    assert r.stderr == ""
+    assert "≈" in r.stdout and "output: 500 tokens per call (default" in r.stderr  # notes: stderr
+    assert "warning" not in r.stderr and "error" not in r.stderr
 
 
 def test_json_figures_are_exact_and_recomputable(run, prompt):
@@ -207,7 +207,7 @@ def test_narrow_terminal_drops_columns_and_says_so(run, prompt, monkeypatch):
     r = run("estimate", str(prompt))
     assert r.exit_code == 0
     assert all(len(line) <= 80 for line in r.stdout.splitlines() if not line.startswith(("output:", "≈", "prices", "not shown")))
-    assert "not shown at this width" in r.stdout
+    assert "not shown at this width" in r.stderr
 
 
 def test_a_table_of_several_calls_says_total_and_runs_for_text_and_chat_alike(run, tmp_path, monkeypatch):
@@ -227,7 +227,7 @@ def test_a_table_of_several_calls_says_total_and_runs_for_text_and_chat_alike(ru
         assert "Total" in total and "× 1,000 runs" in total and "Per call" not in total
         assert len(parts) == 2 and all("Per call" in p and "× 1,000 calls" in p for p in parts)  # each input is one call
     r = run("estimate", "a.txt", "b.txt", "-m", "gpt-5.5")
-    assert "each of the 2 requests is one call; the columns add them up" in r.stdout
+    assert "each of the 2 requests is one call; the columns add them up" in r.stderr
 
 
 def test_a_cached_prefix_longer_than_a_prompt_is_said_to_be_capped_for_each_kind_of_input(run, tmp_path, monkeypatch):
@@ -238,6 +238,6 @@ def test_a_cached_prefix_longer_than_a_prompt_is_said_to_be_capped_for_each_kind
     for args in (["c.json"], ["a.txt", "b.txt"], ["a.txt", "c.json"]):
         r = run("estimate", *args, "-m", "gpt-5.5", "--cached-tokens", "200")
         assert r.exit_code == 0, r.output
-        assert "cached prefix: 200 tokens per call at cached-input prices (capped at the prompt" in r.stdout, args
+        assert "cached prefix: 200 tokens per call at cached-input prices (capped at the prompt" in r.stderr, args
     r = run("estimate", "a.txt", "b.txt", "-m", "gpt-5.5", "--cached-tokens", "100")
-    assert "cached prefix: 100 tokens per call" in r.stdout and "capped" not in r.stdout
+    assert "cached prefix: 100 tokens per call" in r.stderr and "capped" not in r.stderr

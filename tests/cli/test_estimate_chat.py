@@ -90,9 +90,9 @@ def test_table_names_the_request_and_its_defaults(run, chat):
     r = run("estimate", "chat.json")
     assert r.exit_code == 0, r.output
     assert "chat.json — OpenAI chat request: 8 messages, 1 image" in r.stdout
-    assert "output: each request's own max_tokens" in r.stdout
-    assert "models: the requests' own" in r.stdout
-    assert r.stderr == ""
+    assert "output: each request's own max_tokens" in r.stderr
+    assert "models: the requests' own" in r.stderr
+    assert not any(line.startswith(("warning:", "error:")) for line in r.stderr.splitlines())
 
 
 def test_flags_win_over_the_request(run, chat):
@@ -175,8 +175,8 @@ def test_unknown_part_types_are_counted_as_text_or_listed(run, tmp_path, monkeyp
         "message 1: image URL",
     ]
     table = run("estimate", "odd.json", "-m", "gpt-4o")
-    assert "✗ not counted: message 1: part of type 'hologram'" in table.stdout
-    assert "✗ not counted: message 1: image URL" in table.stdout
+    assert "✗ not counted: message 1: part of type 'hologram'" in table.stderr
+    assert "✗ not counted: message 1: image URL" in table.stderr
 
 
 # --- request files and batch files --------------------------------------------------------------
@@ -199,7 +199,7 @@ def test_batch_file_is_priced_at_batch_rates_line_by_line(run, tmp_path, monkeyp
     assert (conv["format"], conv["requests"], conv["lines"], conv["batch"]) == ("batch", 25, 25, True)
     table = run("estimate", "batch.jsonl")
     assert "batch.jsonl — batch API input: 25 requests, 50 messages" in table.stdout
-    assert "batch API prices (a batch API input file)" in table.stdout
+    assert "batch API prices (a batch API input file)" in table.stderr
 
 
 def test_requests_on_different_models_each_price_on_their_own(run, tmp_path, monkeypatch):

@@ -79,16 +79,16 @@ def test_record_from_stdin_and_the_report_in_every_format(run):
 
     table = ok(run("session", "report", "--by", "day", "--timezone", "UTC"))
     assert table.stdout.splitlines()[:7] == [
-        "Usage of alice by day                                                                 ",
-        "                                                                                      ",
-        " Day          Records    Input   Cached   Cache write   Output   Reasoning       Cost ",
-        " ──────────────────────────────────────────────────────────────────────────────────── ",
-        " 2026-07-20         2   62,000   48,000         5,000    2,900         400     $0.127 ",
-        " 2026-07-21         1      100        0             0       10           0    unknown ",
-        "                                                                                      ",
+        "Usage of alice by day",
+        "",
+        " Day          Records    Input   Cached   Cache write   Output   Reasoning       Cost",
+        " ────────────────────────────────────────────────────────────────────────────────────",
+        " 2026-07-20         2   62,000   48,000         5,000    2,900         400     $0.127",
+        " 2026-07-21         1      100        0             0       10           0    unknown",
+        "",
     ]
-    assert " Total              3   62,100   48,000         5,000    2,910         400   ≥ $0.127 " in table.stdout
-    assert "unpriced: 1 record of models with no known price: acme-7 (1)" in table.stdout
+    assert " Total              3   62,100   48,000         5,000    2,910         400   ≥ $0.127\n" in table.stdout
+    assert "unpriced: 1 record of models with no known price: acme-7 (1)" in table.stderr
     assert "$0 " not in table.stdout
 
     rows = list(csv.DictReader(io.StringIO(ok(run("session", "report", "-f", "csv")).stdout)))
@@ -131,11 +131,11 @@ def test_record_from_a_prompt_file_is_an_estimate(run, tmp_path):
     prompt = tmp_path / "prompt.txt"
     prompt.write_text("Translate to French: the cat sat on the mat.\n" * 10)
     r = ok(run("session", "record", "-m", "gpt-5.5", "--from-file", str(prompt), "-o", "40"))
-    assert "≈ an estimate" in r.stdout
+    assert "≈ an estimate" in r.stderr
     (rec,) = as_json(run("session", "record", "-m", "gpt-5.5", "--from-file", str(prompt), "-f", "json"))["records"]
     assert rec["estimated"] is True and rec["prompt_hash"] == "sha256:" + hashlib.sha256(prompt.read_bytes()).hexdigest()
     report = ok(run("session", "report"))
-    assert "2 records are estimates" in report.stdout
+    assert "2 records are estimates" in report.stderr
 
 
 def test_an_unknown_model_is_recorded_with_a_warning(run):
@@ -168,7 +168,7 @@ def test_import_twice_adds_nothing_and_garbage_is_reported(run, tmp_path):
     second = as_json(run("session", "import", str(cc), str(codex), "-f", "json"))
     assert (second["added"], second["updated"], second["unchanged"]) == (0, 0, 4)
     assert as_json(run("session", "report", "-f", "json")) == before
-    table = ok(run("session", "import", str(tmp_path))).stdout  # the directory, walked
+    table = ok(run("session", "import", str(tmp_path))).stderr  # the directory, walked; notes on stderr
     assert "0 records added" in table and "4 already in the ledger" in table
 
 

@@ -256,7 +256,7 @@ def test_estimate_marks_unconfirmed_tool_shapes_in_every_format(tmp_path):
     path = write_json(tmp_path / "nested.json", nested)
     table = run("estimate", str(path))
     assert table.exit_code == 0, table.output
-    assert "≈" in table.stdout and "nested objects" in table.stdout
+    assert "≈" in table.stdout and "nested objects" in table.stderr
     markdown = run("estimate", str(path), "--format", "markdown")
     assert markdown.exit_code == 0 and "≈" in markdown.stdout and "nested objects" in markdown.stdout
     doc = run("estimate", str(path), "--format", "json")

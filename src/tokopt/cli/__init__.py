@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from tokopt import __version__
-from tokopt.cli._common import TokoptGroup, print_error
+from tokopt.cli._common import TokoptGroup, guard_standard_streams, print_error
 
 if TYPE_CHECKING:
     app: typer.Typer
@@ -109,8 +109,20 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'tokopt.cli' has no attribute {name!r}")
 
 
+def _terminate(signum: int, frame: object) -> None:
+    # SIGTERM and SIGHUP end tokopt as Ctrl-C does: `finally` blocks run, so temp files are
+    # removed and a ledger transaction is rolled back
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
     """Console-script entry point: a bug exits 3 with its traceback, never 1 (a failed check)."""
+    import signal
+
+    guard_standard_streams()  # first: before anything opens a file that could become fd 2
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _terminate)
     first = sys.argv[1] if len(sys.argv) > 1 else None
     application = build_app(first) if first in COMMANDS else __getattr__("app")
     try:

@@ -25,8 +25,10 @@ from tokopt.cli._common import (
     load_user_config,
     note,
     UserOption,
+    exit_code_if_reader_leaves,
     print_error,
-    stdout_console,
+    stdout_charset,
+    table_consoles,
     warn,
 )
 
@@ -113,13 +115,15 @@ def check_command(
     chosen = settings.resolve(load_user_config(catalog), project.values(), models=model, output_tokens=output_tokens, calls=calls_per_month)
     with _spend_ledger(project, ledger, user, catalog) as book:
         result = budgets.check(project, catalog, chosen, base=base, only=files, errors=encoding_errors.value, ledger=book)
+    stale = _price_age_failure(catalog, max_price_age)
+    failed = (not result.ok or bool(stale)) and not warn_only
+    exit_code_if_reader_leaves(1 if failed else 0)  # `tokopt check | head -1` still fails the job
     _report(result, output_format, warn_only=warn_only, details=details, output_file=output_file)
     if comment or summary:
         _publish(result, pr, warn_only=warn_only, details=details, comment=comment, summary=summary)
-    stale = _price_age_failure(catalog, max_price_age)
     if stale:
         print_error(stale, "run `tokopt prices update`, or raise --max-price-age")
-    if (not result.ok or stale) and not warn_only:
+    if failed:
         raise typer.Exit(1)
 
 
@@ -209,7 +213,9 @@ def _report(result: CheckResult, fmt: CheckFormat, *, warn_only: bool, details: 
         _print_table(result, warn_only, details, output_file)
         return
     render = {
-        CheckFormat.json: lambda: machine.to_json(view.document(result, warn_only=warn_only), pretty=output_file is None and sys.stdout.isatty()),
+        CheckFormat.json: lambda: machine.to_json(
+            view.document(result, warn_only=warn_only), pretty=output_file is None and sys.stdout.isatty(), encoding="utf-8" if output_file else stdout_charset()
+        ),
         CheckFormat.markdown: lambda: check_ci.markdown(result, warn_only=warn_only, details=details),
         CheckFormat.github: lambda: check_ci.github(result, warn_only=warn_only),
         CheckFormat.junit: lambda: check_ci.junit(result, warn_only=warn_only),
@@ -231,24 +237,22 @@ def _write(text: str, output_file: Path | None) -> None:
 
 def _print_table(result: CheckResult, warn_only: bool, details: bool, output_file: Path | None) -> None:
     from rich.console import Console
-    from rich.text import Text
 
     from tokopt.render import check_headline as view
     from tokopt.render.grid import Grid
-    from tokopt.render.table import print_grid
+    from tokopt.render.table import print_grid, print_text
 
     if output_file is not None:
         import io
 
         buffer = io.StringIO()
-        console = Console(file=buffer, width=120, no_color=True, soft_wrap=False)
+        console = notes = Console(file=buffer, width=120, no_color=True, soft_wrap=False)
     else:
-        console = stdout_console()
+        console, notes = table_consoles()
     for block in view.blocks(result, warn_only=warn_only, details=details):
         if isinstance(block, Grid):
-            print_grid(console, block)
-            console.print()
+            print_grid(console, block, notes)
         else:
-            console.print(Text(*block), soft_wrap=True)
+            print_text(console, *block)
     if output_file is not None:
         _write(buffer.getvalue(), output_file)

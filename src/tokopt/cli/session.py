@@ -125,7 +125,9 @@ def session_delete(
             n = book.spend(run=found.id).records
             label = f"{found.id} ({found.name})" if found.name != found.id else found.id
             try:
-                answer = typer.confirm(f"delete run {label} and its {n:,} records?", default=False, err=True)
+                from tokopt.render.escape import visible
+
+                answer = typer.confirm(f"delete run {visible(label)} and its {n:,} records?", default=False, err=True)
             except typer.Abort:  # no answer at all: standard input is closed or empty
                 sys.stderr.write("\n")
                 raise InputError("no answer to the question: nothing deleted", hint="pass --yes to delete without asking") from None

@@ -25,6 +25,7 @@ from tokopt.cli._common import (
     note,
     expand_inputs,
     TextOption,
+    stdout_charset,
     stdout_console,
     warn,
 )
@@ -83,7 +84,7 @@ def tokenize_command(
         note(f"skipped {skipped}")
     with formats.spooled(expansion.sources) as sources:
         if ids:
-            sys.stdout.write(view.ids_json(tokenize.ids(open_inputs(sources, read), encodings)))
+            sys.stdout.write(view.ids_json(tokenize.ids(open_inputs(sources, read), encodings), stdout_charset()))
             return
         if show:
             from tokopt.render.table import print_token_pieces

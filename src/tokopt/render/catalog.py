@@ -9,6 +9,7 @@ from typing import Any
 from tokopt import __version__
 from tokopt.pricing.model import LongContext, ModelPrice, Rates
 from tokopt.render import fmt
+from tokopt.render.escape import Lines
 from tokopt.render.grid import Column, Grid
 
 
@@ -98,9 +99,9 @@ def grid(models: Sequence[ModelPrice], notes: Sequence[str] = ()) -> Grid:
     )
     family = False
     for m in models:
-        name = m.id + (" •" if m.default else "")
+        name: str = m.id + (" •" if m.default else "")
         if m.aliases:
-            name += "\n" + ", ".join(m.aliases)
+            name = Lines(name, ", ".join(m.aliases))
         if m.cache_write is None and m.cache_write_1h is None:
             write = "—"
         else:

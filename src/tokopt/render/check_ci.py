@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from tokopt.budgets.results import CheckResult, CheckRow, PromptLine
 from tokopt.render import check_headline as headline, fmt
 from tokopt.render.check import budget_notes, checked_rows, describe, describe_spend, describe_total, file_label, grids, spend_period, spend_scope, verdict
+from tokopt.render.escape import Markup, markdown as _md_text, md_code, visible, workflow_data, workflow_property, xml
 from tokopt.render.grid import Grid, text_of
 from tokopt.render.machine import to_markdown as md_table
 
@@ -22,45 +23,27 @@ def _md(grid: Grid, notes: Sequence[str]) -> str:
         [c.header for c in grid.columns],
         rows,
         align_right=right,
-        title=f"#### {grid.title}" if grid.title else None,
-        footer=[f"- {n}" for n in notes],
+        title=f"#### {_md_text(grid.title)}" if grid.title else None,
+        footer=notes,
     )
-
-
-def _md_text(text: str) -> str:
-    """Outside text in Markdown prose: HTML-escaped, so that it is never markup."""
-    import html
-
-    return html.escape(text, quote=False).replace("|", "&#124;").replace("\n", " ")
-
-
-def _code(text: str) -> str:
-    """A file name as inline code, whatever backticks it holds (a longer fence, as CommonMark
-    allows), on one line."""
-    import re
-
-    text = text.replace("\n", " ").replace("\r", " ")
-    fence = "`" * (max((len(m) for m in re.findall(r"`+", text)), default=0) + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def _prompts_md(result: CheckResult, lines: Sequence[PromptLine], *, warn_only: bool, more: int, more_text: str) -> str:
     grid = headline.prompts_grid(result, lines, warn_only=warn_only)
-    rows = [[text_of(c) for c in row] for row in grid.rows]
+    rows: list[list[str]] = [[text_of(c) for c in row] for row in grid.rows]
     for row in rows:
-        row[0] = _code(row[0])
+        row[0] = md_code(row[0])
     notes = list(grid.notes)
     if more:
-        notes.insert(0, f"{more:,} more {'prompt' if more == 1 else 'prompts'} not listed here: {more_text}")
+        notes.insert(0, Markup(f"{more:,} more {'prompt' if more == 1 else 'prompts'} not listed here: {more_text}"))
     right = [i for i, c in enumerate(grid.columns) if c.justify == "right"]
     return md_table([c.header for c in grid.columns], rows, align_right=right, footer=notes)
 
 
 def _broken_md(rows: Sequence[tuple[str, str, str]], more: int, more_text: str) -> str:
-    body = [[_md_text(budget), prompt if prompt in ("", headline.ALL_PROMPTS) else _code(prompt), _md_text(what)] for budget, prompt, what in rows]
+    body = [[budget, prompt if prompt in ("", headline.ALL_PROMPTS) else md_code(prompt), what] for budget, prompt, what in rows]
     body = [[b, p or "–", w] for b, p, w in body]
-    footer = [f"{more:,} more not listed here: {more_text}"] if more else []
+    footer = [Markup(f"{more:,} more not listed here: {more_text}")] if more else []
     return md_table(["Budget", "Prompt", "Over"], body, title="#### Over budget", footer=footer)
 
 
@@ -75,7 +58,7 @@ def markdown(
     """A PR-review report: the monthly cost before → after and the difference, the prompts that
     changed (one row each, models collapsed), what is over budget, then (with `details`) every
     check. With `max_chars` (a PR comment's limit), the lists are cut to fit, longest first,
-    and say how many are left out and where they are (`more_text`)."""
+    and say how many are left out and where they are (`more_text`, Markdown: it may be a link)."""
     lines = headline.prompt_lines(result, details=False)
     broken = headline.broken(result)
     text = _markdown(result, warn_only, details, lines, broken, more_text)
@@ -108,7 +91,7 @@ def _markdown(
 ) -> str:
     parts = []
     if result.budgets:
-        parts += [f"### tokopt: {headline.title(result)}", "", f"**{headline.summary(result)}**  ", _md_text(verdict(result, warn_only=warn_only)), ""]
+        parts += [f"### tokopt: {_md_text(headline.title(result))}", "", f"**{_md_text(headline.summary(result))}**  ", _md_text(verdict(result, warn_only=warn_only)), ""]
         if lines or all_lines:
             parts.append(_prompts_md(result, lines, warn_only=warn_only, more=(all_lines or len(lines)) - len(lines), more_text=more_text))
     else:
@@ -134,19 +117,12 @@ def _markdown(
 # --- GitHub workflow commands ----------------------------------------------------------------
 
 
-def escape_data(text: str) -> str:
-    """A workflow command's message, escaped as @actions/core does."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def escape_property(text: str) -> str:
-    """A workflow command's property value (file=, title=): also ':' and ','."""
-    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
 def command(kind: str, message: str, **properties: str) -> str:
-    props = ",".join(f"{k}={escape_property(v)}" for k, v in properties.items())
-    return f"::{kind}{' ' + props if props else ''}::{escape_data(message)}"
+    """One workflow command. Control characters are shown visibly (a log viewer would act on
+    an escape sequence); the message's own line breaks are kept, then everything is escaped
+    as @actions/core escapes it, so a name can neither end the command nor start another."""
+    props = ",".join(f"{k}={workflow_property(visible(v))}" for k, v in properties.items())
+    return f"::{kind}{' ' + props if props else ''}::{workflow_data(visible(message, keep=chr(10)))}"
 
 
 def github(result: CheckResult, *, warn_only: bool) -> str:
@@ -160,7 +136,7 @@ def github(result: CheckResult, *, warn_only: bool) -> str:
     for row in result.failed_rows:
         groups.setdefault((row.budget, row.file), []).append(row)
     for (index, file), rows in groups.items():
-        detail = [f"{r.model}{' › ' + r.request if r.request else ''}: " + "; ".join(describe(c) for c in r.failures) for r in rows]
+        detail = [visible(f"{r.model}{' › ' + r.request if r.request else ''}: ") + "; ".join(describe(c) for c in r.failures) for r in rows]
         message = f"over budget {names[index]!r} on {len(rows)} model{'s' if len(rows) != 1 else ''}:\n" + "\n".join(detail)
         lines.append(command(kind, message, file=result.repo_prefix + file, title=f"tokopt: {names[index]} over budget"))
     for budget, total in result.failed_totals:
@@ -173,7 +149,7 @@ def github(result: CheckResult, *, warn_only: bool) -> str:
         lines.append(command("warning", warning, title="tokopt"))
     if result.budgets:
         lines.append(command("notice", f"{headline.title(result)}: {headline.summary(result)}", title="tokopt"))
-    lines.append(verdict(result, warn_only=warn_only))
+    lines.append(visible(verdict(result, warn_only=warn_only)))
     return "\n".join(lines) + "\n"
 
 
@@ -268,5 +244,9 @@ def junit(result: CheckResult, *, warn_only: bool) -> str:
                 failure = ET.SubElement(case, "failure", message=describe_spend(sp), type="max_spend")
                 failure.text = f"{sp.name}: {describe_spend(sp)}"
             ET.SubElement(case, "system-out").text = f"{sp.records:,} calls, {sp.unpriced_records:,} unpriced; {spend_period(sp)}"
+    for element in top.iter():  # every name from outside, in one pass: valid XML 1.0
+        element.attrib = {k: xml(v) for k, v in element.attrib.items()}
+        if element.text:
+            element.text = xml(element.text)
     ET.indent(top)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(top, encoding="unicode") + "\n"

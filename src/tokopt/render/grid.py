@@ -39,15 +39,16 @@ def text_of(cell: Cell) -> str:
 
 
 def to_markdown(grid: Grid) -> str:
+    from tokopt.render.escape import Markup, markdown
     from tokopt.render.machine import to_markdown as md
 
-    rows = [[text_of(c) for c in row] for row in grid.rows]
+    rows: list[list[str]] = [[text_of(c) for c in row] for row in grid.rows]
     if grid.footer is not None:
-        rows.append([f"**{text_of(c)}**" if text_of(c) else "" for c in grid.footer])
+        rows.append([Markup(f"**{markdown(text_of(c))}**") if text_of(c) else "" for c in grid.footer])
     return md(
         [c.header for c in grid.columns],
         rows,
         align_right=[i for i, c in enumerate(grid.columns) if c.justify == "right"],
-        title=f"### {grid.title}" if grid.title else None,
+        title=f"### {markdown(grid.title)}" if grid.title else None,
         footer=grid.notes,
     )

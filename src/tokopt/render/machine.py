@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from tokopt.render.escape import csv_cell
+
 
 def _default(value: Any) -> Any:
     if isinstance(value, Decimal):
@@ -22,13 +24,16 @@ def _default(value: Any) -> Any:
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
-def to_json(data: Any, *, pretty: bool = False) -> str:
+def to_json(data: Any, *, pretty: bool = False, encoding: str = "utf-8") -> str:
     """One JSON document and a newline: compact, by the json module's C encoder (any `indent`
     sends every value through its pure-Python encoder, several times slower on big reports),
-    or indented for a person at a terminal (`pretty`). The same data either way."""
+    or indented for a person at a terminal (`pretty`). The same data either way. What a
+    terminal would act on, and what `encoding` cannot carry, is written as a \\u escape."""
+    from tokopt.render.escape import json_text
+
     if pretty:
-        return json.dumps(data, indent=2, ensure_ascii=False, default=_default) + "\n"
-    return json.dumps(data, ensure_ascii=False, default=_default, separators=(",", ":")) + "\n"
+        return json_text(json.dumps(data, indent=2, ensure_ascii=False, default=_default), encoding) + "\n"
+    return json_text(json.dumps(data, ensure_ascii=False, default=_default, separators=(",", ":")), encoding) + "\n"
 
 
 def _cell(value: Any) -> str:
@@ -40,7 +45,7 @@ def _cell(value: Any) -> str:
         return format(value.normalize(), "f")
     if isinstance(value, (list, tuple)):
         return "; ".join(_cell(v) for v in value)
-    return str(value)
+    return csv_cell(str(value))
 
 
 def to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None) -> str:
@@ -54,10 +59,6 @@ def to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = No
     return out.getvalue()
 
 
-def _md_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", "<br>")
-
-
 def to_markdown(
     headers: Sequence[str],
     rows: Sequence[Sequence[str]],
@@ -66,17 +67,20 @@ def to_markdown(
     title: str | None = None,
     footer: Sequence[str] = (),
 ) -> str:
-    """A GitHub pipe table; `align_right` lists the numeric columns by index. Footer lines
-    become list items (lines already starting with `- ` stay as they are), so that each
-    note stays its own line when rendered instead of running into one paragraph."""
+    """A GitHub pipe table; `align_right` lists the numeric columns by index. Headers, cells
+    and footer lines are plain text, escaped here (`escape.markdown`) unless marked `Markup`;
+    `title` is Markdown (a heading its caller escaped). Footer lines become list items, so
+    that each note stays its own line when rendered instead of running into one paragraph."""
+    from tokopt.render.escape import markdown
+
     lines = []
     if title:
         lines += [title, ""]
-    lines.append("| " + " | ".join(_md_escape(h) for h in headers) + " |")
+    lines.append("| " + " | ".join(markdown(h) for h in headers) + " |")
     lines.append("|" + "|".join("---:" if i in align_right else "---" for i in range(len(headers))) + "|")
     for row in rows:
-        lines.append("| " + " | ".join(_md_escape(str(c)) for c in row) + " |")
+        lines.append("| " + " | ".join(markdown(c if isinstance(c, str) else str(c)) for c in row) + " |")
     if footer:
         lines.append("")
-        lines.extend(line if line.startswith("- ") else f"- {line}" for line in footer)
+        lines.extend(f"- {markdown(line)}" for line in footer)
     return "\n".join(lines) + "\n"

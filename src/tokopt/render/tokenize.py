@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from tokopt import __version__
 from tokopt.render import fmt
+from tokopt.render.escape import json_text
 from tokopt.render.grid import Column, Grid
+from tokopt.usage import quantize
 
 if TYPE_CHECKING:
     from tokopt.tokens.tokenize import InputTokens, Stretch, TokenizeReport
@@ -22,7 +24,7 @@ if TYPE_CHECKING:
 def _ratio(n_tokens: int, chars: int) -> Decimal | None:
     if chars == 0:
         return None
-    return (Decimal(n_tokens) / Decimal(chars)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+    return quantize(Decimal(n_tokens) / Decimal(chars), "0.0001")
 
 
 def _text_row(c: InputTokens, report: TokenizeReport) -> dict[str, Any]:
@@ -160,7 +162,7 @@ def label(stretch: Stretch) -> str:
     return f"{where} · message {stretch.message} · {stretch.role}"
 
 
-def ids_json(items: Iterable[tuple[Stretch, str, Sequence[int]]]) -> str:
+def ids_json(items: Iterable[tuple[Stretch, str, Sequence[int]]], charset: str = "utf-8") -> str:
     """One object per (stretch, encoding), always a list, so the shape never depends on the input.
 
     A chat input's objects are per message, with the message's number and role (and the JSONL line)."""
@@ -174,4 +176,4 @@ def ids_json(items: Iterable[tuple[Stretch, str, Sequence[int]]]) -> str:
         item.update({"encoding": encoding, "count": len(ids), "ids": list(ids)})
         out.append(item)
     # One object per line keeps a long id list on one line instead of one id per line.
-    return "[\n" + ",\n".join("  " + json.dumps(item, ensure_ascii=False) for item in out) + "\n]\n"
+    return json_text("[\n" + ",\n".join("  " + json.dumps(item, ensure_ascii=False) for item in out) + "\n]\n", charset)

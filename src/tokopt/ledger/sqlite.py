@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from tokopt.ledger.sqlitebooks import SqliteBookkeeping
-from tokopt.ledger.sqlitefile import connect, money_text, parse_time_text, picousd, prepare, time_text, translate
+from tokopt.ledger.sqlitefile import check_pages, connect, file_identity, money_text, parse_time_text, picousd, prepare, remove_new, same_files, time_text, translate
 from tokopt.ledger.sqliteruns import SqliteRuns
 from tokopt.ledger.sqlitesums import aggregate, where
 from tokopt.ledger.store import Filters, Sums, UpsertResult, record_uid, this_machine
@@ -39,6 +39,8 @@ class SqliteStore(SqliteRuns, SqliteBookkeeping):
         self.location = str(path) if path is not None else ":memory:"
         self.migrated_from: int | None = None
         self.backup_path: Path | None = None
+        self._files: tuple[object, ...] | None = None  # the ledger's and its journal's identity
+        self._checked = False  # quick_check passed once, under the write lock
 
     @property
     def backup(self) -> str | None:
@@ -53,10 +55,17 @@ class SqliteStore(SqliteRuns, SqliteBookkeeping):
         Without `create`, a missing file opens as an empty in-memory ledger, so that reading
         commands never create files.
         """
-        if not path.exists() and not create:
+        if not path.exists() and not path.is_symlink() and not create:
             return cls.memory()
-        store = cls(connect(path), path)
-        store.migrated_from, store.backup_path = prepare(store.db, path)
+        db, created = connect(path)
+        store = cls(db, path)
+        try:
+            store.migrated_from, store.backup_path = prepare(store.db, path)
+        except BaseException:
+            if created:  # a new ledger that could not be made (a full disk): leave nothing
+                remove_new(path)
+            raise
+        store._files = file_identity(path)
         return store
 
     @classmethod
@@ -80,12 +89,22 @@ class SqliteStore(SqliteRuns, SqliteBookkeeping):
         with self._translated():
             self.db.execute("BEGIN IMMEDIATE")
             try:
+                if self.path is not None:
+                    self._check_before_writing()
                 yield self
             except BaseException:
                 if self.db.in_transaction:
                     self.db.execute("ROLLBACK")
                 raise
             self.db.execute("COMMIT")
+
+    def _check_before_writing(self) -> None:
+        """Holding the write lock: the files are the ones opened, and (once) no page is damaged."""
+        assert self.path is not None
+        self._files = same_files(self.path, self._files)
+        if not self._checked:
+            check_pages(self.db, self.path)
+            self._checked = True
 
     @contextmanager
     def read(self) -> Iterator[SqliteStore]:

@@ -171,6 +171,37 @@ UserOption = Annotated[
 ]
 
 
+def parse_size(value: Any) -> int:
+    """A size as people write it: 500M, 2G, 1048576 (typer's parser for --max-input-size)."""
+    if isinstance(value, int):
+        return value
+    from tokopt.inputs.formats import parse_size as parse
+
+    try:
+        return parse(str(value))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+MaxInputSizeOption = Annotated[
+    int | None,
+    typer.Option(
+        "--max-input-size",
+        parser=parse_size,
+        metavar="SIZE",
+        help="Read at most this much from stdin, a pipe or a device (/dev/zero never ends): 500M, 4G. \\[default: 1G]",
+        show_default=False,
+    ),
+]
+
+
+def spool(sources: Any, max_input_size: int | None) -> Any:
+    """`formats.spooled` with the command line's limit, saying on stderr what a blocked read waits for."""
+    from tokopt.inputs import formats
+
+    return formats.spooled(sources, max_size=max_input_size or formats.DEFAULT_MAX_INPUT, on_wait=note)
+
+
 TextOption = Annotated[
     list[str] | None,
     typer.Option("--text", metavar="TEXT", help="Count this text, as if it were a file (repeatable).", show_default=False),

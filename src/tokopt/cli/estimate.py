@@ -28,6 +28,8 @@ from tokopt.cli._common import (
     note,
     expand_inputs,
     TextOption,
+    MaxInputSizeOption,
+    spool,
     warn,
 )
 
@@ -121,6 +123,7 @@ def estimate_command(
     cheapest: CheapestOption = None,
     per: PerOption = None,
     text: TextOption = None,
+    max_input_size: MaxInputSizeOption = None,
 ) -> None:
     """Count a prompt's tokens and price one call (and N calls) on each model.
 
@@ -144,7 +147,7 @@ def estimate_command(
     for skipped in expansion.skipped:
         note(f"skipped {skipped}")
     kept: list[AnyCounted] = []  # with --suggest: the counted requests, for the rules
-    with formats.spooled(expansion.sources) as sources:
+    with spool(expansion.sources, max_input_size) as sources:
         total = None if any(s.size is None for s in sources) else sum(s.size or 0 for s in sources)
         with byte_progress(total, "counting") as on_bytes:
             report = pipeline.estimate(sources, catalog, options, sort=sort.value, on_bytes=on_bytes, keep=kept.append if suggest else None)

@@ -25,6 +25,8 @@ from tokopt.cli._common import (
     note,
     expand_inputs,
     TextOption,
+    MaxInputSizeOption,
+    spool,
 )
 
 CandidatesOption = Annotated[
@@ -89,6 +91,7 @@ def suggest_command(
     encoding_errors: EncodingErrorsOption = EncodingErrorsChoice.strict,
     input_format: InputFormatOption = InputFormatChoice.auto,
     text: TextOption = None,
+    max_input_size: MaxInputSizeOption = None,
 ) -> None:
     """Suggest concrete ways to pay less, each with the tokens and dollars it saves.
 
@@ -115,7 +118,7 @@ def suggest_command(
     expansion = expand_inputs(paths, text)
     for skipped in expansion.skipped:
         note(f"skipped {skipped}")
-    with formats.spooled(expansion.sources) as sources:
+    with spool(expansion.sources, max_input_size) as sources:
         work, settings = optimize.prepare(sources, catalog, options)
         report = optimize.suggest(work, settings, inputs=[s.label for s in sources])
         written = optimize.write_rewritten(work, sources, write, settings.model) if write is not None else None

@@ -25,6 +25,8 @@ from tokopt.cli._common import (
     note,
     expand_inputs,
     TextOption,
+    MaxInputSizeOption,
+    spool,
     stdout_charset,
     stdout_console,
     warn,
@@ -61,6 +63,7 @@ def tokenize_command(
     input_format: InputFormatOption = InputFormatChoice.auto,
     keep_going: KeepGoingOption = False,
     text: TextOption = None,
+    max_input_size: MaxInputSizeOption = None,
 ) -> None:
     """Count characters, bytes and tokens per encoding; show the tokens themselves.
 
@@ -82,7 +85,7 @@ def tokenize_command(
     expansion = expand_inputs(paths, text)
     for skipped in expansion.skipped:
         note(f"skipped {skipped}")
-    with formats.spooled(expansion.sources) as sources:
+    with spool(expansion.sources, max_input_size) as sources:
         if ids:
             sys.stdout.write(view.ids_json(tokenize.ids(open_inputs(sources, read), encodings), stdout_charset()))
             return

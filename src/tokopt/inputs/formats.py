@@ -12,10 +12,10 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from enum import Enum
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 from tokopt.errors import InputError
 from tokopt.inputs import Source
@@ -79,11 +79,75 @@ def sniff_shape(head: str, label: str, forced: InputFormat = InputFormat.auto) -
     return "json"
 
 
+DEFAULT_MAX_INPUT = 1 << 30  # 1 GiB of one stream: far beyond any prompt, far below a full disk
+WAIT_NOTE_S = 1.0  # how long a read may block before tokopt says what it waits for
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$", re.IGNORECASE)
+
+
+def parse_size(text: str) -> int:
+    """A size as people write it: 1048576, 512k, 200M, 1.5G (powers of 1024; `MB`, `MiB` too)."""
+    m = _SIZE.match(text)
+    if m is None:
+        raise ValueError(f"not a size: {text!r} (write 500M, 2G or a number of bytes)")
+    size = int(float(m[1]) * 1024 ** " kmgt".index(m[2].lower() or " "))
+    if size < 1:
+        raise ValueError(f"not a size: {text!r} (at least one byte)")
+    return size
+
+
+def human_size(size: int) -> str:
+    for unit, power in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if size >= 1 << power:
+            return f"{size / (1 << power):g} {unit}"
+    return f"{size:,} bytes"
+
+
 @contextlib.contextmanager
-def spooled(sources: Sequence[Source]) -> Iterator[list[Source]]:
-    """Sources with standard input, pipes and command-line text copied to temporary files, so
-    that their format can be sniffed and their lines streamed like a file's (sniffing would
-    consume a pipe)."""
+def _waiting(label: str, on_wait: Callable[[str], None] | None) -> Iterator[None]:
+    """Say what tokopt waits for when opening or reading `label` blocks (a named pipe with no
+    writer, a terminal or a pipe that sends nothing): never block forever without saying why."""
+    if on_wait is None:
+        yield
+        return
+    import threading
+
+    message = f"waiting for {label}: nothing to read yet (a pipe with no writer?); Ctrl-C stops"
+    timer = threading.Timer(WAIT_NOTE_S, on_wait, [message])
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+
+
+def _copy(src: BinaryIO, dst: BinaryIO, label: str, max_size: int, on_wait: Callable[[str], None] | None) -> None:
+    with _waiting(label, on_wait):
+        chunk = src.read(1 << 16)
+    copied = 0
+    while chunk:
+        copied += len(chunk)
+        if copied > max_size:
+            raise InputError(
+                f"{label}: more than {human_size(max_size)} of input; stopped reading (--max-input-size)",
+                hint="to read more, pass a larger --max-input-size (e.g. 4G)",
+            )
+        try:
+            dst.write(chunk)
+        except OSError as exc:
+            raise InputError(f"cannot keep {label} in a temporary file: {exc.strerror}", hint="point TMPDIR at a disk with room") from None
+        chunk = src.read(min(1 << 20, max_size + 1 - copied))
+
+
+@contextlib.contextmanager
+def spooled(
+    sources: Sequence[Source], *, max_size: int = DEFAULT_MAX_INPUT, on_wait: Callable[[str], None] | None = None
+) -> Iterator[list[Source]]:
+    """Sources with standard input, pipes, devices and command-line text copied to temporary
+    files, so that their format can be sniffed and their lines streamed like a file's (sniffing
+    would consume a pipe). A stream is read up to `max_size` bytes (InputError past it: /dev/zero
+    never ends); `on_wait` is told when a stream has nothing to read for a moment. The files are
+    removed however this ends (an error, Ctrl-C, SIGTERM, SIGHUP)."""
     if all(s.size is not None for s in sources):
         yield list(sources)
         return
@@ -94,7 +158,6 @@ def spooled(sources: Sequence[Source]) -> Iterator[list[Source]]:
             if s.size is not None:
                 out.append(s)
                 continue
-            import shutil
             import tempfile
 
             fd, name = tempfile.mkstemp(prefix="tokopt-input-")
@@ -103,11 +166,13 @@ def spooled(sources: Sequence[Source]) -> Iterator[list[Source]]:
                 if s.text is not None:
                     dst.write(s.text.encode("utf-8"))
                 elif s.path is None:
-                    shutil.copyfileobj(sys.stdin.buffer, dst, 1 << 20)
+                    _copy(sys.stdin.buffer, dst, s.label, max_size, on_wait)
                 else:
                     try:
-                        with s.path.open("rb") as src:
-                            shutil.copyfileobj(src, dst, 1 << 20)
+                        with _waiting(s.label, on_wait):
+                            src = s.path.open("rb")  # a named pipe blocks here until a writer opens it
+                        with src:
+                            _copy(src, dst, s.label, max_size, on_wait)
                     except OSError as exc:
                         raise InputError(f"cannot read {s.label}: {exc.strerror}") from None
             path = Path(name)

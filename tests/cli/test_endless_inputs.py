@@ -1,0 +1,116 @@
+"""Endless and stalled inputs (issue 12, resources): a device or a pipe is read as a stream up
+to --max-input-size and stopped with a clear error; a read that blocks says what it waits for;
+temporary copies are removed however tokopt ends (an error, SIGTERM, SIGHUP). Real processes,
+real pipes, devices and named pipes.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import one_error_line
+
+COMMANDS = [["estimate", "-m", "gpt-5.5"], ["tokenize"], ["suggest", "-t", "gpt-5.5"]]
+
+
+def tokopt(args: list[str], tmp: Path, **kwargs):  # type: ignore[no-untyped-def]
+    env = {**os.environ, "TMPDIR": str(tmp)}
+    return subprocess.Popen([sys.executable, "-m", "tokopt", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
+
+
+@pytest.fixture
+def tmp(tmp_path: Path) -> Path:
+    """The TMPDIR tokopt gets: empty again after every run."""
+    path = tmp_path / "tmp"
+    path.mkdir()
+    return path
+
+
+@pytest.mark.parametrize("source", ["/dev/zero", "/dev/urandom", "stdin from /dev/zero", "a pipe that never ends"])
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c[0])
+def test_an_endless_input_stops_at_the_limit_with_a_clear_error(tmp, tmp_path, command, source):
+    limit = ["--max-input-size", "2M"]
+    if source.startswith("/dev/"):
+        proc = tokopt([*command, source, *limit], tmp)
+    if source == "stdin from /dev/zero":
+        with open("/dev/zero", "rb") as zero:
+            proc = tokopt([*command, "-", *limit], tmp, stdin=zero)
+    yes = None
+    if source == "a pipe that never ends":
+        yes = subprocess.Popen(["yes", "a prompt that repeats"], stdout=subprocess.PIPE)
+        proc = tokopt([*command, *limit], tmp, stdin=yes.stdout)
+        assert yes.stdout is not None
+        yes.stdout.close()
+    out, err = proc.communicate(timeout=120)
+    if yes is not None:
+        yes.kill()
+        yes.wait()
+    assert proc.returncode == 2, err
+    line = one_error_line(err.decode())
+    assert "more than 2 MiB" in line and "--max-input-size" in line
+    assert out == b""
+    assert list(tmp.iterdir()) == []
+
+
+def test_the_limit_is_a_limit_not_a_cut(tmp, tmp_path):
+    text = b"word " * 1000  # 5,000 bytes
+    ok = tokopt(["tokenize", "-", "--max-input-size", "5000", "--format", "json"], tmp, stdin=subprocess.PIPE)
+    out, err = ok.communicate(text, timeout=60)
+    assert ok.returncode == 0, err
+    over = tokopt(["tokenize", "-", "--max-input-size", "4999"], tmp, stdin=subprocess.PIPE)
+    _, err = over.communicate(text, timeout=60)
+    assert over.returncode == 2 and "--max-input-size" in err.decode()
+
+
+@pytest.mark.parametrize("value", ["0", "lots", "-5M", "1.5X"])
+def test_a_bad_size_is_a_usage_error(tmp, value):
+    proc = tokopt(["tokenize", "/dev/null", "--max-input-size", value], tmp)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2 and "--max-input-size" in err.decode() and b"Traceback" not in err
+
+
+def read_line(stream, seconds: float) -> bytes:  # type: ignore[no-untyped-def]
+    """One line of a child's stderr, or b'' if none came in `seconds` (the test never hangs)."""
+    ready, _, _ = select.select([stream], [], [], seconds)
+    return stream.readline() if ready else b""
+
+
+def test_a_named_pipe_with_no_writer_says_what_it_waits_for(tmp, tmp_path):
+    fifo = tmp_path / "prompt.fifo"
+    os.mkfifo(fifo)
+    proc = tokopt(["estimate", str(fifo), "-m", "gpt-5.5", "--format", "json"], tmp)
+    assert proc.stderr is not None
+    line = read_line(proc.stderr, 60)
+    assert line.startswith(b"note: waiting for ") and b"prompt.fifo" in line, line
+    with fifo.open("w") as writer:  # a writer comes: tokopt reads and goes on
+        writer.write("You are a helpful assistant.\n")
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert b'"input_tokens"' in out
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_a_signal_while_copying_a_pipe_removes_the_copy(tmp, tmp_path, signum):
+    fifo = tmp_path / "prompt.fifo"
+    os.mkfifo(fifo)
+    proc = tokopt(["estimate", str(fifo), "-m", "gpt-5.5"], tmp)
+    with fifo.open("wb") as writer:
+        writer.write(b"some text\n" * 1000)
+        writer.flush()
+        deadline = time.monotonic() + 60
+        while not list(tmp.iterdir()) and time.monotonic() < deadline:
+            time.sleep(0.02)  # the copy exists: tokopt is reading the pipe, which stays open
+        assert list(tmp.iterdir()), "tokopt made its copy"
+        proc.send_signal(signum)
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signum, err
+    assert b"Traceback" not in err
+    assert list(tmp.iterdir()) == []

@@ -138,10 +138,16 @@ def test_record_from_a_prompt_file_is_an_estimate(run, tmp_path):
     assert "2 records are estimates" in report.stderr
 
 
-def test_an_unknown_model_is_recorded_with_a_warning(run):
-    r = ok(run("session", "record", "-m", "acme-7", "-i", "10", "-o", "1"))
+def test_an_unknown_model_is_refused_unless_allowed_then_recorded_with_a_warning(run):
+    # a typo (gpt5.5) once went into the ledger unpriced, silently: now it names the near models
+    for typo in ("gpt5.5", "gpt-5.55"):
+        r = run("session", "record", "-m", typo, "-i", "10", "-o", "1")
+        assert r.exit_code == 2, r.stderr
+        assert f"unknown model: {typo}" in r.stderr and "did you mean gpt-5.5" in r.stderr and "--allow-unknown" in r.stderr
+    assert json.loads(ok(run("session", "report", "-f", "json")).stdout)["total"]["records"] == 0
+    r = ok(run("session", "record", "-m", "acme-7", "-i", "10", "-o", "1", "--allow-unknown"))
     assert "warning: no price known for model acme-7" in r.stderr and "unknown" in r.stdout
-    r = ok(run("session", "record", "-m", "gpt-5.55", "-i", "10", "-o", "1"))  # a typo gets the near names
+    r = ok(run("session", "record", "-m", "gpt-5.55", "-i", "10", "-o", "1", "--allow-unknown"))  # a typo gets the near names
     assert "did you mean gpt-5.5" in r.stderr
 
 

@@ -154,6 +154,7 @@ def session_record(
         typer.Option("--from-file", help="Count this prompt file as the input: an estimate, marked so.", exists=True, dir_okay=False, show_default=False),
     ] = None,
     stdin: Annotated[bool, typer.Option("--stdin", help="Read usage records as JSON lines from stdin (all or none are kept).")] = False,
+    allow_unknown: Annotated[bool, typer.Option("--allow-unknown", help="Record a model tokopt has no price for (kept unpriced) instead of refusing it.")] = False,
     run: RunOption = None,
     user: UserOption = None,
     ledger: LedgerOption = None,
@@ -171,6 +172,13 @@ def session_record(
     if not stdin and not model:
         raise InputError("--model is required", hint="e.g. --model gpt-5.5")
     with _open(ledger, user, pricing, priced=True) as book:
+        if model and not stdin and not allow_unknown and book.pricer.resolve(model) is None:
+            # a typo (gpt5.5) would be stored unpriced and never counted: name the near models
+            near = ", ".join(book.pricer.catalog.suggest(model))
+            raise InputError(
+                f"unknown model: {model}; nothing was recorded",
+                hint=f"{f'did you mean {near}? ' if near else ''}--allow-unknown records it unpriced; --pricing FILE prices it",
+            )
         if stdin:
             rows = book.record_many(read_records(sys.stdin.buffer), run=run, source="cli")
         elif from_file is not None:

@@ -312,6 +312,31 @@ def test_project_config_pricing_entry_that_is_broken(run, ws):
     assert_error(run("check"), ["check"], "tokopt.toml", "pricing[0]", "nope.toml")
 
 
+@pytest.mark.parametrize("where", ["parent", "absolute", "symlink", "subdir then parent"])
+def test_a_project_config_cannot_name_pricing_files_outside_the_project(run, ws, where):
+    # a config arrives with a repository: it may not make tokopt read /etc/... or ../../x
+    project = ws / "repo"
+    project.mkdir()
+    small_project(project)
+    outside = ws / "outside.toml"
+    outside.write_text(
+        'provider = "acme"\nas_of = 2026-01-01\nsource = "test"\n[models.acme-1]\ntier = "mini"\ncontext_window = 1000\n'
+        'max_output = 100\ninput = 1\noutput = 2\ntokenizer = { encoding = "o200k_base", exact = true }\n',
+        encoding="utf-8",
+    )
+    name = {"parent": "../outside.toml", "absolute": str(outside), "symlink": "link.toml", "subdir then parent": "prompts/../../outside.toml"}[where]
+    if where == "symlink":
+        (project / "link.toml").symlink_to(outside)
+    config = project / "tokopt.toml"
+    config.write_text(f"pricing = [{json.dumps(name)}]\n" + config.read_text(), encoding="utf-8")
+    os.chdir(project)
+    assert_error(run("check"), ["check"], "tokopt.toml", "pricing[0]", "outside the project")
+    # the user may name it: on the command line it is theirs to choose
+    config.write_text(config.read_text().split("\n", 1)[1], encoding="utf-8")
+    r = run("check", "--pricing", str(outside))
+    assert r.exit_code == 0, r.stderr
+
+
 # --- the user's config: TOKOPT_CONFIG -----------------------------------------------------------
 
 CONFIG_CASES = {

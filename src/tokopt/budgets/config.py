@@ -417,8 +417,16 @@ def _check_consistent(project: Project) -> None:
                 f"{project.path}: {project.key('budgets', index, 'calls_per_month')}: "
                 f"required with {monthly[0]} (here or in [defaults])"
             )
+    root = project.root.resolve()
     for index, name in enumerate(cfg.pricing):
         file = project.root / name
+        # a project config comes with the repository: it may not make tokopt read files outside
+        # it (`../../../etc/...`, an absolute path, a symlink out); the user's command line may
+        if not file.resolve().is_relative_to(root):
+            raise ConfigError(
+                f"{project.path}: {project.key('pricing', index)}: pricing file outside the project: {name}",
+                hint=f"keep it inside {project.root.name or project.root}, or pass it yourself: --pricing {name}",
+            )
         if not file.is_file():
             raise ConfigError(f"{project.path}: {project.key('pricing', index)}: pricing file not found: {name}")
 

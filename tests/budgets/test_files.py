@@ -290,8 +290,11 @@ def test_gitrepo_reads_blobs_exactly(tmp_path):
     assert blobs[files["prompts/grow.md"]] == TEN.encode() and blobs[files["README.md"]] == b"not a prompt\n"
 
 
-@pytest.mark.parametrize("in_git", [False, True])
-@pytest.mark.parametrize("name", ["a\nb.md", "sub\ndir/c.md", "tab\t.md", "end.md "])
+@pytest.mark.parametrize("in_git", [False, True, "base"])
+@pytest.mark.parametrize(
+    "name",
+    ["a\nb.md", "sub\ndir/c.md", "tab\t.md", "end.md ", "[x].md", "q?.md", "star*.md", "back\\slash.md", "{a,b}.md", "\udcffbad\udcfe.md", "cr\r.md", "\x1b[31mred.md"],
+)
 def test_every_file_a_glob_matches_is_checked_whatever_its_name(tmp_path, catalog, in_git, name):
     # a newline in a name once hid an over-budget prompt from `prompts/**`
     write(tmp_path / "prompts" / name, TWELVE)
@@ -300,7 +303,12 @@ def test_every_file_a_glob_matches_is_checked_whatever_its_name(tmp_path, catalo
         from tests.budget_fixtures import git
 
         git(tmp_path, "init", "-q", "-b", "main")
-    result = run(tmp_path, catalog)
+    if in_git == "base":  # committed small, then grown: compared with the base, and checked
+        write(tmp_path / "prompts" / name, TEN)
+        git(tmp_path, "add", "-A")
+        git(tmp_path, "commit", "-q", "-m", "base")
+        write(tmp_path / "prompts" / name, TWELVE)
+    result = run(tmp_path, catalog, base="HEAD" if in_git == "base" else None)
     assert [r.file for r in result.failed_rows] == [f"prompts/{name}"]
 
 

@@ -1,6 +1,6 @@
 """CI budgets benchmark (`tokopt check`). Prints ratios from one run.
 
-    python benchmarks/bench_check.py [--quick]
+    python benchmarks/bench_check.py [--quick] [--files N]
 
 A git repository of N prompt files (2 KB each, text from this machine's Python
 installation) on `main`, and a branch that changes a quarter of them. One budget covers them
@@ -67,7 +67,8 @@ def make_repo(root: Path, n: int) -> None:
     prompts = root / "prompts"
     prompts.mkdir()
     for i, text in enumerate(texts(n)):
-        (prompts / f"p{i:04d}.md").write_text(text, encoding="utf-8")
+        # a heading first, as prompts have: a chunk that starts with `[]` would be read as JSON
+        (prompts / f"p{i:04d}.md").write_text(f"# Prompt {i}\n\n{text}", encoding="utf-8")
     (root / "tokopt.toml").write_text(
         '[defaults]\noutput_tokens = 500\ncalls_per_month = 10000\n\n[[budgets]]\nname = "prompts"\n'
         'paths = ["prompts/**/*.md"]\nmax_tokens = 100000\nmax_cost_per_call = 1\nmax_increase_pct = 1000\n',
@@ -107,8 +108,10 @@ def read_with_cat_file(root: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer files and runs")
+    parser.add_argument("--files", type=int, help="how many prompt files (default 500; 100 with --quick)")
     args = parser.parse_args()
-    n, runs = (100, 3) if args.quick else (400, 5)
+    n, runs = (100, 3) if args.quick else (500, 5)
+    n = args.files or n
     exe = shutil.which("tokopt", path=os.path.dirname(sys.executable)) or shutil.which("tokopt")
     if not exe:
         raise SystemExit("install tokopt first: pip install -e .")

@@ -158,3 +158,21 @@ def test_base_compares_a_batch_file_request_by_request(tmp_path, catalog, refere
     assert grow.delta_tokens == user_message_tokens(reference, longer) - user_message_tokens(reference, "short")
     assert not grow.ok and [c.name for c in grow.failures] == ["max_increase_pct"]
     assert rows["drop"].current is None and rows["drop"].base.input_tokens == user_message_tokens(reference, "bye")
+
+
+def test_an_unchanged_file_against_a_base_is_unchanged_and_warned_about_once(tmp_path, catalog):
+    root = setup(tmp_path / "repo")
+    git(root, "init", "-q", "-b", "main")
+    content = [{"type": "text", "text": "What is this?"}, {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}}]
+    write_json(root / "prompts" / "img.json", {"messages": [{"role": "user", "content": content}]})
+    write(root / "prompts" / "grow.md", "Say hello.")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "base")
+    write(root / "prompts" / "grow.md", "Say hello, then say goodbye.")
+    result = run(root, catalog, base="main")
+    rows = {r.file: r for r in result.rows}
+    same, grown = rows["prompts/img.json"], rows["prompts/grow.md"]
+    assert same.change == "unchanged" and same.base == same.current and (same.delta_tokens, same.delta_usd) == (0, 0)
+    assert grown.change == "changed" and grown.delta_tokens > 0 and grown.base.input_tokens < grown.current.input_tokens
+    warned = [w for w in result.warnings if "not counted" in w]
+    assert len(warned) == 1 and warned[0].startswith("prompts/img.json: ")  # not main:prompts/img.json again

@@ -159,6 +159,16 @@ def _measure(model: ModelPrice, request: PricedRequest, traffic: _Traffic) -> Me
     )
 
 
+def _same_call(model: ModelPrice, a: PricedRequest | None, b: PricedRequest) -> bool:
+    """Two requests that cost the same on `model`: an unchanged prompt is priced once."""
+    return (
+        a is not None
+        and a.input_tokens[model.id] == b.input_tokens[model.id]
+        and a.output_tokens == b.output_tokens
+        and a.batch == b.batch
+    )
+
+
 def _limit_checks(spec: FileBudget, model: ModelPrice, now: Measure, before: Measure | None) -> tuple[list[LimitCheck], Decimal | None]:
     checks = []
 
@@ -213,7 +223,9 @@ def _rows(
             c, o = cur_by_label.get(label), old_by_label.get(label)
             for model in b.models:
                 now_m = _measure(model, c, traffic) if c else None
-                old_m = _measure(model, o, traffic) if o else None
+                old_m = None
+                if o is not None:
+                    old_m = now_m if now_m is not None and _same_call(model, c, o) else _measure(model, o, traffic)
                 change: Change | None = None
                 if then is not None:
                     if now_m is None:
@@ -323,9 +335,12 @@ def check_files(
     if base_commit is not None and repo is not None:
         assert base is not None
         wanted_base = {f: base_blobs[f] for b in budgets for f in b.base}
-        then = count_revision(repo, base, wanted_base, all_models, errors, skipped, counting)
-        both = sorted(set(counted_now) & set(then))
+        both = sorted(set(counted_now) & set(wanted_base))
         same = {f for f, oid in gitrepo.blob_ids(repo, both).items() if oid == base_blobs[f]}
+        # a file the change leaves as it was is read and counted once: its base is its count now
+        changed = {f: oid for f, oid in wanted_base.items() if f not in same}
+        then = count_revision(repo, base, changed, all_models, errors, skipped, counting)
+        then.update({f: counted_now[f] for f in same})
 
     rows = [row for b in budgets for row in _rows(project, b, counted_now, then, same)]
     out = FileCheck(budgets=[], rows=rows, base_commit=base_commit, repo_prefix=repo.prefix if repo is not None else "")

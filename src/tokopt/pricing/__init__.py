@@ -21,12 +21,14 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tokopt.errors import PricingError, UnknownModelError
 from tokopt.pricing import layer as layer_mod
-from tokopt.pricing.catalog import Catalog, HostPriceError, rates_from_sheet
 from tokopt.pricing.model import ModelPrice, Tier, Tokenizer
+
+if TYPE_CHECKING:
+    from tokopt.pricing.catalog import Catalog, HostPriceError, rates_from_sheet
 
 # past this many days, outputs add a line suggesting `tokopt prices update`
 STALE_DAYS = 60
@@ -58,6 +60,7 @@ def load_catalog(bundled_dir: Path | None = None, extra_files: Sequence[Path] = 
     """tokopt's layer from `bundled_dir`, the user's `extra_files` over it, and the price data in use."""
     from tokopt import paths
     from tokopt.pricing import upstream as upstream_mod
+    from tokopt.pricing.catalog import Catalog
 
     directory = bundled_dir if bundled_dir is not None else paths.bundled_pricing_dir()
     if moment is None:
@@ -225,3 +228,14 @@ __all__ = [
     "load_catalog",
     "rates_from_sheet",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The catalog (and the genai-prices data behind it) loads when it is first asked for, so
+    # that importing the price models (tokopt.pricing.model), as every render view does, does
+    # not pull in the loader.
+    if name in ("Catalog", "HostPriceError", "rates_from_sheet"):
+        from tokopt.pricing import catalog
+
+        return getattr(catalog, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from tokopt.errors import PricingError
 from tokopt.pricing import layer as layer_mod
-from tokopt.pricing.listing import Listing
+from tokopt.pricing.listed import Listing
 from tokopt.pricing.lookup import HostPriceError, Lookup  # noqa: F401 - HostPriceError is imported from here
 from tokopt.pricing.model import LongContext, ModelPrice, Rates, Tier, Tokenizer
 from tokopt.pricing.upstream import TOKEN_KEYS, Model, Provider, Upstream

@@ -45,6 +45,10 @@ if TYPE_CHECKING:
 # lookups (about 0.1 s) on it there, then builds the encoder for the rest of it.
 SMALL_TEXT_CHARS = 5 << 19
 NON_ASCII_LOOKUPS = 100_000
+# cl100k_base's encoder, half o200k_base's size, costs about 0.08 s to build, and counts a megabyte
+# of mixed text in 0.065 s against Python's 0.17 s: past about 0.75 M characters it is cheaper
+# (measured in fresh processes; benchmarks/bench_count.py shows the whole-process effect at 1 MB).
+SMALL_TEXT_CHARS_BY_ENCODING = {"cl100k_base": 3 << 18}
 # Work of at least this many characters is counted on all cores: the second encoder costs
 # as much to build as counting about 6 MB on one core saves when shared by two.
 PARALLEL_MIN_CHARS = 6 << 20
@@ -132,6 +136,11 @@ def _has_native(name: str) -> bool:
     return name in _local.__dict__.get("counters", {})
 
 
+def small_work(name: str, chars: int | None) -> bool:
+    """Whether a job of `chars` characters in encoding `name` is counted by the Python BPE."""
+    return chars is not None and chars < min(SMALL_TEXT_CHARS, SMALL_TEXT_CHARS_BY_ENCODING.get(name, SMALL_TEXT_CHARS))
+
+
 def counter(name: str, small: bool) -> Callable[[str], int]:
     """A function that counts text in one encoding on this thread: Python for small work
     (unless this thread has its Rust counter already), else Rust."""
@@ -216,8 +225,7 @@ def count(text: str, encoding: str) -> int:
 def count_all(text: str, encodings: Sequence[str]) -> dict[str, int]:
     """Exact token counts of one text in each encoding; large texts are counted in parallel."""
     if not _parallel(len(text)):
-        small = len(text) < SMALL_TEXT_CHARS
-        return {name: _count_list(counter(name, small), [text])[0] for name in encodings}
+        return {name: _count_list(counter(name, small_work(name, len(text))), [text])[0] for name in encodings}
     return count_keyed(((None, seg) for seg in split_text(text, SEGMENT_CHARS)), encodings)[None]
 
 
@@ -260,14 +268,13 @@ def count_batches(
     thread never counts while the pool does.
     """
     if not _parallel(expected_chars):
-        small = expected_chars is not None and expected_chars < SMALL_TEXT_CHARS
         counters: dict[str, Callable[[str], int]] = {}
         for key, texts, encs in batches:
             result = {}
             for name in encs:
                 c = counters.get(name)
                 if c is None:
-                    c = counters[name] = counter(name, small)
+                    c = counters[name] = counter(name, small_work(name, expected_chars))
                 result[name] = _count_list(c, texts)
             yield key, result
         return

@@ -67,8 +67,13 @@ def _label(path: Path, cwd: Path | None = None) -> str:
     """The path relative to the working directory when it is below it, else as it is."""
     here = str(cwd or Path.cwd())
     text = str(path)
-    if text.startswith(here) and text[len(here) : len(here) + 1] == os.sep and here != os.sep:
-        return text[len(here) + 1 :]  # what relative_to gives, without pathlib's parsing
+    if here != os.sep and text != here and os.name != "nt":
+        # what relative_to gives, without pathlib's parsing (both are normalised absolute paths,
+        # or `path` is relative and relative_to fails): a walk of thousands of files outside
+        # the working directory paid for a ValueError per file
+        if text.startswith(here) and text[len(here) : len(here) + 1] == os.sep:
+            return text[len(here) + 1 :]
+        return text
     try:
         return str(path.relative_to(here))
     except ValueError:

@@ -329,6 +329,7 @@ def _headline(result: CheckResult, names: dict[int, str], keys: dict[int, str]) 
                 "file": p.file,
                 "request": p.request,
                 "models": p.models,
+                "approximate": p.approximate,
                 "calls_per_month": p.calls_per_month,
                 "cached_share": p.cached_share,
                 "change": p.change,

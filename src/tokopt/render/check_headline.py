@@ -40,7 +40,8 @@ def _signed(amount: Decimal) -> str:
 
 
 def signed_money(span: Span | None) -> str:
-    """`+$1.20`, `-$0.40`, `+$0.30–$1.20` over a budget's models (`-$0.40 to +$1.20` across 0)."""
+    """`+$1.20`, `-$0.40`, `+$0.30–$1.20` over a budget's models; `-$0.30 to -$1.20`, and
+    `-$0.40 to +$1.20` across 0."""
     if span is None:
         return "–"
     low, high = _ends(span)
@@ -49,7 +50,9 @@ def signed_money(span: Span | None) -> str:
     if low < 0 < high:
         return f"{_signed(low)} to {_signed(high)}"
     small, large = sorted((abs(low), abs(high)))
-    return ("+" if high > 0 else "-") + f"{fmt.usd(small)}–{fmt.usd(large)}"
+    if high > 0:
+        return f"+{fmt.usd(small)}–{fmt.usd(large)}"
+    return f"{_signed(-small)} to -{fmt.usd(large)}"  # `-$1–$3` would read as -$1 to +$3
 
 
 def _pct(value: Decimal) -> str:
@@ -58,7 +61,7 @@ def _pct(value: Decimal) -> str:
 
 
 def percent(span: Span | None) -> str:
-    """`+8.3%`, `+0.3–0.6%`, `-2% to +4%`."""
+    """`+8.3%`, `+0.3–0.6%`, `-0.3% to -0.6%`, `-2% to +4%`."""
     if span is None:
         return ""
     low, high = _ends(span)
@@ -68,14 +71,16 @@ def percent(span: Span | None) -> str:
     if low < 0 < high:
         return f"{a} to {b}"
     small, large = sorted((_pct(abs(low)), _pct(abs(high))), key=lambda t: Decimal(t.strip("+%")))
-    return ("+" if high > 0 else "-") + small.strip("+").removesuffix("%") + "–" + large.strip("+")
+    if high > 0:
+        return "+" + small.strip("+").removesuffix("%") + "–" + large.strip("+")
+    return f"{_pct(-Decimal(small.strip('+%')))} to -{large.strip('+')}"
 
 
 def models_text(line: PromptLine, budget: BudgetResult) -> str:
-    """The budget's own model, or how many it prices on."""
-    if len(line.models) == 1:
-        return line.models[0]
-    return f"{len(budget.models)} models"
+    """The budget's own model, or how many it prices on; ≈ when a count behind the row's
+    costs is approximate."""
+    text = line.models[0] if len(line.models) == 1 else f"{len(budget.models)} models"
+    return f"{text} ≈" if line.approximate else text
 
 
 def prompt_label(line: PromptLine) -> str:
@@ -112,7 +117,7 @@ def title(result: CheckResult) -> str:
     low, high = _ends(d)
     if low < 0 < high:
         return f"monthly cost changes by {signed_money(d)}{pct}"
-    return f"monthly cost {'up' if high > 0 else 'down'} {signed_money(d).lstrip('+-')}{pct}"
+    return f"monthly cost {'up' if high > 0 else 'down'} {money(Span(cheapest=abs(low), dearest=abs(high)))}{pct}"
 
 
 def summary(result: CheckResult) -> str:

@@ -98,6 +98,16 @@ def bundled_pricing_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "pricing"
 
 
+# TOKOPT_OFFLINE values that leave the network allowed; any other non-empty value forbids it
+_OFFLINE_OFF = ("", "0", "false", "no", "off")
+
+
+def offline() -> bool:
+    """Whether TOKOPT_OFFLINE forbids the network: set to anything but 0, false, no or off
+    (any case, blanks ignored). The one reading of it (`prices update`, `check --comment`)."""
+    return os.environ.get(ENV_OFFLINE, "").strip().lower() not in _OFFLINE_OFF
+
+
 def default_ledger() -> str:
     """The ledger's location: TOKOPT_LEDGER (a file path or a URL such as postgresql://...), else
     ledger.sqlite3 in the data directory. A URL is kept as text: a Path would fold its `//`."""

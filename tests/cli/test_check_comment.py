@@ -140,6 +140,19 @@ def test_what_comment_needs_is_checked_first(run, repo, actions, github, monkeyp
     assert github.requests == []
 
 
+@pytest.mark.parametrize(("value", "posts"), [("1", False), ("true", False), ("0", True), ("false", True)])
+def test_tokopt_offline_values(run, repo, actions, github, monkeypatch, value, posts):
+    # "0" and "false" leave the network on, as for `tokopt prices update` (paths.offline)
+    monkeypatch.setenv("TOKOPT_OFFLINE", value)
+    r = run("check", "--base", "main", "--comment")
+    if posts:
+        assert r.exit_code == 1, r.output
+        assert len(ours(github)) == 1
+    else:
+        assert r.exit_code == 2 and "TOKOPT_OFFLINE forbids it" in one_error_line(r.stderr)
+        assert github.requests == []
+
+
 def test_summary_appends_the_report(run, repo, actions, github):
     actions.write_text("earlier step\n", encoding="utf-8")
     r = run("check", "--base", "main", "--summary", "--format", "json")

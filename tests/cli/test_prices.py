@@ -211,6 +211,31 @@ def test_offline_forbids_the_network(run, server, base_data, monkeypatch, how):
     assert server.requests == 0
 
 
+@pytest.mark.parametrize(
+    ("value", "offline"),
+    [("1", True), ("yes", True), ("TRUE", True), ("on", True), ("0", False), ("false", False), (" No ", False), ("off", False), ("", False)],
+)
+def test_tokopt_offline_is_read_one_way(monkeypatch, value, offline):
+    from tokopt import paths
+
+    monkeypatch.setenv("TOKOPT_OFFLINE", value)
+    assert paths.offline() is offline
+
+
+@pytest.mark.parametrize(("value", "fetches"), [("1", False), ("true", False), ("0", True), ("false", True)])
+def test_prices_update_reads_tokopt_offline_as_check_comment_does(run, server, base_data, monkeypatch, value, fetches):
+    # the same values as tests/cli/test_check_comment.py::test_tokopt_offline_values
+    url = server.serve("/data.json", newer(base_data))
+    monkeypatch.setenv("TOKOPT_OFFLINE", value)
+    r = run("prices", "update", "--url", url, "--yes")
+    if fetches:
+        assert r.exit_code == 0, r.output
+        assert server.requests == 1
+    else:
+        assert r.exit_code == 2 and "the network is off" in one_error_line(r.stderr)
+        assert server.requests == 0
+
+
 def test_a_file_installs_without_the_network(run, base_data, tmp_path, monkeypatch):
     monkeypatch.setenv("TOKOPT_OFFLINE", "1")
     path = tmp_path / "data.json"

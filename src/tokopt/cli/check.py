@@ -129,13 +129,11 @@ def check_command(
 
 def _pull_request() -> PullRequest | None:
     """The pull request --comment posts to (checked before the budgets are, to fail early)."""
-    import os
-
     from tokopt import paths
     from tokopt.budgets import pr_comment
     from tokopt.errors import InputError
 
-    if os.environ.get(paths.ENV_OFFLINE):
+    if paths.offline():
         raise InputError(f"--comment uses the network, and {paths.ENV_OFFLINE} forbids it")
     return pr_comment.pull_request()
 

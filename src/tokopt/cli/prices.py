@@ -43,6 +43,7 @@ def prices_update(
     output_format: FormatOption = OutputFormat.table,
 ) -> None:
     """Fetch genai-prices' newest data, verify it, show what changes, and install it."""
+    from tokopt import paths
     from tokopt.errors import InputError
     from tokopt.pricing import update
     from tokopt.render import catalog as view
@@ -50,7 +51,7 @@ def prices_update(
     if url and file:
         raise InputError("--url and --file: choose one")
     catalog = load_catalog(None)
-    fetched = update.fetch(url=url, file=file, offline=offline or update.offline_from_env())
+    fetched = update.fetch(url=url, file=file, offline=offline or paths.offline())
     candidate = update.verify(fetched, catalog.upstream, catalog._now())
     emit(
         output_format,

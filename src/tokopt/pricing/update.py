@@ -47,12 +47,6 @@ def default_url() -> str:
     return DEFAULT_UPDATE_URL
 
 
-def offline_from_env() -> bool:
-    from tokopt import paths
-
-    return os.environ.get(paths.ENV_OFFLINE, "").strip().lower() not in ("", "0", "false", "no")
-
-
 @dataclass
 class Fetched:
     raw: bytes

@@ -80,7 +80,7 @@ def test_listed_prices_are_genai_prices_at_the_moment(model: ModelPrice) -> None
     if batch:
         batched = info.get_prices(NOW, {"processing": "batch"})
         assert model.batch_input == base(batched.input_mtok)
-    assert model.as_of == CATALOG.as_of and model.data_version == CATALOG.data.sha256[:16]
+    assert model.as_of == CATALOG.as_of and model.data_version == "gp:" + CATALOG.data.sha256[:16]
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)

@@ -181,8 +181,11 @@ class UsageRecord(Usage):
     user: str | None = None
     run_id: str | None = None
     cost_usd: Decimal | None = None  # None: no known price (never $0)
-    pricing_as_of: dt.date | None = None  # the price data version it was priced with
+    pricing_as_of: dt.date | None = None  # the date of the price data it was priced with
+    # which price data priced it: genai-prices' data hash, and a pricing file's that changed its price
+    pricing_version: str | None = None
     batch: bool = False  # billed at batch-API prices
+    service_tier: str | None = None  # flex, priority, ...: the provider's tier that served it (None: standard)
     estimated: bool = False  # counted from a prompt file, not billed counts
     source: str = "api"  # where it came from: api, cli, or import:<log format>
     dedupe_key: str | None = None  # the same call seen twice has the same key (per user)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import os
 import subprocess
 import sys
@@ -51,7 +52,7 @@ def test_csv_has_the_stable_header_and_adds_up_to_the_report(run):
     assert r.exit_code == 0, r.output
     rows = list(csv.reader(io.StringIO(r.stdout)))
     assert tuple(rows[0]) == export.CSV_COLUMNS
-    assert rows[0][:6] == ["time", "user", "run_id", "run", "provider", "model"] and rows[0][-3:] == ["source", "origin", "record_id"]
+    assert rows[0][:6] == ["time", "user", "run_id", "run", "provider", "model"] and rows[0][-5:] == ["source", "origin", "record_id", "pricing_version", "service_tier"]
     records = [dict(zip(rows[0], row)) for row in rows[1:]]
     total = report(run)
     assert len(records) == total["records"] == len(RECORDS) and {r["user"] for r in records} == {"alice"}
@@ -60,6 +61,9 @@ def test_csv_has_the_stable_header_and_adds_up_to_the_report(run):
         assert sum(int(r[name]) for r in records) == total[name]
     assert [r["cost_usd"] for r in records if r["model"] == "acme-7"] == [""]  # unknown, never 0
     assert {r["run"] for r in records} == {"nightly"} and all(len(r["record_id"]) == 32 for r in records)
+    # each priced record names the price data that priced it; the unpriced one has none
+    assert all(re.fullmatch(r"gp:[0-9a-f]{16}", r["pricing_version"]) for r in records if r["cost_usd"])
+    assert [r["pricing_version"] for r in records if r["model"] == "acme-7"] == [""]
     assert "exported 4 records (csv)" in r.stderr and "1 records have no known price" in r.stderr
 
 

@@ -418,11 +418,15 @@ def test_recorded_calls_read_back_with_cost_of_prices(shared_ledger_location, ba
         model = CATALOG.find(call["model"])
         if model is None:
             assert row.cost_usd is None and row.model == call["model"]
+        elif call["batch"] and not model.has_batch:
+            # a batch call on a model with no batch price: unpriced, never at the standard rate
+            assert row.cost_usd is None and row.model == model.id and row.batch
         else:
             model = CATALOG.get_at(model.id, call["time"])  # a record is priced at its own time
             assert row.cost_usd == cost_of(model, Usage(**counts), batch=call["batch"]).total_usd
+            assert row.pricing_version == model.data_version and row.pricing_version.startswith("gp:")
             expected_total += row.cost_usd
-    unpriced = sum(1 for c in batch if CATALOG.find(c["model"]) is None)
+    unpriced = sum(1 for c in batch if (m := CATALOG.find(c["model"])) is None or (c["batch"] and not m.has_batch))
     # nothing priced: the total is unknown, never $0
     assert report.total.cost_usd == (expected_total if unpriced < len(batch) else None)
     assert (report.total.records, report.total.unpriced_records) == (len(batch), unpriced)

@@ -196,6 +196,8 @@ def _ledger_at(path: Path, version: int) -> None:
     )
     if version >= 4:  # as a tokopt of that version wrote them: with their integer cost where exact
         db.execute("UPDATE usage SET cost_picousd = 8000000000 WHERE cost_usd = '0.008'")
+    if version >= 7:  # with the uid, origin and change number that version gave every record
+        db.execute("UPDATE usage SET uid = lower(hex(randomblob(16))), origin = 'laptop', seq = id")
     db.execute("COMMIT")
     db.close()
 
@@ -224,6 +226,8 @@ def test_an_older_schema_is_migrated_in_place_after_a_backup(tmp_path, version):
     assert len({r.uid for r in rows}) == 2 and all(r.origin for r in rows)
     assert store.db.execute("SELECT seq FROM usage ORDER BY id").fetchall() == [(1,), (2,)]
     assert total.cost_usd == Decimal("0.008") + Decimal("0.0000000000005")
+    # records priced before v8 keep no price-data version or service tier until repriced
+    assert [(r.pricing_version, r.service_tier) for r in rows] == [(None, None), (None, None)]
     store.close()
     # opening again migrates nothing and makes no second backup
     again = Store.open(path)
@@ -261,7 +265,9 @@ def usage_rows(draw):
         reasoning_tokens=draw(st.integers(0, out)),
         cost_usd=draw(st.none() | money),
         pricing_as_of=draw(st.none() | st.dates()),
+        pricing_version=draw(st.none() | texts),
         batch=draw(st.booleans()),
+        service_tier=draw(st.none() | st.sampled_from(["flex", "priority"])),
         estimated=draw(st.booleans()),
         source=draw(st.sampled_from(["cli", "api", "import:claude-code"])),
         dedupe_key=draw(st.none() | texts),

@@ -41,7 +41,7 @@ MONEY_PRECISION, MONEY_SCALE = 38, 18
 
 CSV_COLUMNS: tuple[str, ...] = (
     "time", "user", "run_id", "run", "provider", "model", *TOKEN_FIELDS,
-    "cost_usd", "pricing_as_of", "batch", "estimated", "source", "origin", "record_id",
+    "cost_usd", "pricing_as_of", "batch", "estimated", "source", "origin", "record_id", "pricing_version", "service_tier",
 )  # fmt: skip
 
 
@@ -91,7 +91,7 @@ def csv_row(r: UsageRecord, run: Run | None) -> list[str]:
         money_text(r.cost_usd) if r.cost_usd is not None else "",
         r.pricing_as_of.isoformat() if r.pricing_as_of else "",
         "true" if r.batch else "false", "true" if r.estimated else "false",
-        r.source, r.origin or "", r.uid or "",
+        r.source, r.origin or "", r.uid or "", r.pricing_version or "", r.service_tier or "",
     ]  # fmt: skip
 
 
@@ -126,7 +126,7 @@ FOCUS_COLUMNS: tuple[str, ...] = (
     "ResourceId", "ResourceName", "ResourceType", "SkuId", "SkuPriceId",
     "ConsumedQuantity", "ConsumedUnit", "PricingQuantity", "PricingUnit", "Tags",
     *[f"x_{''.join(p.title() for p in name.split('_'))}" for name in TOKEN_FIELDS],
-    "x_Batch", "x_Estimated", "x_Source", "x_PricingAsOf", "x_Machine", "x_RecordId",
+    "x_Batch", "x_Estimated", "x_Source", "x_PricingAsOf", "x_Machine", "x_RecordId", "x_PricingVersion", "x_ServiceTier",
 )  # fmt: skip
 
 
@@ -168,7 +168,7 @@ def focus_row(r: UsageRecord, run: Run | None, ledger_id: str) -> list[str]:
         str(tokens), "Tokens", str(tokens), "Tokens", json.dumps(tags, sort_keys=True, ensure_ascii=False),
         *[str(getattr(r, name)) for name in TOKEN_FIELDS],
         "true" if r.batch else "false", "true" if r.estimated else "false", r.source,
-        r.pricing_as_of.isoformat() if r.pricing_as_of else "", r.origin or "", r.uid or "",
+        r.pricing_as_of.isoformat() if r.pricing_as_of else "", r.origin or "", r.uid or "", r.pricing_version or "", r.service_tier or "",
     ]  # fmt: skip
 
 
@@ -217,6 +217,8 @@ def parquet_schema(pa: Any) -> Any:
         pa.field("source", pa.string(), nullable=False),
         pa.field("origin", pa.string()),
         pa.field("record_id", pa.string()),
+        pa.field("pricing_version", pa.string()),
+        pa.field("service_tier", pa.string()),
     ]
     return pa.schema(fields)
 
@@ -258,6 +260,8 @@ def _write_parquet(store: Store, filters: Filters, path: Path) -> tuple[int, Dec
                 "source": [r.source for r in batch],
                 "origin": [r.origin for r in batch],
                 "record_id": [r.uid for r in batch],
+                "pricing_version": [r.pricing_version for r in batch],
+                "service_tier": [r.service_tier for r in batch],
             }
             writer.write_table(pa.Table.from_pydict(columns, schema=schema))
             n += len(batch)

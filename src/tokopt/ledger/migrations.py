@@ -146,6 +146,15 @@ def m007_records_travel(db: sqlite3.Connection) -> None:
     db.execute("CREATE TABLE sync_state (source TEXT PRIMARY KEY, position INTEGER NOT NULL, updated_at TEXT NOT NULL)")
 
 
+@migration
+def m008_price_version_and_tier(db: sqlite3.Connection) -> None:
+    # Which price data priced a record (`gp:<genai-prices data hash>[+file:<pricing file hash>]`),
+    # and the service tier that served the call (flex, priority; NULL: standard). Records priced
+    # before have no version: `tokopt session reprice` gives them one.
+    db.execute("ALTER TABLE usage ADD COLUMN pricing_version TEXT")
+    db.execute("ALTER TABLE usage ADD COLUMN service_tier TEXT")
+
+
 APPLICATION_ID = 0x746F6B6F  # "toko": PRAGMA application_id of every tokopt ledger
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -119,6 +119,14 @@ def m001_ledger(db: psycopg.Connection[Any]) -> None:
     db.execute("INSERT INTO tokopt_ledger (key, value) VALUES ('application', 'tokopt'), ('ledger_id', %s)", (uuid.uuid4().hex,))
 
 
+@migration
+def m002_price_version_and_tier(db: psycopg.Connection[Any]) -> None:
+    # The SQLite ledger's m008: which price data priced a record, and the service tier that
+    # served the call (NULL: standard).
+    db.execute("ALTER TABLE usage ADD COLUMN pricing_version text")
+    db.execute("ALTER TABLE usage ADD COLUMN service_tier text")
+
+
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -21,7 +21,7 @@ from tokopt.ledger.pgbooks import PostgresBookkeeping
 from tokopt.ledger.pgruns import PostgresRuns
 from tokopt.ledger.pgsums import aggregate, where
 from tokopt.ledger.sqlitefile import money_text
-from tokopt.ledger.store import Filters, Sums, UpsertResult, record_uid, redact, this_machine
+from tokopt.ledger.store import Filters, Repriced, Sums, UpsertResult, record_uid, redact, this_machine
 from tokopt.usage import TOKEN_FIELDS, UsageRecord
 
 # Upserts of more records than this go through COPY into a staging table.
@@ -179,6 +179,17 @@ class PostgresStore(PostgresRuns, PostgresBookkeeping):
         (found,) = self.conn.execute("SELECT id FROM usage WHERE uid = %s", (params[_UID],)).fetchone()
         return int(found)
 
+    def set_prices(self, prices: Sequence[Repriced]) -> int:
+        """Give these records their new model, provider, cost and price data (and change number)."""
+        money = [Decimal(money_text(p.cost_usd)) if p.cost_usd is not None else None for p in prices]
+        with self.conn.cursor() as cur:
+            cur.executemany(
+                "UPDATE usage SET model = %s, provider = %s, cost_usd = %s, pricing_as_of = %s, pricing_version = %s, "
+                "seq = nextval('usage_changes') WHERE id = %s",
+                [(p.model, p.provider, cost, p.pricing_as_of, p.pricing_version, p.id) for p, cost in zip(prices, money)],
+            )
+        return len(prices)
+
     def get_usage(self, ids: Sequence[int]) -> list[UsageRecord]:
         if not ids:
             return []
@@ -238,7 +249,7 @@ class PostgresStore(PostgresRuns, PostgresBookkeeping):
 _COLUMN_NAMES = [
     "time", '"user"', "run_id", "provider", "model", *TOKEN_FIELDS,
     "cost_usd", "pricing_as_of", "batch", "estimated", "source", "dedupe_key", "prompt_hash",
-    "agent", "session_id", "project", "git_branch", "sidechain", "uid", "origin",
+    "agent", "session_id", "project", "git_branch", "sidechain", "pricing_version", "service_tier", "uid", "origin",
 ]  # fmt: skip
 _COLUMNS = ", ".join(_COLUMN_NAMES)
 _N_COLUMNS = len(_COLUMN_NAMES)
@@ -247,7 +258,8 @@ _INPUT = _COLUMN_NAMES.index("input_tokens")
 _OUTPUT = _COLUMN_NAMES.index("output_tokens")
 _SESSION = _COLUMN_NAMES.index("session_id")
 # what a larger record replaces; what a record with attribution gives one without
-_MAIN_NAMES = ["time", "provider", "model", *TOKEN_FIELDS, "cost_usd", "pricing_as_of", "batch", "estimated", "source", "prompt_hash", "origin"]
+_MAIN_NAMES = ["time", "provider", "model", *TOKEN_FIELDS, "cost_usd", "pricing_as_of", "pricing_version", "batch", "service_tier"]
+_MAIN_NAMES += ["estimated", "source", "prompt_hash", "origin"]
 _ATTR_NAMES = ["agent", "session_id", "project", "git_branch", "sidechain"]
 _MAIN = [_COLUMN_NAMES.index(c) for c in _MAIN_NAMES]
 _ATTR = [_COLUMN_NAMES.index(c) for c in _ATTR_NAMES]
@@ -289,6 +301,8 @@ def _params(row: UsageRecord) -> tuple[object, ...]:
         row.project,
         row.git_branch,
         bool(row.sidechain),
+        row.pricing_version,
+        row.service_tier,
         record_uid(row.user, row.dedupe_key) if row.dedupe_key is not None or row.uid is None else row.uid,
         row.origin or this_machine(),
     )
@@ -297,7 +311,7 @@ def _params(row: UsageRecord) -> tuple[object, ...]:
 def _record_of(r: Sequence[Any]) -> UsageRecord:
     n = len(TOKEN_FIELDS)
     id_, time, user, run_id, provider, model = r[:6]
-    cost, as_of, batch, estimated, source, key, phash, agent, session, project, branch, sidechain, uid, origin = r[6 + n :]
+    cost, as_of, batch, estimated, source, key, phash, agent, session, project, branch, sidechain, version, tier, uid, origin = r[6 + n :]
     return UsageRecord(
         id=int(id_),
         time=time.astimezone(dt.timezone.utc),
@@ -308,7 +322,9 @@ def _record_of(r: Sequence[Any]) -> UsageRecord:
         **{name: int(value) for name, value in zip(TOKEN_FIELDS, r[6 : 6 + n])},
         cost_usd=cost,
         pricing_as_of=as_of,
+        pricing_version=version,
         batch=bool(batch),
+        service_tier=tier,
         estimated=bool(estimated),
         source=source,
         dedupe_key=key,

@@ -3,8 +3,9 @@
 The ledger's only door to prices: `Pricer(catalog).price(record)` returns the record with its
 model resolved to a catalog id, its cost at the prices in force at the record's own time (its
 date, and its time of day where a provider bills off-peak hours differently) and the date of
-the price data it was priced with (`pricing_as_of`). A model the catalog does not know keeps
-its name and no cost ("unpriced"), never $0; a hosted id is priced by its host, or not at all.
+the price data it was priced with (`pricing_as_of`, `pricing_version`). A model the catalog
+does not know keeps its name and no cost ("unpriced"), never $0; a hosted id is priced by its
+host, or not at all; a batch or flex call on a model with no batch or flex price is unpriced too.
 """
 
 from __future__ import annotations
@@ -55,21 +56,38 @@ class Pricer:
         return self._resolved[name]
 
     def price(self, record: UsageRecord, **changes: Any) -> UsageRecord:
-        """`record` priced: its catalog model id and provider, cost (USD) and `pricing_as_of`;
-        with `changes` to its other fields made in the same copy."""
+        """`record` priced: its catalog model id and provider, cost (USD), and the date and
+        version of the price data (`pricing_as_of`, `pricing_version`); with `changes` to its
+        other fields made in the same copy.
+
+        A batch record is priced at the model's batch prices, and a record of a service tier
+        (flex, priority) at that tier's; a model with no price for that mode leaves the record
+        unpriced, as an unknown model does, never priced at the standard rate."""
         from tokopt.costing import cost_of
 
         price = self.resolve(record.model)
         if price is None:
-            return record.replace(**changes, cost_usd=None, pricing_as_of=None, batch=False)
+            return record.replace(**changes, cost_usd=None, pricing_as_of=None, pricing_version=None)
         moment = changes.get("time", record.time)
         if moment is not None:
             price = self.catalog.get_at(price.id, moment)
+        batch = changes.get("batch", record.batch)
+        billed = _mode(price, batch, changes.get("service_tier", record.service_tier))
+        if billed is None:
+            return record.replace(**changes, model=price.id, provider=price.provider, cost_usd=None, pricing_as_of=None, pricing_version=None)
         return record.replace(
             **changes,
             model=price.id,
             provider=price.provider,
-            cost_usd=cost_of(price, record, batch=record.batch).total_usd,
-            pricing_as_of=price.as_of,
-            batch=record.batch and price.has_batch,
+            cost_usd=cost_of(billed, record, batch=batch).total_usd,
+            pricing_as_of=billed.as_of,
+            pricing_version=billed.data_version,
         )
+
+
+def _mode(price: ModelPrice, batch: bool, service_tier: str | None) -> ModelPrice | None:
+    """The model as it bills a call made in batch or on `service_tier`; None if it has no such price.
+    A batch call is billed at batch prices whatever tier its response names."""
+    if batch:
+        return price if price.has_batch else None
+    return price.at_service_tier(service_tier)

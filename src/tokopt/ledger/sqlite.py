@@ -23,7 +23,7 @@ from tokopt.ledger.sqlitebooks import SqliteBookkeeping
 from tokopt.ledger.sqlitefile import check_pages, connect, file_identity, money_text, parse_time_text, picousd, prepare, remove_new, same_files, time_text, translate
 from tokopt.ledger.sqliteruns import SqliteRuns
 from tokopt.ledger.sqlitesums import aggregate, where
-from tokopt.ledger.store import Filters, Sums, UpsertResult, record_uid, this_machine
+from tokopt.ledger.store import Filters, Repriced, Sums, UpsertResult, record_uid, this_machine
 from tokopt.usage import TOKEN_FIELDS, UsageRecord
 
 
@@ -147,6 +147,26 @@ class SqliteStore(SqliteRuns, SqliteBookkeeping):
         existing = self.db.execute("SELECT id FROM usage WHERE uid = ?", (params[_UID],)).fetchone()
         return int(existing[0])
 
+    def set_prices(self, prices: Sequence[Repriced]) -> int:
+        """Give these records their new model, provider, cost and price data (and change number)."""
+        self.db.executemany(
+            "UPDATE usage SET model = ?, provider = ?, cost_usd = ?, cost_picousd = ?, pricing_as_of = ?, pricing_version = ?, "
+            f"seq = {_NEXT_SEQ} WHERE id = ?",
+            [
+                (
+                    p.model,
+                    p.provider,
+                    money_text(p.cost_usd) if p.cost_usd is not None else None,
+                    picousd(p.cost_usd),
+                    p.pricing_as_of.isoformat() if p.pricing_as_of else None,
+                    p.pricing_version,
+                    p.id,
+                )
+                for p in prices
+            ],
+        )
+        return len(prices)
+
     def get_usage(self, ids: Sequence[int]) -> list[UsageRecord]:
         if not ids:
             return []
@@ -217,6 +237,7 @@ _USAGE_COLUMNS = ", ".join(
         *TOKEN_FIELDS,
         "cost_usd, cost_picousd, pricing_as_of, batch, estimated, source, dedupe_key, prompt_hash",
         ", ".join(_ATTRIBUTION),
+        "pricing_version, service_tier",  # migration m008
         "uid, origin",  # migration m007: its id in every ledger, the machine it was recorded on
     ]
 )
@@ -241,7 +262,7 @@ _UPSERT = (
     + ", ".join(
         f"{c} = CASE WHEN {_LARGER} THEN excluded.{c} ELSE usage.{c} END"
         for c in ["time", "provider", "model", *TOKEN_FIELDS]
-        + "cost_usd cost_picousd pricing_as_of batch estimated source prompt_hash origin".split()
+        + "cost_usd cost_picousd pricing_as_of pricing_version batch service_tier estimated source prompt_hash origin".split()
     )
     + f", seq = {_NEXT_SEQ}"
     + ", "
@@ -273,6 +294,8 @@ def _params(row: UsageRecord) -> tuple[object, ...]:
         row.project,
         row.git_branch,
         int(row.sidechain),
+        row.pricing_version,
+        row.service_tier,
         record_uid(row.user, row.dedupe_key) if row.dedupe_key is not None or row.uid is None else row.uid,
         row.origin or this_machine(),
     )
@@ -281,7 +304,7 @@ def _params(row: UsageRecord) -> tuple[object, ...]:
 def _record_of(r: Sequence[Any]) -> UsageRecord:
     n = len(TOKEN_FIELDS)
     id_, time, user, run_id, provider, model = r[:6]
-    cost, _pico, as_of, batch, estimated, source, key, phash, agent, session, project, branch, sidechain, uid, origin = r[6 + n :]
+    cost, _pico, as_of, batch, estimated, source, key, phash, agent, session, project, branch, sidechain, version, tier, uid, origin = r[6 + n :]
     return UsageRecord(
         id=int(id_),
         time=parse_time_text(str(time)),
@@ -292,7 +315,9 @@ def _record_of(r: Sequence[Any]) -> UsageRecord:
         **{name: int(value) for name, value in zip(TOKEN_FIELDS, r[6 : 6 + n])},
         cost_usd=None if cost is None else Decimal(str(cost)),
         pricing_as_of=None if as_of is None else dt.date.fromisoformat(str(as_of)),
+        pricing_version=None if version is None else str(version),
         batch=bool(batch),
+        service_tier=None if tier is None else str(tier),
         estimated=bool(estimated),
         source=str(source),
         dedupe_key=None if key is None else str(key),

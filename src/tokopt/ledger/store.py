@@ -154,6 +154,19 @@ class FileState:
 
 
 @dataclass(frozen=True)
+class Repriced:
+    """A stored record's new price (`Store.set_prices`): the model id and provider it resolved
+    to, its cost (None: unpriced) and the date and version of the price data."""
+
+    id: int
+    model: str
+    provider: str | None
+    cost_usd: Decimal | None
+    pricing_as_of: dt.date | None
+    pricing_version: str | None
+
+
+@dataclass(frozen=True)
 class UpsertResult:
     added: int
     updated: int
@@ -209,6 +222,11 @@ class Store(Protocol):
 
     def insert_usage(self, record: UsageRecord) -> int:
         """`upsert_usage` of one record; its id (the stored record's, if its dedupe key was seen)."""
+        ...
+
+    def set_prices(self, prices: Sequence[Repriced]) -> int:
+        """Give these stored records (by id) their new model, provider, cost and price data, in
+        the caller's write transaction; each gets a new change number. How many there were."""
         ...
 
     def get_usage(self, ids: Sequence[int]) -> list[UsageRecord]: ...

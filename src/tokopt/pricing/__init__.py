@@ -18,7 +18,7 @@ Prices are those in force at the catalog's moment (now, unless `at()` says other
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,8 +56,11 @@ def default_moment() -> dt.datetime | None:
     return parse_moment(value, paths.ENV_PRICES_AT) if value else None
 
 
-def load_catalog(bundled_dir: Path | None = None, extra_files: Sequence[Path] = (), *, moment: dt.datetime | None = None) -> Catalog:
-    """tokopt's layer from `bundled_dir`, the user's `extra_files` over it, and the price data in use."""
+def load_catalog(
+    bundled_dir: Path | None = None, extra_files: Sequence[Path] = (), *, moment: dt.datetime | None = None, service_tier: str | None = None
+) -> Catalog:
+    """tokopt's layer from `bundled_dir`, the user's `extra_files` over it, and the price data in
+    use; with `service_tier` (flex, priority), each model that has that tier priced at it."""
     from tokopt import paths
     from tokopt.pricing import upstream as upstream_mod
     from tokopt.pricing.catalog import Catalog
@@ -86,8 +89,15 @@ def load_catalog(bundled_dir: Path | None = None, extra_files: Sequence[Path] = 
         # what only a file prices is checked now, so a broken file fails every command alike
         if entry.user or not catalog._in_data(entry):
             catalog._entry_model(key)
-    return catalog
+    return catalog.on_tier(service_tier)
 
+
+def missing_tier(catalog: Catalog, models: Iterable[ModelPrice]) -> list[str]:
+    """The ids of `models` that have no price for the catalog's service tier (priced standard)."""
+    wanted = catalog.service_tier
+    if wanted is None:
+        return []
+    return list(dict.fromkeys(m.id for m in models if m.service_tier != wanted))
 
 def _check_user_names(catalog: Catalog) -> None:
     """A user's new model or alias may not take the name of another model the data prices."""
@@ -226,6 +236,7 @@ __all__ = [
     "data_status",
     "listing",
     "load_catalog",
+    "missing_tier",
     "rates_from_sheet",
 ]
 

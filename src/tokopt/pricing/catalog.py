@@ -71,10 +71,12 @@ class Catalog(Listing, Lookup):
     How a name resolves is `Lookup`'s, what is listed `Listing`'s; here: the data and the
     moment it is priced at, and how a ModelPrice is built from the layer and genai-prices."""
 
-    def __init__(self, layer: layer_mod.Layer, upstream: Upstream | None, moment: dt.datetime | None = None) -> None:
+    def __init__(self, layer: layer_mod.Layer, upstream: Upstream | None, moment: dt.datetime | None = None, service_tier: str | None = None) -> None:
         self.layer = layer
         self.upstream = upstream
         self.moment = moment
+        # flex, priority: every model that has prices for this tier is priced at them (--tier)
+        self.service_tier = service_tier
         self._resolved: dict[str, ModelPrice] = {}
         self._models: list[ModelPrice] | None = None
         self._by_upstream: dict[tuple[str, str], str] | None = None
@@ -115,7 +117,19 @@ class Catalog(Listing, Lookup):
         """The same catalog priced at `moment` (None: now)."""
         if moment == self.moment:
             return self
-        return Catalog(self.layer, self.upstream, moment)
+        return Catalog(self.layer, self.upstream, moment, self.service_tier)
+
+    def on_tier(self, service_tier: str | None) -> Catalog:
+        """The same catalog with every model priced on `service_tier` where it has that tier."""
+        if service_tier == self.service_tier:
+            return self
+        return Catalog(self.layer, self.upstream, self.moment, service_tier)
+
+    def _tiered(self, model: ModelPrice) -> ModelPrice:
+        """`model` on the catalog's service tier, or as it is when it has no price for it."""
+        if self.service_tier is None:
+            return model
+        return model.at_service_tier(self.service_tier) or model
 
     def _now(self) -> dt.datetime:
         return self.moment if self.moment is not None else dt.datetime.now(dt.timezone.utc)
@@ -182,7 +196,8 @@ class Catalog(Listing, Lookup):
             if missing and self._in_data(entry) and not entry.user:
                 # tokopt's layer names a model the data in use no longer has: it is simply not listed
                 return None
-            model = self._validate(entry.path, entry.name, {k: v for k, v in entry.fields.items() if k not in LAYER_ONLY})
+            fields = {k: v for k, v in entry.fields.items() if k not in LAYER_ONLY}
+            model = self._tiered(self._validate(entry.path, entry.name, {**fields, "data_version": layer_mod.data_version(None, (entry.path,))}))
         self._resolved[cache_key] = model
         return model
 
@@ -264,7 +279,7 @@ class Catalog(Listing, Lookup):
             "batch_output": (batch.output if batch.output is not None else Decimal(0)) if batch else None,
             "service_tiers": tuple(variants.items()),
             "deprecated": as_of if model.deprecated else None,
-            "data_version": info.sha256[:16] if info else None,
+            "data_version": layer_mod.data_version(info.sha256 if info else None),
             **self._family_fields(model.id, entry, pfile),
         }
         if entry is not None:
@@ -277,9 +292,11 @@ class Catalog(Listing, Lookup):
                 own["tiers"] = ()
             if entry.user and "source" not in entry.own and layer_mod.PRICE_FIELDS & set(own):
                 own["source"] = f"{fields['source']}; overridden by {entry.path}"
+            if layer_mod.PRICE_FIELDS & set(own):
+                own["data_version"] = layer_mod.data_version(info.sha256 if info else None, (entry.path,))
             fields.update(own)
-            result = self._validate(entry.path, model_id, fields)
+            result = self._tiered(self._validate(entry.path, model_id, fields))
         else:
-            result = ModelPrice.model_validate(fields)
+            result = self._tiered(ModelPrice.model_validate(fields))
             self._resolved[cache_key] = result
         return result

@@ -14,7 +14,7 @@ from __future__ import annotations
 import decimal
 from decimal import Decimal
 
-from tokopt.pricing.model import ModelPrice, Rates
+from tokopt.pricing.model import STANDARD_TIERS, ModelPrice, Rates
 from tokopt.usage import Cost, Usage
 
 PER_MILLION = Decimal(1_000_000)
@@ -59,8 +59,8 @@ def rates_for(model: ModelPrice, *, batch: bool = False, service_tier: str | Non
         if model.batch_input is not None and model.batch_output is not None:
             return _scaled_batch(model)
         raise NoSuchPrice(f"{model.id} has no batch price")
-    if service_tier and service_tier != "default":
-        found = model.service_tier(service_tier)
+    if service_tier and service_tier not in STANDARD_TIERS and service_tier != model.service_tier:
+        found = model.service_tier_rates(service_tier)
         if found is None:
             raise NoSuchPrice(f"{model.id} has no {service_tier} price")
         return found

@@ -17,6 +17,8 @@ files, and so is an alias cycle.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,6 +122,23 @@ class Layer:
         """The first family rule that takes `model_id` and sets `attribute` (tier or tokenizer)."""
         key = model_id.lower()
         return next((f for f in self.families if getattr(f, attribute) is not None and f.pattern.search(key)), None)
+
+
+@functools.cache
+def file_digest(path: Path) -> str:
+    """The first 8 hex digits of a pricing file's SHA-256: the version of the prices it sets."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()[:8]
+    except OSError:
+        return "unread"
+
+
+def data_version(upstream_sha256: str | None, files: tuple[Path, ...] = ()) -> str | None:
+    """The version of the price data a model's prices come from: `gp:` and genai-prices' data
+    hash, then `+file:` and the hash of each pricing file that set one of its prices."""
+    parts = [f"gp:{upstream_sha256[:16]}"] if upstream_sha256 else []
+    parts += [f"file:{file_digest(path)}" for path in files]
+    return "+".join(parts) or None
 
 
 def _table(data: dict[str, Any], key: str, path: Path) -> dict[str, Any]:

@@ -19,6 +19,10 @@ EncodingName = Literal["cl100k_base", "o200k_base"]
 PerMillion = Annotated[Decimal, Field(ge=0, description="USD per 1M tokens"), _plain]
 
 
+# what providers call the tier with no price of its own (OpenAI "default", Anthropic "standard")
+STANDARD_TIERS = ("default", "standard", "auto")
+
+
 class Tier(str, Enum):
     """Capability tier, lowest first; suggestions compare tiers by this order."""
 
@@ -110,7 +114,8 @@ class ModelPrice(BaseModel):
     batch: Rates | None = Field(None, description="prices under the provider's batch API, where it has one")
     # (name, prices) pairs rather than a dict, so that a ModelPrice stays hashable
     service_tiers: tuple[tuple[str, Rates], ...] = Field((), description="flex, priority, ...: their prices")
-    data_version: str | None = Field(None, description="the price data's sha256 (first 16 hex digits)")
+    data_version: str | None = Field(None, description="the price data's version: gp:<genai-prices data sha256>[+file:<pricing file sha256>]")
+    service_tier: str | None = Field(None, description="the service tier its standard prices are (flex, priority); None: the standard tier")
     tokenizer: Tokenizer
     context_window: PositiveInt | None = Field(None, description="input plus output tokens one request may hold")
     max_output: PositiveInt | None = None
@@ -149,8 +154,30 @@ class ModelPrice(BaseModel):
     def has_batch(self) -> bool:
         return self.batch_input is not None
 
-    def service_tier(self, name: str) -> Rates | None:
+    def service_tier_rates(self, name: str) -> Rates | None:
         return next((rates for tier, rates in self.service_tiers if tier == name), None)
+
+    def at_service_tier(self, name: str | None) -> ModelPrice | None:
+        """The model as priced on service tier `name` (flex, priority): its standard prices are
+        the tier's, its batch prices stay; None when it has no price for that tier. No tier
+        (None, "default", "standard") is the model itself."""
+        if name is None or name in STANDARD_TIERS or name == self.service_tier:
+            return self
+        rates = self.service_tier_rates(name)
+        if rates is None:
+            return None
+        return self.model_copy(
+            update={
+                "input": rates.input,
+                "output": rates.output if rates.output is not None else Decimal(0),
+                "cached_input": rates.cached_input,
+                "cache_write": rates.cache_write,
+                "cache_write_1h": rates.cache_write_1h,
+                "tiers": rates.tiers,
+                "long_context": rates.tiers[0] if rates.tiers else None,
+                "service_tier": name,
+            }
+        )
 
     @property
     def standard(self) -> Rates:

@@ -299,7 +299,7 @@ def import_document(summary: ImportSummary) -> dict[str, Any]:
 
 RECORD_COLUMNS = [
     "id", "time", "user", "run_id", "provider", "model", *TOKEN_FIELDS,
-    "cost_usd", "pricing_as_of", "batch", "estimated", "source", "prompt_hash",
+    "cost_usd", "pricing_as_of", "pricing_version", "batch", "service_tier", "estimated", "source", "prompt_hash",
 ]  # fmt: skip
 
 

@@ -43,6 +43,7 @@ GROUP_COMMANDS: dict[str, dict[str, str]] = {
         "push": "tokopt.cli.session_sync:session_push",
         "pull": "tokopt.cli.session_sync:session_pull",
         "export": "tokopt.cli.session_sync:session_export",
+        "reprice": "tokopt.cli.session_reprice:session_reprice",
     },
 }
 _filled: set[str] = set()

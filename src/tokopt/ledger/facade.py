@@ -23,6 +23,7 @@ from tokopt.ledger.timezones import parse_when, utcnow, zone
 from tokopt.usage import UsageRecord
 
 if TYPE_CHECKING:
+    from tokopt.ledger.reprice import RepriceReport
     from tokopt.pricing import Catalog
 
 When = str | dt.date | dt.datetime | None
@@ -212,6 +213,33 @@ class Ledger:
             target = self._run_for_record(store, run)
             ids = [store.insert_usage(rec.replace(run_id=target.id if target else None)) for rec in priced]
             return store.get_usage(ids)
+
+    def reprice(
+        self,
+        *,
+        user: reports.Who = None,
+        run: str | None = None,
+        since: str | dt.date | dt.datetime | None = None,
+        until: str | dt.date | dt.datetime | None = None,
+        timezone: str | None = None,
+        dry_run: bool = False,
+    ) -> RepriceReport:
+        """Price this user's records (or `user`'s, or ALL_USERS') again with the price data in
+        use, each at its own time: unpriced records get a price once one is known. All of them
+        in one transaction; `dry_run` only says what would change. Scope as in `report`."""
+        from tokopt.ledger.reprice import reprice
+        from tokopt.ledger.timezones import parse_when, zone
+
+        tz = zone(timezone)
+        start, end = parse_when(since, tz), parse_when(until, tz, end=True)
+        if start is not None and end is not None and start >= end:
+            raise InputError("--since is not before --until")
+        pricer = self.pricer  # the catalog is loaded before the ledger is locked
+        with self._lock:
+            store = self._open(create=False)
+            with store.read():
+                filters, _ = reports.scope(store, user=user, me=self.user, run=run, since=start, until=end)
+            return reprice(store, pricer, filters, dry_run=dry_run)
 
     def import_paths(self, args: Sequence[str], *, run: str | None = None, on_bytes: Callable[[int], None] | None = None) -> ImportSummary:
         """Read provider usage logs and add their records in one transaction (see `importers`).

@@ -121,6 +121,9 @@ def test_cost_equals_genai_prices_calc_price(chunk):
         model = CATALOG.at(moment).get(_tokopt_id(provider_id, model_id))
         got = pricing_cost.cost(model, usage, batch=mode == "batch", service_tier=mode if mode in ("flex", "priority") else None)
         assert got.total_usd == expected, (provider_id, model_id, usage, moment, mode)
+        if mode in ("flex", "priority"):  # --tier: the catalog on that tier prices the model at it
+            on_tier = CATALOG.on_tier(mode).at(moment).get(_tokopt_id(provider_id, model_id))
+            assert on_tier.service_tier == mode and pricing_cost.cost(on_tier, usage).total_usd == expected
         compared += 1
     assert compared >= 75
 

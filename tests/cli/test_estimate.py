@@ -241,3 +241,19 @@ def test_a_cached_prefix_longer_than_a_prompt_is_said_to_be_capped_for_each_kind
         assert "cached prefix: 200 tokens per call at cached-input prices (capped at the prompt" in r.stderr, args
     r = run("estimate", "a.txt", "b.txt", "-m", "gpt-5.5", "--cached-tokens", "100")
     assert "cached prefix: 100 tokens per call" in r.stderr and "capped" not in r.stderr
+
+
+def test_tier_flex_prices_each_model_that_has_it_and_names_those_that_do_not(run, prompt):
+    args = ["estimate", str(prompt), "-m", "gpt-5.5", "-m", "claude-sonnet-4-6", "-o", "0", "-f", "json"]
+    standard = {row["model"]: row for row in as_json(run(*args))["models"]}
+    r = run(*args, "--tier", "flex")
+    assert r.exit_code == 0, r.output
+    flex = {row["model"]: row for row in json.loads(r.stdout)["models"]}
+    gpt = CATALOG.get("gpt-5.5")
+    rates = gpt.service_tier_rates("flex")
+    assert rates is not None and rates.input < gpt.input
+    tokens_in = flex["gpt-5.5"]["input_tokens"]
+    assert Decimal(flex["gpt-5.5"]["per_call_usd"]) == tokens_in * rates.input / Decimal(10**6)
+    assert flex["claude-sonnet-4-6"]["per_call_usd"] == standard["claude-sonnet-4-6"]["per_call_usd"]
+    assert "priced on the flex tier; no flex price for claude-sonnet-4-6: priced at standard prices" in r.stderr
+    assert run(*args, "--tier", "slow").exit_code == 2

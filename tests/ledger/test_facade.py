@@ -293,6 +293,29 @@ def _mixed_logs(tmp_path: Path) -> list[str]:
     return [str(cc), str(api)]
 
 
+def test_an_imported_flex_or_priority_call_is_priced_on_its_tier(path, tmp_path):
+    nov = {"created_at": 1795000000}  # 2026-11-19: the data prices gpt-5.5's tiers apart by then
+    log = write_jsonl(
+        tmp_path / "tiers.jsonl",
+        [
+            {**openai_response("resp_f", model="gpt-5.5", inp=100_000, out=10_000, cached=50_000), **nov, "service_tier": "flex"},
+            {**openai_response("resp_p", model="gpt-4o", inp=1_000, out=100), **nov, "service_tier": "priority"},
+            {**openai_response("resp_x", model="gpt-4o", inp=1_000, out=100), **nov, "service_tier": "flex"},  # gpt-4o has no flex price
+        ],
+    )
+    with ledger(path) as book:
+        book.import_paths([str(log)])
+        rows = {r.dedupe_key: r for r in book.usage()}
+    for key, model, tier in [("openai:resp_f", "gpt-5.5", "flex"), ("openai:resp_p", "gpt-4o", "priority")]:
+        row = rows[key]
+        at = CATALOG.get_at(model, row.time)
+        counts = Usage(input_tokens=row.input_tokens, cached_input_tokens=row.cached_input_tokens, output_tokens=row.output_tokens)
+        assert row.service_tier == tier and row.cost_usd == cost_of(at.at_service_tier(tier), counts).total_usd
+        assert row.cost_usd != cost_of(at, counts).total_usd  # not the standard price
+    # a tier the model has no price for: unpriced, never the standard price
+    assert (rows["openai:resp_x"].cost_usd, rows["openai:resp_x"].service_tier) == (None, "flex")
+
+
 def test_importing_the_same_files_twice_adds_nothing(path, tmp_path):
     files = _mixed_logs(tmp_path)
     with ledger(path) as book:

@@ -204,6 +204,20 @@ def test_openai_batch_output_is_priced_as_batch(tmp_path):
     assert rec.batch and rec.input_tokens == 120 and log_format(rec) == "openai-chat"
 
 
+def test_openai_service_tier_is_read_and_the_default_tier_is_standard(tmp_path):
+    items = [
+        {**openai_response("resp_f", model="gpt-5.5", inp=1000, out=100), "service_tier": "flex"},
+        {**openai_chat("chatcmpl-p", model="gpt-5.5", prompt=1000, completion=100), "service_tier": "priority"},
+        openai_chat("chatcmpl-d", prompt=10, completion=1),  # says "default"
+        openai_response("resp_n", inp=10, out=1),  # names none
+        {**openai_response("resp_bad", inp=10, out=1), "service_tier": "flex\x1b[31m"},  # not a tier name: garbage
+    ]
+    result = read(write_jsonl(tmp_path / "tiers.jsonl", items))
+    tiers = {key: rec.service_tier for key, rec in by_key(result).items()}
+    assert tiers == {"openai:resp_f": "flex", "openai:chatcmpl-p": "priority", "openai:chatcmpl-d": None, "openai:resp_n": None}
+    assert result.garbage == 1
+
+
 def test_deepseek_cache_hits_in_openai_format(tmp_path):
     obj = {"id": "ds-1", "object": "chat.completion", "model": "deepseek-chat", "usage": {"prompt_tokens": 1000, "completion_tokens": 20, "prompt_cache_hit_tokens": 640, "prompt_cache_miss_tokens": 360}}
     (rec,) = read(write_jsonl(tmp_path / "d.jsonl", [obj])).records

@@ -37,6 +37,7 @@ from tokopt.paths import ENV_CALLS_PER_MONTH, ENV_LEDGER, ENV_MODELS, ENV_OUTPUT
 if TYPE_CHECKING:
     from tokopt.config import UserConfig
     from tokopt.pricing import Catalog
+    from tokopt.pricing.model import ModelPrice
 
 
 class OutputFormat(str, Enum):
@@ -44,6 +45,11 @@ class OutputFormat(str, Enum):
     json = "json"
     csv = "csv"
     markdown = "markdown"
+
+
+class ServiceTierChoice(str, Enum):
+    flex = "flex"
+    priority = "priority"
 
 
 class EncodingErrorsChoice(str, Enum):
@@ -69,6 +75,14 @@ AtOption = Annotated[
     typer.Option(
         "--at",
         help="Price at this date (YYYY-MM-DD, taken at 12:00 UTC) or date-time: what it cost then. \\[env var: TOKOPT_PRICES_AT] \\[default: now]",
+        show_default=False,
+    ),
+]
+TierOption = Annotated[
+    ServiceTierChoice | None,
+    typer.Option(
+        "--tier",
+        help="Price on this service tier where a model has one (flex: cheaper, slower; priority: faster); other models at standard prices, and a note names them.",
         show_default=False,
     ),
 ]
@@ -371,16 +385,34 @@ def load_user_config(catalog: Catalog | None = None) -> UserConfig:
     return settings.user_config(catalog)
 
 
-def load_catalog(pricing: Sequence[Path] | None, project: Sequence[Path] | None = None, *, at: str | None = None) -> Catalog:
+def load_catalog(
+    pricing: Sequence[Path] | None, project: Sequence[Path] | None = None, *, at: str | None = None, tier: ServiceTierChoice | None = None
+) -> Catalog:
     """The bundled catalog with the user's pricing files applied (--pricing wins over the env),
     and a project config's own (`project`), in the order `settings.pricing_files` gives; priced
-    at `at` (--at), TOKOPT_PRICES_AT, or now."""
+    at `at` (--at), TOKOPT_PRICES_AT, or now; on service tier `tier` (--tier) where a model has it."""
     from tokopt import paths, pricing as pricing_mod, settings
 
     moment = pricing_mod.parse_moment(at) if at else None
-    catalog = pricing_mod.load_catalog(paths.bundled_pricing_dir(), settings.pricing_files(pricing or (), project), moment=moment)
+    catalog = pricing_mod.load_catalog(
+        paths.bundled_pricing_dir(), settings.pricing_files(pricing or (), project), moment=moment, service_tier=tier.value if tier else None
+    )
     stale_note(catalog)
     return catalog
+
+
+def tier_note(catalog: Catalog, models: Sequence[ModelPrice]) -> None:
+    """With --tier: one line on stderr saying so, naming the models priced at standard prices."""
+    from tokopt import pricing as pricing_mod
+
+    tier = catalog.service_tier
+    if tier is None:
+        return
+    missing = pricing_mod.missing_tier(catalog, models)
+    text = f"priced on the {tier} tier"
+    if missing:
+        text += f"; no {tier} price for {', '.join(missing)}: priced at standard prices"
+    note(text)
 
 
 def stale_note(catalog: Catalog) -> None:

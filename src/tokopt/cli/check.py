@@ -13,6 +13,7 @@ import typer
 
 from tokopt.cli._common import (
     AtOption,
+    TierOption,
     CallsPerMonthOption,
     DefaultModelsOption,
     DefaultOutputTokensOption,
@@ -93,6 +94,7 @@ def check_command(
     calls_per_month: CallsPerMonthOption = None,
     pricing: PricingOption = None,
     at: AtOption = None,
+    tier: TierOption = None,
     max_price_age: Annotated[
         int | None,
         typer.Option("--max-price-age", min=0, help="Fail (exit 1) when the price data is older than this many days.", show_default=False),
@@ -111,7 +113,7 @@ def check_command(
 
     pr = _pull_request() if comment else None
     project = project_config.locate(config, Path.cwd())
-    catalog = load_catalog(pricing, project.pricing_files(), at=at)
+    catalog = load_catalog(pricing, project.pricing_files(), at=at, tier=tier)
     chosen = settings.resolve(load_user_config(catalog), project.values(), models=model, output_tokens=output_tokens, calls=calls_per_month)
     with _spend_ledger(project, ledger, user, catalog) as book:
         result = budgets.check(project, catalog, chosen, base=base, only=files, errors=encoding_errors.value, ledger=book)

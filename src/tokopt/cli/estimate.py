@@ -10,6 +10,8 @@ import typer
 
 from tokopt.cli._common import (
     AtOption,
+    tier_note,
+    TierOption,
     complete_model,
     parse_calls,
     EncodingErrorsChoice,
@@ -114,6 +116,7 @@ def estimate_command(
     output_format: FormatOption = OutputFormat.table,
     pricing: PricingOption = None,
     at: AtOption = None,
+    tier: TierOption = None,
     encoding_errors: EncodingErrorsOption = EncodingErrorsChoice.strict,
     input_format: InputFormatOption = InputFormatChoice.auto,
     by_turn: ByTurnOption = False,
@@ -136,13 +139,14 @@ def estimate_command(
     from tokopt.render import estimate as view
     from tokopt.requests.read import ReadOptions
 
-    catalog = load_catalog(pricing, at=at)
+    catalog = load_catalog(pricing, at=at, tier=tier)
     user = load_user_config(catalog)
     read = ReadOptions(formats.InputFormat(input_format.value), keep_going, encoding_errors.value)
     options = pipeline.Options.resolve(
         catalog, user, models=model or (), providers=provider or (), all_models=all_models,
         output_tokens=output_tokens, calls=calls, cached_tokens=cached_tokens, batch=batch, by_turn=by_turn, per_file=per_file, read=read,
     )  # fmt: skip
+    tier_note(catalog, options.selected or options.defaults)
     expansion = expand_inputs(paths, text)
     for skipped in expansion.skipped:
         note(f"skipped {skipped}")

@@ -9,6 +9,7 @@ import typer
 
 from tokopt.cli._common import (
     AtOption,
+    TierOption,
     complete_model,
     parse_calls,
     EncodingErrorsChoice,
@@ -88,6 +89,7 @@ def suggest_command(
     output_format: FormatOption = OutputFormat.table,
     pricing: PricingOption = None,
     at: AtOption = None,
+    tier: TierOption = None,
     encoding_errors: EncodingErrorsOption = EncodingErrorsChoice.strict,
     input_format: InputFormatOption = InputFormatChoice.auto,
     text: TextOption = None,
@@ -104,7 +106,7 @@ def suggest_command(
     from tokopt.inputs import formats
     from tokopt.render import suggest as view
 
-    catalog = load_catalog(pricing, at=at)
+    catalog = load_catalog(pricing, at=at, tier=tier)
     options = optimize.Options.resolve(
         load_user_config(catalog).defaults,
         target=target_model,

@@ -6,10 +6,26 @@ subsets of prompt and completion tokens. OpenAI-compatible APIs (DeepSeek) read 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from tokopt.ledger.importers.base import BadRecord, Found, Importer, content_key, count, obj, record, text
+
+
+# what a response calls the standard tier; other names (flex, priority, scale) are kept as the tier
+_STANDARD = ("default", "auto", "standard")
+_TIER_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+
+
+def service_tier(data: Mapping[str, Any]) -> str | None:
+    """The service tier a response says served the call; None for the standard one."""
+    value = data.get("service_tier")
+    if value is None or value in _STANDARD:
+        return None
+    if not isinstance(value, str) or not _TIER_NAME.fullmatch(value):
+        raise BadRecord("service_tier: not a tier name")
+    return value
 
 
 def openai_usage(data: Mapping[str, Any], *, fmt: str, batch: bool = False, time: Any = None) -> Found | None:
@@ -33,6 +49,7 @@ def openai_usage(data: Mapping[str, Any], *, fmt: str, batch: bool = False, time
             output_tokens=count(usage, "completion_tokens"),
             reasoning_tokens=count(obj(usage, "completion_tokens_details"), "reasoning_tokens"),
             batch=batch,
+            service_tier=service_tier(data),
             dedupe_key=key,
         )
         return rec, (data.get("created"), time)
@@ -45,6 +62,7 @@ def openai_usage(data: Mapping[str, Any], *, fmt: str, batch: bool = False, time
             output_tokens=count(usage, "output_tokens"),
             reasoning_tokens=count(obj(usage, "output_tokens_details"), "reasoning_tokens"),
             batch=batch,
+            service_tier=service_tier(data),
             dedupe_key=key,
         )
         return rec, (data.get("created_at"), data.get("created"), time)

@@ -83,6 +83,23 @@ def test_command_help_loads_no_tokenizer_or_database(command):
     assert set(heavy_modules_after([command, "--help"])) <= {"pydantic"}
 
 
+def test_tokenize_of_a_small_prompt_builds_no_tokenizer_and_no_usage_models(tmp_path):
+    # Start-up is most of a small prompt's time (issue 13): its few thousand rank lookups need
+    # neither tiktoken's encoder nor tokopt.usage, whose pydantic models take 0.1 s to build.
+    prompt = tmp_path / "p.txt"
+    prompt.write_text("Summarise this text in one line, please. naïve café\n", encoding="utf-8")
+    code = (
+        "import sys; from tokopt.cli import app\n"
+        f"try: app(['tokenize', '-f', 'json', {str(prompt)!r}])\n"
+        "except SystemExit as e: assert not e.code, e.code\n"
+        "print([m for m in ('tiktoken', 'tokopt.usage', 'sqlite3') if m in sys.modules], file=sys.stderr)"
+    )
+    r = python("-c", code)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["total"]["o200k_base_tokens"] > 0
+    assert ast.literal_eval(r.stderr.strip().splitlines()[-1]) == []
+
+
 def test_python_dash_m_and_version():
     from tokopt import __version__
 

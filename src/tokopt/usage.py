@@ -16,11 +16,12 @@ import datetime as dt
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Context, Decimal
+from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
+from tokopt.decimals import quantize as quantize  # re-exported: where the core rounds
 from tokopt.errors import InputError
 
 # JSON carries money as a plain decimal string ("0.0000005", never "5E-7" and never a float).
@@ -33,19 +34,6 @@ NonNegativeInt = Annotated[int, Field(ge=0)]
 # More tokens than any call can have; far enough below SQLite's 64-bit INTEGER that the sums of
 # a report cannot overflow it either.
 MAX_TOKENS = 10**15
-
-
-def quantize(value: Decimal, exponent: Decimal | str | int, rounding: str = ROUND_HALF_UP) -> Decimal:
-    """`value` rounded to the place of `exponent` ("0.0001"), however many digits that takes.
-
-    Decimal's own quantize fails (InvalidOperation) when the result needs more digits than the
-    context's precision, 28: a huge but valid limit, token count or number of calls.
-    """
-    exp = Decimal(exponent)
-    if not value.is_finite():
-        return value
-    digits = max(value.adjusted(), 0) - exp.adjusted() + 2
-    return value.quantize(exp, rounding=rounding, context=Context(prec=max(28, digits)))
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Context, Decimal, getcontext
 
-from tokopt.usage import quantize
+from tokopt.decimals import quantize
 
 
 def usd(amount: Decimal) -> str:

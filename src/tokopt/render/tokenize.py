@@ -15,7 +15,7 @@ from tokopt import __version__
 from tokopt.render import fmt
 from tokopt.render.escape import json_text
 from tokopt.render.grid import Column, Grid
-from tokopt.usage import quantize
+from tokopt.decimals import quantize
 
 if TYPE_CHECKING:
     from tokopt.tokens.tokenize import InputTokens, Stretch, TokenizeReport

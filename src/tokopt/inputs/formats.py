@@ -102,28 +102,35 @@ def human_size(size: int) -> str:
     return f"{size:,} bytes"
 
 
-@contextlib.contextmanager
-def _waiting(label: str, on_wait: Callable[[str], None] | None) -> Iterator[None]:
-    """Say what tokopt waits for when opening or reading `label` blocks (a named pipe with no
-    writer, a terminal or a pipe that sends nothing): never block forever without saying why."""
-    if on_wait is None:
-        yield
+def _wait_readable(fd: int, label: str, on_wait: Callable[[str], None] | None) -> None:
+    """Say what tokopt waits for when a stream has nothing to read for a moment (a named pipe
+    with no writer, a pipe or terminal that sends nothing): never block without saying why.
+    In the main thread, so that Ctrl-C, SIGTERM and SIGHUP end the wait as they end a read."""
+    import select
+
+    if on_wait is None or not hasattr(select, "poll"):
         return
-    import threading
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLPRI)
+    if not poller.poll(int(WAIT_NOTE_S * 1000)):
+        on_wait(f"waiting for {label}: nothing to read yet (a pipe with no writer?); Ctrl-C stops")
 
-    message = f"waiting for {label}: nothing to read yet (a pipe with no writer?); Ctrl-C stops"
-    timer = threading.Timer(WAIT_NOTE_S, on_wait, [message])
-    timer.daemon = True
-    timer.start()
+
+def _open_stream(path: Path, label: str, on_wait: Callable[[str], None] | None) -> BinaryIO:
+    """A pipe, device or other non-regular file opened for reading. A named pipe opened this way
+    does not block until a writer comes: the wait is in `_wait_readable`, which says so."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:
-        yield
-    finally:
-        timer.cancel()
+        _wait_readable(fd, label, on_wait)
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
-def _copy(src: BinaryIO, dst: BinaryIO, label: str, max_size: int, on_wait: Callable[[str], None] | None) -> None:
-    with _waiting(label, on_wait):
-        chunk = src.read(1 << 16)
+def _copy(src: BinaryIO, dst: BinaryIO, label: str, max_size: int) -> None:
+    chunk = src.read(1 << 16)
     copied = 0
     while chunk:
         copied += len(chunk)
@@ -166,13 +173,13 @@ def spooled(
                 if s.text is not None:
                     dst.write(s.text.encode("utf-8"))
                 elif s.path is None:
-                    _copy(sys.stdin.buffer, dst, s.label, max_size, on_wait)
+                    with contextlib.suppress(OSError, ValueError):  # not a real file: no wait to tell
+                        _wait_readable(sys.stdin.fileno(), s.label, on_wait)
+                    _copy(sys.stdin.buffer, dst, s.label, max_size)
                 else:
                     try:
-                        with _waiting(s.label, on_wait):
-                            src = s.path.open("rb")  # a named pipe blocks here until a writer opens it
-                        with src:
-                            _copy(src, dst, s.label, max_size, on_wait)
+                        with _open_stream(s.path, s.label, on_wait) as src:
+                            _copy(src, dst, s.label, max_size)
                     except OSError as exc:
                         raise InputError(f"cannot read {s.label}: {exc.strerror}") from None
             path = Path(name)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+
+import pytest
 from pathlib import Path
 
 from tokopt.optimize.rules.duplicates import Dedup
@@ -54,3 +56,53 @@ def test_duplicates_across_messages(tmp_path: Path, catalog, reference) -> None:
     saved = len(enc.encode_ordinary(last)) - len(enc.encode_ordinary(last.replace(doc + "\n\n", "")))
     assert s.tokens_saved == saved
     assert s.cost_saved_per_call == usd(saved, catalog.get("gpt-5.4").input)
+
+
+# --- issue 12: a rewrite never removes content that differs in meaning -------------------------
+
+REVIEW = "The battery lasts two days and the screen is bright even in direct sunlight outdoors."
+ANSWER = "Answer: positive — the reviewer praises the battery life and the screen quality."
+INSTRUCTION = "Classify the sentiment of each customer review as positive, negative or neutral, and give one reason."
+
+PATTERNS = {
+    "few-shot examples": f"{INSTRUCTION}\n\nReview: {REVIEW}\n\n{ANSWER}\n\nReview: I love how long it runs between charges and how sharp the display looks.\n\n{ANSWER}\n\nReview: {{review}}\n",
+    "few-shot in one paragraph each": f"Q: What is the capital of France, the country in western Europe?\nA: The answer is Paris, which has been the capital for centuries now.\n\nQ: What is the capital of France, the country in western Europe?\nA: The answer is Paris, which has been the capital for centuries now.\n",
+    "numbered list": "Steps:\n\n1. Read the whole customer message carefully before writing any reply at all.\n\n2. Read the whole customer message carefully before writing any reply at all.\n",
+    "bullets": "- Never promise a refund that the policy document does not allow explicitly.\n\n- Never promise a refund that the policy document does not allow explicitly.\n",
+    "table": "| step | what to do when the customer asks for a refund after thirty days |\n|---|---|\n\n| step | what to do when the customer asks for a refund after thirty days |\n",
+    "fenced code": "```\nfor item in items: print(item.name, item.price, item.quantity, item.total)\n```\n\n```\nfor item in items: print(item.name, item.price, item.quantity, item.total)\n```\n",
+    "indented code": "    for item in items: print(item.name, item.price, item.quantity, item.total)\n\n    for item in items: print(item.name, item.price, item.quantity, item.total)\n",
+    "quotes": "> The customer is always right, except when the customer asks for something illegal.\n\n> The customer is always right, except when the customer asks for something illegal.\n",
+    "structured tags": "<example>The customer is always right, except when the customer asks for something.</example>\n\n<example>The customer is always right, except when the customer asks for something.</example>\n",
+}
+
+
+@pytest.mark.parametrize("name", list(PATTERNS))
+def test_a_repetition_that_is_part_of_a_pattern_is_never_removed(name: str) -> None:
+    text = PATTERNS[name]
+    dedup = Dedup()
+    assert dedup(text) == text and dedup.removed == 0
+
+
+def test_a_whole_repeated_paragraph_is_removed_even_when_wrapped_differently() -> None:
+    wrapped = INSTRUCTION.replace(" and give", "\nand  give") + "   "
+    text = f"{INSTRUCTION}\n\nReview: {REVIEW}\n\n{wrapped}\n\nReview: {{review}}\n"
+    dedup = Dedup()
+    assert dedup(text) == f"{INSTRUCTION}\n\nReview: {REVIEW}\n\nReview: {{review}}\n"
+    assert dedup.removed == 1
+
+
+@pytest.mark.parametrize("name", list(PATTERNS))
+def test_suggest_write_leaves_a_patterned_prompt_as_it_was(tmp_path: Path, name: str) -> None:
+    from typer.testing import CliRunner
+
+    from tokopt.cli import app
+
+    prompt = tmp_path / "prompt.txt"
+    prompt.write_text(PATTERNS[name], encoding="utf-8")
+    r = CliRunner().invoke(app, ["suggest", str(prompt), "-t", "gpt-5.5", "--write", str(tmp_path / "out"), "-f", "json"], catch_exceptions=False)
+    assert r.exit_code == 0, r.stderr
+    assert "duplicates.paragraphs" not in r.stdout
+    written = list((tmp_path / "out").rglob("*")) if (tmp_path / "out").exists() else []
+    for path in (p for p in written if p.is_file()):
+        assert path.read_text(encoding="utf-8") == PATTERNS[name]  # anything written keeps every example

@@ -1,7 +1,16 @@
-"""Rule 5: paragraphs repeated word for word, sent (and billed) again each time."""
+"""Rule 5: paragraphs repeated word for word, sent (and billed) again each time.
+
+Only a whole block of prose goes: a paragraph identical to an earlier one once its whitespace is
+normalised (line breaks, indentation of continuation lines, trailing spaces). A paragraph that is
+part of a pattern stays even when it repeats, because there the repetition is the meaning: a
+field of a few-shot example (`Answer: positive`, `Q:`, `Output:`), a list item, a table row, a
+quotation, code (fenced or indented). Removing the second example's answer would teach the model
+something else (issue 12).
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from tokopt.optimize.context import Context, Rule
@@ -12,6 +21,18 @@ from tokopt.optimize.rules import _rewriting
 NAME = "duplicates"
 
 MIN_DUPLICATE_CHARS = 60  # shorter repeated paragraphs (headings, "Answer:") are left alone
+# the first line of a paragraph that is one element of a pattern, not a block of prose
+_PATTERN = re.compile(
+    r"""^(?:
+        [-*+]\s | \d{1,3}[.)]\s | [a-zA-Z][.)]\s     # a list item
+      | \|                                          # a table row
+      | >                                           # a quotation
+      | \#{1,6}\s                                    # a heading
+      | [^\s:]{1,24}(?:\s[^\s:]{1,24}){0,2}:(?:\s|$)  # a field: "Answer:", "Example 2:", "Q:"
+      | <[A-Za-z/]                                  # a tag of a structured prompt
+    )""",
+    re.VERBOSE,
+)
 
 
 @dataclass
@@ -31,8 +52,7 @@ class Dedup:
         def flush(following_blank: bool) -> None:
             if not para:
                 return
-            body = "".join(para)
-            key = body.rstrip()
+            key = " ".join("".join(para).split())  # identical after whitespace normalisation
             if self._eligible(para, key) and key in self.seen:
                 self.removed += 1
                 if following_blank:
@@ -69,7 +89,10 @@ class Dedup:
         return "".join(out)
 
     def _eligible(self, para: list[str], key: str) -> bool:
-        return len(key) >= MIN_DUPLICATE_CHARS and not para[0][:1].isspace()
+        """A block of prose: long enough, not indented (code), not one element of a pattern."""
+        if len(key) < MIN_DUPLICATE_CHARS or para[0][:1].isspace():
+            return False
+        return not any(_PATTERN.match(line) for line in para)
 
 
 def rewrites(text: str) -> list[Rewrite]:
@@ -80,7 +103,7 @@ def rewrites(text: str) -> list[Rewrite]:
             "duplicates.paragraphs",
             NAME,
             "remove repeated paragraphs",
-            "paragraphs of 60+ characters that appeared earlier removed",
+            "paragraphs of prose (60+ characters) that appeared earlier removed",
             Dedup(),
             across_messages=True,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -86,6 +87,9 @@ def suggest_command(
     output_tokens: OutputTokensOption = None,
     calls: CallsOption = None,
     write: WriteOption = None,
+    diff: Annotated[
+        bool, typer.Option("--diff", help="Print what --write changes (a unified diff: '-' lines are removed) instead of the suggestions.")
+    ] = False,
     output_format: FormatOption = OutputFormat.table,
     pricing: PricingOption = None,
     at: AtOption = None,
@@ -124,8 +128,17 @@ def suggest_command(
         work, settings = optimize.prepare(sources, catalog, options)
         report = optimize.suggest(work, settings, inputs=[s.label for s in sources])
         written = optimize.write_rewritten(work, sources, write, settings.model) if write is not None else None
+        changes = optimize.rewrite_diff(work) if diff else None
     if written is not None:
         note(f"wrote {written.path}: {written.tokens_before:,} → {written.tokens_after:,} {written.encoding} tokens")
+
+    if changes is not None:
+        from tokopt.render.escape import visible
+
+        if not changes:
+            note("--write would change nothing: no exact rewrite applies")
+        sys.stdout.write(visible(changes, keep="\n\t"))  # prompt text: shown, never acted on
+        return
 
     def document() -> dict[str, Any]:
         doc = view.document(report)

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from tokopt.optimize.report import SuggestReport, Suggestion, WriteResult
     from tokopt.optimize.run import suggest
     from tokopt.optimize.workload import Settings, TextPrompt, Workload
-    from tokopt.optimize.write import write_rewritten
+    from tokopt.optimize.write import rewrite_diff, write_rewritten
 
 # No public name is also a module's name: importing that module would shadow the name.
 _HOMES = {
@@ -43,6 +43,7 @@ _HOMES = {
     "TextPrompt": "workload",
     "Workload": "workload",
     "write_rewritten": "write",
+    "rewrite_diff": "write",
 }
 __all__ = sorted(_HOMES)
 

@@ -20,6 +20,23 @@ def rewrite_text(text: str) -> str:
     return apply_written(text, rewrites(text))
 
 
+def rewrite_diff(work: Workload) -> str:
+    """What --write would change in each plain-text prompt of `work`, as a unified diff (lines
+    starting with '-' are what a rewrite removes); empty when it would change nothing."""
+    import difflib
+
+    out: list[str] = []
+    for prompt in work.texts:
+        new_text = rewrite_text(prompt.text)
+        if new_text == prompt.text:
+            continue
+        lines = difflib.unified_diff(
+            prompt.text.splitlines(keepends=True), new_text.splitlines(keepends=True), fromfile=prompt.label, tofile=f"{prompt.label} (rewritten)"
+        )
+        out += [line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines]
+    return "".join(out)
+
+
 def write_rewritten(work: Workload, sources: Sequence[Source], path: Path, model: ModelPrice) -> WriteResult:
     """Write the one plain-text prompt of `work` to `path` with the exact, meaning-preserving
     rewrites applied. The input itself is never written to."""

@@ -100,9 +100,25 @@ def test_suggest_write_leaves_a_patterned_prompt_as_it_was(tmp_path: Path, name:
 
     prompt = tmp_path / "prompt.txt"
     prompt.write_text(PATTERNS[name], encoding="utf-8")
-    r = CliRunner().invoke(app, ["suggest", str(prompt), "-t", "gpt-5.5", "--write", str(tmp_path / "out"), "-f", "json"], catch_exceptions=False)
+    out = tmp_path / "out.txt"
+    r = CliRunner().invoke(app, ["suggest", str(prompt), "-t", "gpt-5.5", "--write", str(out), "-f", "json"], catch_exceptions=False)
     assert r.exit_code == 0, r.stderr
     assert "duplicates.paragraphs" not in r.stdout
-    written = list((tmp_path / "out").rglob("*")) if (tmp_path / "out").exists() else []
-    for path in (p for p in written if p.is_file()):
-        assert path.read_text(encoding="utf-8") == PATTERNS[name]  # anything written keeps every example
+    assert out.read_text(encoding="utf-8") == PATTERNS[name]  # every example, item, row and line of code kept
+    diff = CliRunner().invoke(app, ["suggest", str(prompt), "-t", "gpt-5.5", "--diff"], catch_exceptions=False)
+    assert diff.exit_code == 0 and diff.stdout == "" and "would change nothing" in diff.stderr
+
+
+def test_diff_shows_what_a_rewrite_removes(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from tokopt.cli import app
+
+    wrapped = INSTRUCTION.replace(" and give", "\nand give")
+    prompt = tmp_path / "prompt.txt"
+    prompt.write_text(PATTERNS["few-shot examples"] + f"\n{wrapped}\n", encoding="utf-8")
+    r = CliRunner().invoke(app, ["suggest", str(prompt), "-t", "gpt-5.5", "--diff"], catch_exceptions=False)
+    assert r.exit_code == 0, r.stderr
+    removed = [line[1:] for line in r.stdout.splitlines() if line.startswith("-") and not line.startswith("---")]
+    assert removed == ["", *wrapped.splitlines()]  # the blank line before the repeated instruction, and it: nothing else
+    assert r.stdout.startswith(f"--- {prompt}\n+++ {prompt} (rewritten)\n")

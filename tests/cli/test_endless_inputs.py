@@ -90,8 +90,11 @@ def test_a_named_pipe_with_no_writer_says_what_it_waits_for(tmp, tmp_path):
     assert proc.stderr is not None
     line = read_line(proc.stderr, 60)
     assert line.startswith(b"note: waiting for ") and b"prompt.fifo" in line, line
-    with fifo.open("w") as writer:  # a writer comes: tokopt reads and goes on
-        writer.write("You are a helpful assistant.\n")
+    time.sleep(1.5)  # still waiting, still holding the pipe open for a writer
+    # a writer comes (ENXIO here, not a hang, if tokopt gave up on the pipe): tokopt reads on
+    fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+    os.write(fd, b"You are a helpful assistant.\n")
+    os.close(fd)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert b'"input_tokens"' in out
@@ -114,3 +117,30 @@ def test_a_signal_while_copying_a_pipe_removes_the_copy(tmp, tmp_path, signum):
     assert proc.returncode == 128 + signum, err
     assert b"Traceback" not in err
     assert list(tmp.iterdir()) == []
+
+
+def test_session_record_stdin_stops_at_a_line_without_end(tmp, tmp_path):
+    ledger = tmp_path / "ledger.sqlite3"
+    with open("/dev/zero", "rb") as zero:
+        proc = tokopt(["session", "record", "--stdin", "--ledger", str(ledger)], tmp, stdin=zero)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2, err
+    assert "a line of more than 1 MiB is not a usage record" in one_error_line(err.decode())
+
+
+class EndlessRecords:
+    """A stdin that sends the same valid record forever."""
+
+    line = b'{"model": "gpt-5.5", "input_tokens": 5, "output_tokens": 1}\n'
+
+    def readline(self, limit: int = -1) -> bytes:
+        return self.line
+
+
+def test_endless_valid_records_stop_at_the_limit_and_none_is_kept(monkeypatch):
+    from tokopt.errors import InputError
+    from tokopt.ledger import records
+
+    monkeypatch.setattr(records, "MAX_RECORDS_INPUT", 1 << 16)  # the real limit is 64 MiB: slow to reach
+    with pytest.raises(InputError, match="stopped reading, nothing recorded"):
+        records.read_records(EndlessRecords())

@@ -114,6 +114,9 @@ def _wait_readable(fd: int, label: str, on_wait: Callable[[str], None] | None) -
     poller.register(fd, select.POLLIN | select.POLLPRI)
     if not poller.poll(int(WAIT_NOTE_S * 1000)):
         on_wait(f"waiting for {label}: nothing to read yet (a pipe with no writer?); Ctrl-C stops")
+        # until there is something to read, or a writer came and went: a read now would see
+        # the end of a named pipe that has no writer yet
+        poller.poll()
 
 
 def _open_stream(path: Path, label: str, on_wait: Callable[[str], None] | None) -> BinaryIO:

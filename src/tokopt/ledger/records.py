@@ -8,7 +8,7 @@ import getpass
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -67,10 +67,35 @@ def to_record(item: Mapping[str, Any] | BaseModel) -> tuple[UsageRecord, str | N
     return record, run
 
 
+MAX_RECORD_LINE = 1 << 20  # one usage record is a few hundred bytes; a megabyte is not one
+MAX_RECORDS_INPUT = 64 << 20  # all of them are kept in memory until the one write
+
+
+def _bounded(stream: Any, label: str) -> Iterator[bytes]:
+    """The lines of a binary stream, never a line or a total without end (`< /dev/zero`)."""
+    total = 0
+    while True:
+        line = stream.readline(MAX_RECORD_LINE + 1)
+        if not line:
+            return
+        total += len(line)
+        if len(line) > MAX_RECORD_LINE and not line.endswith(b"\n"):
+            raise InputError(f"{label}: a line of more than {MAX_RECORD_LINE >> 20} MiB is not a usage record; stopped reading")
+        if total > MAX_RECORDS_INPUT:
+            raise InputError(
+                f"{label}: more than {MAX_RECORDS_INPUT >> 20} MiB of usage records at once; stopped reading, nothing recorded",
+                hint="record them in parts, or import a log file with tokopt session import",
+            )
+        yield line
+
+
 def read_records(lines: Iterable[str | bytes], label: str = "stdin") -> list[BaseModel]:
-    """JSON lines of usage records; the first bad line is an error naming it (nothing is kept)."""
+    """JSON lines of usage records; the first bad line is an error naming it (nothing is kept).
+    A binary stream (stdin) is read in bounded lines: an endless one is an error, not all memory."""
     from tokopt.tomlio import describe_validation
 
+    if hasattr(lines, "readline"):
+        lines = _bounded(lines, label)
     out = []
     for n, line in enumerate(lines, 1):
         if not line.strip():

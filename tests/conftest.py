@@ -57,6 +57,11 @@ def _isolate(tmp_path: Path, session_dir: Path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.delenv("TOKOPT_OFFLINE", raising=False)
     for name in ("TOKOPT_PRICING", "TOKOPT_CONFIG", "TOKOPT_LEDGER", "TOKOPT_USER", "TOKOPT_RUN", "FORCE_COLOR"):
         monkeypatch.delenv(name, raising=False)
+    # coding agents' logs: `session import` with no paths and `session sources` look in the
+    # home directory and these variables; a test's home is its own (and empty)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    for name in ("CLAUDE_CONFIG_DIR", "CODEX_HOME", "GEMINI_CLI_HOME", "XDG_DATA_HOME"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "120")
     monkeypatch.setenv("TERM", "dumb")

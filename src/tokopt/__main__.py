@@ -1,4 +1,4 @@
-from tokopt.cli import main
+from tokopt.fastpath import main
 
 if __name__ == "__main__":
     main()

@@ -524,7 +524,7 @@ BAD_VALUES = [
     (["suggest", "prompt.txt", "--calls", "0"], "--calls"),
     (["check", "--format", "html"], "--format"),
     (["init", "--stdout", "--headroom", "-1"], "--headroom"),
-    (["session", "report", "--by", "week"], "--by"),
+    (["session", "report", "--by", "fortnight"], "--by"),
     (["session", "record", "-m", "gpt-5.5", "-i", "-1"], "--input"),
     (["estimate", "prompt.txt", "--frobnicate"], "no such option: --frobnicate"),
     (["frobnicate"], "no such command"),
@@ -652,12 +652,20 @@ def test_a_failed_import_keeps_nothing(run, ws):
     before = ledger_state(run)
     write_jsonl(ws / "a.jsonl", [openai_chat(f"a{i}", prompt=100, completion=10) for i in range(3)])
     for args, expected in [
-        (["session", "import", "a.jsonl", "missing.jsonl", "--run", "imp"], "file not found: missing.jsonl"),
-        (["session", "import", "a.jsonl", "empty_dir", "--run", "imp"], "no usage logs"),
+        (["session", "import", "missing.jsonl", "empty_dir", "--run", "imp"], "nothing to import: file not found: missing.jsonl; no usage logs"),
         (["session", "import", "a.jsonl", "--run", "imp", "--user", ""], "user name is empty"),
     ]:
         assert_error(run(*args), args, expected)
         assert ledger_state(run) == before
+
+
+def test_a_missing_or_empty_path_beside_logs_is_a_warning(run, ws):
+    write_jsonl(ws / "a.jsonl", [openai_chat(f"a{i}", prompt=100, completion=10) for i in range(3)])
+    (ws / "empty_dir").mkdir(exist_ok=True)
+    r = run("session", "import", "a.jsonl", "missing.jsonl", "empty_dir", "-f", "json")
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)["added"] == 3
+    assert r.stderr.splitlines() == ["warning: file not found: missing.jsonl", "warning: no usage logs (*.jsonl, *.json) in directory: empty_dir"]
 
 
 def test_an_import_with_garbage_in_the_middle_keeps_the_good_lines_and_says_so(run, ws):

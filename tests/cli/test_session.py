@@ -81,13 +81,13 @@ def test_record_from_stdin_and_the_report_in_every_format(run):
     assert table.stdout.splitlines()[:7] == [
         "Usage of alice by day",
         "",
-        " Day          Records    Input   Cached   Cache write   Output   Reasoning       Cost",
-        " ────────────────────────────────────────────────────────────────────────────────────",
-        " 2026-07-20         2   62,000   48,000         5,000    2,900         400     $0.127",
-        " 2026-07-21         1      100        0             0       10           0    unknown",
+        " Day          Models                Records    Input   Cached   Cache write   Output   Reasoning       Cost",
+        " ──────────────────────────────────────────────────────────────────────────────────────────────────────────",
+        " 2026-07-20   sonnet-4-6, gpt-5.5         2   62,000   48,000         5,000    2,900         400     $0.127",
+        " 2026-07-21   acme-7                      1      100        0             0       10           0    unknown",
         "",
     ]
-    assert " Total              3   62,100   48,000         5,000    2,910         400   ≥ $0.127\n" in table.stdout
+    assert " Total                                    3   62,100   48,000         5,000    2,910         400   ≥ $0.127\n" in table.stdout
     assert "unpriced: 1 record of models with no known price: acme-7 (1)" in table.stderr
     assert "$0 " not in table.stdout
 
@@ -172,10 +172,11 @@ def test_import_twice_adds_nothing_and_garbage_is_reported(run, tmp_path):
     assert "skipped 1 unreadable line (line 3: not JSON" in first.stderr
     before = as_json(run("session", "report", "-f", "json"))
     second = as_json(run("session", "import", str(cc), str(codex), "-f", "json"))
-    assert (second["added"], second["updated"], second["unchanged"]) == (0, 0, 4)
+    assert [f["status"] for f in second["files"]] == ["unchanged", "unchanged"]
+    assert (second["added"], second["updated"], second["unchanged"]) == (0, 0, 0)
     assert as_json(run("session", "report", "-f", "json")) == before
-    table = ok(run("session", "import", str(tmp_path))).stderr  # the directory, walked; notes on stderr
-    assert "0 records added" in table and "4 already in the ledger" in table
+    table = ok(run("session", "import", str(tmp_path))).stderr  # the directory, walked: the same files; notes on stderr
+    assert "0 records added" in table and "2 files unchanged since the last import" in table
 
 
 def test_import_of_nothing_readable_fails_with_one_line(run, tmp_path):
@@ -252,5 +253,5 @@ def test_report_by_day_in_a_zone_and_a_period(run):
     assert tokyo["timezone"] == "Asia/Tokyo"
     period = as_json(run("session", "report", "--since", "2026-07-21", "--until", "2026-07-21", "--timezone", "UTC", "-f", "json"))
     assert period["total"]["records"] == 1 and period["since"] == "2026-07-21T00:00:00+00:00"
-    r = run("session", "report", "--by", "week")
-    assert r.exit_code == 2 and "week" in one_error_line(r.stderr)
+    r = run("session", "report", "--by", "fortnight")
+    assert r.exit_code == 2 and "fortnight" in one_error_line(r.stderr)

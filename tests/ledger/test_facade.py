@@ -325,7 +325,9 @@ def test_importing_the_same_files_twice_adds_nothing(path, tmp_path):
         assert [(u.model, u.records) for u in first.unpriced] == [("claude-nova-9", 1)]
         before = book.report(by="model")
         second = book.import_paths(files)
-        assert (second.added, second.updated, second.unchanged) == (0, 0, 4)
+        # unchanged files are not read again at all
+        assert [f.status for f in second.files] == ["unchanged", "unchanged"]
+        assert (second.records, second.added, second.updated, second.unchanged) == (0, 0, 0, 0)
         assert book.report(by="model") == before
 
 

@@ -315,12 +315,19 @@ def test_expand_paths_walks_directories_and_rejects_missing(tmp_path):
     project.mkdir(parents=True)
     write_jsonl(project / "a.jsonl", [])
     (project / "notes.txt").write_text("skip me")
-    assert [s.path.name for s in importers.expand_paths([str(tmp_path / "projects")])] == ["a.jsonl"]
+    found, problems = importers.expand_paths([str(tmp_path / "projects")])
+    assert [s.path.name for s in found if s.path] == ["a.jsonl"] and problems == []
     with pytest.raises(InputError, match="file not found"):
         importers.expand_paths([str(tmp_path / "missing.jsonl")])
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputError, match="no usage logs"):
         importers.expand_paths([str(tmp_path / "empty")])
+    # a missing or empty path beside one with logs is a problem to warn of, not an error
+    found, problems = importers.expand_paths([str(tmp_path / "missing.jsonl"), str(tmp_path / "projects"), str(tmp_path / "empty")])
+    assert [s.path.name for s in found if s.path] == ["a.jsonl"]
+    assert problems == [f"file not found: {tmp_path / 'missing.jsonl'}", f"no usage logs (*.jsonl, *.json) in directory: {tmp_path / 'empty'}"]
+    with pytest.raises(InputError, match=r"nothing to import: file not found: .*; no usage logs"):
+        importers.expand_paths([str(tmp_path / "missing.jsonl"), str(tmp_path / "empty")])
 
 
 def test_parse_time_forms():
@@ -343,5 +350,7 @@ def test_a_log_directory_is_walked_once_with_its_hidden_entries_and_no_symlink_l
         (logs / name).write_text("{}\n")
     os.symlink(".", logs / "b" / "again")  # not walked into: each log is read once
     os.symlink("nowhere.jsonl", logs / "broken.jsonl")
-    found = [s.path.relative_to(logs).as_posix() for s in expand_paths([str(logs)])]
+    sources, problems = expand_paths([str(logs)])
+    found = [s.path.relative_to(logs).as_posix() for s in sources if s.path]
     assert found == [".top.log", "b/.hidden/c.ndjson", "b/a.json", "z.jsonl"]
+    assert problems == [f"cannot read {logs / 'broken.jsonl'}: No such file or directory"]  # named, not skipped silently

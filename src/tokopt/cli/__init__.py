@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "check": "tokopt.cli.check:check_command",
     "init": "tokopt.cli.init:init_command",
     "suggest": "tokopt.cli.suggest:suggest_command",
+    "statusline": "tokopt.cli.statusline:statusline_command",
 }
 # The commands of a group whose module does not register them itself.
 GROUP_COMMANDS: dict[str, dict[str, str]] = {
@@ -44,6 +45,8 @@ GROUP_COMMANDS: dict[str, dict[str, str]] = {
         "pull": "tokopt.cli.session_sync:session_pull",
         "export": "tokopt.cli.session_sync:session_export",
         "reprice": "tokopt.cli.session_reprice:session_reprice",
+        "sources": "tokopt.cli.agents:session_sources",
+        "blocks": "tokopt.cli.agents:session_blocks",
     },
 }
 _filled: set[str] = set()

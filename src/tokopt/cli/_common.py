@@ -247,6 +247,26 @@ def expand_inputs(paths: list[str] | None, texts: list[str] | None = None) -> An
     return expansion
 
 
+# what a ledger report or its blocks cover: shell-style patterns, each repeatable
+ModelFilter = Annotated[
+    list[str] | None,
+    typer.Option("--model", "-m", help="Only these models (a catalog id or a pattern such as 'claude-*'; repeatable).", show_default=False),
+]
+ProviderFilter = Annotated[list[str] | None, typer.Option("--provider", help="Only these providers (repeatable).", show_default=False)]
+AgentFilter = Annotated[
+    list[str] | None,
+    typer.Option("--agent", help="Only these coding agents: claude-code, codex, gemini-cli, opencode, amp (repeatable).", show_default=False),
+]
+ProjectFilter = Annotated[
+    list[str] | None,
+    typer.Option("--project", help="Only these projects: a directory, or a directory's name wherever it is (repeatable).", show_default=False),
+]
+BranchFilter = Annotated[list[str] | None, typer.Option("--branch", help="Only these git branches (repeatable).", show_default=False)]
+TimezoneOption = Annotated[
+    str, typer.Option("--timezone", "--tz", help="Zone for periods and for dates without one: an IANA name, UTC, or local.")
+]
+
+
 def resolve_paths(paths: list[str] | None) -> list[str]:
     """The inputs named on the command line, or stdin when nothing is named and it is not a terminal."""
     if paths:

@@ -6,12 +6,30 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from tokopt import paths
-from tokopt.cli._common import FormatOption, LedgerOption, OutputFormat, PricingOption, UserOption, byte_progress, emit, load_catalog, note, warn, complete_model
+from tokopt.cli._common import (
+    AgentFilter,
+    BranchFilter,
+    FormatOption,
+    LedgerOption,
+    ModelFilter,
+    OutputFormat,
+    PricingOption,
+    ProjectFilter,
+    ProviderFilter,
+    TimezoneOption,
+    UserOption,
+    byte_progress,
+    complete_model,
+    emit,
+    load_catalog,
+    note,
+    warn,
+)
 
 if TYPE_CHECKING:
     from tokopt.ledger import Ledger
@@ -25,9 +43,16 @@ session_app = typer.Typer(
 class ReportBy(str, Enum):
     model = "model"
     run = "run"
-    day = "day"
     user = "user"
     provider = "provider"
+    agent = "agent"
+    session = "session"
+    project = "project"
+    branch = "branch"
+    hour = "hour"
+    day = "day"
+    week = "week"
+    month = "month"
 
 
 RunOption = Annotated[
@@ -216,9 +241,13 @@ def session_record(
 
 def session_import(
     sources: Annotated[
-        list[str],
-        typer.Argument(help="Usage logs: files, directories (walked for *.jsonl, *.json), or - for stdin.", show_default=False),
-    ],
+        list[str] | None,
+        typer.Argument(
+            help="Usage logs: files, directories (walked for *.jsonl, *.json), or - for stdin. "
+            "\\[default: every coding-agent log found; see `session sources`]",
+            show_default=False,
+        ),
+    ] = None,
     *,
     run: RunOption = None,
     user: UserOption = None,
@@ -226,24 +255,27 @@ def session_import(
     pricing: PricingOption = None,
     output_format: FormatOption = OutputFormat.table,
 ) -> None:
-    """Import provider usage (OpenAI, Anthropic, Gemini responses; Claude Code and Codex logs).
+    """Import usage: every coding agent's logs found (Claude Code, Codex, Gemini CLI, OpenCode,
+    Amp), or the named files (also OpenAI, Anthropic and Gemini responses).
 
-    The format of every line is detected. Importing the same file again adds nothing; lines
-    that cannot be read are skipped and reported.
+    The format of every line is detected. A file unchanged since its last import is not read
+    again, and a grown one is read from where that import stopped; lines that cannot be read
+    are skipped and reported.
     """
     from tokopt.ledger import importers
     from tokopt.render import session as view
 
-    logs = importers.expand_paths(sources)
-    total = sum(s.path.stat().st_size for s in logs if s.path is not None)
-    with _open(ledger, user, pricing, priced=True) as book, byte_progress(total, "reading logs") as on_bytes:
-        summary = book.import_sources(logs, run=run, on_bytes=on_bytes)
+    logs = _import_sources(importers, sources)
+    with _open(ledger, user, pricing, priced=True) as book:
+        steps = book.plan_import(logs)
+        with byte_progress(sum(s.to_read for s in steps), "reading logs") as on_bytes:
+            summary = book.import_sources(steps, run=run, on_bytes=on_bytes)
         _notices(book)
     for f in summary.files:
         if f.garbage:
             examples = "; ".join(f.garbage_examples)
             warn(f"{f.source}: skipped {f.garbage:,} unreadable line{'s' if f.garbage != 1 else ''} ({examples})")
-        elif not f.records:
+        elif not f.records and f.status != "unchanged" and f.agent is None:  # an agent's folder holds files without usage
             note(f"{f.source}: no usage found ({f.format})")
     for u in summary.unpriced:
         warn(f"no price known for model {u.model}: {u.records:,} records kept without a cost (add one with --pricing)")
@@ -256,39 +288,72 @@ def session_import(
     )
 
 
+def _import_sources(importers: Any, sources: list[str] | None) -> list[Any]:
+    """The named logs (what is missing or empty is a warning when another has logs), or every
+    coding-agent log found."""
+    from tokopt.errors import InputError
+
+    if sources:
+        logs, problems = importers.expand_paths(sources)
+        for problem in problems:
+            warn(problem)
+        return list(logs)
+    found = importers.discover()
+    for place in found:
+        for path, why in place.problems:
+            warn(f"cannot read {path}: {why}")
+    logs = importers.found_sources(found)
+    if not logs:
+        looked = ", ".join(str(f.place.path) for f in found)
+        raise InputError("no coding-agent logs found", hint=f"looked in {looked}; name files or directories to import")
+    return list(logs)
+
+
 def session_report(
     ctx: typer.Context,
     *,
-    by: Annotated[ReportBy, typer.Option("--by", "-b", help="One row per run, model, day, user or provider.")] = ReportBy.model,
+    by: Annotated[ReportBy, typer.Option("--by", "-b", help="One row per model, run, user, provider, agent, session, project, branch, or period.")] = ReportBy.model,
     run: Annotated[str | None, typer.Option("--run", "-r", help="Only this run (id or name).", show_default=False)] = None,
     user: UserOption = None,
     all_users: Annotated[bool, typer.Option("--all-users", help="Every user's records, not only yours.")] = False,
     since: Annotated[str | None, typer.Option("--since", help="From this date (YYYY-MM-DD) or time, included.", show_default=False)] = None,
     until: Annotated[str | None, typer.Option("--until", help="To this date (included) or time (excluded).", show_default=False)] = None,
-    timezone: Annotated[
-        str, typer.Option("--timezone", "--tz", help="Zone for days and for dates without one: an IANA name, UTC, or local.")
-    ] = "local",
+    timezone: TimezoneOption = "local",
+    model: ModelFilter = None,
+    provider: ProviderFilter = None,
+    agent: AgentFilter = None,
+    project: ProjectFilter = None,
+    branch: BranchFilter = None,
+    breakdown: Annotated[bool, typer.Option("--breakdown", help="Under each row, one row per model.")] = False,
+    chart: Annotated[bool, typer.Option("--chart", help="Draw the cost of each row as a bar (table format).")] = False,
     ledger: LedgerOption = None,
     output_format: FormatOption = OutputFormat.table,
 ) -> None:
     """Report recorded usage and cost, with a total; unpriced models are shown, never as $0."""
     from tokopt.errors import InputError
     from tokopt.ledger import ALL_USERS
-    from tokopt.render import session as view
+    from tokopt.render import report as view
 
     if all_users and user is not None and ctx.get_parameter_source("user").name == "COMMANDLINE":  # type: ignore[union-attr]
         raise InputError("--user and --all-users do not go together")
+    if chart and output_format is not OutputFormat.table:
+        raise InputError("--chart draws for people: it goes with the table format", hint="leave out --format, or --chart")
+    match = {"models": model or [], "providers": provider or [], "agents": agent or [], "projects": project or [], "branches": branch or []}
     with _open(ledger, user) as book:
-        report = book.report(
-            by=by.value, user=ALL_USERS if all_users else None, run=run, since=since, until=until, timezone=timezone
-        )
+        report = book.report(by=by.value, user=ALL_USERS if all_users else None, run=run, since=since, until=until, timezone=timezone, **match)
         _notices(book)
+    if chart:
+        from tokopt.cli._common import stdout_console
+        from tokopt.render.chart import print_chart
+
+        print_chart(stdout_console(), f"Cost per {report.by}", view.report_bars(report), notes=view.report_notes(report))
+        return
     emit(
         output_format,
-        document=lambda: view.report_document(report),
-        rows=lambda: view.report_rows(report),
-        grids=lambda: [view.report_grid(report)],
-        columns=view.report_columns(report.by),
+        document=lambda: view.report_document(report, breakdown=breakdown),
+        rows=lambda: view.report_rows(report, breakdown=breakdown),
+        grids=lambda: [view.report_grid(report, breakdown=breakdown)],
+        columns=view.report_columns(report.by, breakdown=breakdown),
     )
 
 

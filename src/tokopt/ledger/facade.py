@@ -3,12 +3,10 @@ store; records are priced (`pricer`) before the write lock is taken."""
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import secrets
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,20 +14,19 @@ from tokopt import paths
 from tokopt.errors import InputError
 from tokopt.ledger import importers, reports
 from tokopt.ledger.pricer import Pricer
+from tokopt.ledger.reading import LedgerReading
 from tokopt.ledger.records import current_user, hash_prompt, to_record
-from tokopt.ledger.reports import REPORT_BY, ImportSummary, Run, RunListing, SessionReport, Spend, Who
+from tokopt.ledger.reports import ImportSummary, Run, RunListing, Spend
 from tokopt.ledger.store import Store, open_store, redact, store_exists
-from tokopt.ledger.timezones import parse_when, utcnow, zone
+from tokopt.ledger.timezones import utcnow
 from tokopt.usage import UsageRecord
 
 if TYPE_CHECKING:
     from tokopt.ledger.reprice import RepriceReport
     from tokopt.pricing import Catalog
 
-When = str | dt.date | dt.datetime | None
 
-
-class Ledger:
+class Ledger(LedgerReading):
     """The usage ledger at a location (a file path; default TOKOPT_LEDGER, or the user data
     dir). One instance per process; safe to share between threads."""
 
@@ -244,64 +241,47 @@ class Ledger:
     def import_paths(self, args: Sequence[str], *, run: str | None = None, on_bytes: Callable[[int], None] | None = None) -> ImportSummary:
         """Read provider usage logs and add their records in one transaction (see `importers`).
         `on_bytes` is told how many bytes of the files have been read, as they are read."""
-        return self.import_sources(importers.expand_paths(args), run=run, on_bytes=on_bytes)
+        sources, problems = importers.expand_paths(args)
+        self.notices.extend(problems)
+        return self.import_sources(sources, run=run, on_bytes=on_bytes)
 
-    def import_sources(self, sources: Sequence[importers.ImportSource], *, run: str | None = None, on_bytes: Callable[[int], None] | None = None) -> ImportSummary:
-        """`import_paths` for logs already found with `importers.expand_paths`."""
-        read = importers.read_sources(sources, on_bytes)
+    def plan_import(self, sources: Sequence[importers.ImportSource]) -> list[importers.Step]:
+        """How an import would read each log: a file unchanged since this user's last import of
+        it is skipped, and a grown one is read from where that import stopped."""
+        keys = [importers.state_key(s.path) for s in sources if s.path is not None]
+        with self._lock, self._open(create=False).read() as store:
+            states = store.import_states(self.user, keys) if keys else {}
+        return importers.plan(sources, states)
+
+    def import_sources(
+        self, sources: Sequence[importers.ImportSource] | Sequence[importers.Step], *, run: str | None = None, on_bytes: Callable[[int], None] | None = None
+    ) -> ImportSummary:
+        """`import_paths` for logs already found (`importers.expand_paths`, `importers.discover`)
+        or planned (`plan_import`)."""
+        steps = [s for s in sources if isinstance(s, importers.Step)]
+        if len(steps) != len(sources):
+            steps = self.plan_import(sources)  # type: ignore[arg-type]
+        read = importers.read_sources(steps, on_bytes)
         read.check_readable()
         # priced before the write lock is taken, so that other writers wait only for the SQL
         records = [self.pricer.price(rec, user=self.user, time=rec.time or utcnow()) for rec in read.records]
-        with self._lock, self._open(create=True).write() as store:
-            target = self._run_for_record(store, run)
-            if target is not None:
-                records = [rec.replace(run_id=target.id) for rec in records]
-            outcome = store.upsert_usage(records)
+        target, outcome = None, None
+        if records or read.states or run is not None:
+            with self._lock, self._open(create=True).write() as store:
+                target = self._run_for_record(store, run)
+                if target is not None:
+                    records = [rec.replace(run_id=target.id) for rec in records]
+                outcome = store.upsert_usage(records)
+                store.save_import_states(self.user, read.states)
         return ImportSummary(
             run=target,
             files=read.files,
             records=len(records),
-            added=outcome.added,
-            updated=outcome.updated,
-            unchanged=outcome.unchanged,
+            added=outcome.added if outcome else 0,
+            updated=outcome.updated if outcome else 0,
+            unchanged=outcome.unchanged if outcome else 0,
             unpriced=reports.unpriced_of(records),
         )
-
-    # -- reading ------------------------------------------------------------------------------
-
-    def spend(self, *, user: Who = None, run: str | None = None, since: When = None, until: When = None, timezone: str | None = None) -> Spend:
-        """What was spent (USD, Decimal) by this user (or `user`, or ALL_USERS), optionally in
-        one run (id or name) and period: `since`/`until` as in `report` (dates are whole days
-        in `timezone`, both included). Records with no known price are counted apart."""
-        tz = zone(timezone)
-        start, end = parse_when(since, tz), parse_when(until, tz, end=True)
-        with self._lock, self._open(create=False).read() as store:
-            filters, _ = reports.scope(store, user=user, me=self.user, run=run, since=start, until=end)
-            return Spend.of(store.total(filters))
-
-    def total_cost(self, **kwargs: Any) -> Decimal:
-        """`spend(...).cost_usd`: the USD total of the priced records."""
-        return self.spend(**kwargs).cost_usd
-
-    def usage(self, *, user: Who = None, run: str | None = None) -> list[UsageRecord]:
-        """Every stored record in scope, oldest first (for tests and small exports)."""
-        with self._lock, self._open(create=False).read() as store:
-            filters, _ = reports.scope(store, user=user, me=self.user, run=run, since=None, until=None)
-            return store.usage_rows(filters)
-
-    def report(self, *, by: str = "model", user: Who = None, run: str | None = None, since: When = None, until: When = None, timezone: str | None = None) -> SessionReport:
-        """Totals per run, model, day (in `timezone`), user or provider, with a grand total.
-
-        `since` / `until` are dates (whole days in `timezone`, both included) or times."""
-        if by not in REPORT_BY:
-            raise InputError(f"cannot report by {by}", hint=f"one of {', '.join(REPORT_BY)}")
-        tz = zone(timezone)
-        start, end = parse_when(since, tz), parse_when(until, tz, end=True)
-        if start is not None and end is not None and start >= end:
-            raise InputError("--since is not before --until")
-        with self._lock, self._open(create=False).read() as store:
-            filters, runs = reports.scope(store, user=user, me=self.user, run=run, since=start, until=end)
-            return reports.build(store, by, filters, runs, tz)
 
 
 def _find_run(store: Store, ref: str, user: str | None) -> Run | None:

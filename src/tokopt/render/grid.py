@@ -29,6 +29,9 @@ class Grid:
     title: str | None = None
     notes: list[str] = field(default_factory=list)
     footer: list[Cell] | None = None  # a total row, drawn apart from the others
+    compact: Grid | None = None  # the same in fewer characters (counts abbreviated), for a narrow terminal
+    # columns whose drop_priority is at most this go before the compact form is used
+    drop_before_compact: int = 0
 
     def add(self, *cells: Cell) -> None:
         self.rows.append(list(cells))

@@ -1,181 +1,29 @@
-"""Views of the session ledger: reports, runs, imports and recorded usage, as grids for people,
-flat rows for CSV and one document for JSON."""
+"""Views of the session ledger: runs, imports and recorded usage, as grids for people, flat
+rows for CSV and one document for JSON (reports: `render.report`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
+from pathlib import PurePath
 from typing import Any
 
 from tokopt import __version__
-from tokopt.ledger.reports import ImportSummary, ReportRow, RunListing, SessionReport
-from tokopt.ledger.store import Run, Sums
+from tokopt.ledger.reports import ImportSummary, RunListing
+from tokopt.ledger.store import Sums
 from tokopt.render import fmt
 from tokopt.render.grid import Cell, Column, Grid
-from tokopt.usage import TOKEN_FIELDS, TOKEN_KINDS, UsageRecord
+from tokopt.render.report import cost_cell, run_doc, visible
+from tokopt.usage import TOKEN_FIELDS, UsageRecord
 
 SUM_FIELDS = ["records", *TOKEN_FIELDS, "cost_usd", "unpriced_records", "estimated_records"]
-# the table's "Cache write" column: every kind of cache write
-_CACHE_WRITES = [k.field for k in TOKEN_KINDS if k.bucket == "cache_write_usd"]
-KEY_FIELDS = {
-    "model": ["provider", "model"],
-    "run": ["run_id", "run", "user"],
-    "day": ["day"],
-    "user": ["user"],
-    "provider": ["provider"],
-}
-PARTIAL = "≥"  # a cost that leaves out records with no known price
-
-
-def cost_cell(sums: Sums) -> Cell:
-    """The cost of a group: unknown when nothing in it has a price, a lower bound when part has."""
-    if sums.records and sums.cost_usd is None:
-        return ("unknown", "yellow")
-    amount = fmt.usd(sums.cost_usd or Decimal(0))
-    if sums.unpriced_records:
-        return (f"{PARTIAL} {amount}", "yellow")
-    return amount
 
 
 def _when(value: Any) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value is not None else ""
 
 
-# ---------------------------------------------------------------------------------------------
-# report
-
-
-def _title(report: SessionReport) -> str:
-    who = "all users" if report.user is None else report.user
-    parts = [f"Usage of {who} by {report.by}"]
-    if report.run is not None:
-        parts.append("run " + ", ".join(f"{r.name} ({r.id})" if r.name != r.id else r.id for r in report.run))
-    if report.since or report.until:
-        since = _when(report.since) + " UTC" if report.since else "the start"
-        until = _when(report.until) + " UTC" if report.until else "now"
-        parts.append(f"{since} to {until}")
-    return " — ".join(parts)
-
-
-def _key_cells(by: str, row: ReportRow) -> list[Cell]:
-    k = row.key
-    if by == "model":
-        return [k["provider"] or "—", k["model"] or "—"]
-    if by == "run":
-        if k["run_id"] is None:
-            return [("(no run)", "dim"), "", ""]
-        return [k["run_id"] or "", k["run"] or "", k["user"] or ""]
-    value = k[by]
-    return [value if value is not None else ("(unknown)", "dim")]
-
-
-def _key_columns(by: str) -> list[Column]:
-    if by == "model":
-        return [Column("Provider", style="dim", drop_priority=5), Column("Model", min_width=10)]
-    if by == "run":
-        return [Column("Run"), Column("Name", no_wrap=False, min_width=8), Column("User", drop_priority=6)]
-    return [Column(by.capitalize())]
-
-
-def _sum_cells(s: Sums) -> list[Cell]:
-    return [
-        fmt.count(s.records),
-        fmt.count(s.input_tokens),
-        fmt.count(s.cached_input_tokens),
-        fmt.count(sum(getattr(s, name) for name in _CACHE_WRITES)),
-        fmt.count(s.output_tokens),
-        fmt.count(s.reasoning_tokens),
-        cost_cell(s),
-    ]
-
-
-SUM_COLUMNS = [
-    Column("Records", justify="right", drop_priority=4),
-    Column("Input", justify="right"),
-    Column("Cached", justify="right", drop_priority=2),
-    Column("Cache write", justify="right", drop_priority=1),
-    Column("Output", justify="right"),
-    Column("Reasoning", justify="right", drop_priority=3),
-    Column("Cost", justify="right", style="bold"),
-]
-
-
-def report_notes(report: SessionReport) -> list[str]:
-    notes = []
-    if not report.rows:
-        notes.append("no usage recorded" + (" in this period" if report.since or report.until else ""))
-    if report.unpriced:
-        n = sum(u.records for u in report.unpriced)
-        models = ", ".join(f"{u.model} ({u.records:,})" for u in report.unpriced[:5])
-        more = f" and {len(report.unpriced) - 5} more" if len(report.unpriced) > 5 else ""
-        notes.append(
-            f"unpriced: {n:,} record{'s' if n != 1 else ''} of models with no known price: {models}{more}; "
-            f"their cost is unknown and not in the totals ({PARTIAL}); add prices with --pricing"
-        )
-    if report.total.estimated_records:
-        notes.append(f"{report.total.estimated_records:,} records are estimates (session record --from-file), not billed counts")
-    notes.append("input is the whole prompt; cached and cache write are parts of it; reasoning is part of output")
-    if report.by == "day":
-        notes.append(f"days in {report.timezone}")
-    notes.append("costs as priced when each record was written (each keeps its pricing as_of)")
-    return notes
-
-
-def report_grid(report: SessionReport) -> Grid:
-    grid = Grid(columns=[*_key_columns(report.by), *SUM_COLUMNS], title=_title(report))
-    for row in report.rows:
-        grid.add(*_key_cells(report.by, row), *_sum_cells(row.sums))
-    keys = len(_key_columns(report.by))
-    grid.footer = ["Total", *[""] * (keys - 1), *_sum_cells(report.total)]
-    grid.notes = report_notes(report)
-    return grid
-
-
 def _sums_dict(s: Sums) -> dict[str, Any]:
     return {name: getattr(s, name) for name in SUM_FIELDS}
-
-
-def report_columns(by: str) -> list[str]:
-    return [*KEY_FIELDS[by], *SUM_FIELDS]
-
-
-def report_rows(report: SessionReport) -> list[dict[str, Any]]:
-    """CSV: one row per group, then a `(total)` row."""
-    rows = [{**row.key, **_sums_dict(row.sums)} for row in report.rows]
-    total = {name: None for name in KEY_FIELDS[report.by]}
-    total[KEY_FIELDS[report.by][0]] = "(total)"
-    rows.append({**total, **_sums_dict(report.total)})
-    return rows
-
-
-def _run_doc(run: Run) -> dict[str, Any]:
-    return {
-        "id": run.id,
-        "name": run.name,
-        "user": run.user,
-        "labels": run.labels,
-        "started_at": run.started_at,
-        "ended_at": run.ended_at,
-    }
-
-
-def report_document(report: SessionReport) -> dict[str, Any]:
-    return {
-        "tokopt_version": __version__,
-        "by": report.by,
-        "user": report.user,
-        "all_users": report.user is None,
-        "runs": [_run_doc(r) for r in report.run] if report.run is not None else None,
-        "since": report.since,
-        "until": report.until,
-        "timezone": report.timezone,
-        "rows": [{**row.key, **_sums_dict(row.sums)} for row in report.rows],
-        "total": _sums_dict(report.total),
-        "unpriced": {
-            "records": sum(u.records for u in report.unpriced),
-            "models": [{"model": u.model, "records": u.records} for u in report.unpriced],
-        },
-    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -218,7 +66,7 @@ def runs_grid(listing: Sequence[RunListing], *, all_users: bool) -> Grid:
 
 
 def run_rows(listing: Sequence[RunListing]) -> list[dict[str, Any]]:
-    return [{**_run_doc(i.run), "current": i.current, **_sums_dict(i.sums)} for i in listing]
+    return [{**run_doc(i.run), "current": i.current, **_sums_dict(i.sums)} for i in listing]
 
 
 def runs_document(listing: Sequence[RunListing]) -> dict[str, Any]:
@@ -228,38 +76,44 @@ def runs_document(listing: Sequence[RunListing]) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 # import
 
-IMPORT_COLUMNS = ["source", "format", "lines", "records", "duplicates", "garbage"]
+IMPORT_COLUMNS = ["source", "agent", "format", "status", "lines", "records", "duplicates", "garbage"]
+# more files than this are shown one row per agent directory (json and csv list every file)
+FILES_LISTED = 20
+_STATUS_WORDS = {"new": "new", "grown": "grown", "changed": "changed", "unchanged": "unchanged", "read": "read"}
+
+
+def _status_cell(f: Any) -> Cell:
+    if f.status == "grown":
+        return f"grown (from byte {f.read_from:,})"
+    return (f.status, "dim") if f.status == "unchanged" else f.status
 
 
 def import_grid(summary: ImportSummary) -> Grid:
+    files = summary.files
+    # the logs found in agents' directories are shown by directory, as are many named files
+    grouped = len(files) > FILES_LISTED or any(f.agent for f in files)
     grid = Grid(
         columns=[
-            Column("File", no_wrap=False, min_width=12),
-            Column("Format"),
+            Column("Directory" if grouped else "File", no_wrap=False, min_width=12),
+            Column("Files" if grouped else "Format", justify="right" if grouped else "left"),
+            Column("Read", no_wrap=False, drop_priority=3),
             Column("Lines", justify="right", drop_priority=2),
             Column("Records", justify="right", style="bold"),
             Column("Duplicates", justify="right", drop_priority=1),
             Column("Garbage", justify="right"),
         ],
     )
-    for f in summary.files:
-        grid.add(
-            f.source,
-            f.format if f.records or f.format not in {"unrecognised", "unreadable"} else (f.format, "yellow"),
-            fmt.count(f.lines),
-            fmt.count(f.records),
-            fmt.count(f.duplicates),
-            (fmt.count(f.garbage), "yellow") if f.garbage else "0",
-        )
-    if len(summary.files) > 1:
-        grid.footer = [
-            f"{len(summary.files)} files",
-            "",
-            fmt.count(sum(f.lines for f in summary.files)),
-            fmt.count(sum(f.records for f in summary.files)),
-            fmt.count(sum(f.duplicates for f in summary.files)),
-            fmt.count(sum(f.garbage for f in summary.files)),
-        ]
+    if grouped:
+        for label, group in _groups(files).items():
+            counts = {st: sum(1 for f in group if f.status == st) for st in _STATUS_WORDS}
+            read = ", ".join(f"{n:,} {st}" for st, n in counts.items() if n)
+            grid.add(visible(label), fmt.count(len(group)), read, *_file_counts(group))
+    else:
+        for f in files:
+            fmt_cell: Cell = f.format if f.records or f.format not in {"unrecognised", "unreadable"} else (f.format, "yellow")
+            grid.add(visible(f.source), "—" if f.status == "unchanged" else fmt_cell, _status_cell(f), *_file_counts([f]))
+    if len(files) > 1:
+        grid.footer = [f"{len(files):,} files", "", "", *_file_counts(files)]
     run = f" into run {summary.run.name} ({summary.run.id})" if summary.run and summary.run.name != summary.run.id else (
         f" into run {summary.run.id}" if summary.run else ""
     )
@@ -267,7 +121,40 @@ def import_grid(summary: ImportSummary) -> Grid:
         f"{summary.added:,} records added{run}, {summary.updated:,} updated with larger counts, "
         f"{summary.unchanged:,} already in the ledger"
     ]
+    unchanged = sum(1 for f in files if f.status == "unchanged")
+    if unchanged:
+        grid.notes.append(f"{unchanged:,} file{'s' if unchanged != 1 else ''} unchanged since the last import: not read again")
+    if grouped:
+        grid.notes.append("--format json lists every file")
     return grid
+
+
+def _groups(files: Sequence[Any]) -> dict[str, list[Any]]:
+    """Files by the agent that wrote them and their directory (the one above a dated tree)."""
+    out: dict[str, list[Any]] = {}
+    for f in files:
+        parent = str(PurePath(f.source).parent)
+        out.setdefault(f"{f.agent or 'logs'}: {_top(parent)}", []).append(f)
+    return out
+
+
+def _top(directory: str) -> str:
+    # ~/.claude/projects/-home-dev-app -> ~/.claude/projects; sessions/2026/07/21 -> sessions
+    parts = PurePath(directory).parts
+    for anchor in ("projects", "sessions", "archived_sessions", "tmp", "message", "threads"):
+        if anchor in parts:
+            return str(PurePath(*parts[: len(parts) - parts[::-1].index(anchor)]))
+    return directory
+
+
+def _file_counts(group: Sequence[Any]) -> list[Cell]:
+    garbage = sum(f.garbage for f in group)
+    return [
+        fmt.count(sum(f.lines for f in group)),
+        fmt.count(sum(f.records for f in group)),
+        fmt.count(sum(f.duplicates for f in group)),
+        (fmt.count(garbage), "yellow") if garbage else "0",
+    ]
 
 
 def import_rows(summary: ImportSummary) -> list[dict[str, Any]]:
@@ -275,13 +162,13 @@ def import_rows(summary: ImportSummary) -> list[dict[str, Any]]:
 
 
 def _file_doc(f: Any) -> dict[str, Any]:
-    return {name: getattr(f, name) for name in [*IMPORT_COLUMNS, "garbage_examples"]}
+    return {name: getattr(f, name) for name in [*IMPORT_COLUMNS, "read_from", "garbage_examples"]}
 
 
 def import_document(summary: ImportSummary) -> dict[str, Any]:
     return {
         "tokopt_version": __version__,
-        "run": _run_doc(summary.run) if summary.run else None,
+        "run": run_doc(summary.run) if summary.run else None,
         "files": [_file_doc(f) for f in summary.files],
         "records": summary.records,
         "added": summary.added,

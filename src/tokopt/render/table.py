@@ -48,7 +48,7 @@ def _measure(grid: Grid) -> list[_Measure]:
     out = []
     for index, col in enumerate(grid.columns):
         lines = [line for row in rows for line in text_of(row[index]).splitlines()] or [""]
-        natural = max(cell_len(line) for line in [*lines, col.header])
+        natural = max(cell_len(line) for line in [*lines, *col.header.splitlines()])  # a header may be two lines
         header_word = max((cell_len(w) for w in col.header.split()), default=0)
         if col.justify == "right":
             out.append(_Measure(max(natural, col.min_width or 0), max(header_word, *(cell_len(x) for x in lines)), True))
@@ -158,20 +158,38 @@ def write_lines(console: Console, renderable: object, *, width: int | None = Non
     console.file.flush()
 
 
+def _needs_compact(grid: Grid, measures: list[_Measure], width: int, up_to: int) -> bool:
+    """Whether a grid is too wide even without its columns of drop priority up to `up_to`
+    (then its compact form, counts abbreviated, is drawn instead of dropping more)."""
+    keep = [i for i, c in enumerate(grid.columns) if not 0 < c.drop_priority <= up_to]
+    need = sum(m.natural if (m.number or grid.columns[i].no_wrap) else max(m.word, grid.columns[i].min_width or 0) for i, m in enumerate(measures) if i in keep)
+    return need + _extra(len(keep)) > width
+
+
 def print_grid(console: Console, grid: Grid, notes: Console | None = None) -> None:
-    """Draw a grid on `console`, and its notes (and the columns left out) on `notes`."""
+    """Draw a grid on `console`, and its notes (and the columns left out) on `notes`. On a
+    narrow terminal a grid with a compact form is drawn in that form rather than leave out
+    more than its columns of priority up to `drop_before_compact`."""
     from rich.text import Text
 
     from dataclasses import replace
 
     text, cell = _escaper(console.encoding)
-    shown = Grid(
-        columns=[replace(c, header=text(c.header)) for c in grid.columns],
-        rows=[[cell(c) for c in row] for row in grid.rows],
-        title=text(grid.title) if grid.title else None,
-        footer=[cell(c) for c in grid.footer] if grid.footer is not None else None,
-    )
+
+    def escaped(g: Grid) -> Grid:
+        return Grid(
+            columns=[replace(c, header="\n".join(text(line) for line in c.header.split("\n"))) for c in g.columns],  # a header's own line break kept
+            rows=[[cell(c) for c in row] for row in g.rows],
+            title=text(g.title) if g.title else None,
+            footer=[cell(c) for c in g.footer] if g.footer is not None else None,
+        )
+
+    shown = escaped(grid)
     measures = _measure(shown)
+    if grid.compact is not None and _needs_compact(shown, measures, console.width, grid.drop_before_compact):
+        grid = grid.compact
+        shown = escaped(grid)
+        measures = _measure(shown)
     keep, widths, hidden = _layout(shown, measures, console.width)
     table_width = sum(widths.values()) + _extra(len(keep))
     if shown.title:

@@ -6,6 +6,9 @@ on its own, so one file may mix formats. Each format is one module here, registe
 
 - `claude_code`: Claude Code transcripts, one response over several lines
 - `codex`: Codex CLI sessions, cumulative totals
+- `gemini_cli`: Gemini CLI chat recordings
+- `opencode`: OpenCode messages (JSON files, or its SQLite database)
+- `amp`: Amp threads and their usage ledger
 - `anthropic`: Anthropic Messages, streams and Message Batches results
 - `openai`: OpenAI Chat Completions, Responses, streams and Batch output
 - `gemini`: Gemini `usageMetadata`
@@ -13,6 +16,9 @@ on its own, so one file may mix formats. Each format is one module here, registe
 Lines that are not JSON, or whose usage fields are malformed, are counted as garbage and
 skipped. Valid JSON without usage (a user turn, a summary) is ignored silently. Every call
 counts once, with its largest counts, across all the files of one import (`base.Merger`).
+The formats of coding agents also say where their logs are (`discovery`), and what they
+know between lines, so that a grown log is read on from where the last import stopped
+(`sources`).
 
 Adding a format: a module with an `Importer` subclass, and one line in `FORMATS`.
 """
@@ -20,45 +26,49 @@ Adding a format: a module with an `Importer` subclass, and one line in `FORMATS`
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tokopt.errors import InputError
 from tokopt.inputs import walk
+from tokopt.ledger.importers.amp import Amp
 from tokopt.ledger.importers.anthropic import Anthropic
-from tokopt.ledger.importers.base import FileImport, FileSink, Importer, Merger, Reader, Tally, parse_time
+from tokopt.ledger.importers.base import FileImport, FileSink, Importer, Merger, parse_time
 from tokopt.ledger.importers.claude_code import ClaudeCode
 from tokopt.ledger.importers.codex import Codex
+from tokopt.ledger.importers.discovery import Found
 from tokopt.ledger.importers.gemini import Gemini
+from tokopt.ledger.importers.gemini_cli import GeminiCli
 from tokopt.ledger.importers.openai import OpenAI
+from tokopt.ledger.importers.opencode import OpenCode
+from tokopt.ledger.importers.reader import Reader
+from tokopt.ledger.importers.sources import ImportSource, Imported, Step, plan, state_key
+from tokopt.ledger.importers import discovery, sources as _sources
 from tokopt.usage import UsageRecord
 
-FORMATS: tuple[type[Importer], ...] = (ClaudeCode, Codex, Anthropic, OpenAI, Gemini)
+FORMATS: tuple[type[Importer], ...] = (ClaudeCode, Codex, GeminiCli, OpenCode, Amp, Anthropic, OpenAI, Gemini)
+# the coding agents, by name, in FORMATS order
+AGENTS: tuple[str, ...] = tuple(dict.fromkeys(f.agent for f in FORMATS if f.agent))
 
-__all__ = ["FORMATS", "FileImport", "ImportSource", "Imported", "expand_paths", "parse_objects", "parse_response", "parse_time", "read_sources"]
-
-
-@dataclass(frozen=True)
-class Imported:
-    """What an import read: each file's tally, and the records of all of them (each call once)."""
-
-    files: list[FileImport]
-    records: list[UsageRecord]
-
-    def check_readable(self) -> None:
-        """Empty logs (a session just begun, an empty pipe) add nothing; only logs that hold
-        something, none of it readable, are the wrong files: an error naming them."""
-        files = self.files
-        if any(f.readable for f in files) or not any(f.lines for f in files):
-            return
-        garbage = sum(f.garbage for f in files)
-        what = f"{garbage:,} unreadable line{'s' if garbage != 1 else ''}" if garbage else "no JSON"
-        example = next((f"; {f.source} {f.garbage_examples[0]}" for f in files if f.garbage_examples), "")
-        names = ", ".join(f.source for f in files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
-        raise InputError(f"nothing could be read from {names}: {what}{example}")
+__all__ = [
+    "AGENTS",
+    "FORMATS",
+    "FileImport",
+    "Found",
+    "ImportSource",
+    "Imported",
+    "Step",
+    "discover",
+    "expand_paths",
+    "found_sources",
+    "parse_objects",
+    "parse_response",
+    "parse_time",
+    "plan",
+    "read_sources",
+    "state_key",
+]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -67,15 +77,12 @@ class Imported:
 SUFFIXES = {".jsonl", ".json", ".ndjson", ".log"}
 
 
-@dataclass(frozen=True)
-class ImportSource:
-    label: str
-    path: Path | None  # None: stdin
-
-
-def expand_paths(args: Iterable[str]) -> list[ImportSource]:
-    """Files as given; directories walked for *.jsonl, *.json, *.ndjson and *.log; - is stdin."""
+def expand_paths(args: Iterable[str]) -> tuple[list[ImportSource], list[str]]:
+    """Files as given; directories walked for *.jsonl, *.json, *.ndjson and *.log; - is stdin.
+    A path that is missing, not a file, or a directory without logs is a problem (returned)
+    when another path has logs, and an error when none has."""
     sources: list[ImportSource] = []
+    problems: list[str] = []
     for arg in args:
         if arg == "-":
             sources.append(ImportSource("<stdin>", None))
@@ -84,44 +91,51 @@ def expand_paths(args: Iterable[str]) -> list[ImportSource]:
         if path.is_dir():
             listing = walk.walk(path, hidden_dirs=True, hidden_files=True)
             found = sorted(e.path for e in listing.files if e.path.suffix.lower() in SUFFIXES)
+            problems.extend(f"cannot read {where}: {why}" for where, why in listing.problems)
             if not found:
-                raise InputError(f"no usage logs (*.jsonl, *.json) in directory: {arg}")
+                problems.append(f"no usage logs (*.jsonl, *.json) in directory: {arg}")
             sources.extend(ImportSource(str(p), p) for p in found)
         elif path.is_file():
             sources.append(ImportSource(arg, path))
         elif path.exists():
-            raise InputError(f"not a regular file: {arg}")
+            problems.append(f"not a regular file: {arg}")
         else:
-            raise InputError(f"file not found: {arg}")
-    return sources
+            problems.append(f"file not found: {arg}")
+    if not sources and problems:
+        raise InputError(problems[0] if len(problems) == 1 else f"nothing to import: {'; '.join(problems)}")
+    return sources, problems
 
 
 # ---------------------------------------------------------------------------------------------
-# reading
+# finding and reading
+
+
+def discover(env: Any = None, home: Path | None = None) -> list[Found]:
+    """Every place a coding agent keeps logs, looked in (`discovery.discover` over FORMATS)."""
+    return discovery.discover(FORMATS, env, home)
+
+
+def found_sources(found: Sequence[Found], home: Path | None = None) -> list[ImportSource]:
+    """The log files found, as sources of an import (named from `~` when they are in it)."""
+    where = Path.home() if home is None else home
+    return [ImportSource(_tilde(e.path, where), e.path, f.place.agent) for f in found for e in f.files]
+
+
+def _tilde(path: Path, home: Path) -> str:
+    try:
+        return "~/" + path.relative_to(home).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def read_sources(sources: Sequence[ImportSource] | Sequence[Step], on_bytes: Callable[[int], None] | None = None) -> Imported:
+    """Read the logs (or the steps `plan` made of them); `on_bytes` is told how many bytes have
+    been read, as they are read."""
+    return _sources.read_sources(sources, FORMATS, on_bytes)
 
 
 def _reader(label: str, merger: Merger, default_time: dt.datetime | None) -> Reader:
     return Reader(FORMATS, FileSink(FileImport(source=label), merger, default_time))
-
-
-def read_sources(sources: Sequence[ImportSource], on_bytes: Callable[[int], None] | None = None) -> Imported:
-    """Read the logs; `on_bytes` is told how many bytes have been read, as they are read."""
-    merger = Merger()
-    files = []
-    for source in sources:
-        if source.path is None:
-            reader = _reader(source.label, merger, dt.datetime.now(dt.timezone.utc))
-            reader.read_stream(sys.stdin.buffer)
-        else:
-            try:
-                with source.path.open("rb") as f:
-                    mtime = dt.datetime.fromtimestamp(source.path.stat().st_mtime, dt.timezone.utc)
-                    reader = _reader(source.label, merger, mtime)
-                    reader.read_stream(f if on_bytes is None else Tally(f, on_bytes))  # type: ignore[arg-type]
-            except OSError as exc:
-                raise InputError(f"cannot read {source.label}: {exc.strerror}") from None
-        files.append(reader.result)
-    return Imported(files=files, records=merger.records())
 
 
 def parse_response(response: Any) -> list[UsageRecord]:

@@ -12,9 +12,10 @@ from typing import Any
 from tokopt.ledger.importers.base import Found, Importer, content_key, count, grown, obj, record, text
 
 
-def anthropic_usage(message: Mapping[str, Any], *, fmt: str, batch: bool = False, time: Any = None, key: str | None = None) -> Found | None:
+def anthropic_usage(message: Mapping[str, Any], *, fmt: str, batch: bool = False, time: Any = None, key: str | None = None, **attribution: Any) -> Found | None:
     """A Messages API message. Its input_tokens exclude cache reads and writes: add them back.
-    Its dedupe key is `key`, else one made of the message id (or content)."""
+    Its dedupe key is `key`, else one made of the message id (or content); `attribution` are
+    record fields an agent's log adds (agent, session_id, ...)."""
     usage = obj(message, "usage")
     if usage is None:
         return None
@@ -41,6 +42,7 @@ def anthropic_usage(message: Mapping[str, Any], *, fmt: str, batch: bool = False
         output_tokens=count(usage, "output_tokens"),
         batch=batch,
         dedupe_key=key or (f"anthropic:{message_id}" if message_id else content_key(fmt, message)),
+        **attribution,
     )
     return rec, (time,)
 
@@ -50,6 +52,7 @@ def has_cache_fields(usage: Mapping[str, Any]) -> bool:
 
 
 class Anthropic(Importer):
+    name = "anthropic"
     open_message: Found | None = None  # a stream's message_start, grown by its message_delta events
 
     def feed(self, data: dict[str, Any], time: Any) -> bool:

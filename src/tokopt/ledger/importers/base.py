@@ -1,20 +1,20 @@
-"""What every log format shares: reading JSON documents and JSON lines as a stream, counting
-garbage, field helpers, and the one place duplicates are removed.
+"""What every log format shares: what a file held (`FileImport`), field helpers, where an
+agent keeps its logs (`Place`), and the one place duplicates are removed (`Merger`).
 
-A format module (`importers/<format>.py`) defines one `Importer` subclass. `Reader` makes one
-instance of each registered format per file, offers every JSON object to them in order, and
-hands the records they find to one `Merger` shared by all the files of an import.
+A format module (`importers/<format>.py`) defines one `Importer` subclass. `reader.Reader`
+makes one instance of each registered format per file, offers every JSON object to them in
+order, and hands the records they find to one `Merger` shared by all the files of an import.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from pathlib import Path
+from typing import Any
 
 from tokopt.usage import InvalidUsage, UsageRecord
 
@@ -37,6 +37,12 @@ class FileImport:
     garbage_examples: list[str] = field(default_factory=list)
     readable: int = 0  # JSON objects read, with or without usage
     sources: dict[str, int] = field(default_factory=dict)  # records per source ("import:<format>")
+    # how it was read: "new" (first time, whole), "grown" (from where the last import stopped),
+    # "changed" (whole again: it was rewritten), "unchanged" (not read), "read" (not tracked:
+    # stdin, a database)
+    status: str = "read"
+    agent: str | None = None  # the agent whose log directory it was found in
+    read_from: int = 0  # the byte offset it was read from
 
     @property
     def formats(self) -> dict[str, int]:
@@ -153,11 +159,55 @@ def grown(rec: UsageRecord, **changes: Any) -> UsageRecord:
 Found = tuple[UsageRecord, tuple[Any, ...]]  # a record, and its time candidates as the log wrote them
 
 
+@dataclass(frozen=True)
+class Place:
+    """A directory where an agent keeps logs, and which files below it are logs."""
+
+    agent: str
+    path: Path
+    origin: str  # where the path came from: an environment variable, or "default"
+    select: Callable[[str], bool]  # a file's POSIX path below `path` -> whether it is a log
+    patterns: str  # the same, for people: "projects/**/*.jsonl"
+
+
+def suffix_in(*suffixes: str) -> Callable[[str], bool]:
+    return lambda rel: rel.lower().endswith(suffixes)
+
+
+def env_dirs(env: Mapping[str, str], name: str, *, sep: str | None = None) -> list[Path] | None:
+    """The directories an environment variable names (several, split at `sep`), or None if unset."""
+    value = env.get(name, "").strip()
+    if not value:
+        return None
+    parts = value.split(sep) if sep else [value]
+    return [Path(p.strip()).expanduser() for p in parts if p.strip()]
+
+
 class Importer:
-    """One log format. A new instance reads each file, so it may keep state between lines."""
+    """One log format. A new instance reads each file, so it may keep state between lines.
+
+    A format whose logs live in a known place says where (`places`), so that an import with
+    no paths finds them; a format that keeps state between lines can hand it over (`state`,
+    `restore`), so that an import of a grown file reads on from where the last one stopped.
+    """
+
+    name = ""  # the format's name, as records' source says it ("import:<name>")
+    agent: str | None = None  # the coding agent whose logs these are, if any
 
     def __init__(self, sink: FileSink) -> None:
         self.sink = sink
+
+    @classmethod
+    def places(cls, env: Mapping[str, str], home: Path) -> list[Place]:
+        """Where this agent keeps its logs (`env` is the environment, `home` the user's)."""
+        return []
+
+    def state(self) -> dict[str, Any]:
+        """What this importer knows at the end of what it has read (JSON-able; empty: nothing)."""
+        return {}
+
+    def restore(self, state: Mapping[str, Any]) -> None:
+        """Go on from `state` (as `state()` returned it for the part of the file already read)."""
 
     def feed(self, data: dict[str, Any], time: Any) -> bool:
         """Take `data` if it is this format's (adding what usage it has); False if it is not."""
@@ -205,7 +255,7 @@ class FileSink:
         self.result = result
         self.merger = merger
         self.default_time = default_time
-        self._numbered: dict[str, int] = {}
+        self.numbered: dict[str, int] = {}  # id-less calls seen per content key (kept across a resumed read)
         self._keys: set[str] = set()
 
     def add(self, found: Found | None) -> Found | None:
@@ -217,8 +267,8 @@ class FileSink:
         if ":sha256:" in key and key.count(":") == 2:
             # no id in the data: identical objects in one file are distinct calls, in order
             # (a key that already has its number, like a stream's later event, keeps it)
-            n = self._numbered.get(key, 0) + 1
-            self._numbered[key] = n
+            n = self.numbered.get(key, 0) + 1
+            self.numbered[key] = n
             key = f"{key}:{n}"
             rec = rec.replace(dedupe_key=key)
         sources = self.result.sources
@@ -229,134 +279,3 @@ class FileSink:
         if self.merger.add(rec, raw_time, self.default_time):
             self.result.duplicates += 1
         return rec, raw_time
-
-
-# ---------------------------------------------------------------------------------------------
-# reading a file: a JSON document (an object or an array of them) or JSON lines
-
-
-class Reader:
-    """Reads one file's JSON objects and offers each to the registered formats in order."""
-
-    def __init__(self, formats: Sequence[type[Importer]], sink: FileSink) -> None:
-        self.sink = sink
-        self.result = sink.result
-        self.importers = [f(sink) for f in formats]
-
-    def feed(self, data: Any, context_time: Any = None) -> None:
-        if not isinstance(data, dict):
-            raise BadRecord("not a JSON object")
-        time = data.get("timestamp") or context_time
-        for importer in self.importers:
-            if importer.feed(data, time):
-                return
-        for importer in self.importers:
-            if importer.feed_usage(data, time):
-                return
-        # a log line wrapping a response: {"timestamp": ..., "response": {...}}
-        response = obj(data, "response")
-        if response is not None:
-            self.feed(response, context_time=time)
-
-    def feed_one(self, data: Any, line_no: int | None) -> None:
-        try:
-            self.feed(data)
-        except BadRecord as exc:
-            self.result.bad(line_no, str(exc))
-            return
-        self.result.readable += 1
-
-    def read_stream(self, stream: BinaryIO) -> None:
-        buffer = stream.read(1 << 16)
-        while b"\n" not in buffer:
-            more = stream.read(1 << 16)
-            if not more:
-                break
-            buffer += more
-        head = buffer.lstrip()
-        first_line = head.split(b"\n", 1)[0]
-        if head.startswith(b"[") or (head.startswith(b"{") and not _is_json(first_line)):
-            data = buffer + stream.read()
-            try:
-                document = json.loads(data)
-            except (ValueError, RecursionError):
-                # not one document after all: JSON lines whose first line is broken
-                self._read_lines(io.BytesIO(data), b"")
-            else:
-                self.read_objects(document if isinstance(document, list) else [document], numbered=isinstance(document, list))
-        else:
-            self._read_lines(stream, buffer)
-
-    def read_objects(self, items: Iterable[Any], *, numbered: bool = True) -> None:
-        for index, item in enumerate(items, 1):
-            self.result.lines += 1
-            self.feed_one(item, index if numbered else None)
-
-    def _read_lines(self, stream: BinaryIO, buffer: bytes) -> None:
-        result = self.result
-        for line_no, raw in _numbered_lines(stream, buffer):
-            line = raw.strip()
-            if not line:
-                continue
-            result.lines += 1
-            if line[:1] == b"{" and line[-1:] == b"}" and not any(m in line for m in MARKERS):
-                result.readable += 1
-                continue
-            try:
-                data = json.loads(raw)
-            except (ValueError, RecursionError) as exc:
-                result.bad(line_no, f"not JSON ({_reason(exc)})")
-                continue
-            self.feed_one(data, line_no)
-
-
-# Every line that can carry usage, or the state a format needs, has one of these. A line that is
-# plainly a JSON object without any (a user turn, a tool result: often the longest lines of a
-# transcript) is counted as read without being parsed. A format whose state lives in lines
-# without "usage" adds its marker here.
-MARKERS: tuple[bytes, ...] = (b"usage", b"turn_context", b"session_meta")
-
-
-def _is_json(raw: bytes) -> bool:
-    try:
-        json.loads(raw)
-    except (ValueError, RecursionError):
-        return False
-    return True
-
-
-def _numbered_lines(stream: BinaryIO, buffer: bytes) -> Iterator[tuple[int, bytes]]:
-    n = 0
-    while True:
-        lines = buffer.split(b"\n")
-        buffer = lines.pop()
-        for line in lines:
-            n += 1
-            yield n, line
-        more = stream.read(1 << 20)
-        if not more:
-            if buffer:
-                yield n + 1, buffer
-            return
-        buffer += more
-
-
-def _reason(exc: Exception) -> str:
-    if isinstance(exc, json.JSONDecodeError):
-        return exc.msg.lower()
-    if isinstance(exc, UnicodeDecodeError):
-        return "invalid UTF-8"
-    return type(exc).__name__
-
-
-class Tally:
-    """A binary stream that reports how many bytes were read (for a progress bar)."""
-
-    def __init__(self, stream: BinaryIO, on_bytes: Callable[[int], None]) -> None:
-        self._stream = stream
-        self._on_bytes = on_bytes
-
-    def read(self, size: int = -1) -> bytes:
-        data = self._stream.read(size)
-        self._on_bytes(len(data))
-        return data

@@ -29,6 +29,8 @@ def gemini_usage(data: Mapping[str, Any], *, fmt: str = "gemini", time: Any = No
 
 
 class Gemini(Importer):
+    name = "gemini"
+
     def feed(self, data: dict[str, Any], time: Any) -> bool:
         if "usageMetadata" not in data:
             return False

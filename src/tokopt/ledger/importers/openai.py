@@ -77,6 +77,8 @@ def openai_format(data: Mapping[str, Any]) -> str:
 
 
 class OpenAI(Importer):
+    name = "openai"
+
     def feed(self, data: dict[str, Any], time: Any) -> bool:
         response = obj(data, "response")
         if response is not None and obj(response, "body") is not None:  # a Batch output line

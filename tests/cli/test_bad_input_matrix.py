@@ -661,7 +661,7 @@ def test_a_failed_import_keeps_nothing(run, ws):
 
 def test_a_missing_or_empty_path_beside_logs_is_a_warning(run, ws):
     write_jsonl(ws / "a.jsonl", [openai_chat(f"a{i}", prompt=100, completion=10) for i in range(3)])
-    (ws / "empty_dir").mkdir(exist_ok=True)
+    assert (ws / "empty_dir").is_dir() and not any((ws / "empty_dir").iterdir())  # the workspace's own empty directory
     r = run("session", "import", "a.jsonl", "missing.jsonl", "empty_dir", "-f", "json")
     assert r.exit_code == 0, r.stderr
     assert json.loads(r.stdout)["added"] == 3

@@ -65,4 +65,7 @@ def test_long_choices_are_named_in_the_help_text(run):
     assert "--sort SORT Order of the rows. One of: cost, name, tokens or provider." in out
     assert "--encoding-errors strict|replace" in out
     out = " ".join(run("session", "report", "--help").output.replace("│", " ").split())
-    assert "--by -b BY One row per run, model, day, user or provider." in out
+    assert (
+        "--by -b BY One row per model, run, user, provider, agent, session, project, branch, or period. "
+        "One of: model, run, user, provider, agent, session, project, branch, hour, day, week or month."
+    ) in out

@@ -61,7 +61,7 @@ class BlocksReport:
     limit_from: str | None  # "given", or "max" (the largest finished block)
     unpriced: list[UnpricedModel]
     match: dict[str, list[str]] = field(default_factory=dict)
-    tz: dt.tzinfo = UTC  # the zone `timezone` names
+    tz: dt.tzinfo = field(default=UTC, compare=False)  # the zone `timezone` names (compared by that label)
 
 
 def tokens_of(sums: Sums) -> int:

@@ -75,7 +75,7 @@ class SessionReport:
     total: Sums
     unpriced: list[UnpricedModel]
     match: dict[str, list[str]] = field(default_factory=dict)  # the pattern filters applied, by Filters field
-    tz: dt.tzinfo = dt.timezone.utc  # the zone `timezone` names
+    tz: dt.tzinfo = field(default=dt.timezone.utc, compare=False)  # the zone `timezone` names (compared by that label: a local zone object is made afresh each time)
 
 
 @dataclass(frozen=True)

@@ -52,11 +52,13 @@ TABLES = {
     "tokenize": (["tokenize", "prompt.txt", "-m", "claude-opus-4-8"], 0),
     "suggest": (["suggest", "prompt.txt", "-t", "gpt-5.5", "-n", str(10**15)], 0),
 }
-NUMBER = re.compile(r"[$≈+-]?\d[\d,.]*%?")
+NUMBER = re.compile(r"[$≈+-]?\d[\d,.]*[KMB]?%?")
+ABBREVIATED = re.compile(r"\d[KMB]$")  # 1.2M: a count shortened on purpose (issue 14), said so in a note
 
 
-def numbers(text: str) -> set[str]:
-    return set(NUMBER.findall(text))
+def numbers(text: str, *, abbreviated: bool = False) -> set[str]:
+    """The numbers in `text`; counts abbreviated to fit left out when the notes say they are."""
+    return {n for n in NUMBER.findall(text) if not (abbreviated and ABBREVIATED.search(n))}
 
 
 def hidden(stderr: str) -> list[str]:
@@ -81,7 +83,8 @@ def test_a_table_never_cuts_a_number_and_names_what_it_leaves_out(run, ws, monke
     narrow = run(*args)
     assert (natural.exit_code, narrow.exit_code) == (code, code), narrow.stderr
     assert narrow.stdout.strip(), "something is printed"
-    assert numbers(narrow.stdout) <= numbers(natural.stdout), f"cut: {numbers(narrow.stdout) - numbers(natural.stdout)}"
+    shortened = "token counts abbreviated to fit" in narrow.stderr
+    assert numbers(narrow.stdout, abbreviated=shortened) <= numbers(natural.stdout), f"cut: {numbers(narrow.stdout, abbreviated=shortened) - numbers(natural.stdout)}"
     for out in (narrow.stdout, narrow.stderr, natural.stdout, natural.stderr):
         assert all(line == line.rstrip(" ") for line in out.splitlines()), "a line ends in spaces"
     if columns == "0":

@@ -35,8 +35,9 @@ def key_fields(by: str) -> list[str]:
 
 
 def visible(text: str) -> str:
-    """Text from a log with its control characters shown, not obeyed (`\\x1b`)."""
-    return re.sub(r"[\x00-\x1f\x7f-\x9f]", lambda m: f"\\x{ord(m.group()):02x}", text)
+    """Text from a log, as a grid holds it: as it is. Every grid's text is escaped where it is
+    printed (`render.escape`: table.py for a terminal, to_markdown for Markdown), once."""
+    return text
 
 
 def cost_cell(sums: Sums) -> Cell:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from tokopt.ledger.status import Status
 from tokopt.render import fmt
 from tokopt.render.blocks import left_text
-from tokopt.render.report import short_model, visible
+from tokopt.render.escape import terminal
+from tokopt.render.report import short_model
 
 
 def _cost(sums: object) -> str:
@@ -23,7 +24,7 @@ def status_line(status: Status, *, model: str | None = None) -> str:
     """`opus-4-8 · today $12.34 · block $3.21 (2h 13m left) · session $1.02`"""
     parts = []
     if model:
-        parts.append(visible(short_model(model)))
+        parts.append(terminal(short_model(model)))  # from the hook's JSON: shown, never obeyed
     parts.append(f"today {_cost(status.today)}")
     if status.block is not None:
         left = status.block_left

@@ -83,7 +83,7 @@ def _layout(grid: Grid, measures: list[_Measure], width: int) -> tuple[list[int]
     while droppable and sum(strict(i) for i in keep) + _extra(len(keep)) > width:
         _, neg_index = droppable.pop(0)
         keep.remove(-neg_index)
-        hidden.append(grid.columns[-neg_index].header)
+        hidden.append(grid.columns[-neg_index].header.replace("\n", " "))  # a two-line header named on one
     floor = strict if sum(strict(i) for i in keep) + _extra(len(keep)) <= width else loose
     widths = {i: measures[i].natural for i in keep}
     excess = sum(widths.values()) + _extra(len(keep)) - width

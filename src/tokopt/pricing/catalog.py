@@ -14,7 +14,7 @@ from tokopt.errors import PricingError
 from tokopt.pricing import layer as layer_mod
 from tokopt.pricing.listed import Listing
 from tokopt.pricing.lookup import HostPriceError, Lookup  # noqa: F401 - HostPriceError is imported from here
-from tokopt.pricing.model import LongContext, ModelPrice, Rates, Tier, Tokenizer
+from tokopt.pricing.model import RATE_FIELDS, UPSTREAM_KEYS, LongContext, ModelPrice, Rates, Tier, Tokenizer
 from tokopt.pricing.upstream import TOKEN_KEYS, Model, Provider, Upstream
 from tokopt.tomlio import describe_validation
 
@@ -43,26 +43,15 @@ def rates_from_sheet(sheet: dict[str, Any]) -> Rates | None:
                 chosen = tier_price
         return Decimal(chosen)
 
+    def prices(threshold: int | None) -> dict[str, Decimal | None]:
+        return {name: price(UPSTREAM_KEYS[name], threshold) for name in RATE_FIELDS}
+
     tiers = tuple(
-        LongContext(
-            threshold=start,
-            input=price("input_mtok", start),
-            output=price("output_mtok", start) or Decimal(0),
-            cached_input=price("cache_read_mtok", start),
-            cache_write=price("cache_write_mtok", start),
-            cache_write_1h=price("cache_write_1h_mtok", start),
-        )
+        LongContext(threshold=start, **{**prices(start), "output": price("output_mtok", start) or Decimal(0)})
         for start in starts
         if start > 0
     )
-    return Rates(
-        input=price("input_mtok", None),
-        output=price("output_mtok", None),
-        cached_input=price("cache_read_mtok", None),
-        cache_write=price("cache_write_mtok", None),
-        cache_write_1h=price("cache_write_1h_mtok", None),
-        tiers=tiers,
-    )
+    return Rates(**prices(None), tiers=tiers)
 
 
 class Catalog(Listing, Lookup):
@@ -267,11 +256,8 @@ class Catalog(Listing, Lookup):
             "as_of": as_of,
             "source": f"{url} (via {info.label if info else 'genai-prices'})",
             "context_window": model.context_window,
-            "input": standard.input,
+            **{name: getattr(standard, name) for name in RATE_FIELDS},
             "output": standard.output if standard.output is not None else Decimal(0),
-            "cached_input": standard.cached_input,
-            "cache_write": standard.cache_write,
-            "cache_write_1h": standard.cache_write_1h,
             "tiers": standard.tiers,
             "long_context": standard.tiers[0] if standard.tiers else None,
             "batch": batch,

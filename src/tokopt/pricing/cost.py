@@ -14,8 +14,8 @@ from __future__ import annotations
 import decimal
 from decimal import Decimal
 
-from tokopt.pricing.model import STANDARD_TIERS, ModelPrice, Rates
-from tokopt.usage import Cost, Usage
+from tokopt.pricing.model import RATE_FIELDS, STANDARD_TIERS, ModelPrice, Rates
+from tokopt.usage import KIND, TOKEN_KINDS, Cost, TokenKind, Usage
 
 PER_MILLION = Decimal(1_000_000)
 MONEY_CONTEXT = decimal.Context(prec=60, rounding=decimal.ROUND_HALF_EVEN, traps=[decimal.InvalidOperation])
@@ -40,13 +40,8 @@ def tier_rates(rates: Rates, input_tokens: int) -> Rates:
             chosen = tier
     if chosen is None:
         return rates
-    return Rates(
-        input=chosen.input,
-        output=chosen.output if rates.output is not None else None,
-        cached_input=chosen.cached_input if rates.cached_input is not None else None,
-        cache_write=chosen.cache_write if rates.cache_write is not None else None,
-        cache_write_1h=chosen.cache_write_1h if rates.cache_write_1h is not None else None,
-    )
+    # a tier prices only what the base prices
+    return Rates(**{name: getattr(chosen, name) if getattr(rates, name) is not None else None for name in RATE_FIELDS})
 
 
 def rates_for(model: ModelPrice, *, batch: bool = False, service_tier: str | None = None) -> Rates:
@@ -78,22 +73,13 @@ def _scaled_batch(model: ModelPrice) -> Rates:
         def scale(value: Decimal | None, r: Decimal = ratio) -> Decimal | None:
             return None if value is None else value * r
 
+        scaled = [name for name in RATE_FIELDS if name not in ("input", "output")]
         return Rates(
             input=model.batch_input,
             output=model.batch_output,
-            cached_input=scale(std.cached_input),
-            cache_write=scale(std.cache_write),
-            cache_write_1h=scale(std.cache_write_1h),
+            **{name: scale(getattr(std, name)) for name in scaled},
             tiers=tuple(
-                t.model_copy(
-                    update={
-                        "input": t.input * ratio,
-                        "output": t.output * out_ratio,
-                        "cached_input": scale(t.cached_input),
-                        "cache_write": scale(t.cache_write),
-                        "cache_write_1h": scale(t.cache_write_1h),
-                    }
-                )
+                t.model_copy(update={"input": t.input * ratio, "output": t.output * out_ratio, **{name: scale(getattr(t, name)) for name in scaled}})
                 for t in std.tiers
             ),
         )
@@ -102,22 +88,24 @@ def _scaled_batch(model: ModelPrice) -> Rates:
 def price(rates: Rates, usage: Usage, *, batch: bool = False) -> Cost:
     """What one call with `usage` costs at `rates` (genai-prices' arithmetic)."""
     r = tier_rates(rates, usage.input_tokens)
-    writes = usage.cache_write_tokens + usage.cache_write_1h_tokens
-    read_rate = r.cached_input if r.cached_input is not None else r.input
-    if r.cache_write is None:
-        write_rate = write_1h_rate = r.input
-    else:
-        write_rate = r.cache_write
-        write_1h_rate = r.cache_write_1h if r.cache_write_1h is not None else r.cache_write
-    uncached = usage.input_tokens - usage.cached_input_tokens - writes
-    return Cost(
-        input_usd=_usd(uncached, r.input),
-        cached_input_usd=_usd(usage.cached_input_tokens, read_rate),
-        cache_write_usd=_usd(usage.cache_write_tokens, write_rate) + _usd(usage.cache_write_1h_tokens, write_1h_rate),
-        output_usd=_usd(usage.output_tokens, r.output),
-        long_context=r is not rates,
-        batch=batch,
-    )
+    buckets = dict.fromkeys(_BUCKETS, Decimal(0))
+    for kind in _PRICED:
+        buckets[kind.bucket] += _usd(usage.billed(kind), _rate(r, kind))
+    return Cost(**buckets, long_context=r is not rates, batch=batch)
+
+
+def _rate(rates: Rates, kind: TokenKind) -> Decimal | None:
+    """The price of `kind`'s tokens: its own, else that of the kind it falls back to, and so on."""
+    while True:
+        value = getattr(rates, kind.rate)
+        if value is not None or kind.fallback is None:
+            return value
+        kind = KIND[kind.fallback]
+
+
+# the kinds with a price of their own, and the Cost fields they add up in
+_PRICED = tuple(k for k in TOKEN_KINDS if k.rate is not None)
+_BUCKETS = tuple(dict.fromkeys(k.bucket for k in _PRICED))
 
 
 def cost(model: ModelPrice, usage: Usage, *, batch: bool = False, service_tier: str | None = None) -> Cost:

@@ -25,13 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from tokopt.errors import PricingError
+from tokopt.pricing.model import RATE_FIELDS
 from tokopt.tomlio import read_toml
 
 SPECIAL_FILES = ("upstream.toml", "hosts.toml", "families.toml")
 FILE_KEYS = {"provider", "upstream", "listed", "as_of", "source", "defaults", "models", "aliases"}
-PRICE_FIELDS = {
-    "input", "output", "cached_input", "cache_write", "cache_write_1h", "batch_input", "batch_output", "long_context",
-}
+PRICE_FIELDS = {*RATE_FIELDS, "batch_input", "batch_output", "long_context"}
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from tokopt.usage import PlainDecimal, PositiveInt, _plain
+from tokopt.usage import TOKEN_KINDS, PlainDecimal, PositiveInt, _plain
 
 EncodingName = Literal["cl100k_base", "o200k_base"]
 PerMillion = Annotated[Decimal, Field(ge=0, description="USD per 1M tokens"), _plain]
@@ -95,6 +95,19 @@ class Rates(BaseModel):
     cache_write: PerMillion | None = None
     cache_write_1h: PerMillion | None = None
     tiers: tuple[LongContext, ...] = ()  # ascending thresholds; the highest one exceeded applies
+
+
+# The price fields of a `Rates` (and of `LongContext` and `ModelPrice`), one per priced token
+# kind, in the order of `usage.TOKEN_KINDS`; and the name genai-prices gives each. A new token
+# kind is its field in usage.py, its field in the three classes here, and its name below.
+RATE_FIELDS: tuple[str, ...] = tuple(k.rate for k in TOKEN_KINDS if k.rate is not None)
+UPSTREAM_KEYS: dict[str, str] = {
+    "input": "input_mtok",
+    "cached_input": "cache_read_mtok",
+    "cache_write": "cache_write_mtok",
+    "cache_write_1h": "cache_write_1h_mtok",
+    "output": "output_mtok",
+}
 
 
 class ModelPrice(BaseModel):
@@ -183,10 +196,6 @@ class ModelPrice(BaseModel):
     def standard(self) -> Rates:
         """The standard prices as one `Rates`."""
         return Rates(
-            input=self.input,
-            output=self.output,
-            cached_input=self.cached_input,
-            cache_write=self.cache_write,
-            cache_write_1h=self.cache_write_1h,
+            **{name: getattr(self, name) for name in RATE_FIELDS},
             tiers=self.tiers or ((self.long_context,) if self.long_context else ()),
         )

@@ -29,11 +29,12 @@ from pathlib import Path
 from typing import Any
 
 from tokopt.errors import PricingError
+from tokopt.pricing.model import RATE_FIELDS, UPSTREAM_KEYS
 
 CACHE_FORMAT = 2
 # The price keys tokopt bills (per 1M tokens); others (web searches, audio, images) are not
 # counted by tokopt and cost nothing in its estimates, as a zero count does in genai-prices.
-TOKEN_KEYS = ("input_mtok", "cache_read_mtok", "cache_write_mtok", "cache_write_1h_mtok", "output_mtok")
+TOKEN_KEYS = tuple(UPSTREAM_KEYS[name] for name in RATE_FIELDS)
 
 Clause = tuple[Any, ...]
 Sheet = dict[str, Any]  # price key -> "decimal" | ("decimal base", ((start, "decimal"), ...))

@@ -7,32 +7,23 @@ from collections.abc import Sequence
 from typing import Any
 
 from tokopt import __version__
-from tokopt.pricing.model import LongContext, ModelPrice, Rates
+from tokopt.pricing.model import RATE_FIELDS, LongContext, ModelPrice, Rates
 from tokopt.render import fmt
 from tokopt.render.escape import Lines
 from tokopt.render.grid import Column, Grid
 
 
 def _tier_dict(t: LongContext) -> dict[str, Any]:
-    return {
-        "above_input_tokens": t.threshold,
-        "input_per_mtok_usd": t.input,
-        "cached_input_per_mtok_usd": t.cached_input,
-        "cache_write_per_mtok_usd": t.cache_write,
-        "cache_write_1h_per_mtok_usd": t.cache_write_1h,
-        "output_per_mtok_usd": t.output,
-    }
+    return {"above_input_tokens": t.threshold, **_prices(t)}
+
+
+def _prices(x: LongContext | Rates | ModelPrice) -> dict[str, Any]:
+    """Each price per 1M tokens, by token kind."""
+    return {f"{name}_per_mtok_usd": getattr(x, name) for name in RATE_FIELDS}
 
 
 def _rates_dict(r: Rates) -> dict[str, Any]:
-    return {
-        "input_per_mtok_usd": r.input,
-        "cached_input_per_mtok_usd": r.cached_input,
-        "cache_write_per_mtok_usd": r.cache_write,
-        "cache_write_1h_per_mtok_usd": r.cache_write_1h,
-        "output_per_mtok_usd": r.output,
-        "long_context": [_tier_dict(t) for t in r.tiers],
-    }
+    return {**_prices(r), "long_context": [_tier_dict(t) for t in r.tiers]}
 
 
 def row_dict(m: ModelPrice) -> dict[str, Any]:
@@ -50,11 +41,7 @@ def row_dict(m: ModelPrice) -> dict[str, Any]:
         "tokenizer_factor": m.tokenizer.factor,
         "tokenizer_source": m.tokenizer.source,
         "tokenizer_family": m.tokenizer.family,
-        "input_per_mtok_usd": m.input,
-        "cached_input_per_mtok_usd": m.cached_input,
-        "cache_write_per_mtok_usd": m.cache_write,
-        "cache_write_1h_per_mtok_usd": m.cache_write_1h,
-        "output_per_mtok_usd": m.output,
+        **_prices(m),
         "batch_input_per_mtok_usd": m.batch_input,
         "batch_output_per_mtok_usd": m.batch_output,
         "long_context_threshold": lc.threshold if lc else None,

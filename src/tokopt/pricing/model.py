@@ -181,11 +181,8 @@ class ModelPrice(BaseModel):
             return None
         return self.model_copy(
             update={
-                "input": rates.input,
+                **{name: getattr(rates, name) for name in RATE_FIELDS},
                 "output": rates.output if rates.output is not None else Decimal(0),
-                "cached_input": rates.cached_input,
-                "cache_write": rates.cache_write,
-                "cache_write_1h": rates.cache_write_1h,
                 "tiers": rates.tiers,
                 "long_context": rates.tiers[0] if rates.tiers else None,
                 "service_tier": name,

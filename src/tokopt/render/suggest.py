@@ -41,8 +41,9 @@ _FROM = {
 _FROM_ESTIMATE = {**_FROM, "assumed": "assumed: nothing names the model the calls use; name it first with -m"}
 
 
-def _tokens(s: Suggestion) -> str:
-    return fmt.count(s.tokens_saved) if s.tokens_saved else "—"
+def _tokens(s: Suggestion, approximate: bool) -> str:
+    """Tokens saved on the target model: ≈ where its counts are approximate."""
+    return fmt.count(s.tokens_saved, approximate) if s.tokens_saved else "—"
 
 
 def _confidence(s: Suggestion) -> str:
@@ -80,7 +81,7 @@ def grid(
             str(n),
             s.title,
             s.detail,
-            _tokens(s),
+            _tokens(s, report.approximate),
             fmt.usd(s.cost_saved_per_call),
             fmt.usd(s.cost_saved_total),
             _confidence(s) if s.confidence == "exact" else (_confidence(s), "yellow"),

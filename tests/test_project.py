@@ -54,6 +54,16 @@ def test_quick_start_is_two_commands_and_ci_runs_the_test_one():
     assert test in (REPO / ".ci" / "run").read_text(encoding="utf-8").splitlines()
 
 
+def test_the_quick_start_names_the_python_the_package_requires():
+    import tomllib
+
+    required = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["requires-python"]
+    version = re.fullmatch(r">=\s*(3\.\d+)", required)
+    assert version, required
+    quick_start = (REPO / "README.md").read_text(encoding="utf-8").split("## Quick start\n", 1)[1].split("\n## ", 1)[0]
+    assert re.findall(r"Python (3\.\d+) or newer", quick_start) == [version.group(1)]
+
+
 def test_core_modules_import_neither_typer_nor_rich():
     code = f"import sys; [__import__(m) for m in {CORE_MODULES!r}]; print(sorted(m for m in ('typer', 'rich') if m in sys.modules))"
     r = python("-c", code)

@@ -14,7 +14,7 @@ from tokopt import paths
 from tokopt.errors import InputError
 from tokopt.ledger import importers, reports
 from tokopt.ledger.pricer import Pricer
-from tokopt.ledger.reading import LedgerReading
+from tokopt.ledger.reading import LedgerReading, When
 from tokopt.ledger.records import current_user, hash_prompt, to_record
 from tokopt.ledger.reports import ImportSummary, Run, RunListing, Spend
 from tokopt.ledger.store import Store, open_store, redact, store_exists
@@ -212,30 +212,20 @@ class Ledger(LedgerReading):
             return store.get_usage(ids)
 
     def reprice(
-        self,
-        *,
-        user: reports.Who = None,
-        run: str | None = None,
-        since: str | dt.date | dt.datetime | None = None,
-        until: str | dt.date | dt.datetime | None = None,
-        timezone: str | None = None,
-        dry_run: bool = False,
+        self, *, user: reports.Who = None, run: str | None = None, since: When = None, until: When = None, timezone: str | None = None, dry_run: bool = False
     ) -> RepriceReport:
         """Price this user's records (or `user`'s, or ALL_USERS') again with the price data in
         use, each at its own time: unpriced records get a price once one is known. All of them
         in one transaction; `dry_run` only says what would change. Scope as in `report`."""
+        from tokopt.ledger.reading import scope_of
         from tokopt.ledger.reprice import reprice
-        from tokopt.ledger.timezones import parse_when, zone
+        from tokopt.ledger.timezones import zone
 
-        tz = zone(timezone)
-        start, end = parse_when(since, tz), parse_when(until, tz, end=True)
-        if start is not None and end is not None and start >= end:
-            raise InputError("--since is not before --until")
         pricer = self.pricer  # the catalog is loaded before the ledger is locked
         with self._lock:
             store = self._open(create=False)
             with store.read():
-                filters, _ = reports.scope(store, user=user, me=self.user, run=run, since=start, until=end)
+                filters, _ = scope_of(store, self.user, user, run, since, until, zone(timezone), {})
             return reprice(store, pricer, filters, dry_run=dry_run)
 
     def import_paths(self, args: Sequence[str], *, run: str | None = None, on_bytes: Callable[[int], None] | None = None) -> ImportSummary:

@@ -63,7 +63,7 @@ class LedgerReading:
             raise InputError(f"cannot report by {by}", hint=f"one of {', '.join(REPORT_BY)}")
         tz = zone(timezone)
         with self._lock, self._open(create=False).read() as store:
-            filters, runs = _scope(store, self.user, user, run, since, until, tz, match)
+            filters, runs = scope_of(store, self.user, user, run, since, until, tz, match)
             return reports.build(store, by, filters, runs, tz)
 
     def blocks(
@@ -73,7 +73,7 @@ class LedgerReading:
         the blocks above it (a number, or "max": the most a finished block used)."""
         tz = zone(timezone)
         with self._lock, self._open(create=False).read() as store:
-            filters, _ = _scope(store, self.user, user, None, since, until, tz, match)
+            filters, _ = scope_of(store, self.user, user, None, since, until, tz, match)
             return blocks.report(store, filters, tz, now or utcnow(), token_limit)
 
     def status(self, *, session: str | None = None, timezone: str | None = None, now: dt.datetime | None = None) -> Status:
@@ -85,7 +85,7 @@ class LedgerReading:
             return status_of(store, filters, tz, now or utcnow(), session)
 
 
-def _scope(store: Store, me: str, user: Who, run: str | None, since: When, until: When, tz: dt.tzinfo, match: Mapping[str, Sequence[str]]) -> tuple[Filters, list[Run] | None]:
+def scope_of(store: Store, me: str, user: Who, run: str | None, since: When, until: When, tz: dt.tzinfo, match: Mapping[str, Sequence[str]]) -> tuple[Filters, list[Run] | None]:
     start, end = parse_when(since, tz), parse_when(until, tz, end=True)
     if start is not None and end is not None and start >= end:
         raise InputError("--since is not before --until")

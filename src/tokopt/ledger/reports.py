@@ -9,12 +9,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from tokopt.errors import InputError
-from tokopt.ledger.importers import FileImport
 from tokopt.ledger.store import PATTERN_FILTERS, Filters, Run, Store, Sums
 from tokopt.ledger.timezones import zone_label
 from tokopt.usage import UsageRecord
+
+if TYPE_CHECKING:  # an import's summary names its files; the importers are not needed to report
+    from tokopt.ledger.importers import FileImport
 
 REPORT_BY: tuple[str, ...] = ("model", "run", "day", "user", "provider", "hour", "week", "month", "agent", "session", "project", "branch")
 PERIODS: tuple[str, ...] = ("hour", "day", "week", "month")

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tokopt import __version__
-from tokopt.ledger.importers import Found
 from tokopt.render import fmt
 from tokopt.render.grid import Cell, Column, Grid
 from tokopt.render.report import visible
+
+if TYPE_CHECKING:
+    from tokopt.ledger.importers import Found
 
 SOURCE_COLUMNS = ["agent", "path", "origin", "patterns", "exists", "files", "bytes", "same_as", "problems"]
 

@@ -11,6 +11,7 @@ import pytest
 
 from tests.helpers import one_error_line
 from tokopt import tokens
+from tokopt.tokens import approx
 from tokopt.pricing import load_catalog
 from tests.conftest import PRICING_DIR
 
@@ -55,7 +56,11 @@ def test_json_figures_are_exact_and_recomputable(run, prompt):
 
     claude = by_model["claude-sonnet-4-6"]
     assert claude["approximate"] is True
-    assert claude["input_tokens"] == int((Decimal(o200k) * Decimal("1.18")).to_integral_value(rounding="ROUND_HALF_UP"))
+    # o200k_base x the factors of the prompt's content (prose), with the band of their spread
+    expected = approx.estimate(CATALOG.get("claude-sonnet-4-6").tokenizer, o200k, approx.classify(PROMPT))
+    assert (claude["approx_low"], claude["input_tokens"], claude["approx_high"]) == (expected.low, expected.tokens, expected.high)
+    assert claude["approx_low"] < claude["input_tokens"] < claude["approx_high"]
+    assert gpt["approx_low"] is None and gpt["approx_high"] is None
 
 
 def test_models_by_glob_provider_and_all(run, prompt):

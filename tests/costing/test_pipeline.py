@@ -10,7 +10,7 @@ import pytest
 from tests.chatdata import COOKBOOK_MESSAGES, write_json, write_jsonl
 from tests.conftest import PRICING_DIR
 from tokopt import costing, pricing, tokens
-from tokopt.tokens import billing
+from tokopt.tokens import approx, billing
 from tokopt.costing import pipeline
 from tokopt.requests import parse
 from tokopt.errors import InputError
@@ -175,7 +175,8 @@ def test_plain_text_is_one_request_of_one_message(tmp_path, catalog):
     assert {n.model: n.requests for n in report.model_notes} == {"gpt-4o": 1, "claude-sonnet-4-5": 1}
     rows = {r.model: r for r in report.models}
     assert rows["gpt-4o"].input_tokens == count.tokens["o200k_base"]
-    assert rows["claude-sonnet-4-5"].input_tokens == costing.model_tokens(catalog.get("claude-sonnet-4-5"), count.tokens)
+    mix = approx.classify(text)
+    assert rows["claude-sonnet-4-5"].input_tokens == costing.model_tokens(catalog.get("claude-sonnet-4-5"), count.tokens, mix)
     assert rows["claude-sonnet-4-5"].approximate and not rows["gpt-4o"].approximate
 
 

@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tokopt import pricing, tokens
-from tokopt.tokens import billing
+from tokopt.tokens import approx, billing
 from tokopt.requests import parse
 
 
@@ -98,11 +98,15 @@ def test_other_providers_scale_text_and_add_the_overhead(catalog):
     c = counted(COOKBOOK_MESSAGES)
     text = c.text_tokens("o200k_base")
     names = sum(1 for m in COOKBOOK_MESSAGES if "name" in m)
+    # the messages' names and contents, in order, are the text whose content classes weigh the factors
+    texts = [t for m in COOKBOOK_MESSAGES for t in (m.get("name"), m["content"]) if t]
+    assert c.content() == approx.classify("\n".join(texts))
     for model in (claude, gemini):
-        scaled = int((Decimal(text) * model.tokenizer.factor).to_integral_value(rounding=ROUND_HALF_UP))
+        scaled = approx.estimate(model.tokenizer, text, c.content())
         result = c.model_input(model)
-        assert result.tokens == scaled + 3 * len(COOKBOOK_MESSAGES) + names + 3
-        assert result.approximate
+        overhead = 3 * len(COOKBOOK_MESSAGES) + names + 3
+        assert (result.low, result.tokens, result.high) == (scaled.low + overhead, scaled.tokens + overhead, scaled.high + overhead)
+        assert result.approximate and result.low < result.tokens < result.high
 
 
 def test_anthropic_adds_its_tool_prompt_by_tool_choice(catalog):

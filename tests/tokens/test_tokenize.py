@@ -10,7 +10,7 @@ from tokopt import pricing
 from tokopt.errors import InputError
 from tokopt.inputs import Source
 from tokopt.requests.read import ReadOptions, open_inputs
-from tokopt.tokens import measure
+from tokopt.tokens import approx, measure
 from tokopt.tokens.tokenize import ids, pieces, tokenize
 
 BOTH = ["o200k_base", "cl100k_base"]
@@ -35,7 +35,9 @@ def test_plain_text_counts_are_its_exact_tokens_in_both_columns(tmp_path, refere
     assert (item.format, item.requests, item.messages, item.chars, item.bytes) == ("text", 1, 1, len(TEXT), len(TEXT.encode()))
     for name in BOTH:
         assert item.tokens[name] == item.chat_tokens[name] == len(reference[name].encode(TEXT, disallowed_special=()))
-    assert item.model_tokens == measure.model_tokens(claude, item.tokens) and item.model_approximate
+    assert item.model_tokens == measure.model_tokens(claude, item.tokens, approx.classify(TEXT)) and item.model_approximate
+    assert item.model_low is not None and item.model_high is not None
+    assert item.model_low < item.model_tokens < item.model_high
 
 
 def test_a_chat_request_adds_the_chat_format_to_its_text(tmp_path):

@@ -142,11 +142,30 @@ class CallTotals:
         # read once: add() runs for every call of every input on every model
         self._thresholds = tuple(t.threshold for t in model.standard.tiers)
         self._limits = (model.input_limit, model.max_output, model.context_window)
+        # the band of the input tokens: each call's (low, high), its count when it has none
+        self._band = [0, 0]
+        self._banded = False
 
-    def add(self, input_tokens: int, output_tokens: int, *, where: str | None = None, approximate: bool = False) -> None:
-        """One call of `input_tokens` in and `output_tokens` out; `where` labels its problems."""
+    def add(
+        self,
+        input_tokens: int,
+        output_tokens: int,
+        *,
+        where: str | None = None,
+        approximate: bool = False,
+        band: tuple[int, int] | None = None,
+    ) -> None:
+        """One call of `input_tokens` in and `output_tokens` out; `where` labels its problems;
+        `band` is the (low, high) of an approximate count."""
         self.requests += 1
         self.approximate |= approximate
+        if band is None:
+            self._band[0] += input_tokens
+            self._band[1] += input_tokens
+        else:
+            self._band[0] += band[0]
+            self._band[1] += band[1]
+            self._banded = True
         thresholds = self._thresholds
         tier = self._tiers[sum(1 for t in thresholds if input_tokens > t) if thresholds else 0]  # level()
         tier[0] += input_tokens
@@ -195,6 +214,8 @@ class CallTotals:
             tokenizer=model.tokenizer.label,
             approximate=self.approximate,
             input_tokens=totals[0],
+            input_tokens_low=self._band[0] if self._banded else None,
+            input_tokens_high=self._band[1] if self._banded else None,
             cached_input_tokens=totals[1],
             output_tokens=totals[2],
             cost=cost,
@@ -226,6 +247,8 @@ def combine(rows: Sequence[ModelEstimate], labels: Sequence[str] | None = None) 
     return first.model_copy(
         update={
             "input_tokens": sum(r.input_tokens for r in rows),
+            "input_tokens_low": _band_sum(rows, "input_tokens_low"),
+            "input_tokens_high": _band_sum(rows, "input_tokens_high"),
             "cached_input_tokens": sum(r.cached_input_tokens for r in rows),
             "output_tokens": sum(r.output_tokens for r in rows),
             "cost": cost,
@@ -235,6 +258,13 @@ def combine(rows: Sequence[ModelEstimate], labels: Sequence[str] | None = None) 
             "problems": problems,
         }
     )
+
+
+def _band_sum(rows: Sequence[ModelEstimate], end: str) -> int | None:
+    """One end of the band of several rows' input tokens; None when none of them has one."""
+    if all(getattr(r, end) is None for r in rows):
+        return None
+    return sum(v if (v := getattr(r, end)) is not None else r.input_tokens for r in rows)
 
 
 SORT_KEYS = ("cost", "name", "tokens", "provider")

@@ -241,12 +241,16 @@ class _Priced:
         Thousands of small prompts on a dozen models make this the inner loop of an estimate."""
         sums, label = counted.sums, self.summary.source
         for model, every, note in self._text_plan(models):
-            tokens = measure.model_tokens(model, sums)
-            approximate = not model.tokenizer.exact
-            self.exact |= not approximate
+            if model.tokenizer.exact:
+                tokens, band = sums[model.tokenizer.encoding], None
+                self.exact = True
+            else:
+                mi = measure.model_input(model, sums, counted.content())
+                tokens, band = mi.tokens, (mi.low, mi.high)
+            approximate = band is not None
             if self.own:
-                self._calls(self.totals, model.id, model).add(tokens, output, approximate=approximate)
-            every.add(tokens, output, where=label, approximate=approximate)
+                self._calls(self.totals, model.id, model).add(tokens, output, approximate=approximate, band=band)
+            every.add(tokens, output, where=label, approximate=approximate, band=band)
             note.requests += 1
 
     def _text_plan(self, models: list[ModelPrice]) -> list[tuple[ModelPrice, costing.CallTotals, ModelNotes]]:
@@ -260,10 +264,11 @@ class _Priced:
     def _price(self, model: ModelPrice, counted: AnyCounted, output: int, where: str | None) -> None:
         mi = counted.model_input(model)
         self.exact |= model.tokenizer.exact
+        band = (mi.low, mi.high) if mi.low is not None and mi.high is not None else None
         if self.own:
-            self._calls(self.totals, model.id, model).add(mi.tokens, output, where=where, approximate=mi.approximate)
+            self._calls(self.totals, model.id, model).add(mi.tokens, output, where=where, approximate=mi.approximate, band=band)
         every, note = self._shared(model)
-        every.add(mi.tokens, output, where=where or self.summary.source, approximate=mi.approximate)
+        every.add(mi.tokens, output, where=where or self.summary.source, approximate=mi.approximate, band=band)
         if mi.notes:
             self.approximations.update(mi.notes)
         note.requests += 1
@@ -312,6 +317,7 @@ def estimate(
         openai_rules=every or any(m.tokenizer.exact for m in options.selected or ()),
         other_rules=every or not all(m.tokenizer.exact for m in options.selected or ()),
         keep_text=keep is not None,
+        classify=not all(m.tokenizer.exact for m in options.selected or options.defaults),
         on_bytes=on_bytes,
     )
     for index, request in counted:

@@ -40,6 +40,8 @@ class ModelEstimate(BaseModel):
     tokenizer: str
     approximate: bool
     input_tokens: int
+    input_tokens_low: int | None = Field(None, description="an approximate count's band (the spread of the measured factors); None: exact")
+    input_tokens_high: int | None = None
     cached_input_tokens: int
     output_tokens: int
     cost: Cost

@@ -20,7 +20,14 @@ from tokopt.tomlio import describe_validation
 
 # keys of a layer table that say where its prices come from, not what they are
 LAYER_ONLY = ("upstream", "genai_prices", "listed")
-UNMEASURED = {"encoding": "o200k_base", "factor": Decimal("1.0"), "source": "no published measurement; o200k_base count used unscaled"}
+UNMEASURED = {
+    "encoding": "o200k_base",
+    "factor": Decimal("1.0"),
+    # the lowest and highest class factor measured for any family (families.toml)
+    "low": Decimal("0.71"),
+    "high": Decimal("1.71"),
+    "source": "no published measurement; o200k_base count used unscaled, with a band as wide as the measured families' content classes",
+}
 # the service tiers genai-prices prices as variants, and the processing mode it calls batch
 SERVICE_TIERS = ("flex", "priority")
 

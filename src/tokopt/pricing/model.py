@@ -9,9 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from enum import Enum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from tokopt.usage import TOKEN_KINDS, PlainDecimal, PositiveInt, _plain
 
@@ -36,35 +36,110 @@ class Tier(str, Enum):
         return list(Tier).index(self)
 
 
+# The content classes an approximate count is split into (tokens/approx.py classifies text).
+CONTENT_CLASSES = ("prose", "code", "json", "cjk", "japanese", "other_scripts", "digits", "whitespace")
+Factor = Annotated[Decimal, Field(gt=0), _plain]
+
+
+class ClassFactor(BaseModel):
+    """A measured ratio to the base encoding's count for one content class: its central value,
+    the lowest and highest measurement (the band), where they come from and when."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    factor: Factor
+    low: Factor | None = None  # None: the factor itself
+    high: Factor | None = None
+    source: str
+    as_of: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ClassFactor:
+        if not self.lo <= self.factor <= self.hi:
+            raise ValueError(f"low <= factor <= high does not hold ({self.lo}, {self.factor}, {self.hi})")
+        return self
+
+    @property
+    def lo(self) -> Decimal:
+        return self.low if self.low is not None else self.factor
+
+    @property
+    def hi(self) -> Decimal:
+        return self.high if self.high is not None else self.factor
+
+
+def _classes(value: Any) -> Any:
+    """A TOML table {class: {...}} as (class, factor) pairs in CONTENT_CLASSES order, so that a
+    Tokenizer stays hashable; unknown classes are refused."""
+    if not isinstance(value, dict):
+        return value
+    unknown = sorted(set(value) - set(CONTENT_CLASSES))
+    if unknown:
+        raise ValueError(f"unknown content class '{unknown[0]}' (known: {', '.join(CONTENT_CLASSES)})")
+    return tuple((name, value[name]) for name in CONTENT_CLASSES if name in value)
+
+
 class Tokenizer(BaseModel):
     """How a model's tokens are counted.
 
     `exact` models use an OpenAI encoding as the provider does. The rest count with `encoding`
-    and scale by `factor`, a measured ratio whose `source` is recorded next to it.
+    and scale by measured ratios whose `source` is recorded next to them: `factor` (with its
+    band `low`..`high`) for text of unknown content, and per content class in `classes`, each
+    with its own band, source and date (tokens/approx.py weighs them by the text's content).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     encoding: EncodingName
     exact: bool = False
-    factor: Annotated[Decimal, Field(gt=0), _plain] = Decimal(1)
+    factor: Factor = Decimal(1)
+    low: Factor | None = None
+    high: Factor | None = None
     source: str | None = None
+    as_of: dt.date | None = None
+    classes: Annotated[tuple[tuple[str, ClassFactor], ...], BeforeValidator(_classes)] = ()
     # the family rule the factor comes from, when it was not measured on this model itself
     family: str | None = None
 
     @model_validator(mode="after")
     def _approximation_has_source(self) -> Tokenizer:
-        if self.exact and self.factor != 1:
+        if self.exact and (self.factor != 1 or self.classes or self.low is not None or self.high is not None):
             raise ValueError("an exact tokenizer cannot have a factor")
         if not self.exact and not self.source:
             raise ValueError("an approximate tokenizer needs a `source` for its factor")
+        if not self.lo <= self.factor <= self.hi:
+            raise ValueError(f"low <= factor <= high does not hold ({self.lo}, {self.factor}, {self.hi})")
         return self
 
     @property
+    def lo(self) -> Decimal:
+        return self.low if self.low is not None else self.factor
+
+    @property
+    def hi(self) -> Decimal:
+        return self.high if self.high is not None else self.factor
+
+    def class_factor(self, name: str) -> ClassFactor:
+        """The factor for one content class: its own, else the overall factor and band."""
+        for key, value in self.classes:
+            if key == name:
+                return value
+        return ClassFactor(factor=self.factor, low=self.lo, high=self.hi, source=self.source or "", as_of=self.as_of)
+
+    @property
     def label(self) -> str:
+        """`≈ o200k_base × 1.53`: the factor for text of unknown content."""
         if self.exact:
             return self.encoding
         return f"≈ {self.encoding} × {self.factor}"
+
+    @property
+    def by_content(self) -> str:
+        """`×1.18–1.55 by content`, or `×1.53` without factors per class."""
+        if not self.classes:
+            return f"×{self.factor}"
+        factors = [self.class_factor(name).factor for name in CONTENT_CLASSES]
+        return f"×{min(factors)}–{max(factors)} by content"
 
 
 class LongContext(BaseModel):

@@ -19,7 +19,10 @@ if TYPE_CHECKING:
     from tokopt.costing.report import InputSummary
     from tokopt.costing.turns import TurnTable
 
-APPROX_NOTE = "≈ approximate: the provider publishes no local tokenizer; count = o200k_base × a measured factor (tokopt models)"
+APPROX_NOTE = (
+    "≈ approximate: the provider publishes no local tokenizer; count = o200k_base × factors measured per content class,"
+    " ± their spread (tokopt models MODEL)"
+)
 
 
 def _context_cell(row: ModelEstimate) -> Cell:
@@ -69,7 +72,7 @@ def _grid(
         grid.add(
             row.provider,
             model,
-            fmt.count(row.input_tokens, row.approximate),
+            fmt.count_band(row.input_tokens, row.input_tokens_low, row.input_tokens_high, row.approximate),
             fmt.usd(row.cost.prompt_usd),
             fmt.usd(row.cost.output_usd),
             fmt.usd(row.cost.total_usd),
@@ -119,6 +122,8 @@ COLUMNS = [
     "tokenizer",
     "approximate",
     "input_tokens",
+    "approx_low",
+    "approx_high",
     "cached_input_tokens",
     "output_tokens",
     "input_cost_usd",
@@ -150,6 +155,8 @@ def row_dict(row: ModelEstimate, source: str) -> dict[str, Any]:
         "tokenizer": row.tokenizer,
         "approximate": row.approximate,
         "input_tokens": row.input_tokens,
+        "approx_low": row.input_tokens_low,
+        "approx_high": row.input_tokens_high,
         "cached_input_tokens": row.cached_input_tokens,
         "output_tokens": row.output_tokens,
         "input_cost_usd": row.cost.prompt_usd,

@@ -41,6 +41,16 @@ def count(n: int, approximate: bool = False) -> str:
     return f"{'≈' if approximate else ''}{n:,}"
 
 
+def count_band(n: int, low: int | None, high: int | None, approximate: bool = True) -> str:
+    """`≈1,240 (±6%)`: an approximate count and its band, the wider side in whole percent
+    rounded up; without a band, as `count`."""
+    if low is None or high is None or not approximate:
+        return count(n, approximate)
+    wider = max(n - low, high - n)
+    pct = -(-wider * 100 // n) if n > 0 else 0
+    return f"≈{n:,} (±{pct}%)"
+
+
 def share(fraction: Decimal) -> str:
     percent = fraction * 100
     if percent == 0:

@@ -35,6 +35,8 @@ def _text_row(c: InputTokens, report: TokenizeReport) -> dict[str, Any]:
     model = report.model
     if model is not None and model.approximate:
         row[f"{model.id}_tokens_approx"] = c.model_tokens
+        row[f"{model.id}_approx_low"] = c.model_low
+        row[f"{model.id}_approx_high"] = c.model_high
     return row
 
 
@@ -53,6 +55,8 @@ def _chat_row(c: InputTokens, report: TokenizeReport) -> dict[str, Any]:
     if report.model is not None:
         row[f"{report.model.id}_tokens"] = c.model_tokens
         row[f"{report.model.id}_approximate"] = c.model_approximate
+        row[f"{report.model.id}_approx_low"] = c.model_low
+        row[f"{report.model.id}_approx_high"] = c.model_high
     row["not_counted"] = c.not_counted_total
     row["skipped_lines"] = c.skipped
     return row
@@ -102,7 +106,7 @@ def _text_grid(report: TokenizeReport) -> Grid:
             ratio = _ratio(c.tokens[e], c.chars)
             out += [fmt.count(c.tokens[e]), "—" if ratio is None else str(ratio)]
         if approx:
-            out.append(fmt.count(c.model_tokens or 0, approximate=True))
+            out.append(fmt.count_band(c.model_tokens or 0, c.model_low, c.model_high))
         return out
 
     for c in report.inputs:
@@ -128,7 +132,7 @@ def _chat_grid(report: TokenizeReport) -> Grid:
         for e in report.encodings:
             out += [fmt.count(c.tokens[e]), fmt.count(c.chat_tokens[e])]
         if model is not None:
-            out.append(fmt.count(c.model_tokens or 0, c.model_approximate))
+            out.append(fmt.count_band(c.model_tokens or 0, c.model_low, c.model_high, c.model_approximate))
         return out
 
     for c in report.inputs:

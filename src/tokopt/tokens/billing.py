@@ -34,7 +34,7 @@ from tokopt.tokens.measure import ModelInput, model_tokens
 from tokopt.requests import images
 from tokopt.requests.model import Conversation, ImagePart, Message, OpaquePart, Part, Request, TextPart, ToolCallPart, ToolDef, ToolResultPart
 from tokopt.pricing.model import ModelPrice
-from tokopt.tokens import tools
+from tokopt.tokens import approx, tools
 
 TOKENS_PER_MESSAGE = 3
 TOKENS_PER_NAME = 1
@@ -269,13 +269,22 @@ def image_description(img: ImagePart) -> str:
 class Counted:
     """A request's counts per encoding, and the rules that make them a model's input tokens."""
 
-    __slots__ = ("plan", "sums", "_images")
+    __slots__ = ("plan", "sums", "_images", "_mix")
 
     def __init__(self, plan: Plan, counts: dict[str, list[int]]) -> None:
         self.plan = plan
         self.sums: dict[str, list[int]] = {}
         self.add_counts(counts)
         self._images: dict[str, tuple[list[int], tuple[str, ...]]] = {}
+        self._mix: approx.Mix | None = None
+
+    def content(self) -> approx.Mix:
+        """The content classes of the texts other providers' counts scale (found once, when asked)."""
+        if self._mix is None:
+            scaled = 2 * len(self.plan.roles)
+            wanted = (scaled + _TOOL_JSON, scaled + _RESPONSE_FORMAT)
+            self._mix = approx.classify_all(t for t, b in zip(self.plan.texts, self.plan.buckets) if b < scaled or b in wanted)
+        return self._mix
 
     def add_counts(self, counts: dict[str, list[int]]) -> None:
         """Take the counts of `plan.texts` in more encodings (one count per text, in order)."""
@@ -405,7 +414,7 @@ class Counted:
         return n
 
     def _scaled(self, model: ModelPrice, n: int) -> int:
-        return model_tokens(model, {model.tokenizer.encoding: n})
+        return model_tokens(model, {model.tokenizer.encoding: n}, self.content())
 
     def turn_tokens(self, model: ModelPrice) -> tuple[list[int], list[int], int]:
         """(each message's own tokens, each message's content tokens, the request's fixed
@@ -451,8 +460,9 @@ class Counted:
             s = self.sums[encoding]
             text = sum(s[: 2 * n]) + self._special(encoding, _TOOL_JSON) + self._special(encoding, _RESPONSE_FORMAT)
             overhead = TOKENS_PER_MESSAGE * n + TOKENS_PER_NAME * sum(self.plan.named)
-            total = self._scaled(model, text) + overhead + self._other_fixed_tokens(model) + sum(image_tokens)
-            approximate = True
+            rest = overhead + self._other_fixed_tokens(model) + sum(image_tokens)
+            scaled = approx.estimate(model.tokenizer, text, self.content())
+            return ModelInput(scaled.tokens + rest, True, uncounted, sum(image_tokens), notes, scaled.low + rest, scaled.high + rest)
         return ModelInput(total, approximate, uncounted, sum(image_tokens), notes)
 
 

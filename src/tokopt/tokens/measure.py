@@ -37,6 +37,7 @@ from tokopt.inputs.formats import InputFormat
 if TYPE_CHECKING:
     from tokopt.costing.report import TextCount
     from tokopt.pricing.model import ModelPrice
+    from tokopt.tokens.approx import Mix
     from tokopt.tokens.billing import Counted
 
 CHUNK_CHARS = 1 << 20  # request text per counting task: big enough to amortise a task, small enough to overlap
@@ -52,17 +53,35 @@ class ModelInput:
     uncounted: tuple[str, ...] = ()  # images of known size the model has no rule for
     image_tokens: int = 0
     notes: tuple[str, ...] = ()  # why this model's count is ≈, besides the request's own reasons
+    low: int | None = None  # an approximate count's band (tokens/approx.py); None: exact
+    high: int | None = None
 
 
-def model_tokens(model: ModelPrice, counts: Mapping[str, int]) -> int:
+def model_tokens(model: ModelPrice, counts: Mapping[str, int], mix: Mix | None = None) -> int:
     """The model's input tokens from per-encoding counts (scaled where it is an approximation,
-    rounded half up)."""
+    rounded half up: by the factors of the text's content classes when `mix` is known, else
+    by the model's overall factor)."""
     base = counts[model.tokenizer.encoding]
     if model.tokenizer.exact:
         return base
+    if mix is not None:
+        from tokopt.tokens import approx
+
+        return approx.estimate(model.tokenizer, base, mix).tokens
     num, den = _ratio(model.tokenizer.factor)
     # base * factor rounded half up, in integers: what Decimal gives, without a context per call
     return (2 * base * num + den) // (2 * den) if base >= 0 else _scaled(base, model.tokenizer.factor)
+
+
+def model_input(model: ModelPrice, counts: Mapping[str, int], mix: Mix | None = None) -> ModelInput:
+    """A text's input tokens on `model`, with the band of an approximate count."""
+    base = counts[model.tokenizer.encoding]
+    if model.tokenizer.exact:
+        return ModelInput(base, False)
+    from tokopt.tokens import approx
+
+    a = approx.estimate(model.tokenizer, base, mix)
+    return ModelInput(a.tokens, True, low=a.low, high=a.high)
 
 
 @functools.lru_cache(maxsize=256)
@@ -78,18 +97,29 @@ def _scaled(base: int, factor: Decimal) -> int:
 class CountedText:
     """A plain-text request, counted: its text's exact tokens per encoding, nothing added."""
 
-    __slots__ = ("request", "chars", "bytes", "sums", "text")
+    __slots__ = ("request", "chars", "bytes", "sums", "text", "mix")
     n_messages = 1
     n_images = 0
     n_tools = 0
     approximations: tuple[str, ...] = ()
 
-    def __init__(self, request: PlainText, sums: dict[str, int], chars: int, nbytes: int, text: str | None = None) -> None:
+    def __init__(
+        self, request: PlainText, sums: dict[str, int], chars: int, nbytes: int, text: str | None = None, mix: Mix | None = None
+    ) -> None:
         self.request = request
         self.sums = sums
         self.chars = chars
         self.bytes = nbytes
         self.text = text  # kept only when the caller asked for it
+        self.mix = mix  # its content classes, when an approximate model prices it
+
+    def content(self) -> Mix | None:
+        """The text's content classes: found while it was read, or from the kept text."""
+        if self.mix is None and self.text is not None:
+            from tokopt.tokens import approx
+
+            self.mix = approx.classify(self.text)
+        return self.mix
 
     def text_tokens(self, encoding: str) -> int:
         return self.sums[encoding]
@@ -99,7 +129,7 @@ class CountedText:
         return self.sums[encoding]
 
     def model_input(self, model: ModelPrice) -> ModelInput:
-        return ModelInput(model_tokens(model, self.sums), model.approximate)
+        return model_input(model, self.sums, None if model.tokenizer.exact else self.content())
 
     def not_counted(self) -> list[str]:
         return []
@@ -130,6 +160,7 @@ class _TextRun:
     text: str | None = None
     cached: dict[str, int] | None = None  # its counts, from the count cache
     digest: tuple[bytes, tuple[int, int]] | None = None  # (content hash, (size, mtime)) to cache them
+    mix: Mix | None = None  # its content classes, found segment by segment when asked for
 
 
 class _Cache:
@@ -191,12 +222,25 @@ def _to_cache(run: _TextRun, sums: dict[str, int], cache: _Cache) -> None:
         found.put(digest, encoding, run.request.errors, n, run.chars)
 
 
+def _classify_only(run: _TextRun) -> None:
+    """The content classes of a text whose counts came from the count cache: read again and
+    classified segment by segment as `_text_batches` does, so the mix is the same (reading
+    and classifying cost a fraction of counting)."""
+    from tokopt.tokens.approx import classify_sampled
+
+    assert run.mix is not None
+    for segment in tokens.resegment(run.request.blocks(lambda n: None)):
+        run.mix.add(classify_sampled(segment))
+
+
 def _text_batches(
     index: int, run: _TextRun, keep_text: bool, on_bytes: Callable[[int], None] | None, cache: _Cache
 ) -> Iterator[tuple[Any, list[str], tuple[str, ...]]]:
     """One batch per segment; the last one says so (an empty text is one empty batch, and so
     is a text whose counts come from the count cache)."""
     if not keep_text and _from_cache(run, cache, on_bytes):
+        if run.mix is not None:
+            _classify_only(run)
         yield (index, run, True), [], run.encodings
         return
 
@@ -215,8 +259,13 @@ def _text_batches(
     if keep_text:
         blocks = (kept.append(b) or b for b in blocks)  # type: ignore[func-returns-value]
     previous: str | None = None
+    classify = None
+    if run.mix is not None:
+        from tokopt.tokens.approx import classify_sampled as classify
     for segment in tokens.resegment(blocks):
         run.chars += len(segment)
+        if classify is not None:
+            run.mix.add(classify(segment))  # type: ignore[union-attr]
         if previous is not None:
             yield (index, run, False), [previous], run.encodings
         previous = segment
@@ -232,6 +281,7 @@ def count(
     openai_rules: bool = True,
     other_rules: bool = True,
     keep_text: bool = False,
+    classify: bool = False,
     on_bytes: Callable[[int], None] | None = None,
 ) -> Iterator[tuple[int, AnyCounted]]:
     """(input index, counted request) for every request of every input, in input order.
@@ -239,7 +289,9 @@ def count(
     `encodings_for(request)` names the encodings a request is counted in; an InputError it
     raises skips the request as a bad line (with --keep-going) or stops. `openai_rules` and
     `other_rules` say which models' rules will be asked for, so that texts only the other
-    needs are not counted. `keep_text` keeps each plain text in its CountedText.
+    needs are not counted. `keep_text` keeps each plain text in its CountedText; `classify`
+    finds each plain text's content classes as it is read, for approximate models (a chat
+    request finds its own when one is asked for).
     """
     sizes = [i.source.size for i in inputs]
     expected = None if any(s is None for s in sizes) else sum(s or 0 for s in sizes)
@@ -253,6 +305,10 @@ def count(
                 encodings = _encodings(encodings_for, item, request)
                 assert encodings is not None  # a plain text is one call: an error stops
                 run = _TextRun(request, encodings)
+                if classify and encodings:
+                    from tokopt.tokens.approx import Mix
+
+                    run.mix = Mix()
                 yield from _text_batches(index, run, keep_text, on_bytes, cache)
             else:
                 yield from _request_batches(index, item, encodings_for, openai_rules, other_rules, on_bytes)
@@ -271,7 +327,7 @@ def count(
                     sums = dict(payload.cached)
                 elif payload.digest is not None:
                     _to_cache(payload, sums, cache)
-                yield index, CountedText(payload.request, sums, payload.chars, payload.nbytes, payload.text)
+                yield index, CountedText(payload.request, sums, payload.chars, payload.nbytes, payload.text, payload.mix)
             continue
         if counted_type is None:
             from tokopt.tokens.billing import Counted as counted_type

@@ -36,6 +36,8 @@ class InputTokens:
     chat_tokens: dict[str, int] = field(default_factory=dict)  # as OpenAI's chat format bills it
     model_tokens: int | None = None  # with a model: its input tokens, images by its rule
     model_approximate: bool = False
+    model_low: int | None = None  # the band of an approximate model count
+    model_high: int | None = None
     not_counted_total: int = 0
     skipped: int = 0
     line_errors: list[str] = field(default_factory=list)
@@ -69,7 +71,8 @@ def tokenize(
     if model is not None:
         for item in out:
             item.model_tokens = 0
-    for index, counted in measure.count(opened, lambda _: encs, on_bytes=on_bytes):
+    classify = model is not None and not model.tokenizer.exact
+    for index, counted in measure.count(opened, lambda _: encs, classify=classify, on_bytes=on_bytes):
         item = out[index]
         item.requests += 1
         item.messages += counted.n_messages
@@ -84,6 +87,9 @@ def tokenize(
             mi = counted.model_input(model)
             item.model_tokens = (item.model_tokens or 0) + mi.tokens
             item.model_approximate |= mi.approximate
+            if mi.low is not None and mi.high is not None:
+                item.model_low = (item.model_low or 0) + mi.low
+                item.model_high = (item.model_high or 0) + mi.high
     for item, source in zip(out, opened):
         item.format = source.kind
         if not source.is_text:
@@ -110,6 +116,9 @@ def _total(items: Sequence[InputTokens], encodings: Sequence[str], model: ModelP
     )
     if model is not None:
         total.model_tokens = sum(c.model_tokens or 0 for c in items)  # each input is its own call
+        if any(c.model_low is not None for c in items):
+            total.model_low = sum(c.model_low if c.model_low is not None else c.model_tokens or 0 for c in items)
+            total.model_high = sum(c.model_high if c.model_high is not None else c.model_tokens or 0 for c in items)
     return total
 
 

@@ -7,6 +7,9 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
+from tokopt import costing
+from tokopt.tokens import approx
+
 from ..support import by_id, check_invariants, run, scaled, usd, write_conversation
 
 
@@ -133,7 +136,9 @@ def test_anthropic_request_file_where_to_cache(tmp_path: Path, catalog, referenc
     m = catalog.get("claude-sonnet-4-6")
     s = by_id(report)["cache.prefix"]
     assert "cache_control on the last block of message 1 (system)" in s.detail
-    prefix = scaled(m, len(reference["o200k_base"].encode_ordinary(system))) + 3
+    # the request's content classes weigh the factor (all its texts: the system text and the essay)
+    mix = approx.classify_all([system, "Essay 0: short."])
+    prefix = costing.model_tokens(m, {"o200k_base": len(reference["o200k_base"].encode_ordinary(system))}, mix) + 3
     assert s.cost_saved_per_call == 2 * usd(prefix, m.input - m.cached_input) - usd(prefix, m.cache_write - m.input)
     # marked already: nothing to suggest, and a note says why
     marked = [

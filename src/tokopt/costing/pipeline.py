@@ -239,14 +239,17 @@ class _Priced:
         """`_price` for a plain text on each model: its count is the text's, scaled for an
         approximation, with no notes, images or per-request problems (one call, one input).
         Thousands of small prompts on a dozen models make this the inner loop of an estimate."""
+        from tokopt.tokens import approx
+
         sums, label = counted.sums, self.summary.source
         for model, every, note in self._text_plan(models):
-            if model.tokenizer.exact:
-                tokens, band = sums[model.tokenizer.encoding], None
+            tokenizer = model.tokenizer
+            if tokenizer.exact:
+                tokens, band = sums[tokenizer.encoding], None
                 self.exact = True
             else:
-                mi = measure.model_input(model, sums, counted.content())
-                tokens, band = mi.tokens, (mi.low, mi.high)
+                a = approx.estimate(tokenizer, sums[tokenizer.encoding], counted.content())
+                tokens, band = a.tokens, (a.low, a.high)
             approximate = band is not None
             if self.own:
                 self._calls(self.totals, model.id, model).add(tokens, output, approximate=approximate, band=band)

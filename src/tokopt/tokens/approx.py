@@ -40,9 +40,8 @@ from __future__ import annotations
 import decimal
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from tokopt.pricing.model import CONTENT_CLASSES
 
@@ -100,15 +99,23 @@ class Mix:
     """How much of a text each content class is: characters per class (runs for white space,
     in `CONTENT_CLASSES` order)."""
 
-    __slots__ = ("counts",)
+    __slots__ = ("counts", "_weights")
 
     def __init__(self, counts: Sequence[int] | None = None) -> None:
         self.counts = list(counts) if counts is not None else [0] * N_CLASSES
+        self._weights: tuple[tuple[int, int], ...] | None = None
 
     def add(self, other: Mix) -> None:
         counts = self.counts
         for i, n in enumerate(other.counts):
             counts[i] += n
+        self._weights = None
+
+    def nonzero_weights(self) -> tuple[tuple[int, int], ...]:
+        """(class index, weight) of the classes the text has (kept until the mix changes)."""
+        if self._weights is None:
+            self._weights = tuple((i, n * w) for i, (n, w) in enumerate(zip(self.counts, _WEIGHTS)) if n)
+        return self._weights
 
     def __bool__(self) -> bool:
         return any(self.counts)
@@ -240,8 +247,7 @@ def _non_ascii(raw: bytes, counts: list[int], among_script: int) -> None:
 # --- counts with their band ------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Approx:
+class Approx(NamedTuple):
     """An approximate count and its band: low <= tokens <= high."""
 
     tokens: int
@@ -273,18 +279,22 @@ def estimate(tokenizer: Tokenizer, base: int, mix: Mix | None = None) -> Approx:
     Exact rational arithmetic in integers (it runs for every text on every approximate model):
     a class's weight is its characters × `_WEIGHTS` (CHARS_PER_TOKEN's inverse, scaled to
     integers), a factor is counted in ten-thousandths."""
-    weights = mix.weights() if mix is not None and tokenizer.classes else None
-    table = _table(tokenizer)
-    if table is None or base < 0 or (weights is not None and not any(weights)):
+    found = _TABLES.get(id(tokenizer))
+    table = found[1] if found is not None and found[0] is tokenizer else _table(tokenizer)
+    weights = mix.nonzero_weights() if mix is not None and tokenizer.classes else None
+    if table is None or base < 0 or weights == ():
         return _estimate_decimal(tokenizer, base, mix)
     factor, low, high = table
     if weights is None:
         num, lo, hi, den = factor[-1], low[-1], high[-1], _UNIT
     else:
-        num = sum(w * f for w, f in zip(weights, factor))
-        lo = sum(w * f for w, f in zip(weights, low))
-        hi = sum(w * f for w, f in zip(weights, high))
-        den = sum(weights) * _UNIT
+        num = lo = hi = total = 0
+        for i, w in weights:
+            num += w * factor[i]
+            lo += w * low[i]
+            hi += w * high[i]
+            total += w
+        den = total * _UNIT
     tokens = (2 * base * num + den) // (2 * den)
     return Approx(tokens, min(base * lo // den, tokens), max(-(-base * hi // den), tokens))
 
@@ -297,10 +307,8 @@ _TABLES: dict[int, tuple[Tokenizer, tuple[tuple[int, ...], tuple[int, ...], tupl
 
 def _table(tokenizer: Tokenizer) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]] | None:
     """(factors, lows, highs) per class, then the overall one, in ten-thousandths; None when a
-    factor has more decimals than that (then `_estimate_decimal` computes)."""
-    found = _TABLES.get(id(tokenizer))
-    if found is not None and found[0] is tokenizer:
-        return found[1]
+    factor has more decimals than that (then `_estimate_decimal` computes). Made once per
+    tokenizer object, kept by its id (with the object, so that an id reused is not confused)."""
     rows: list[list[int]] = [[], [], []]
     overall = (tokenizer.factor, tokenizer.lo, tokenizer.hi)
     table: tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]] | None

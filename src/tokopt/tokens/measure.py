@@ -65,9 +65,7 @@ def model_tokens(model: ModelPrice, counts: Mapping[str, int], mix: Mix | None =
     if model.tokenizer.exact:
         return base
     if mix is not None:
-        from tokopt.tokens import approx
-
-        return approx.estimate(model.tokenizer, base, mix).tokens
+        return _approx().estimate(model.tokenizer, base, mix).tokens
     num, den = _ratio(model.tokenizer.factor)
     # base * factor rounded half up, in integers: what Decimal gives, without a context per call
     return (2 * base * num + den) // (2 * den) if base >= 0 else _scaled(base, model.tokenizer.factor)
@@ -78,10 +76,19 @@ def model_input(model: ModelPrice, counts: Mapping[str, int], mix: Mix | None = 
     base = counts[model.tokenizer.encoding]
     if model.tokenizer.exact:
         return ModelInput(base, False)
-    from tokopt.tokens import approx
-
-    a = approx.estimate(model.tokenizer, base, mix)
+    a = _approx().estimate(model.tokenizer, base, mix)
     return ModelInput(a.tokens, True, low=a.low, high=a.high)
+
+
+def _approx() -> Any:
+    """tokens.approx, imported when an approximate model is first priced (not at start-up)."""
+    global _approx_module
+    if _approx_module is None:
+        from tokopt.tokens import approx as _approx_module
+    return _approx_module
+
+
+_approx_module: Any = None
 
 
 @functools.lru_cache(maxsize=256)

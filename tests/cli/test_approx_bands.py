@@ -163,3 +163,47 @@ def test_a_text_read_from_the_count_cache_has_the_same_approximate_count(run, tm
     first = rows()
     assert any((tmp_path / "cache").rglob("counts-*.bin"))
     assert rows() == first
+
+@pytest.mark.parametrize("kind", ["text", "request"])
+def test_check_budgets_the_high_end_of_the_band_when_asked(run, tmp_path, monkeypatch, kind):
+    prompts = tmp_path / "prompts"
+    prompts.mkdir()
+    if kind == "text":
+        path = prompts / "a.md"
+        path.write_text(approx_samples.PROSE, encoding="utf-8")
+    else:
+        path = prompts / "a.json"
+        messages = [{"role": "user", "content": approx_samples.PROSE}]
+        path.write_text(json.dumps({"model": "claude-opus-4-7", "max_tokens": 10, "messages": messages}), encoding="utf-8")
+    est = json.loads(run("estimate", str(path), "-m", "claude-opus-4-7", "-f", "json").stdout)["models"][0]
+    point, high = est["input_tokens"], est["approx_high"]
+    assert point < high
+    monkeypatch.chdir(tmp_path)
+
+    def check(approximate: str | None) -> tuple[int, dict]:
+        head = f'approximate = "{approximate}"\n' if approximate else ""
+        (tmp_path / "tokopt.toml").write_text(
+            head + f'[[budgets]]\npaths = ["prompts/*"]\nmodels = ["claude-opus-4-7"]\noutput_tokens = 0\nmax_tokens = {point}\n',
+            encoding="utf-8",
+        )
+        r = run("check", "-f", "json")
+        return r.exit_code, json.loads(r.stdout)
+
+    # at the point estimate (the default) the budget holds exactly; at the high end it fails
+    for approximate in (None, "point"):
+        code, doc = check(approximate)
+        assert code == 0, doc
+        (row,) = doc["rows"]
+        assert row["approximate"] is True and row["current"]["input_tokens"] == point
+    code, doc = check("high")
+    assert code == 1
+    (row,) = doc["rows"]
+    assert row["current"]["input_tokens"] == high
+    assert any('approximate = "high"' in note for note in doc["notes"])
+
+
+def test_check_refuses_an_unknown_approximate_setting(run, tmp_path, monkeypatch):
+    (tmp_path / "tokopt.toml").write_text('approximate = "max"\n[[budgets]]\npaths = ["*.md"]\nmax_tokens = 1\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    r = run("check")
+    assert r.exit_code == 2 and "approximate" in r.stderr and "Traceback" not in r.stderr

@@ -1,6 +1,8 @@
 """Project config for CI budgets: `tokopt.toml`, or `[tool.tokopt]` in `pyproject.toml`.
 
     pricing = ["pricing/ours.toml"]          # optional overrides, relative to this file
+    approximate = "high"                     # optional: budget approximate counts (Claude, Gemini, ...)
+                                             # at the high end of their band; default "point"
 
     [defaults]
     models = ["gpt-5.5", "claude-sonnet-5"]  # priced for budgets that name no models
@@ -275,6 +277,9 @@ class ProjectConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     pricing: list[str] = Field(default_factory=list)
+    # an approximate count is checked at its point estimate, or at the high end of its band
+    # (the spread of the measured factors), so that a budget holds whatever the true count is
+    approximate: Literal["point", "high"] = "point"
     defaults: ProjectDefaults = Field(default_factory=ProjectDefaults)
     traffic: list[Traffic] = Field(default_factory=list)
     budgets: list[AnyBudget] = Field(default_factory=list)

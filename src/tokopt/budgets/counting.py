@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tokopt import inputs
 from tokopt.errors import InputError
@@ -24,7 +25,10 @@ from tokopt.pricing.model import ModelPrice
 from tokopt.requests.read import Input, ReadOptions, open_inputs
 from tokopt.tokens import measure
 from tokopt.costing.report import TextCount
-from tokopt.tokens.measure import CountedText, model_tokens
+from tokopt.tokens.measure import CountedText, model_input
+
+if TYPE_CHECKING:
+    from tokopt.tokens.approx import Mix
 
 SNIFF_SIZE = inputs.SNIFF_SIZE
 
@@ -48,6 +52,7 @@ class RequestInput:
     input_tokens: Mapping[str, int]
     approximate: frozenset[str]
     max_output: int | None  # the request's own max_tokens
+    input_high: Mapping[str, int]  # the high end of an approximate count's band (else the count)
 
 
 @dataclass(frozen=True)
@@ -59,25 +64,39 @@ class RequestFile:
     batch: bool
 
 
+@dataclass
+class TextFile(TextCount):
+    """A plain-text file's counts and its content classes (found when a model is approximate)."""
+
+    mix: Mix | None = None
+
+
 FileContent = TextCount | RequestFile  # what measuring one version of a file gives
 
 
 def file_requests(
-    content: FileContent, models: Sequence[ModelPrice], output_tokens: int, *, own_output: bool = False
+    content: FileContent, models: Sequence[ModelPrice], output_tokens: int, *, own_output: bool = False, high: bool = False
 ) -> list[PricedRequest]:
     """The requests one budgeted file stands for, priced per model.
 
     A plain-text file is one prompt sent as is: one request, `output_tokens` expected back.
     A request or batch file gives one item per request, labelled by its custom_id or line;
     its output is the request's own max_tokens unless the budget sets `output_tokens`
-    (`own_output`), and batch files are priced at batch rates.
+    (`own_output`), and batch files are priced at batch rates. An approximate count is its
+    point estimate, or with `high` the high end of its band (`approximate = "high"`), so that
+    a budget holds whatever the true count is.
     """
     if isinstance(content, TextCount):
-        return [PricedRequest(None, {m.id: model_tokens(m, content.tokens) for m in models}, output_tokens)]
+        mix = content.mix if isinstance(content, TextFile) else None
+        sizes = {}
+        for m in models:
+            mi = model_input(m, content.tokens, mix)
+            sizes[m.id] = mi.high if high and mi.high is not None else mi.tokens
+        return [PricedRequest(None, sizes, output_tokens)]
     out = []
     for r in content.requests:
         output = r.max_output if r.max_output is not None and not own_output else output_tokens
-        out.append(PricedRequest(r.label, r.input_tokens, output, content.batch, r.approximate))
+        out.append(PricedRequest(r.label, r.input_high if high else r.input_tokens, output, content.batch, r.approximate))
     return out
 
 
@@ -96,10 +115,11 @@ def count_files(
     opened = open_inputs(sources, ReadOptions(errors=errors))
     texts = [item for item in opened if item.is_text]
     found: dict[str, FileContent] = {}
-    for index, counted in measure.count(texts, lambda _: encodings):
+    classify = any(not m.tokenizer.exact for m in models)  # approximate counts go by content class
+    for index, counted in measure.count(texts, lambda _: encodings, classify=classify):
         assert isinstance(counted, CountedText)
         label = texts[index].source.label
-        found[label] = TextCount(label, counted.chars, counted.bytes, counted.sums)
+        found[label] = TextFile(label, counted.chars, counted.bytes, counted.sums, counted.mix)
     for item in opened:
         if item.is_text:
             continue
@@ -134,13 +154,15 @@ def _request_file(item: Input, models: Sequence[ModelPrice], encodings: tuple[st
         missing_total += len(gaps)
         missing += [f"{name}: {gap}" if name else gap for gap in gaps[: max(0, 3 - len(missing))]]
         sizes: dict[str, int] = {}
+        highs: dict[str, int] = {}
         approx = set()
         for m in models:
             mi = counted.model_input(m)
             sizes[m.id] = mi.tokens
+            highs[m.id] = mi.high if mi.high is not None else mi.tokens
             if mi.approximate or mi.uncounted or gaps:  # a part left out: the count is a floor
                 approx.add(m.id)
-        out.append(RequestInput(name, sizes, frozenset(approx), request.conversation.max_output_tokens))
+        out.append(RequestInput(name, sizes, frozenset(approx), request.conversation.max_output_tokens, highs))
     if not out:
         raise InputError(f"{label}: no requests to check")
     if missing_total:
@@ -213,7 +235,7 @@ def count_revision(
 
 def _relabel(content: FileContent, name: str) -> FileContent:
     if isinstance(content, TextCount):
-        return TextCount(name, content.chars, content.bytes, content.tokens)
+        return TextFile(name, content.chars, content.bytes, content.tokens, content.mix if isinstance(content, TextFile) else None)
     return RequestFile(name, content.requests, content.batch)
 
 

@@ -206,11 +206,12 @@ def _rows(
     project: Project, b: _Budget, now: Mapping[str, FileContent], then: Mapping[str, FileContent] | None, same: set[str]
 ) -> Iterator[CheckRow]:
     own = b.spec.output_tokens is not None
+    high = project.config.approximate == "high"
     for name in sorted(set(b.current) | set(b.base)):
         traffic = _traffic(project, b, name)
-        cur = file_requests(now[name], b.models, b.output_tokens, own_output=own) if name in now and name in b.current else []
+        cur = file_requests(now[name], b.models, b.output_tokens, own_output=own, high=high) if name in now and name in b.current else []
         old = (
-            file_requests(then[name], b.models, b.output_tokens, own_output=own)
+            file_requests(then[name], b.models, b.output_tokens, own_output=own, high=high)
             if then is not None and name in then and name in b.base
             else []
         )
@@ -349,6 +350,8 @@ def check_files(
         label = b.spec.label
         if not b.current and not b.base:
             out.warnings.append(f"budget {label!r} ({project.key('budgets', b.index)}) matches no files")
+        if project.config.approximate == "high" and any(r.approximate for r in rows if r.budget == b.index):
+            out.notes.append(f"budget {label!r}: approximate (≈) counts are checked at the high end of their band (approximate = \"high\")")
         if base is None and b.spec.max_increase_pct is not None:
             out.notes.append(f"budget {label!r}: max_increase_pct is checked only against a base (--base REF)")
         out.budgets.append(

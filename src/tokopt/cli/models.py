@@ -42,6 +42,6 @@ def models_command(
     emit(
         output_format,
         document=lambda: view.document(chosen, status.as_dict()),
-        rows=lambda: [view.row_dict(m) for m in chosen],
+        rows=lambda: [view.csv_row(m) for m in chosen],
         grids=lambda: [view.grid(chosen, view.data_notes(status.label, status.as_of, status.age_days, status.stale))],
     )

@@ -11,6 +11,7 @@ from tokopt.pricing.model import RATE_FIELDS, LongContext, ModelPrice, Rates
 from tokopt.render import fmt
 from tokopt.render.escape import Lines
 from tokopt.render.grid import Column, Grid
+from tokopt.tokens import certainty
 
 
 def _tier_dict(t: LongContext) -> dict[str, Any]:
@@ -24,6 +25,24 @@ def _prices(x: LongContext | Rates | ModelPrice) -> dict[str, Any]:
 
 def _rates_dict(r: Rates) -> dict[str, Any]:
     return {**_prices(r), "long_context": [_tier_dict(t) for t in r.tiers]}
+
+
+def _counting(m: ModelPrice) -> dict[str, Any]:
+    """How sure the model's counts are: exact, rule-based or approximate, and the source."""
+    c = certainty.of(m)
+    out: dict[str, Any] = {"counting": c.kind}
+    if c.overall is None:
+        out["counting_source"] = f"{c.source}; chat: {c.chat_rule}; tools: {c.tool_rule}"
+        out.update(tokenizer_low=None, tokenizer_high=None, tokenizer_band_pct=None, tokenizer_classes={})
+    else:
+        out["counting_source"] = c.source
+        out.update(
+            tokenizer_low=c.overall.low,
+            tokenizer_high=c.overall.high,
+            tokenizer_band_pct=c.overall.pct,
+            tokenizer_classes={name: band.as_dict() for name, band in c.classes},
+        )
+    return out
 
 
 def row_dict(m: ModelPrice) -> dict[str, Any]:
@@ -41,6 +60,7 @@ def row_dict(m: ModelPrice) -> dict[str, Any]:
         "tokenizer_factor": m.tokenizer.factor,
         "tokenizer_source": m.tokenizer.source,
         "tokenizer_family": m.tokenizer.family,
+        **_counting(m),
         **_prices(m),
         "batch_input_per_mtok_usd": m.batch_input,
         "batch_output_per_mtok_usd": m.batch_output,
@@ -58,6 +78,30 @@ def row_dict(m: ModelPrice) -> dict[str, Any]:
         "source": m.source,
         "upstream": m.upstream,
     }
+
+
+def csv_row(m: ModelPrice) -> dict[str, Any]:
+    """`row_dict` with the factors per content class in one cell: `prose 1.51 (1.30-1.71); ...`."""
+    row = row_dict(m)
+    row["tokenizer_classes"] = "; ".join(
+        f"{name} {c['factor']} ({c['low']}-{c['high']})" for name, c in row["tokenizer_classes"].items()
+    )
+    return row
+
+
+def tokens_cell(m: ModelPrice) -> str:
+    """`exact`, `rule-based`, or `≈ ×1.22–1.55 ±5–14%`: the factors over the content classes and
+    their bands (`ᶠ`: the family's, not measured on this model)."""
+    c = certainty.of(m)
+    factors, pcts = c.factor_range(), c.pct_range()
+    if factors is None or pcts is None:
+        return c.kind
+    lo, hi = factors
+    cell = f"≈ ×{lo}" if lo == hi else f"≈ ×{lo}–{hi}"
+    cell += f" ±{pcts[0]}%" if pcts[0] == pcts[1] else f" ±{pcts[0]}–{pcts[1]}%"
+    if c.family:
+        cell += " ᶠ"
+    return cell
 
 
 def document(models: Sequence[ModelPrice], data: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -100,10 +144,8 @@ def grid(models: Sequence[ModelPrice], notes: Sequence[str] = ()) -> Grid:
         output = fmt.per_million(m.output)
         if m.long_context:
             output += "*"
-        tokens = "exact" if m.tokenizer.exact else f"≈ ×{m.tokenizer.factor}"
-        if m.tokenizer.family and not m.tokenizer.exact:
-            tokens += " ᶠ"
-            family = True
+        tokens = tokens_cell(m)
+        family = family or tokens.endswith("ᶠ")
         g.add(
             m.provider,
             name,
@@ -119,8 +161,11 @@ def grid(models: Sequence[ModelPrice], notes: Sequence[str] = ()) -> Grid:
         g.rows[-1].append(m.as_of.isoformat())
     g.notes = [
         "USD per 1M tokens · • in the default set · * higher prices above a long-context threshold (--format json)",
-        "≈ ×F: no public tokenizer; counted as o200k_base × F (source in --format json)"
-        + (" · ᶠ the family's factor, not measured on this model" if family else ""),
+        "exact: OpenAI's encoding, chat and tool rules API-verified on the model · rule-based: text exact,"
+        " chat and tools by rules verified on other models (tools ≈)",
+        "≈ ×A–B ±L–H%: no public tokenizer; o200k_base × a factor per content class (A to B), each ± the"
+        " spread of its measurements (every factor and source: tokopt tokenize -m MODEL, or --format json)"
+        + (" · ᶠ the family's factors, not measured on this model" if family else ""),
         *notes,
     ]
     return g

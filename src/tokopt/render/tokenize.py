@@ -16,8 +16,11 @@ from tokopt.render import fmt
 from tokopt.render.escape import json_text
 from tokopt.render.grid import Column, Grid
 from tokopt.decimals import quantize
+from tokopt.pricing.model import CONTENT_CLASSES
+from tokopt.tokens import certainty
 
 if TYPE_CHECKING:
+    from tokopt.pricing.model import ModelPrice
     from tokopt.tokens.tokenize import InputTokens, Stretch, TokenizeReport
 
 
@@ -82,7 +85,12 @@ def document(report: TokenizeReport) -> dict[str, Any]:
     }
     model = report.model
     if model is not None:
-        doc["model"] = {"id": model.id, "tokenizer": model.tokenizer.label, "approximate": model.approximate}
+        doc["model"] = {
+            "id": model.id,
+            "tokenizer": model.tokenizer.label,
+            "approximate": model.approximate,
+            "counting": certainty.of(model).as_dict(),
+        }
     return doc
 
 
@@ -113,9 +121,31 @@ def _text_grid(report: TokenizeReport) -> Grid:
         g.add(*cells(c))
     if len(report.inputs) > 1:
         g.footer = list(cells(report.total))
-    if model is not None and approx:
-        g.notes.append(f"≈ {model.id}: {model.tokenizer.label}; {model.tokenizer.source}")
+    if model is not None:
+        g.notes += counting_notes(model)
     return g
+
+
+def counting_notes(model: ModelPrice) -> list[str]:
+    """How `model`'s counts are made: exact, rule-based (and the rules' sources), or approximate
+    (its factors per content class with their bands, and where they come from)."""
+    c = certainty.of(model)
+    mark = "≈ " if c.overall is not None else ""
+    if c.overall is None:
+        return [
+            f"{model.id}: {c.kind}: text counted with {c.source}",
+            f"  chat: {c.chat_rule}",
+            f"  tools: {c.tool_rule}",
+        ]
+    parts = [f"{name} ×{b.factor} (±{b.pct}%)" for name, b in c.classes]
+    if len(c.classes) < len(CONTENT_CLASSES):
+        rest = "others" if c.classes else "all text"
+        parts.append(f"{rest} ×{c.overall.factor} (±{c.overall.pct}%)")
+    out = [f"{mark}{model.id}: approximate: {c.encoding} × a factor per content class: {', '.join(parts)}"]
+    if c.family:
+        out.append(f"  the factors of the family {c.family!r}, not measured on this model")
+    out.append(f"  source: {c.source}" + (" (each class's: tokopt models MODEL --format json)" if c.classes else ""))
+    return out
 
 
 def _chat_grid(report: TokenizeReport) -> Grid:
@@ -144,8 +174,8 @@ def _chat_grid(report: TokenizeReport) -> Grid:
         "(3 per message, 1 per name, 3 for the reply, tools), images left out"
     )
     if model is not None:
-        approx = f"; {model.tokenizer.label}" if model.approximate else ""
-        g.notes.append(f"{model.id}: its input tokens, images by its provider's rule{approx}")
+        g.notes.append(f"{model.id}: its input tokens, images by its provider's rule")
+        g.notes += counting_notes(model)
     missing = report.total.not_counted_total
     if missing:
         plural = "s" if missing > 1 else ""

@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "init": "tokopt.cli.init:init_command",
     "suggest": "tokopt.cli.suggest:suggest_command",
     "statusline": "tokopt.cli.statusline:statusline_command",
+    "calibrate": "tokopt.cli.calibrate:calibrate_command",
 }
 # The commands of a group whose module does not register them itself.
 GROUP_COMMANDS: dict[str, dict[str, str]] = {

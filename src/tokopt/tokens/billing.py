@@ -456,14 +456,22 @@ class Counted:
             notes = self.tool_notes(model)
             approximate = bool(self.plan.approximations) or bool(notes)
         else:
-            n = len(self.plan.roles)
-            s = self.sums[encoding]
-            text = sum(s[: 2 * n]) + self._special(encoding, _TOOL_JSON) + self._special(encoding, _RESPONSE_FORMAT)
-            overhead = TOKENS_PER_MESSAGE * n + TOKENS_PER_NAME * sum(self.plan.named)
-            rest = overhead + self._other_fixed_tokens(model) + sum(image_tokens)
+            text, rest = self.approx_split(model, image_tokens)
             scaled = approx.estimate(model.tokenizer, text, self.content())
             return ModelInput(scaled.tokens + rest, True, uncounted, sum(image_tokens), notes, scaled.low + rest, scaled.high + rest)
         return ModelInput(total, approximate, uncounted, sum(image_tokens), notes)
+
+    def approx_split(self, model: ModelPrice, image_tokens: Sequence[int] | None = None) -> tuple[int, int]:
+        """For a model without OpenAI's rules: (the base-encoding tokens of the text its factors
+        scale, the tokens they do not: message overhead, tool prompts, images)."""
+        if image_tokens is None:
+            image_tokens = self._image_tokens(model)[0]
+        encoding = model.tokenizer.encoding
+        n = len(self.plan.roles)
+        s = self.sums[encoding]
+        text = sum(s[: 2 * n]) + self._special(encoding, _TOOL_JSON) + self._special(encoding, _RESPONSE_FORMAT)
+        overhead = TOKENS_PER_MESSAGE * n + TOKENS_PER_NAME * sum(self.plan.named)
+        return text, overhead + self._other_fixed_tokens(model) + sum(image_tokens)
 
 
 def count_requests(

@@ -11,7 +11,7 @@ from tokopt.pricing.model import RATE_FIELDS, LongContext, ModelPrice, Rates
 from tokopt.render import fmt
 from tokopt.render.escape import Lines
 from tokopt.render.grid import Column, Grid
-from tokopt.tokens import certainty
+from tokopt.pricing import certainty
 
 
 def _tier_dict(t: LongContext) -> dict[str, Any]:

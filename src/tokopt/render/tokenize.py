@@ -17,7 +17,7 @@ from tokopt.render.escape import json_text
 from tokopt.render.grid import Column, Grid
 from tokopt.decimals import quantize
 from tokopt.pricing.model import CONTENT_CLASSES
-from tokopt.tokens import certainty
+from tokopt.pricing import certainty
 
 if TYPE_CHECKING:
     from tokopt.pricing.model import ModelPrice

@@ -10,7 +10,8 @@
   they are measured, each with its band (the spread of the measurements), source and date;
   `family` names the rule the factors come from when they were not measured on this model.
 
-`tokopt models` and `tokopt tokenize -m MODEL` show this (render/catalog.py, render/tokenize.py).
+`tokopt models` and `tokopt tokenize -m MODEL` show this (render/catalog.py, render/tokenize.py). It lives
+beside the price data it reads, so that those views need not import the counting code.
 """
 
 from __future__ import annotations

@@ -16,8 +16,6 @@ from tokopt.render import fmt
 from tokopt.render.escape import json_text
 from tokopt.render.grid import Column, Grid
 from tokopt.decimals import quantize
-from tokopt.pricing.model import CONTENT_CLASSES
-from tokopt.pricing import certainty
 
 if TYPE_CHECKING:
     from tokopt.pricing.model import ModelPrice
@@ -85,6 +83,8 @@ def document(report: TokenizeReport) -> dict[str, Any]:
     }
     model = report.model
     if model is not None:
+        from tokopt.pricing import certainty  # only with -m: a plain tokenize loads no price models
+
         doc["model"] = {
             "id": model.id,
             "tokenizer": model.tokenizer.label,
@@ -129,6 +129,9 @@ def _text_grid(report: TokenizeReport) -> Grid:
 def counting_notes(model: ModelPrice) -> list[str]:
     """How `model`'s counts are made: exact, rule-based (and the rules' sources), or approximate
     (its factors per content class with their bands, and where they come from)."""
+    from tokopt.pricing import certainty
+    from tokopt.pricing.model import CONTENT_CLASSES
+
     c = certainty.of(model)
     mark = "≈ " if c.overall is not None else ""
     if c.overall is None:

@@ -77,13 +77,21 @@ def statusline(args: StatuslineArgs, hook: dict[str, Any]) -> str:
     """The status line for the hook's session (the JSON Claude Code sends on stdin)."""
     from pathlib import Path
 
-    from tokopt.ledger.facade import Ledger
     from tokopt.render.statusline import status_line
 
     session = hook.get("session_id") if isinstance(hook.get("session_id"), str) else None
     model_info = hook.get("model")
     model = model_info.get("id") if isinstance(model_info, dict) and isinstance(model_info.get("id"), str) else None
     transcript = hook.get("transcript_path") if isinstance(hook.get("transcript_path"), str) else None
+    if not args.import_transcript:
+        # an SQLite ledger as it is: read with sqlite3 alone (no pydantic, no store), same answer
+        from tokopt.ledger.sqlitestatus import quick_status
+
+        quick = quick_status(args.ledger, args.user, args.timezone, session)
+        if quick is not None:
+            return status_line(quick, model=model)
+    from tokopt.ledger.facade import Ledger
+
     with Ledger(args.ledger, user=args.user) as book:
         if args.import_transcript and transcript and Path(transcript).expanduser().is_file():
             book.import_paths([transcript])

@@ -161,6 +161,8 @@ HOOK = {
 
 
 def test_statusline_names_the_session_cost(run, home):
+    assert ok(run("statusline")).stdout == "today $0 · no block\n"  # no ledger yet: nothing created
+    assert not Path(os.environ["TOKOPT_LEDGER"]).exists()
     ok(run("session", "import"))
     line = ok(run("statusline", "--tz", "UTC", input=json.dumps(HOOK))).stdout
     assert line == "opus-4-8 · today $0 · no block · session $0.0204\n"
@@ -192,9 +194,13 @@ def test_statusline_runs_without_typer_as_claude_code_calls_it(home):
     assert subprocess.run([sys.executable, "-m", "tokopt", "session", "import"], env=env, capture_output=True, timeout=120).returncode == 0
     r = _fast(["statusline", "--tz=UTC"], json.dumps(HOOK), env)
     assert r.returncode == 0 and r.stdout == "opus-4-8 · today $0 · no block · session $0.0204\n", r.stderr
-    code = "import sys, runpy; sys.argv = ['tokopt', 'statusline']; \ntry:\n    runpy.run_module('tokopt', run_name='__main__')\nexcept SystemExit:\n    pass\nprint('typer' in sys.modules, 'rich' in sys.modules, file=sys.stderr)"
+    code = "import sys, runpy; sys.argv = ['tokopt', 'statusline']; \ntry:\n    runpy.run_module('tokopt', run_name='__main__')\nexcept SystemExit:\n    pass\nprint(sorted(m for m in ('typer', 'rich', 'pydantic', 'genai_prices', 'tokopt.usage', 'tokopt.ledger.store') if m in sys.modules), file=sys.stderr)"
     probe = subprocess.run([sys.executable, "-c", code], input=json.dumps(HOOK), capture_output=True, text=True, env=env, timeout=60)
-    assert probe.stderr.strip().splitlines()[-1] == "False False", probe.stderr
+    assert probe.stdout == "opus-4-8 · today $0 · no block · session $0.0204\n" and probe.stderr.strip().splitlines()[-1] == "[]", probe.stderr  # nothing heavy loaded
+    empty = _fast(["statusline", "--tz=UTC"], "", {**env, "TOKOPT_USER": "nobody"})  # no JSON on stdin, nothing of this user's
+    assert empty.returncode == 0 and empty.stdout == "today $0 · no block\n", empty.stderr
+    broken = _fast(["statusline"], "{not json", env)
+    assert broken.returncode == 2 and broken.stderr.startswith("error: stdin: the status-line JSON is not JSON"), broken.stderr
     bad = _fast(["statusline"], "[1, 2]", env)
     assert bad.returncode == 2 and bad.stderr == "error: stdin: the status-line JSON is not an object\n"
     helped = _fast(["statusline", "--help"], "", env)  # what the fast path does not know goes to typer

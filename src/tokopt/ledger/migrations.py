@@ -14,8 +14,6 @@ import datetime as dt
 import sqlite3
 from collections.abc import Callable
 
-from tokopt.usage import TOKEN_FIELDS
-
 
 Migration = Callable[[sqlite3.Connection], None]
 MIGRATIONS: list[Migration] = []
@@ -179,6 +177,8 @@ def migrate(db: sqlite3.Connection, upto: int | None = None) -> None:
 
 def missing_token_columns(db: sqlite3.Connection) -> list[str]:
     """Token kinds the ledger's `usage` table has no column for."""
+    from tokopt.usage import TOKEN_FIELDS  # here, not above: opening a ledger to read (the status line) need not load pydantic
+
     have = {row[1] for row in db.execute("PRAGMA table_info(usage)")}
     return [name for name in TOKEN_FIELDS if name not in have] if have else []
 

@@ -4,7 +4,6 @@ API), checked all or nothing; run labels; prompt hashes; who is recording."""
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import hashlib
 import json
 import os
@@ -15,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from tokopt import paths
-from tokopt.errors import InputError, LedgerError
+from tokopt.errors import InputError
+from tokopt.ledger.user import current_user as current_user  # re-exported
 from tokopt.usage import TOKEN_KINDS, UsageRecord
 
 if TYPE_CHECKING:
@@ -152,19 +152,3 @@ def parse_labels(items: Iterable[str]) -> dict[str, str]:
             raise InputError(f"a label is key=value, got: {item}")
         labels[key.strip()] = value.strip()
     return labels
-
-
-def current_user(explicit: str | None = None) -> str:
-    """`explicit`, else TOKOPT_USER, else the login name."""
-    for value in (explicit, os.environ.get(paths.ENV_USER)):
-        if value is not None:
-            name = value.strip()
-            if not name:
-                raise InputError("the user name is empty", hint=f"pass --user NAME or set {paths.ENV_USER}")
-            return name
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError, ImportError):
-        raise LedgerError(
-            "cannot tell who you are (no login name)", hint=f"pass --user NAME or set {paths.ENV_USER}"
-        ) from None

@@ -8,6 +8,7 @@ from typing import Any
 from tokopt import __version__
 from tokopt.ledger.blocks import Block, BlocksReport
 from tokopt.render import fmt
+from tokopt.render.fmt import left_text
 from tokopt.render.chart import Bar
 from tokopt.render.grid import Cell, Column, Grid
 from tokopt.render.report import PARTIAL, cost_cell, models_text, short_count, visible
@@ -21,11 +22,6 @@ BLOCK_COLUMNS = [
 
 def _local(report: BlocksReport) -> dt.tzinfo:
     return report.tz
-
-
-def left_text(delta: dt.timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    return f"{minutes // 60}h {minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
 
 
 def _status(block: Block, now: dt.datetime) -> Cell:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from decimal import ROUND_HALF_UP, Context, Decimal, getcontext
 
 from tokopt.decimals import quantize
@@ -67,3 +69,15 @@ def tokens_compact(n: int) -> str:
     if n >= 1000:
         return f"{n / 1000:.3g}K"
     return str(n)
+
+
+def short_model(model: str) -> str:
+    """A model's name in compact form: `claude-opus-4-8` -> `opus-4-8` (dates dropped too)."""
+    name = re.sub(r"-(20\d{6}|\d{4}-\d{2}-\d{2})$", "", model)
+    return name.removeprefix("claude-")
+
+
+def left_text(delta: dt.timedelta) -> str:
+    """Time left, to the minute: `2h 05m`, `45m`."""
+    minutes = int(delta.total_seconds() // 60)
+    return f"{minutes // 60}h {minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"

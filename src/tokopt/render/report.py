@@ -5,7 +5,6 @@ document for JSON, and a bar chart of cost per row."""
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -14,6 +13,7 @@ from tokopt import __version__
 from tokopt.ledger.reports import PERIODS, ModelSums, ReportRow, SessionReport
 from tokopt.ledger.store import Run, Sums
 from tokopt.render import fmt
+from tokopt.render.fmt import short_model as short_model  # re-exported: the views name models so
 from tokopt.render.grid import Cell, Column, Grid
 from tokopt.usage import TOKEN_FIELDS, TOKEN_KINDS
 
@@ -48,12 +48,6 @@ def cost_cell(sums: Sums) -> Cell:
     if sums.unpriced_records:
         return (f"{PARTIAL} {amount}", "yellow")
     return amount
-
-
-def short_model(model: str) -> str:
-    """A model's name in compact form: `claude-opus-4-8` -> `opus-4-8` (dates dropped too)."""
-    name = re.sub(r"-(20\d{6}|\d{4}-\d{2}-\d{2})$", "", model)
-    return name.removeprefix("claude-")
 
 
 def models_text(models: Sequence[ModelSums]) -> str:

@@ -1,13 +1,16 @@
-"""The one line `tokopt statusline` prints for Claude Code's status bar. Plain text, no rich:
-the status line is drawn after every message and must start fast."""
+"""The one line `tokopt statusline` prints for Claude Code's status bar. Plain text, no rich,
+and nothing heavy imported: the status line is drawn after every message and must start fast."""
 
 from __future__ import annotations
 
-from tokopt.ledger.status import Status
+from typing import TYPE_CHECKING
+
 from tokopt.render import fmt
-from tokopt.render.blocks import left_text
 from tokopt.render.escape import terminal
-from tokopt.render.report import short_model
+
+if TYPE_CHECKING:
+    from tokopt.ledger.sqlitestatus import QuickStatus
+    from tokopt.ledger.status import Status
 
 
 def _cost(sums: object) -> str:
@@ -20,15 +23,15 @@ def _cost(sums: object) -> str:
     return f"≥{text}" if unpriced else text
 
 
-def status_line(status: Status, *, model: str | None = None) -> str:
+def status_line(status: Status | QuickStatus, *, model: str | None = None) -> str:
     """`opus-4-8 · today $12.34 · block $3.21 (2h 13m left) · session $1.02`"""
     parts = []
     if model:
-        parts.append(terminal(short_model(model)))  # from the hook's JSON: shown, never obeyed
+        parts.append(terminal(fmt.short_model(model)))  # from the hook's JSON: shown, never obeyed
     parts.append(f"today {_cost(status.today)}")
     if status.block is not None:
         left = status.block_left
-        parts.append(f"block {_cost(status.block.sums)} ({left_text(left)} left)" if left is not None else f"block {_cost(status.block.sums)}")
+        parts.append(f"block {_cost(status.block.sums)} ({fmt.left_text(left)} left)" if left is not None else f"block {_cost(status.block.sums)}")
     else:
         parts.append("no block")
     if status.session is not None:

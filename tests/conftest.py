@@ -49,6 +49,8 @@ def _isolate(tmp_path: Path, session_dir: Path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("TOKOPT_HOME", str(home))
     # Parsed tokenizer ranks are shared by the tests of one session (a cache, not state).
     monkeypatch.setenv("TOKOPT_CACHE_DIR", str(session_dir / "tokopt-cache"))
+    # ... and so is the key that signs it (tokopt.cachekey), or every test would rebuild the price cache
+    monkeypatch.setenv("TOKOPT_CACHE_KEY", str(session_dir / "cache.key"))
     monkeypatch.setenv("TOKOPT_PRICING_DIR", str(PRICING_DIR))
     # Counts are made, not read from the count cache, unless a test turns it on.
     monkeypatch.setenv("TOKOPT_COUNT_CACHE", "0")

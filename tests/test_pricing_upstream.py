@@ -221,3 +221,37 @@ def test_a_ledger_record_is_priced_at_its_own_time(tmp_path):
     assert july.cost_usd == Decimal("0.70") and september.cost_usd == Decimal("0.14")
     assert (peak.cost_usd, off.cost_usd) == (Decimal("0.132"), Decimal("0.066"))
     assert july.pricing_as_of == CATALOG.as_of
+
+
+def test_a_forged_price_cache_is_rebuilt_not_believed(tmp_path, monkeypatch):
+    # Someone who can write the cache directory (shared, or restored from a CI cache a pull
+    # request wrote) but cannot read the user's key replaces the compiled price data: with the
+    # old self-checksum recomputed, and with an HMAC under a key of their own. Neither is
+    # unmarshalled; the data is rebuilt from genai-prices and signed again.
+    import hashlib
+    import hmac
+    import marshal
+    import os
+
+    from tokopt import cachekey
+    from tokopt.pricing import layer as layer_mod
+    from tokopt.pricing import upstream
+
+    monkeypatch.setenv("TOKOPT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("TOKOPT_CACHE_KEY")  # the key in this test's data directory
+    info, raw = upstream.current_info(layer_mod.read_layer(PRICING_DIR).pin)
+    genuine = upstream.load(info, raw)
+    path = upstream._cache_path(info.sha256)
+    signed = path.read_bytes()
+    assert cachekey.verify(cachekey.user_key(), b"tokopt-genai-prices-cache", signed[32:], signed[:32])
+    assert cachekey.key_path().parent == tmp_path / "tokopt-home"
+
+    payload = marshal.dumps({"source_sha256": info.sha256, "providers": []}, 4)  # no prices at all
+    for forged in (
+        hashlib.sha256(payload).digest() + payload,
+        hmac.new(os.urandom(32), b"tokopt-genai-prices-cache\0" + payload, hashlib.sha256).digest() + payload,
+    ):
+        path.write_bytes(forged)
+        loaded = upstream.load(info, raw)
+        assert [p.id for p in loaded.providers] == [p.id for p in genuine.providers] != []
+        assert path.read_bytes() == signed  # rebuilt and signed with the user's key

@@ -18,6 +18,8 @@ ENV_RUN = "TOKOPT_RUN"
 ENV_MACHINE = "TOKOPT_MACHINE"  # the name records made here carry (default: the host name)
 ENV_CACHE_DIR = "TOKOPT_CACHE_DIR"
 ENV_COUNT_CACHE = "TOKOPT_COUNT_CACHE"  # 0 turns off the cache of counts (tokens/countcache.py)
+# the file of the key that signs what the caches keep (cachekey.py; default: in the data directory)
+ENV_CACHE_KEY = "TOKOPT_CACHE_KEY"
 # the moment prices are taken at when a command is not given --at (default: now)
 ENV_PRICES_AT = "TOKOPT_PRICES_AT"
 # forbid the network even to the commands whose job it is (tokopt prices update, check --comment)

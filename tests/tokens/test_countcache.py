@@ -10,7 +10,7 @@ import stat
 
 import pytest
 
-from tokopt import paths
+from tokopt import cachekey, paths
 from tokopt.inputs import Source
 from tokopt.tokens import countcache, measure
 
@@ -22,6 +22,7 @@ def on(monkeypatch, tmp_path):
     """The count cache on, in a cache directory of this test's own."""
     monkeypatch.setenv("TOKOPT_COUNT_CACHE", "1")
     monkeypatch.setenv("TOKOPT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("TOKOPT_CACHE_KEY")  # the key in this test's data directory
 
 
 def _file(tmp_path, name="big.txt", text=None):
@@ -83,7 +84,7 @@ def test_an_entry_not_made_with_the_key_is_ignored(tmp_path, on):
     _write(forged)
     recount = _count(path)
     assert recount[:3] == first[:3] and recount[3] > 1  # counted again, not believed
-    key_file = paths.data_dir() / "count-cache.key"
+    key_file = cachekey.key_path()
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     assert not key_file.is_relative_to(paths.cache_dir())
 
@@ -91,7 +92,7 @@ def test_an_entry_not_made_with_the_key_is_ignored(tmp_path, on):
 def test_a_new_key_makes_old_entries_unusable(tmp_path, on):
     path, _ = _file(tmp_path)
     _count(path)
-    (paths.data_dir() / "count-cache.key").write_bytes(b"short")  # damaged: a new key is made
+    (cachekey.key_path()).write_bytes(b"short")  # damaged: a new key is made
     assert _count(path)[3] > 1
     assert _count(path)[3] == 1
 

@@ -5,7 +5,8 @@ The upstream is pydantic's genai-prices: its bundled data module, or the newer J
 about 0.2 s, so its content is kept in a compact form (tuples, dicts and strings; money as
 decimal strings) in a `marshal` file in the cache directory, named by the SHA-256 of the data
 file it was built from. The data file is hashed on every load: a cache is used only for the
-exact bytes it was made from.
+exact bytes it was made from, and only when its HMAC verifies with the user's cache key
+(`tokopt.cachekey`), so a cache file someone else wrote is rebuilt, never unmarshalled.
 
 Matching follows genai-prices to the letter (`types.Provider.find_model`, `ModelInfo.is_match`,
 `ModelInfo.get_prices`, `data_snapshot.find_provider_by_id`); tests/test_pricing_upstream.py
@@ -31,7 +32,7 @@ from typing import Any
 from tokopt.errors import PricingError
 from tokopt.pricing.model import RATE_FIELDS, UPSTREAM_KEYS
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 # The price keys tokopt bills (per 1M tokens); others (web searches, audio, images) are not
 # counted by tokopt and cost nothing in its estimates, as a zero count does in genai-prices.
 TOKEN_KEYS = tuple(UPSTREAM_KEYS[name] for name in RATE_FIELDS)
@@ -400,13 +401,21 @@ def _cache_path(sha256: str) -> Path:
     return paths.cache_dir() / f"genai-prices-{sha256[:24]}-{version}-v{CACHE_FORMAT}.marshal"
 
 
-def _read_cache(path: Path, sha256: str) -> list[dict[str, Any]] | None:
+_CACHE_PURPOSE = b"tokopt-genai-prices-cache"
+
+
+def _read_cache(path: Path, sha256: str, key: bytes) -> list[dict[str, Any]] | None:
+    """The compiled data, only if its MAC verifies with the user's cache key: a cache rewritten
+    by someone without the key (a shared or CI-restored cache directory), even with a correct
+    checksum, is never unmarshalled (marshal is not safe on untrusted bytes)."""
+    from tokopt import cachekey
+
     try:
         blob = path.read_bytes()
     except OSError:
         return None
-    digest, payload = blob[:32], blob[32:]
-    if hashlib.sha256(payload).digest() != digest:
+    tag, payload = blob[:32], blob[32:]
+    if not cachekey.verify(key, _CACHE_PURPOSE, payload, tag):
         return None
     try:
         data = marshal.loads(payload)
@@ -417,12 +426,14 @@ def _read_cache(path: Path, sha256: str) -> list[dict[str, Any]] | None:
     return data["providers"]
 
 
-def _write_cache(path: Path, sha256: str, providers: list[dict[str, Any]]) -> None:
+def _write_cache(path: Path, sha256: str, providers: list[dict[str, Any]], key: bytes) -> None:
+    from tokopt import cachekey
+
     payload = marshal.dumps({"source_sha256": sha256, "providers": providers}, 4)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(hashlib.sha256(payload).digest() + payload)
+        tmp.write_bytes(cachekey.mac(key, _CACHE_PURPOSE, payload) + payload)
         os.replace(tmp, path)
     except OSError:
         # a read-only or full cache directory only costs speed next time
@@ -460,11 +471,15 @@ def current_info(pin: Any) -> tuple[DataInfo, bytes | None]:
 
 def load(info: DataInfo, raw: bytes | None) -> Upstream:
     """The data `info` names, from the cache when it was built from these exact bytes."""
+    from tokopt import cachekey
+
     cache = _cache_path(info.sha256)
-    packed = _read_cache(cache, info.sha256)
+    key = cachekey.user_key()  # None: no key can be had, so no cache is trusted or written
+    packed = None if key is None else _read_cache(cache, info.sha256, key)
     if packed is None:
         packed = _pack(compact_from_json(raw, str(info.path)) if raw is not None else _bundled_compact())
-        _write_cache(cache, info.sha256, packed)
+        if key is not None:
+            _write_cache(cache, info.sha256, packed, key)
     return Upstream(info, _inflate(packed))
 
 

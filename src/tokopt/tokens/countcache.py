@@ -6,9 +6,9 @@ least MIN_BYTES are cached: below that, counting costs less than looking up.
 
 Safe against tampering: the cache directory is treated as untrusted storage (it may be shared,
 or restored from a CI cache that a pull request wrote). Every entry carries an HMAC-SHA256 made
-with a random key that lives outside it, in the user's data directory, readable by the user
-alone; an entry whose MAC does not verify is ignored, and a key that cannot be read or made
-turns the cache off. An entry is also tied to the pinned hash of the rank data its count was
+with the user's cache key (`tokopt.cachekey`), which lives outside it, in the user's data
+directory, readable by the user alone; an entry whose MAC does not verify is ignored, and a key
+that cannot be read or made turns the cache off. An entry is also tied to the pinned hash of the rank data its count was
 made with, so new tokenizer data never reads old counts.
 
 Bounded: the entries live in one file of fixed-size records; past MAX_RECORDS it is rewritten
@@ -69,9 +69,9 @@ class CountCache:
         """The user's cache, or None when it is turned off or its key cannot be had."""
         if not enabled():
             return None
-        from tokopt import paths
+        from tokopt import cachekey, paths
 
-        secret = _secret(paths.data_dir() / "count-cache.key")
+        secret = cachekey.user_key()
         if secret is None:
             return None
         return cls(paths.cache_dir() / "counts-v1.bin", secret)
@@ -135,31 +135,3 @@ class CountCache:
         finally:
             with contextlib.suppress(OSError):
                 tmp.unlink(missing_ok=True)
-
-
-def _secret(path: Path) -> bytes | None:
-    """The cache's MAC key: 32 random bytes, made on first use (or when what is there is not a
-    key), readable by the user alone; None when it can be neither read nor made."""
-    try:
-        data = path.read_bytes()
-        if len(data) == 32:
-            return data
-    except FileNotFoundError:
-        pass
-    except OSError:
-        return None
-    secret = os.urandom(32)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            os.write(fd, secret)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)  # a new key: entries made with an old one no longer verify
-    except OSError:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
-        return None
-    return secret

@@ -153,6 +153,13 @@ def m008_price_version_and_tier(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE usage ADD COLUMN service_tier TEXT")
 
 
+@migration
+def m009_response_index(db: sqlite3.Connection) -> None:
+    # A response imported by several users counts once in every user's sums (`store.once_sql`):
+    # finding keys held by more than one user reads this index, not the table.
+    db.execute("CREATE INDEX usage_response ON usage(dedupe_key) WHERE dedupe_key IS NOT NULL")
+
+
 APPLICATION_ID = 0x746F6B6F  # "toko": PRAGMA application_id of every tokopt ledger
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -71,7 +71,7 @@ class PostgresRuns:
             sql += ' WHERE r."user" = %s'
             args.append(user)
         runs = [(_run_of(row[:6]), bool(row[6])) for row in self.conn.execute(sql + " ORDER BY r.started_at, r.n", args)]
-        totals = aggregate(self.conn, ["run"], Filters(user=user)) if runs else {}
+        totals = aggregate(self.conn, ["run"], Filters(user=user, copies=True)) if runs else {}
         return [(run, totals.get((run.id,), Sums()), current) for run, current in runs]
 
 

@@ -127,6 +127,12 @@ def m002_price_version_and_tier(db: psycopg.Connection[Any]) -> None:
     db.execute("ALTER TABLE usage ADD COLUMN service_tier text")
 
 
+@migration
+def m003_response_index(db: psycopg.Connection[Any]) -> None:
+    # The SQLite ledger's m009: finding the responses several users imported (`store.once_sql`).
+    db.execute("CREATE INDEX usage_response ON usage(dedupe_key) WHERE dedupe_key IS NOT NULL")
+
+
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

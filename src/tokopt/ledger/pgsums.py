@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from tokopt.ledger.sqlitesums import monday
-from tokopt.ledger.store import PATTERN_FILTERS, TIME_GROUPS, Filters, Sums
+from tokopt.ledger.store import PATTERN_FILTERS, TIME_GROUPS, Filters, Sums, once_sql
 from tokopt.ledger.timezones import offset_spans
 from tokopt.usage import TOKEN_FIELDS
 
@@ -73,6 +73,11 @@ def glob_regex(pattern: str) -> str:
     return "".join(out)
 
 
+# every user's records: each provider response once (see `store.once_sql`); user names
+# compare by code point, as in SQLite, so both stores pick the same copy
+ONCE = once_sql('"user"', ' COLLATE "C"')
+
+
 def where(filters: Filters) -> tuple[str, list[object]]:
     """The WHERE clause (and its arguments) of the records in scope."""
     clauses: list[str] = []
@@ -80,6 +85,8 @@ def where(filters: Filters) -> tuple[str, list[object]]:
     if filters.user is not None:
         clauses.append('"user" = %s')
         args.append(filters.user)
+    elif not filters.copies:
+        clauses.append(ONCE)
     if filters.run_ids is not None:
         clauses.append("run_id = ANY(%s)")
         args.append(list(filters.run_ids))

@@ -10,6 +10,7 @@ REPEATABLE READ snapshot. Money is `numeric` (exact Decimal), times `timestamptz
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -234,7 +235,7 @@ class PostgresStore(PostgresRuns, PostgresBookkeeping):
 
     def latest_time(self, filters: Filters) -> dt.datetime | None:
         """The time of the latest record in scope (`filters.until` exclusive)."""
-        clause, args = where(filters)
+        clause, args = where(dataclasses.replace(filters, copies=True))  # copies of a response share its time
         (found,) = self.conn.execute(f"SELECT max(time) FROM usage WHERE {clause}", args).fetchone()
         return None if found is None else found.astimezone(dt.timezone.utc)
 

@@ -3,6 +3,7 @@ status line. Each method is one read transaction; nothing is created by reading.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 from collections.abc import Mapping, Sequence
@@ -48,7 +49,7 @@ class LedgerReading:
         """Every stored record in scope, oldest first (for tests and small exports)."""
         with self._lock, self._open(create=False).read() as store:
             filters, _ = reports.scope(store, user=user, me=self.user, run=run, since=None, until=None)
-            return store.usage_rows(filters)
+            return store.usage_rows(dataclasses.replace(filters, copies=True))
 
     def report(
         self, *, by: str = "model", user: Who = None, run: str | None = None, since: When = None, until: When = None, timezone: str | None = None, **match: Sequence[str]

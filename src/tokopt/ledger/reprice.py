@@ -11,6 +11,7 @@ transaction and writes nothing.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -130,7 +131,8 @@ def reprice(store: Store, pricer: Pricer, filters: Filters, *, dry_run: bool = F
     sums: dict[str, _Sum] = {}
     updates: list[Repriced] = []
     with store.read() if dry_run else store.write() as tx:
-        for batch in tx.usage_batches(filters, BATCH):
+        # every user's copy of a response is priced, so each user's own report is priced too
+        for batch in tx.usage_batches(dataclasses.replace(filters, copies=True), BATCH):
             reprice_records(batch, pricer, sums, updates)
         if updates and not dry_run:
             tx.set_prices(updates)

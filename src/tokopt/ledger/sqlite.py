@@ -11,6 +11,7 @@ a million costs in SQL exactly; rows without the integer are summed as Decimal i
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
@@ -223,7 +224,7 @@ class SqliteStore(SqliteRuns, SqliteBookkeeping):
 
     def latest_time(self, filters: Filters) -> dt.datetime | None:
         """The time of the latest record in scope (`filters.until` exclusive)."""
-        clause, args = where(filters)
+        clause, args = where(dataclasses.replace(filters, copies=True))  # copies of a response share its time
         found = self.db.execute(f"SELECT max(time) FROM usage WHERE {clause}", args).fetchone()[0]
         return None if found is None else parse_time_text(str(found))
 

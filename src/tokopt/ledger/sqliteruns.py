@@ -89,7 +89,7 @@ class SqliteRuns:
             sql += " WHERE r.user = ?"
             args.append(user)
         runs = [(_run_of(row[:6]), bool(row[6])) for row in self.db.execute(sql + " ORDER BY r.started_at, r.rowid", args)]
-        totals = aggregate(self.db, ["run"], Filters(user=user)) if runs else {}
+        totals = aggregate(self.db, ["run"], Filters(user=user, copies=True)) if runs else {}
         return [(run, totals.get((run.id,), Sums()), current) for run, current in runs]
 
 

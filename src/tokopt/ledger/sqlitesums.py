@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from tokopt.ledger.sqlitefile import PICO, parse_time_text, time_text
-from tokopt.ledger.store import PATTERN_FILTERS, TIME_GROUPS, Filters, Sums
+from tokopt.ledger.store import PATTERN_FILTERS, TIME_GROUPS, Filters, Sums, once_sql
 from tokopt.ledger.timezones import offset_spans
 from tokopt.usage import TOKEN_FIELDS
 
@@ -39,6 +39,10 @@ _K = len(TOKEN_FIELDS)
 _EST, _PRICED, _PICO, _EXACT, _FIRST, _LAST = 1 + _K, 2 + _K, 3 + _K, 4 + _K, 5 + _K, 6 + _K
 
 
+# every user's records: each provider response once (see `store.once_sql`)
+ONCE = once_sql("user")
+
+
 def where(filters: Filters) -> tuple[str, list[object]]:
     """The WHERE clause (and its arguments) of the records in scope."""
     clauses: list[str] = []
@@ -46,6 +50,8 @@ def where(filters: Filters) -> tuple[str, list[object]]:
     if filters.user is not None:
         clauses.append("user = ?")
         args.append(filters.user)
+    elif not filters.copies:
+        clauses.append(ONCE)
     if filters.run_ids is not None:
         if not filters.run_ids:
             clauses.append("0")

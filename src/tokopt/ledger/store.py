@@ -14,7 +14,9 @@ What every backend keeps, whatever its SQL:
   `UsageRecord`; a record whose (user, dedupe_key) is stored replaces it only when it has more
   tokens, so importing or pushing the same records again adds nothing;
 - money as exact Decimal; times as aware UTC;
-- each user's records apart: a query sees one user's records unless `Filters.user` is None.
+- each user's records apart: a query sees one user's records unless `Filters.user` is None;
+- one provider response, one cost: with `Filters.user` None, a response that several users
+  imported (the same dedupe key made by an importer) is seen once (`once_sql`).
 
 Grouping is the backend's job, including days, hours or months in a time zone (`sums`), so
 that each can do it in its own SQL. New record fields (agent, session, project, branch,
@@ -83,6 +85,9 @@ class Filters:
     sessions: tuple[str, ...] | None = None
     projects: tuple[str, ...] | None = None
     branches: tuple[str, ...] | None = None
+    # With `user=None`, a provider response imported by several users is one record (see
+    # `once_sql`); `copies=True` sees every user's copy instead: what sync sends and reprice prices.
+    copies: bool = False
 
 
 # Filters field -> the UsageRecord field it matches
@@ -279,6 +284,30 @@ class Store(Protocol):
     def save_import_states(self, user: str, states: Sequence[FileState]) -> None:
         """Store (or replace) these files' states, in the caller's write transaction."""
         ...
+
+
+# Which copy of a provider response counts when every user's records are summed. A response's
+# identity is the dedupe key an importer made from it (source `import:<format>`: the provider's
+# response or message id, or a hash of the object): two users who import the same log hold two
+# copies of one response. The copy that counts is the most complete one (most input + output
+# tokens, the measure that picks between two copies of one user), and of equal ones the copy of
+# the user whose name sorts first. The rule reads only the copies themselves, never the order
+# they arrived in, so every ledger that holds the same copies (after `session push` / `pull`)
+# counts the same response once and for the same user. Keys a caller chose (`session record`,
+# `Ledger.record(dedupe_key=...)`) are that user's own and never merge across users.
+def once_sql(user: str, collate: str = "") -> str:
+    """The rule above as SQL: a condition on the outer `usage` row, true for the copy that counts and
+    for every record that is not a copy. `user` is the backend's quoting of the user column,
+    `collate` what makes its `<` compare code points (as SQLite does). The inner scan reads
+    only the dedupe-key index unless keys repeat."""
+    a_total, b_total = "a.input_tokens + a.output_tokens", "b.input_tokens + b.output_tokens"
+    return (
+        "id NOT IN (SELECT b.id FROM usage AS b WHERE b.dedupe_key IN ("
+        "SELECT dedupe_key FROM usage WHERE dedupe_key IS NOT NULL GROUP BY dedupe_key HAVING count(*) > 1)"
+        " AND substr(b.source, 1, 7) = 'import:' AND EXISTS (SELECT 1 FROM usage AS a WHERE a.dedupe_key = b.dedupe_key"
+        f" AND a.{user} <> b.{user} AND substr(a.source, 1, 7) = 'import:'"
+        f" AND ({a_total} > {b_total} OR ({a_total} = {b_total} AND a.{user}{collate} < b.{user}{collate}))))"
+    )
 
 
 def record_uid(user: str, dedupe_key: str | None) -> str:

@@ -76,7 +76,7 @@ def merge(
             raise LedgerError(f"{source.location} and {target.location} are the same ledger", hint="push to another ledger")
         key = scope_key(source_id, user, since)
         start = 0 if full else target.sync_position(key)
-    filters = Filters(user=user, since=since)
+    filters = Filters(user=user, since=since, copies=True)  # every user's copy of a response travels
     position = start
     totals = {"records": 0, "added": 0, "updated": 0, "unchanged": 0, "runs": 0, "batches": 0}
     while True:

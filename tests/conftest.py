@@ -24,6 +24,29 @@ settings.register_profile("tokopt", deadline=None, suppress_health_check=[Health
 settings.load_profile("tokopt")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _click_tree_built_once() -> Iterator[None]:
+    """typer's CliRunner.invoke builds the whole click command tree from the Typer app on every
+    call: about 0.1 s, more than most commands take, paid by each of the suite's thousands of
+    in-process runs. The tree depends only on the app, so it is built once per app object (the
+    app is kept alive with it, so its id cannot be reused). Production builds it once per
+    process, as here."""
+    import typer.testing
+
+    build = typer.testing._get_command
+    built: dict[int, tuple[object, object]] = {}
+
+    def once(app):  # type: ignore[no-untyped-def]
+        hit = built.get(id(app))
+        if hit is None:
+            hit = built[id(app)] = (app, build(app))
+        return hit[1]
+
+    typer.testing._get_command = once
+    yield
+    typer.testing._get_command = build
+
+
 @pytest.fixture(scope="session")
 def session_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("session")

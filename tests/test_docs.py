@@ -47,7 +47,6 @@ except ModuleNotFoundError:  # Python 3.10
 
 import pytest
 import typer.main
-import typer.testing
 from typer.testing import CliRunner
 
 from tests import chatdata, ledger_files
@@ -318,17 +317,6 @@ class Result:
     output: str  # what a terminal shows: stdout and stderr as they came
 
 
-_COMMAND: list[object] = []
-
-
-def _tokopt_command(app: object) -> object:
-    """typer builds the click command tree on every CliRunner.invoke (half the time of a small
-    command); the tree does not change, so build it once."""
-    if not _COMMAND:
-        _COMMAND.append(typer.main.get_command(app))  # type: ignore[arg-type]
-    return _COMMAND[0]
-
-
 def run_tokopt(argv: list[str], stdin: bytes | None = None, *, quiet_stdout: bool = False) -> Result:
     from tokopt.cli import app
 
@@ -450,7 +438,6 @@ def test_every_command_on_the_page_runs(page: Path, tmp_path: Path, monkeypatch:
     build_workspace(ws)
     home = ws / "home"
     monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setattr(typer.testing, "_get_command", _tokopt_command)
     monkeypatch.setenv("COLUMNS", CONSOLE_COLUMNS)
     monkeypatch.setenv("TOKOPT_USER", "alice")  # reports name the user: the same on every machine
     monkeypatch.delenv("CLAUDE_CONFIG_DIR", raising=False)

@@ -85,30 +85,34 @@ OPEN_AT = """
 import sys, time
 from pathlib import Path
 from tokopt.ledger.sqlite import SqliteStore as Store
-at = float(sys.argv[2])
-while time.time() < at:
-    pass
-Store.open(Path(sys.argv[1])).close()
+start, rounds, directory = float(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
+for round_ in range(rounds):
+    at = start + 0.25 * round_
+    while time.time() < at:
+        pass
+    Store.open(directory / f"ledger-{round_}.sqlite3").close()
 """
 
 
 def test_many_processes_creating_one_ledger_at_once_all_succeed(tmp_path):
     # A stress test of the first open: each process checks the file's identity while others
     # create and migrate it (a check read in parts once saw tables without the application id).
+    # Eight processes meet at six moments, each time opening a new ledger all at once; they are
+    # started once (an interpreter start costs more than the opens).
     import subprocess
     import sys
     import time
 
-    for round_ in range(6):
-        path = tmp_path / f"ledger-{round_}.sqlite3"
-        at = time.time() + 1.0
-        procs = [
-            subprocess.Popen([sys.executable, "-c", OPEN_AT, str(path), str(at)], stderr=subprocess.PIPE, text=True)
-            for _ in range(8)
-        ]
-        errors = [p.communicate()[1] for p in procs if p.wait() != 0]
-        assert errors == [], errors[0]
-        with Store.open(path).read() as store:
+    rounds = 6
+    start = time.time() + 1.5
+    procs = [
+        subprocess.Popen([sys.executable, "-c", OPEN_AT, str(start), str(rounds), str(tmp_path)], stderr=subprocess.PIPE, text=True)
+        for _ in range(8)
+    ]
+    errors = [p.communicate()[1] for p in procs if p.wait() != 0]
+    assert errors == [], errors[0]
+    for round_ in range(rounds):
+        with Store.open(tmp_path / f"ledger-{round_}.sqlite3").read() as store:
             assert store.version == migrations.SCHEMA_VERSION
             assert [r[0] for r in store.db.execute("SELECT version FROM migrations")] == list(range(1, migrations.SCHEMA_VERSION + 1))
 

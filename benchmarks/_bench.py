@@ -117,6 +117,30 @@ def run(cmd: Sequence[str], env: dict[str, str], *, stdin: Path | None = None, c
         return Run(wall, usage.ru_utime + usage.ru_stime, out.read().decode(errors="replace"))
 
 
+def run_together(cmds: Sequence[Sequence[str]], env: dict[str, str]) -> Run:
+    """Processes started at once, timed until the last ends: wall clock, and the sum of their
+    CPU times; stdout is theirs joined, one line each."""
+    outs = [tempfile.TemporaryFile() for _ in cmds]
+    try:
+        start = time.perf_counter()
+        procs = [subprocess.Popen(list(c), env=env, stdin=subprocess.DEVNULL, stdout=o, stderr=subprocess.DEVNULL) for c, o in zip(cmds, outs)]
+        cpu = 0.0
+        for proc in procs:
+            _, status, usage = os.wait4(proc.pid, 0)
+            cpu += usage.ru_utime + usage.ru_stime
+            if os.waitstatus_to_exitcode(status) != 0:
+                sys.exit(f"failed: {' '.join(proc.args)}")  # type: ignore[arg-type]
+        wall = time.perf_counter() - start
+        text = ""
+        for o in outs:
+            o.seek(0)
+            text += o.read().decode(errors="replace")
+        return Run(wall, cpu, text)
+    finally:
+        for o in outs:
+            o.close()
+
+
 @dataclass
 class Pairs:
     """Interleaved runs of a measured command and its baseline."""

@@ -12,6 +12,11 @@
    3x the file.
 3. The same comparison on 1 MB. Target: no slower than tiktoken (ratio at most 1.0).
 
+The ceiling: in the same rounds as target 1, one tiktoken process per core, started together,
+each counting its share of the file (read as bytes, its range decoded). No program can count
+the file faster on this machine at that moment than these independent processes, which share
+nothing; tokopt's speed-up is printed beside it as a share of it.
+
 A parallel speed-up is only visible in wall time: on a loaded machine, compare the load average
 printed before and after, and re-run.
 """
@@ -28,6 +33,16 @@ BASELINE = """
 import sys
 import tiktoken
 enc = tiktoken.get_encoding(sys.argv[2])
+if sys.argv[3].startswith("part"):  # part:I/N: the I-th of N byte ranges, cut after a newline
+    i, n = map(int, sys.argv[3][5:].split("/"))
+    with open(sys.argv[1], "rb") as fh:
+        data = fh.read()
+    def cut(k):
+        return 0 if k == 0 else len(data) if k == n else data.index(b"\\n", len(data) * k // n) + 1
+    text = data[cut(i) : cut(i + 1)].decode("utf-8")
+    del data
+    print(memoryview(enc._core_bpe.encode_to_tiktoken_buffer(text, set())).nbytes // 4)
+    sys.exit()
 with open(sys.argv[1], encoding="utf-8", newline="") as fh:
     text = fh.read()
 if sys.argv[3] == "buffer":
@@ -68,7 +83,22 @@ def main() -> None:
             counts.add(int(r.stdout))
             return r
 
-        pairs = _bench.paired(ours, tiktoken, runs)
+        def halves(path=big, encoding=encoding) -> _bench.Run:
+            n = _bench.cores()
+            return _bench.run_together([[sys.executable, "-c", BASELINE, str(path), encoding, f"part:{i}/{n}"] for i in range(n)], env)
+
+        pairs, ceiling = _bench.Pairs(), _bench.Pairs()
+        ours(), tiktoken(), halves()  # warm the page cache and the caches
+        for i in range(runs):
+            # one round: tokopt, tiktoken, and the machine's ceiling, in a rotating order, so
+            # that all three see about the same load
+            runs_of = {"ours": ours, "base": tiktoken, "ceiling": halves}
+            order = ["ours", "base", "ceiling"][i % 3 :] + ["ours", "base", "ceiling"][: i % 3]
+            got = {name: runs_of[name]() for name in order}
+            pairs.ours.append(got["ours"])
+            pairs.base.append(got["base"])
+            ceiling.ours.append(got["ceiling"])
+            ceiling.base.append(got["base"])
         _bench.report(
             f"1. {size_mb} MB, {encoding}: tiktoken on one thread / tokopt on {_bench.cores()} cores (speed-up, whole process)",
             pairs,
@@ -77,6 +107,11 @@ def main() -> None:
             inverse=True,
         )
         print(f"  identical counts: {len(counts) == 1} ({', '.join(f'{c:,}' for c in sorted(counts))} tokens)")
+        limit = [1 / r for r in ceiling.ratios()]
+        print(f"\n  the machine's ceiling in the same rounds: {_bench.cores()} tiktoken processes started together, each counting")
+        print(f"  its share of the file: speed-up {_bench.spread(limit)} over one (wall; {ceiling.median('ours'):.3f}s)")
+        share = [c.wall / o.wall for c, o in zip(ceiling.ours, pairs.ours)]
+        print(f"  tokopt's speed-up as a share of the ceiling, per round: {_bench.spread(share)}")
         public = _bench.paired(lambda: ours(), lambda: tiktoken(how="list"), max(3, runs // 2), warm=False)
         print(f"  against encode_ordinary (the public API, a list of ids): speed-up {_bench.spread([1 / r for r in public.ratios()])}")
 

@@ -132,18 +132,34 @@ def test_every_safe_cut_of_small_documents_is_exact(reference, text):
 
 
 @settings(max_examples=150)
-@given(text=st.text(max_size=300), sizes=st.lists(st.integers(1, 64), min_size=1, max_size=20))
-def test_resegmenting_arbitrary_blocks_is_exact(reference, text, sizes):
+@given(
+    text=st.text(max_size=300),
+    sizes=st.lists(st.integers(1, 64), min_size=1, max_size=20),
+    first=st.none() | st.integers(1, 100),
+)
+def test_resegmenting_arbitrary_blocks_is_exact(reference, text, sizes, first):
     blocks, pos, k = [], 0, 0
     while pos < len(text):
         size = sizes[k % len(sizes)]
         blocks.append(text[pos : pos + size])
         pos += size
         k += 1
-    segments = list(tokens.resegment(blocks, target=16))
+    segments = list(tokens.resegment(blocks, target=16, first=first))
     assert "".join(segments) == text
     for name in ENCODINGS:
         assert sum(ref_count(reference, name, s) for s in segments) == ref_count(reference, name, text)
+    whole = tokens.split_text(text, 16, first)
+    assert "".join(whole) == text
+    for name in ENCODINGS:
+        assert sum(ref_count(reference, name, s) for s in whole) == ref_count(reference, name, text)
+
+
+def test_the_first_segment_is_the_long_one():
+    text = _corpus(200_000)
+    for segments in (tokens.split_text(text, 2000, 50_000), list(tokens.resegment([text[i : i + 7000] for i in range(0, len(text), 7000)], 2000, 50_000))):
+        assert "".join(segments) == text
+        assert 40_000 < len(segments[0]) <= 50_000
+        assert all(len(s) <= 2000 for s in segments[1:-1])
 
 
 def _corpus(n_chars: int, seed: int = 7) -> str:
@@ -170,6 +186,9 @@ def parallel_at(monkeypatch):
     def set_threshold(n: int, segment: int = 4096) -> None:
         monkeypatch.setattr(counting, "PARALLEL_MIN_CHARS", n)
         monkeypatch.setattr(counting, "SEGMENT_CHARS", segment)
+        monkeypatch.setattr(counting, "FIRST_SEGMENT_CHARS", 4 * segment)
+        monkeypatch.setattr(tokens, "FIRST_SEGMENT_CHARS", 4 * segment)
+        monkeypatch.setattr(counting, "_building", {})
         monkeypatch.setattr(counting, "workers", lambda: 2)
         monkeypatch.setattr(counting, "_pool", None)  # a pool of two threads, whatever this machine has
         monkeypatch.setattr(counting, "_pool_has", {})
@@ -226,6 +245,29 @@ def test_each_counting_thread_has_its_own_encoder_and_this_thread_counts_none(pa
     pool = counting._executor()
     (t1, c1), (t2, c2) = (f.result() for f in [pool.submit(core_of_this_thread) for _ in range(2)])
     assert t1 != t2 and c1 is not c2
+
+
+def test_the_first_batch_counts_while_the_other_encoders_are_built(reference, parallel_at, monkeypatch):
+    # Building an encoder holds the GIL for 0.07-0.14 s: one is built, the first batch goes to
+    # the pool, and only then are the other threads' encoders built (from the same ranks).
+    parallel_at(0)
+    events: list[str] = []
+    new_encoding, load_ranks = counting.encodings.new_encoding, counting.encodings.load_ranks
+    monkeypatch.setattr(counting.encodings, "new_encoding", lambda *a, **k: events.append("build") or new_encoding(*a, **k))
+    monkeypatch.setattr(counting.encodings, "load_ranks", lambda name: events.append("ranks") or load_ranks(name))
+    pool = counting._executor()
+
+    class Recorder:
+        def submit(self, *args):
+            events.append("submit")
+            return pool.submit(*args)
+
+    monkeypatch.setattr(counting, "_executor", Recorder)
+    texts = [_corpus(5000, seed=k) for k in range(4)]
+    got = list(tokens.count_batches([(k, [t], ["o200k_base"]) for k, t in enumerate(texts)], expected_chars=None))
+    assert events == ["ranks", "build", "submit", "build", "submit", "submit", "submit"]
+    assert got == [(k, {"o200k_base": [ref_count(reference, "o200k_base", t)]}) for k, t in enumerate(texts)]
+    assert counting._building == {}  # the ranks are not kept
 
 
 def test_a_line_with_no_safe_cut_is_counted_whole(reference, parallel_at):

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from tokopt.tokens import split as _split
 from tokopt.tokens.counting import (
+    FIRST_SEGMENT_CHARS,
     PARALLEL_MIN_CHARS,
     SEGMENT_CHARS,
     SMALL_TEXT_CHARS,
@@ -40,6 +41,7 @@ from tokopt.tokens.split import find_cut, is_safe_cut, split_text
 
 __all__ = [
     "ENCODINGS",
+    "FIRST_SEGMENT_CHARS",
     "PARALLEL_MIN_CHARS",
     "SEGMENT_CHARS",
     "SMALL_TEXT_CHARS",
@@ -65,9 +67,10 @@ __all__ = [
 ]
 
 
-def resegment(blocks: Iterable[str], target: int = SEGMENT_CHARS) -> Iterator[str]:
-    """Turn text blocks as read from a stream into segments that end at safe cuts."""
-    return _split.resegment(blocks, target)
+def resegment(blocks: Iterable[str], target: int = SEGMENT_CHARS, first: int | None = None) -> Iterator[str]:
+    """Turn text blocks as read from a stream into segments that end at safe cuts (the first
+    one of about `first` characters, if given)."""
+    return _split.resegment(blocks, target, first)
 
 
 def encode(text: str, encoding: str) -> list[int]:

@@ -269,7 +269,7 @@ def _text_batches(
     classify = None
     if run.mix is not None:
         from tokopt.tokens.approx import classify_sampled as classify
-    for segment in tokens.resegment(blocks):
+    for segment in tokens.resegment(blocks, first=tokens.FIRST_SEGMENT_CHARS):
         run.chars += len(segment)
         if classify is not None:
             run.mix.add(classify(segment))  # type: ignore[union-attr]

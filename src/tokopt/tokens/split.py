@@ -61,29 +61,34 @@ def find_cut(text: str, start: int, end: int) -> int:
     return -1
 
 
-def split_text(text: str, target: int) -> list[str]:
-    """Cut `text` into segments of about `target` characters, at safe cuts only."""
+def split_text(text: str, target: int, first: int | None = None) -> list[str]:
+    """Cut `text` into segments of about `target` characters (the first one of about `first`,
+    if given), at safe cuts only."""
     segments = []
     start = 0
     n = len(text)
-    while n - start > target:
-        cut = find_cut(text, start + 1, start + target)
+    size = first or target
+    while n - start > size:
+        cut = find_cut(text, start + 1, start + size)
         if cut <= start:
-            cut = find_cut(text, start + target, min(n - 1, start + 8 * target))
+            cut = find_cut(text, start + size, min(n - 1, start + 8 * size))
         if cut <= start:
             break
         segments.append(text[start:cut])
         start = cut
+        size = target
     segments.append(text[start:])
     return segments
 
 
-def resegment(blocks: Iterable[str], target: int) -> Iterator[str]:
-    """Turn text blocks as read from a stream into segments that end at safe cuts."""
+def resegment(blocks: Iterable[str], target: int, first: int | None = None) -> Iterator[str]:
+    """Turn text blocks as read from a stream into segments that end at safe cuts (the first
+    one of about `first` characters, if given)."""
     carry = ""
+    size = first or target
     for block in blocks:
         buf = carry + block if carry else block
-        if len(buf) < target:
+        if len(buf) < size:
             carry = buf
             continue
         # The tail after the last safe cut waits for the next block: what follows decides
@@ -92,7 +97,13 @@ def resegment(blocks: Iterable[str], target: int) -> Iterator[str]:
         if cut < 0:
             carry = buf
             continue
+        if size != target:
+            head = find_cut(buf, 1, min(size, cut))
+            if head > 0:
+                yield buf[:head]
+                buf, cut = buf[head:], cut - head
+            size = target
         yield from split_text(buf[:cut], target)
         carry = buf[cut:]
     if carry:
-        yield from split_text(carry, target)
+        yield from split_text(carry, target, first if size != target else None)

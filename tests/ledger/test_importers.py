@@ -354,3 +354,28 @@ def test_a_log_directory_is_walked_once_with_its_hidden_entries_and_no_symlink_l
     found = [s.path.relative_to(logs).as_posix() for s in sources if s.path]
     assert found == [".top.log", "b/.hidden/c.ndjson", "b/a.json", "z.jsonl"]
     assert problems == [f"cannot read {logs / 'broken.jsonl'}: No such file or directory"]  # named, not skipped silently
+
+
+def test_lines_are_parsed_as_json_loads_parses_them(tmp_path):
+    """The reader decodes UTF-8 text itself (the common case, faster); a line json.loads reads
+    otherwise (a byte-order mark) is still read, and a bad one is garbage with json.loads' reason."""
+    ok = claude_code_assistant(message_id="msg_A", request_id="req_A", output_tokens=5)
+    bom = claude_code_assistant(message_id="msg_B", request_id="req_B", output_tokens=6)
+    latin = claude_code_assistant(message_id="msg_C", request_id="req_C", output_tokens=7)
+    latin["cwd"] = "/home/café"
+    lines = [
+        b"\xef\xbb\xbf" + json.dumps(bom).encode(),
+        json.dumps(ok, ensure_ascii=False).encode(),
+        json.dumps(latin, ensure_ascii=False).encode("latin-1"),
+        b'{"type": "assistant", "usage": 1',
+    ]
+    path = tmp_path / "s.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    result = read(path)
+    assert set(by_key(result)) == {"claude-code:msg_A:req_A", "claude-code:msg_B:req_B"}
+    assert result.garbage == 2
+    for line_no, raw in ((3, lines[2]), (4, lines[3])):
+        with pytest.raises(ValueError) as caught:
+            json.loads(raw)
+        reason = "invalid UTF-8" if isinstance(caught.value, UnicodeDecodeError) else caught.value.msg.lower()
+        assert f"line {line_no}: not JSON ({reason})" in result.garbage_examples

@@ -24,7 +24,7 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["CallTotals", "cacheable_tokens", "combine", "cost_of", "fit_problems", "model_tokens", "priced", "rates", "sort_rows", "times"]
+__all__ = ["CallTotals", "bucket_usd", "cacheable_tokens", "combine", "cost_of", "fit_problems", "model_tokens", "priced", "rates", "sort_rows", "times"]
 
 PER_MILLION = Decimal(1_000_000)
 # Enough digits that no product of a token count and a price is ever rounded.
@@ -78,16 +78,24 @@ def priced(model: ModelPrice, usage: Usage, *, batch: bool, long_context: bool |
     reached = min(int(long_context), len(tiers))
     r = rates(model, input_tokens=tiers[reached - 1].threshold + 1 if reached else 0, batch=batch)
     long_context = reached > 0
-    usd: dict[str, Decimal] = {}
-    for kind in TOKEN_KINDS:
-        if kind.bucket is not None:
-            amount = _usd(usage.billed(kind), r[kind.field])
-            usd[kind.bucket] = usd[kind.bucket] + amount if kind.bucket in usd else amount
     return Cost(
-        **usd,
+        **bucket_usd(usage, r),
         long_context=long_context,
         batch=batch and model.has_batch,
     )
+
+
+def bucket_usd(usage: Usage, r: dict[str, Decimal]) -> dict[str, Decimal]:
+    """`usage` at the per-kind `rates` `r`, added up per `Cost` field (`priced` without the model)."""
+    with decimal.localcontext(MONEY_CONTEXT):  # each amount as `_usd` makes it, in one context
+        amounts = [(kind.bucket, Decimal(usage.billed(kind)) * r[kind.field] / PER_MILLION) for kind in _BUCKETED]
+    usd: dict[str, Decimal] = {}
+    for bucket, amount in amounts:  # added up outside it, as ever
+        usd[bucket] = usd[bucket] + amount if bucket in usd else amount
+    return usd
+
+
+_BUCKETED = [kind for kind in TOKEN_KINDS if kind.bucket is not None]
 
 
 def times(amount: Decimal, calls: int) -> Decimal:

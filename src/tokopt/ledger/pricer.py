@@ -11,9 +11,10 @@ host, or not at all; a batch or flex call on a model with no batch or flex price
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from tokopt.usage import UsageRecord
+from tokopt.usage import Usage, UsageRecord
 
 if TYPE_CHECKING:
     from tokopt.pricing import Catalog
@@ -44,6 +45,8 @@ class Pricer:
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
         self._resolved: dict[str, ModelPrice | None] = {}
+        # (id of a billed ModelPrice, batch) -> (it, its long-context thresholds, rates per tier reached)
+        self._rates: dict[tuple[int, bool], tuple[ModelPrice, list[int], dict[int, dict[str, Decimal]]]] = {}
 
     def resolve(self, name: str) -> ModelPrice | None:
         if name not in self._resolved:
@@ -63,8 +66,6 @@ class Pricer:
         A batch record is priced at the model's batch prices, and a record of a service tier
         (flex, priority) at that tier's; a model with no price for that mode leaves the record
         unpriced, as an unknown model does, never priced at the standard rate."""
-        from tokopt.costing import cost_of
-
         price = self.resolve(record.model)
         if price is None:
             return record.replace(**changes, cost_usd=None, pricing_as_of=None, pricing_version=None)
@@ -79,10 +80,27 @@ class Pricer:
             **changes,
             model=price.id,
             provider=price.provider,
-            cost_usd=cost_of(billed, record, batch=batch).total_usd,
+            cost_usd=self._cost(billed, record, batch),
             pricing_as_of=billed.as_of,
             pricing_version=billed.data_version,
         )
+
+    def _cost(self, billed: ModelPrice, usage: Usage, batch: bool) -> Decimal:
+        """`costing.cost_of(billed, usage, batch=batch).total_usd`, the same arithmetic, with the
+        rates of each model and long-context tier looked up once (an import prices many records)."""
+        from tokopt import costing  # loaded once, when the first record is priced
+
+        key = (id(billed), batch)
+        plan = self._rates.get(key)
+        if plan is None or plan[0] is not billed:
+            plan = self._rates[key] = (billed, [t.threshold for t in billed.standard.tiers], {})
+        _, thresholds, by_tier = plan
+        reached = sum(1 for t in thresholds if usage.input_tokens > t) if thresholds else 0  # costing.level
+        r = by_tier.get(reached)
+        if r is None:
+            r = by_tier[reached] = costing.rates(billed, input_tokens=thresholds[reached - 1] + 1 if reached else 0, batch=batch)
+        usd = costing.bucket_usd(usage, r)
+        return usd["input_usd"] + usd["cached_input_usd"] + usd["cache_write_usd"] + usd["output_usd"]  # Cost.total_usd
 
 
 def _mode(price: ModelPrice, batch: bool, service_tier: str | None) -> ModelPrice | None:

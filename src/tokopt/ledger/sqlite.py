@@ -133,7 +133,8 @@ class SqliteStore(SqliteRuns, SqliteBookkeeping):
     def upsert_usage(self, records: Iterable[UsageRecord]) -> UpsertResult:
         """Insert records; one whose (user, dedupe_key) is stored already replaces it only if larger."""
         before = self.db.execute("SELECT coalesce(max(id), 0) FROM usage").fetchone()[0]
-        params = [_params(r) for r in records]
+        here = this_machine()  # once, not per record: it reads the environment
+        params = [_params(r, here) for r in records]
         changed = self.db.executemany(_UPSERT, params).rowcount if params else 0
         added = self.db.execute("SELECT count(*) FROM usage WHERE id > ?", (before,)).fetchone()[0]
         return UpsertResult(added=added, updated=changed - added, unchanged=len(params) - changed)
@@ -272,7 +273,7 @@ _UPSERT = (
 )
 
 
-def _params(row: UsageRecord) -> tuple[object, ...]:
+def _params(row: UsageRecord, here: str | None = None) -> tuple[object, ...]:
     if row.time is None or row.user is None:
         raise ValueError("a stored usage record has a time and a user")
     return (
@@ -298,7 +299,7 @@ def _params(row: UsageRecord) -> tuple[object, ...]:
         row.pricing_version,
         row.service_tier,
         record_uid(row.user, row.dedupe_key) if row.dedupe_key is not None or row.uid is None else row.uid,
-        row.origin or this_machine(),
+        row.origin or here or this_machine(),
     )
 
 

@@ -76,6 +76,7 @@ class Catalog(Listing, Lookup):
         self._resolved: dict[str, ModelPrice] = {}
         self._models: list[ModelPrice] | None = None
         self._by_upstream: dict[tuple[str, str], str] | None = None
+        self._upstream_models: dict[str, Any] = {}  # an upstream reference -> genai-prices' model (None: not there)
 
     # --- the data ---------------------------------------------------------------------------
 
@@ -94,13 +95,9 @@ class Catalog(Listing, Lookup):
         model = self.get(name)
         if moment is None or self.upstream is None or model.upstream is None:
             return model
-        provider_id, _, rest = model.upstream.partition("/")
-        provider = self.upstream.provider(provider_id)
-        upstream_model = rest.removesuffix(" (fallback)")
-        found = next((m for m in provider.models if m.id == upstream_model), None) if provider is not None else None
-        if found is None:
-            fallback = [self.upstream.provider(f) for f in (provider.fallback if provider else ())]
-            found = next((m for p in fallback if p is not None for m in p.models if m.id == upstream_model), None)
+        found = self._upstream_models.get(model.upstream, self)
+        if found is self:  # looked up once per model: an import prices every record at its own time
+            found = self._upstream_models[model.upstream] = self._genai_model(model.upstream)
         if found is None:
             return model
         key = f"\x00at:{model.id}:{found.signature(moment)}"
@@ -108,6 +105,18 @@ class Catalog(Listing, Lookup):
         if cached is None:
             cached = self._resolved[key] = self.at(moment).get(name)
         return cached
+
+    def _genai_model(self, ref: str) -> Any:
+        """genai-prices' model of an upstream reference ("provider/model"), or None."""
+        assert self.upstream is not None
+        provider_id, _, rest = ref.partition("/")
+        provider = self.upstream.provider(provider_id)
+        upstream_model = rest.removesuffix(" (fallback)")
+        found = next((m for m in provider.models if m.id == upstream_model), None) if provider is not None else None
+        if found is None:
+            fallback = [self.upstream.provider(f) for f in (provider.fallback if provider else ())]
+            found = next((m for p in fallback if p is not None for m in p.models if m.id == upstream_model), None)
+        return found
 
     def at(self, moment: dt.datetime | None) -> Catalog:
         """The same catalog priced at `moment` (None: now)."""

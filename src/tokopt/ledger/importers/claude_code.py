@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tokopt.ledger.importers.anthropic import anthropic_usage
-from tokopt.ledger.importers.base import Importer, Place, env_dirs, obj, suffix_in, text
+from tokopt.ledger.importers.base import Importer, Place, env_dirs, suffix_in, text
 
 ENV_CONFIG_DIR = "CLAUDE_CONFIG_DIR"  # one directory, or several separated by commas
 
@@ -31,8 +31,9 @@ class ClaudeCode(Importer):
         return [Place(cls.agent or "", root / "projects", origin, suffix_in(".jsonl"), "**/*.jsonl") for root, origin in roots]
 
     def feed(self, data: dict[str, Any], time: Any) -> bool:
-        message = obj(data, "message")
-        if data.get("type") != "assistant" or message is None or not ("requestId" in data or "sessionId" in data or "uuid" in data):
+        # every line of a transcript comes here first: `obj`'s check, inline
+        message = data.get("message")
+        if data.get("type") != "assistant" or not isinstance(message, dict) or not ("requestId" in data or "sessionId" in data or "uuid" in data):
             return False
         message_id, request_id = text(message, "id"), text(data, "requestId")
         key = None

@@ -93,7 +93,7 @@ class Codex(Importer):
         previous = self.previous
         if previous is None:
             delta = now
-        elif all(a >= b for a, b in zip(now, previous)):
+        elif now[0] >= previous[0] and now[1] >= previous[1] and now[2] >= previous[2] and now[3] >= previous[3]:
             delta = (now[0] - previous[0], now[1] - previous[1], now[2] - previous[2], now[3] - previous[3])
         else:
             # the totals went back (a new session state): this event's own usage is the step

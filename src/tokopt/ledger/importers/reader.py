@@ -120,6 +120,7 @@ class Reader:
         result = self.result
         feed_one = self.feed_one
         markers = MARKERS
+        decode = _DECODE
         last = b""
         while True:
             lines = buffer.split(b"\n")
@@ -132,14 +133,17 @@ class Reader:
                 if not line:
                     continue
                 result.lines += 1
-                if line[:1] == b"{" and line[-1:] == b"}" and not any(m in line for m in markers):
+                if line[:1] == b"{" and line[-1:] == b"}" and not any(map(line.__contains__, markers)):
                     result.readable += 1
                     continue
                 try:
-                    data = json.loads(raw)
-                except (ValueError, RecursionError) as exc:
-                    result.bad(line_no, f"not JSON ({_reason(exc)})")
-                    continue
+                    data = decode(raw.decode())  # json.loads(raw) without its encoding detection
+                except (ValueError, RecursionError):
+                    try:
+                        data = json.loads(raw)  # a BOM, UTF-16: or the error, as json.loads says it
+                    except (ValueError, RecursionError) as exc:
+                        result.bad(line_no, f"not JSON ({_reason(exc)})")
+                        continue
                 feed_one(data, line_no)
             more = stream.read(1 << 20)
             if not more:
@@ -165,6 +169,8 @@ class Reader:
 # transcript) is counted as read without being parsed. A format whose state lives in lines
 # without "usage" adds its marker here.
 MARKERS: tuple[bytes, ...] = (b"usage", b"turn_context", b"session_meta", b'"tokens"', b'"projectHash"')
+
+_DECODE = json.JSONDecoder().decode  # what json.loads uses for text
 
 
 def _is_json(raw: bytes) -> bool:

@@ -61,6 +61,39 @@ def test_an_unchanged_file_is_read_from_the_cache_with_the_same_counts(tmp_path,
     assert changed[3] > 1 and changed[0]["o200k_base"] > first[0]["o200k_base"]
 
 
+def test_a_cached_text_has_the_same_content_classes_and_loads_no_counter(tmp_path, on, monkeypatch):
+    # Approximate models are priced from the text's content classes, found segment by segment:
+    # a cached count reads the text again to find them, cut the same way (a longer first
+    # segment included), and builds no counter (no rank table) for text it does not count.
+    import tokopt.tokens as tokens_pkg
+    from tokopt.requests.read import ReadOptions, open_inputs
+    from tokopt.tokens import counting
+
+    monkeypatch.setattr(counting, "SEGMENT_CHARS", 1000)
+    monkeypatch.setattr(tokens_pkg, "SEGMENT_CHARS", 1000)
+    monkeypatch.setattr(tokens_pkg, "FIRST_SEGMENT_CHARS", 9000)
+    # long enough that a segment cut otherwise (past 64 K characters) would be sampled
+    lines = ["Plain prose, a sentence of words and commas.\n", "def f(x):\n    return {'k': [x, 2]}\n", "日本語のテキストです。\n"]
+    text = "".join(lines[(i // 97) % 3] for i in range(6000))
+    path, _ = _file(tmp_path, text=text)
+
+    def counted():
+        opened = open_inputs([Source(path.name, path, path.stat().st_size)], ReadOptions())
+        ((_, c),) = measure.count(opened, lambda _: ENCODINGS, classify=True)
+        return c
+
+    built = []
+    counter = counting.counter
+    monkeypatch.setattr(counting, "counter", lambda *a: built.append(a) or counter(*a))
+    fresh = counted()
+    assert built  # counted
+    built.clear()
+    again = counted()
+    assert built == []  # answered from the cache: nothing counted, no counter made
+    assert again.sums == fresh.sums and again.chars == fresh.chars
+    assert again.mix == fresh.mix and again.mix
+
+
 def test_entries_depend_on_how_the_text_was_decoded(tmp_path, on):
     path = tmp_path / "odd.txt"
     path.write_bytes(("word " * 5000).encode() + b"\xff\xfe tail")
@@ -123,3 +156,27 @@ def test_no_key_no_cache(tmp_path, on, monkeypatch):
     monkeypatch.delenv("TOKOPT_CACHE_DIR")
     path, text = _file(tmp_path)
     assert _count(path)[3] > 1 and _count(path)[3] > 1
+
+
+def test_a_cached_estimate_loads_no_tokenizer_in_a_fresh_process(tmp_path, on):
+    # The whole command, as a user runs it twice on the same file: the second run answers from
+    # the cache and imports neither the rank table nor any BPE (guards against their creeping
+    # back onto this path).
+    import ast
+    import subprocess
+    import sys
+
+    path, _ = _file(tmp_path)
+    code = (
+        "import sys; from tokopt.fastpath import main\n"
+        f"sys.argv = ['tokopt', 'estimate', '-f', 'json', {str(path)!r}]\n"
+        "try: main()\n"
+        "except SystemExit as e: assert not e.code, e.code\n"
+        "print([m for m in ('tokopt.tokens.ranktable', 'tokopt.tokens.pybpe', 'tiktoken', 'regex') if m in sys.modules], file=sys.stderr)"
+    )
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True) for _ in range(2)]
+    assert [r.returncode for r in runs] == [0, 0], runs[0].stderr
+    assert runs[0].stdout == runs[1].stdout
+    loaded = [ast.literal_eval(r.stderr.strip().splitlines()[-1]) for r in runs]
+    assert "tokopt.tokens.ranktable" in loaded[0]  # counted the first time
+    assert loaded[1] == []

@@ -290,6 +290,9 @@ def count_batches(
     if not _parallel(expected_chars):
         counters: dict[str, Callable[[str], int]] = {}
         for key, texts, encs in batches:
+            if not texts:  # nothing to count (a text whose counts were cached): no counter needed
+                yield key, {name: [] for name in encs}
+                continue
             result = {}
             for name in encs:
                 c = counters.get(name)

@@ -236,7 +236,7 @@ def _classify_only(run: _TextRun) -> None:
     from tokopt.tokens.approx import classify_sampled
 
     assert run.mix is not None
-    for segment in tokens.resegment(run.request.blocks(lambda n: None)):
+    for segment in tokens.resegment(run.request.blocks(lambda n: None), first=tokens.FIRST_SEGMENT_CHARS):
         run.mix.add(classify_sampled(segment))
 
 

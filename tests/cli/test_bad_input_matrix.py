@@ -7,6 +7,7 @@ the test) on real files in tmp_path, plus a few subprocess runs of `python -m to
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -48,9 +49,14 @@ def ws(tmp_path, monkeypatch):
     return tmp_path
 
 
+@functools.cache
+def _tree() -> typer.core.TyperCommand:
+    return typer.main.get_command(app)  # built once: 0.06 s, for each of some 400 error cases
+
+
 def command_of(args: list[str]) -> typer.core.TyperCommand:
     """The click command `args` runs (following groups such as `session`)."""
-    command = typer.main.get_command(app)
+    command = _tree()
     for token in args:
         sub = getattr(command, "commands", {}).get(token)
         if sub is None:

@@ -54,13 +54,21 @@ def parse_statusline(argv: Sequence[str]) -> StatuslineArgs | None:
     return args
 
 
+MAX_HOOK = 1 << 20  # characters: Claude Code sends about 1 KiB
+
+
 def read_hook(stdin: TextIO) -> dict[str, Any]:
     """The JSON Claude Code sends a status-line command (nothing when stdin is a terminal)."""
     from tokopt.errors import InputError
 
     if stdin.isatty():
         return {}
-    text = stdin.read()
+    text = stdin.read(MAX_HOOK + 1)  # a pipe that never ends is stopped, not read into memory
+    if len(text) > MAX_HOOK:
+        raise InputError(
+            f"stdin: more than {MAX_HOOK >> 20} MiB of status-line JSON; stopped reading",
+            hint="the status line reads the small JSON object Claude Code sends; pipe nothing else into it",
+        )
     if not text.strip():
         return {}
     try:

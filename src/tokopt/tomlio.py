@@ -17,10 +17,19 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 
+MAX_TOML = 16 << 20  # bytes: a config or pricing file is a few KiB
+
+
 def read_toml(path: Path, *, what: str, error: type[TokoptError]) -> dict[str, Any]:
     """Parse a TOML file with floats as Decimal; every failure is `error` naming the file."""
+    from tokopt.errors import InputError
+    from tokopt.inputs.formats import human_size, read_limited
+
     try:
-        raw = path.read_bytes()
+        raw = read_limited(path, str(path), MAX_TOML)
+    except InputError:
+        # a device or a pipe (/dev/zero) named as a config or pricing file would never end
+        raise error(f"{what} {path}: more than {human_size(MAX_TOML)}; stopped reading (not a {what}?)") from None
     except FileNotFoundError:
         raise error(f"{what} not found: {path}") from None
     except IsADirectoryError:

@@ -144,3 +144,104 @@ def test_endless_valid_records_stop_at_the_limit_and_none_is_kept(monkeypatch):
     monkeypatch.setattr(records, "MAX_RECORDS_INPUT", 1 << 16)  # the real limit is 64 MiB: slow to reach
     with pytest.raises(InputError, match="stopped reading, nothing recorded"):
         records.read_records(EndlessRecords())
+
+
+# -- every command that reads a whole stream (issue 12: `session import -` and its family) --------
+
+RECORD = '{"model": "gpt-5.5", "input": 5, "output": 1}'
+RESPONSE = '{"type": "message", "id": "msg_1", "model": "claude-sonnet-4-5", "usage": {"input_tokens": 3, "output_tokens": 1}}'
+PAIR = '{"request": {"model": "claude-sonnet-4-5", "messages": [{"role": "user", "content": "hi"}]}, "response": {"usage": {"input_tokens": 8}}}'
+# (command, what `yes` sends on stdin forever); each names the limit and --max-input-size
+ENDLESS = {
+    "session import -": (["session", "import", "-", "--max-input-size", "1M"], RESPONSE),
+    "session import - (no newline)": (["session", "import", "-", "--max-input-size", "1M"], None),
+    "session record --stdin": (["session", "record", "--stdin", "--max-input-size", "1M"], RECORD),
+    "session record --from-file": (["session", "record", "-m", "gpt-5.5", "--from-file", "/dev/stdin", "--max-input-size", "1M"], "a prompt"),
+    "calibrate": (["calibrate", "/dev/stdin", "--max-input-size", "1M"], PAIR),
+    "estimate -": (["estimate", "-m", "gpt-5.5", "-", "--max-input-size", "1M"], "a prompt"),
+}
+
+
+def _limited_memory() -> None:  # pragma: no cover - runs in the child
+    """A child that would read without end runs out of memory (1 GiB), not the machine."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+
+def endless_stdin(args: list[str], tmp: Path, line: str | None, env: dict[str, str]) -> tuple[int, str]:
+    """Run tokopt with a stdin that never ends: `yes LINE` (or /dev/zero, a line that never ends)."""
+    feeder = subprocess.Popen(["yes", line], stdout=subprocess.PIPE) if line is not None else None
+    zero = open("/dev/zero", "rb") if line is None else None  # noqa: SIM115
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tokopt", *args],
+            stdin=feeder.stdout if feeder is not None else zero,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "TMPDIR": str(tmp), **env},
+            preexec_fn=_limited_memory,
+        )
+        if feeder is not None and feeder.stdout is not None:
+            feeder.stdout.close()
+        try:
+            _, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    finally:
+        if feeder is not None:
+            feeder.kill()
+            feeder.wait()
+        if zero is not None:
+            zero.close()
+    return proc.returncode, err.decode()
+
+
+@pytest.mark.parametrize("case", list(ENDLESS))
+def test_every_command_reading_a_whole_stream_stops_at_the_limit_and_writes_nothing(tmp, tmp_path, case):
+    from tokopt.ledger import Ledger
+
+    ledger = tmp_path / "ledger.sqlite3"
+    with Ledger(ledger, user="alice") as book:
+        book.record(model="gpt-5.5", input_tokens=10, output_tokens=1)
+    before = ledger.read_bytes()
+    args, line = ENDLESS[case]
+    code, err = endless_stdin(args, tmp, line, {"TOKOPT_LEDGER": str(ledger), "TOKOPT_USER": "alice", "TOKOPT_HOME": str(tmp_path / "home")})
+    assert code == 2, err
+    message = one_error_line(err)
+    assert "more than 1 MiB" in message and "--max-input-size" in message, message
+    assert ledger.read_bytes() == before  # all or nothing: not one record of the stream
+    with Ledger(ledger, user="alice") as book:
+        assert len(book.usage()) == 1
+    assert list(tmp.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["statusline"], ["check", "--config", "/dev/stdin"], ["estimate", "-m", "gpt-5.5", "--pricing", "/dev/stdin", "--text", "hi"]],
+    ids=["statusline", "check --config", "estimate --pricing"],
+)
+def test_small_inputs_read_from_an_endless_pipe_are_refused_at_their_own_limit(tmp, tmp_path, args):
+    """The status-line JSON, a config or a pricing file named as a pipe: a fixed limit far
+    above any real one (they have no --max-input-size), one error line."""
+    code, err = endless_stdin(args, tmp, "y", {"TOKOPT_HOME": str(tmp_path / "home"), "TOKOPT_LEDGER": str(tmp_path / "l.sqlite3")})
+    assert code == 2, err
+    assert "MiB" in one_error_line(err) and "stopped reading" in err
+
+
+def test_a_bounded_stream_gives_up_to_its_limit_and_no_byte_more():
+    import io
+
+    from tokopt.errors import InputError
+    from tokopt.inputs.formats import Bounded
+
+    data = b"line\n" * 200  # 1,000 bytes
+    assert Bounded(io.BytesIO(data), "x", 1000).read() == data
+    assert list(Bounded(io.BytesIO(data), "x", 1000)) == data.splitlines(keepends=True)
+    exact = Bounded(io.BytesIO(data), "x", 1000)
+    assert b"".join(iter(lambda: exact.read(7), b"")) == data
+    for read in (lambda s: s.read(), lambda s: list(s), lambda s: [s.read(64) for _ in range(20)]):
+        with pytest.raises(InputError, match="more than 999 bytes of input; stopped reading"):
+            read(Bounded(io.BytesIO(data), "x", 999))

@@ -44,10 +44,11 @@ class Pairs:
     kind: str = ""  # which source format: for the report
 
 
-def read(path: Path, results: Path | None) -> Pairs:
-    """The pairs in `path` (a pairs JSONL, a batch input, or one request) and `results`."""
+def read(path: Path, results: Path | None, *, max_size: int | None = None) -> Pairs:
+    """The pairs in `path` (a pairs JSONL, a batch input, or one request) and `results`; each
+    file read up to `max_size` bytes (default 1 GiB: a pipe or device named as a file never ends)."""
     label = str(path)
-    lines = list(_json_lines(path))
+    lines = list(_json_lines(path, max_size))
     if not lines:
         raise InputError(f"{label}: no requests")
     first = lines[0][1]
@@ -62,19 +63,21 @@ def read(path: Path, results: Path | None) -> Pairs:
             hint="give the results file too (a batch's output, or a count_tokens result), or a JSONL of {\"request\", \"response\"} pairs",
         )
     if single and not (isinstance(first, dict) and "custom_id" in first):
-        return _one(label, first, results)
-    return _batch(label, lines, results)
+        return _one(label, first, results, max_size)
+    return _batch(label, lines, results, max_size)
 
 
 def _is_jsonl(path: Path) -> bool:
     return path.suffix.lower() in (".jsonl", ".ndjson")
 
 
-def _json_lines(path: Path) -> Iterator[tuple[int, Any]]:
+def _json_lines(path: Path, max_size: int | None = None) -> Iterator[tuple[int, Any]]:
     """(line number, value) of a JSONL file, or (1, value) of a JSON document."""
+    from tokopt.inputs.formats import DEFAULT_MAX_INPUT, read_limited
+
     label = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_limited(path, label, max_size or DEFAULT_MAX_INPUT).decode("utf-8")
     except FileNotFoundError:
         raise InputError(f"file not found: {label}") from None
     except UnicodeDecodeError as exc:
@@ -139,9 +142,9 @@ def _pairs(label: str, lines: list[tuple[int, Any]]) -> Pairs:
     return out
 
 
-def _one(label: str, data: Any, results: Path) -> Pairs:
+def _one(label: str, data: Any, results: Path, max_size: int | None = None) -> Pairs:
     request = parse_document(data, label)
-    (number, result), *more = list(_json_lines(results)) or [(0, None)]
+    (number, result), *more = list(_json_lines(results, max_size)) or [(0, None)]
     where = f"{results}" if not more else f"{results}:{number}"
     if result is None:
         raise InputError(f"{results}: no result")
@@ -152,7 +155,7 @@ def _one(label: str, data: Any, results: Path) -> Pairs:
     return Pairs([Observed(request, found[0], request.model or found[1], where)], kind=kind)
 
 
-def _batch(label: str, lines: list[tuple[int, Any]], results: Path) -> Pairs:
+def _batch(label: str, lines: list[tuple[int, Any]], results: Path, max_size: int | None = None) -> Pairs:
     requests: dict[str, Request] = {}
     for number, obj in lines:
         if not isinstance(obj, dict) or "custom_id" not in obj:
@@ -165,7 +168,7 @@ def _batch(label: str, lines: list[tuple[int, Any]], results: Path) -> Pairs:
     out = Pairs()
     seen: set[str] = set()
     failed = 0
-    for number, obj in _json_lines(results):
+    for number, obj in _json_lines(results, max_size):
         where = f"{results}:{number}"
         if not isinstance(obj, dict) or not isinstance(obj.get("custom_id"), str):
             raise InputError(f"{where}: expected a batch result with a custom_id")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tokopt.cli._common import FormatOption, OutputFormat, PricingOption, complete_model, emit, load_catalog, note, warn
+from tokopt.cli._common import FormatOption, MaxInputSizeOption, OutputFormat, PricingOption, complete_model, emit, load_catalog, note, warn
 
 
 def calibrate_command(
@@ -31,6 +31,7 @@ def calibrate_command(
     project: Annotated[bool, typer.Option("--project", help="With --write: to the project's pricing file (the first of `pricing` in tokopt.toml).")] = False,
     output_format: FormatOption = OutputFormat.table,
     pricing: PricingOption = None,
+    max_input_size: MaxInputSizeOption = None,
 ) -> None:
     """Fit the factors of approximate models (Claude, Gemini, ...) to the input tokens their provider
     reported for your requests, per content class, and show the error before and after.
@@ -46,7 +47,7 @@ def calibrate_command(
         raise typer.BadParameter("--project says where --write writes: give --write too", param_hint="'--project'")
     catalog = load_catalog(pricing)
     chosen = catalog.get(model) if model is not None else None
-    pairs = sources.read(requests, results)
+    pairs = sources.read(requests, results, max_size=max_input_size)
     result = run_mod.run(pairs, catalog, requests.name, model=chosen)
     for line in result.skipped:
         warn(line)

@@ -16,6 +16,7 @@ from tokopt.cli._common import (
     BranchFilter,
     FormatOption,
     LedgerOption,
+    MaxInputSizeOption,
     ModelFilter,
     OutputFormat,
     PricingOption,
@@ -28,6 +29,7 @@ from tokopt.cli._common import (
     emit,
     load_catalog,
     note,
+    parse_size,
     warn,
 )
 
@@ -179,6 +181,16 @@ def session_record(
         typer.Option("--from-file", help="Count this prompt file as the input: an estimate, marked so.", exists=True, dir_okay=False, show_default=False),
     ] = None,
     stdin: Annotated[bool, typer.Option("--stdin", help="Read usage records as JSON lines from stdin (all or none are kept).")] = False,
+    max_input_size: Annotated[
+        int | None,
+        typer.Option(
+            "--max-input-size",
+            parser=parse_size,
+            metavar="SIZE",
+            help="Read at most this much from --stdin (default 64M) or a pipe given to --from-file (default 1G): an endless one is stopped, nothing recorded.",
+            show_default=False,
+        ),
+    ] = None,
     allow_unknown: Annotated[bool, typer.Option("--allow-unknown", help="Record a model tokopt has no price for (kept unpriced) instead of refusing it.")] = False,
     run: RunOption = None,
     user: UserOption = None,
@@ -205,9 +217,13 @@ def session_record(
                 hint=f"{f'did you mean {near}? ' if near else ''}--allow-unknown records it unpriced; --pricing FILE prices it",
             )
         if stdin:
-            rows = book.record_many(read_records(sys.stdin.buffer), run=run, source="cli")
+            rows = book.record_many(read_records(sys.stdin.buffer, max_size=max_input_size), run=run, source="cli")
         elif from_file is not None:
-            rows = [book.record_estimate(model=model or "", prompt_file=from_file, output_tokens=output_tokens, run=run, batch=batch)]
+            rows = [
+                book.record_estimate(
+                    model=model or "", prompt_file=from_file, output_tokens=output_tokens, run=run, batch=batch, max_input_size=max_input_size
+                )
+            ]
         else:
             rows = [
                 book.record(
@@ -253,6 +269,7 @@ def session_import(
     user: UserOption = None,
     ledger: LedgerOption = None,
     pricing: PricingOption = None,
+    max_input_size: MaxInputSizeOption = None,
     output_format: FormatOption = OutputFormat.table,
 ) -> None:
     """Import usage: every coding agent's logs found (Claude Code, Codex, Gemini CLI, OpenCode,
@@ -269,7 +286,7 @@ def session_import(
     with _open(ledger, user, pricing, priced=True) as book:
         steps = book.plan_import(logs)
         with byte_progress(sum(s.to_read for s in steps), "reading logs") as on_bytes:
-            summary = book.import_sources(steps, run=run, on_bytes=on_bytes)
+            summary = book.import_sources(steps, run=run, on_bytes=on_bytes, max_stdin=max_input_size)
         _notices(book)
     for f in summary.files:
         if f.garbage:

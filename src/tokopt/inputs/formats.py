@@ -132,16 +132,68 @@ def _open_stream(path: Path, label: str, on_wait: Callable[[str], None] | None) 
         raise
 
 
+def too_much(label: str, max_size: int, what: str = "") -> InputError:
+    """The error of a stream that goes on past `max_size` bytes (`what`: what was not done)."""
+    return InputError(
+        f"{label}: more than {human_size(max_size)} of input; stopped reading{what} (--max-input-size)",
+        hint="to read more, pass a larger --max-input-size (e.g. 4G)",
+    )
+
+
+class Bounded:
+    """A binary stream read through, that raises `too_much` once more than `max_size` bytes
+    came out of it: a reader of stdin or a pipe never takes an endless one whole."""
+
+    def __init__(self, stream: BinaryIO, label: str, max_size: int, what: str = "") -> None:
+        self._stream = stream
+        self.label = label
+        self.max_size = max_size
+        self.what = what
+        self.taken = 0
+
+    def _count(self, data: bytes) -> bytes:
+        self.taken += len(data)
+        if self.taken > self.max_size:
+            raise too_much(self.label, self.max_size, self.what)
+        return data
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is not None and size >= 0:
+            return self._count(self._stream.read(min(size, self.max_size + 1 - self.taken)))
+        parts = []
+        while chunk := self._count(self._stream.read(min(1 << 20, self.max_size + 1 - self.taken))):
+            parts.append(chunk)
+        return b"".join(parts)
+
+    def readline(self, size: int | None = -1) -> bytes:
+        room = self.max_size + 1 - self.taken
+        return self._count(self._stream.readline(room if size is None or size < 0 else min(size, room)))
+
+    def __iter__(self) -> Iterator[bytes]:
+        while line := self.readline():
+            yield line
+
+
+def read_limited(path: Path, label: str, max_size: int = DEFAULT_MAX_INPUT, what: str = "") -> bytes:
+    """The bytes of a file named on the command line or in a config, `max_size` at most
+    (`too_much` past it): a device or a pipe named as a file (/dev/zero, /dev/stdin) never
+    ends. OSError is the caller's to report."""
+    import stat
+
+    with path.open("rb") as fh:
+        info = os.fstat(fh.fileno())
+        if stat.S_ISREG(info.st_mode) and info.st_size <= max_size:
+            return fh.read()
+        return Bounded(fh, label, max_size, what).read()  # type: ignore[arg-type]
+
+
 def _copy(src: BinaryIO, dst: BinaryIO, label: str, max_size: int) -> None:
     chunk = src.read(1 << 16)
     copied = 0
     while chunk:
         copied += len(chunk)
         if copied > max_size:
-            raise InputError(
-                f"{label}: more than {human_size(max_size)} of input; stopped reading (--max-input-size)",
-                hint="to read more, pass a larger --max-input-size (e.g. 4G)",
-            )
+            raise too_much(label, max_size)
         try:
             dst.write(chunk)
         except OSError as exc:

@@ -191,13 +191,14 @@ class Ledger(LedgerReading):
                 ids.append(store.insert_usage(rec.replace(user=self.user, run_id=target.id if target else None, time=rec.time or utcnow())))
             return store.get_usage(ids)
 
-    def record_estimate(self, *, model: str, prompt_file: str | os.PathLike[str], output_tokens: int = 0, run: str | None = None, batch: bool = False) -> UsageRecord:
+    def record_estimate(self, *, model: str, prompt_file: str | os.PathLike[str], output_tokens: int = 0, run: str | None = None, batch: bool = False, max_input_size: int | None = None) -> UsageRecord:
         """Record a call that is not measured: its input counted from the prompt file (exact for
-        OpenAI models, the catalog's approximation for others), marked as an estimate."""
+        OpenAI models, the catalog's approximation for others; a pipe read up to `max_input_size`
+        bytes, default 1 GiB), marked as an estimate."""
         from tokopt.ledger.records import count_prompt_file
 
         price = self.pricer.catalog.get(model)
-        tokens, digest = count_prompt_file(price, prompt_file)
+        tokens, digest = count_prompt_file(price, prompt_file, max_size=max_input_size)
         return self.record(
             model=price.id, input_tokens=tokens, output_tokens=output_tokens, run=run, batch=batch, prompt_hash=digest, estimated=True, source="cli"
         )
@@ -228,12 +229,13 @@ class Ledger(LedgerReading):
                 filters, _ = scope_of(store, self.user, user, run, since, until, zone(timezone), {})
             return reprice(store, pricer, filters, dry_run=dry_run)
 
-    def import_paths(self, args: Sequence[str], *, run: str | None = None, on_bytes: Callable[[int], None] | None = None) -> ImportSummary:
+    def import_paths(self, args: Sequence[str], *, run: str | None = None, on_bytes: Callable[[int], None] | None = None, max_stdin: int | None = None) -> ImportSummary:
         """Read provider usage logs and add their records in one transaction (see `importers`).
-        `on_bytes` is told how many bytes of the files have been read, as they are read."""
+        `on_bytes` is told how many bytes of the files have been read, as they are read; `-` is
+        read up to `max_stdin` bytes (default 1 GiB), past which nothing is imported."""
         sources, problems = importers.expand_paths(args)
         self.notices.extend(problems)
-        return self.import_sources(sources, run=run, on_bytes=on_bytes)
+        return self.import_sources(sources, run=run, on_bytes=on_bytes, max_stdin=max_stdin)
 
     def plan_import(self, sources: Sequence[importers.ImportSource]) -> list[importers.Step]:
         """How an import would read each log: a file unchanged since this user's last import of
@@ -244,14 +246,14 @@ class Ledger(LedgerReading):
         return importers.plan(sources, states)
 
     def import_sources(
-        self, sources: Sequence[importers.ImportSource] | Sequence[importers.Step], *, run: str | None = None, on_bytes: Callable[[int], None] | None = None
+        self, sources: Sequence[importers.ImportSource] | Sequence[importers.Step], *, run: str | None = None, on_bytes: Callable[[int], None] | None = None, max_stdin: int | None = None
     ) -> ImportSummary:
         """`import_paths` for logs already found (`importers.expand_paths`, `importers.discover`)
         or planned (`plan_import`)."""
         steps = [s for s in sources if isinstance(s, importers.Step)]
         if len(steps) != len(sources):
             steps = self.plan_import(sources)  # type: ignore[arg-type]
-        read = importers.read_sources(steps, on_bytes)
+        read = importers.read_sources(steps, on_bytes, max_stdin=max_stdin)
         read.check_readable()
         # priced before the write lock is taken, so that other writers wait only for the SQL
         records = [self.pricer.price(rec, user=self.user, time=rec.time or utcnow()) for rec in read.records]

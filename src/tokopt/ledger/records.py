@@ -71,7 +71,7 @@ MAX_RECORD_LINE = 1 << 20  # one usage record is a few hundred bytes; a megabyte
 MAX_RECORDS_INPUT = 64 << 20  # all of them are kept in memory until the one write
 
 
-def _bounded(stream: Any, label: str) -> Iterator[bytes]:
+def _bounded(stream: Any, label: str, max_size: int) -> Iterator[bytes]:
     """The lines of a binary stream, never a line or a total without end (`< /dev/zero`)."""
     total = 0
     while True:
@@ -81,21 +81,24 @@ def _bounded(stream: Any, label: str) -> Iterator[bytes]:
         total += len(line)
         if len(line) > MAX_RECORD_LINE and not line.endswith(b"\n"):
             raise InputError(f"{label}: a line of more than {MAX_RECORD_LINE >> 20} MiB is not a usage record; stopped reading")
-        if total > MAX_RECORDS_INPUT:
+        if total > max_size:
+            from tokopt.inputs.formats import human_size
+
             raise InputError(
-                f"{label}: more than {MAX_RECORDS_INPUT >> 20} MiB of usage records at once; stopped reading, nothing recorded",
-                hint="record them in parts, or import a log file with tokopt session import",
+                f"{label}: more than {human_size(max_size)} of usage records at once; stopped reading, nothing recorded (--max-input-size)",
+                hint="record them in parts, pass a larger --max-input-size, or import a log file with tokopt session import",
             )
         yield line
 
 
-def read_records(lines: Iterable[str | bytes], label: str = "stdin") -> list[BaseModel]:
+def read_records(lines: Iterable[str | bytes], label: str = "stdin", *, max_size: int | None = None) -> list[BaseModel]:
     """JSON lines of usage records; the first bad line is an error naming it (nothing is kept).
-    A binary stream (stdin) is read in bounded lines: an endless one is an error, not all memory."""
+    A binary stream (stdin) is read in bounded lines, `max_size` bytes at most (default
+    MAX_RECORDS_INPUT): an endless one is an error, not all memory."""
     from tokopt.tomlio import describe_validation
 
     if hasattr(lines, "readline"):
-        lines = _bounded(lines, label)
+        lines = _bounded(lines, label, max_size or MAX_RECORDS_INPUT)
     out = []
     for n, line in enumerate(lines, 1):
         if not line.strip():
@@ -123,18 +126,21 @@ def read_records(lines: Iterable[str | bytes], label: str = "stdin") -> list[Bas
     return out
 
 
-def count_prompt_file(price: ModelPrice, prompt_file: str | os.PathLike[str]) -> tuple[int, str]:
+def count_prompt_file(price: ModelPrice, prompt_file: str | os.PathLike[str], *, max_size: int | None = None) -> tuple[int, str]:
     """The input tokens of a prompt file on `price`'s model (exact for OpenAI models, the
-    catalog's approximation for others), and the file's hash."""
+    catalog's approximation for others), and the file's hash. A pipe or device named as the
+    file (`/dev/stdin`) is read up to `max_size` bytes (default 1 GiB), never without end."""
     from tokopt import costing, inputs
+    from tokopt.inputs import formats
     from tokopt.tokens import measure
 
     expansion = inputs.expand([str(prompt_file)])
-    counts = measure.count_sources(expansion.sources, [price.tokenizer.encoding])
-    digest = hashlib.sha256()
-    for source in expansion.sources:
-        if source.path is not None:
-            digest.update(Path(source.path).read_bytes())
+    with formats.spooled(expansion.sources, max_size=max_size or formats.DEFAULT_MAX_INPUT) as sources:
+        counts = measure.count_sources(sources, [price.tokenizer.encoding])
+        digest = hashlib.sha256()
+        for source in sources:
+            if source.path is not None:
+                digest.update(Path(source.path).read_bytes())
     return sum(costing.model_tokens(price, c.tokens) for c in counts), "sha256:" + digest.hexdigest()
 
 

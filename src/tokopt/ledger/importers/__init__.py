@@ -128,10 +128,12 @@ def _tilde(path: Path, home: Path) -> str:
         return str(path)
 
 
-def read_sources(sources: Sequence[ImportSource] | Sequence[Step], on_bytes: Callable[[int], None] | None = None) -> Imported:
+def read_sources(
+    sources: Sequence[ImportSource] | Sequence[Step], on_bytes: Callable[[int], None] | None = None, *, max_stdin: int | None = None
+) -> Imported:
     """Read the logs (or the steps `plan` made of them); `on_bytes` is told how many bytes have
-    been read, as they are read."""
-    return _sources.read_sources(sources, FORMATS, on_bytes)
+    been read, as they are read; stdin is read up to `max_stdin` bytes (default 1 GiB)."""
+    return _sources.read_sources(sources, FORMATS, on_bytes, max_stdin=max_stdin)
 
 
 def _reader(label: str, merger: Merger, default_time: dt.datetime | None) -> Reader:

@@ -126,9 +126,12 @@ def read_sources(
     sources: Sequence[ImportSource] | Sequence[Step],
     formats: Sequence[type[Importer]],
     on_bytes: Callable[[int], None] | None = None,
+    *,
+    max_stdin: int | None = None,
 ) -> Imported:
     """Read the logs (sources, or the steps `plan` made of them); `on_bytes` is told how many
-    bytes have been read, as they are read."""
+    bytes have been read, as they are read. Stdin is read up to `max_stdin` bytes (an
+    InputError past it: an endless pipe is stopped, and nothing of it is imported)."""
     steps = [s if isinstance(s, Step) else Step(s, "read" if s.path is None else "new") for s in sources]
     merger = Merger()
     files: list[FileImport] = []
@@ -139,7 +142,10 @@ def read_sources(
         result = FileImport(source=source.label, status=step.how, agent=source.agent)
         files.append(result)
         if source.path is None:
-            _reader(formats, result, merger, now).read_stream(sys.stdin.buffer)
+            from tokopt.inputs.formats import DEFAULT_MAX_INPUT, Bounded
+
+            stdin = Bounded(sys.stdin.buffer, source.label, max_stdin or DEFAULT_MAX_INPUT, ", nothing imported")
+            _reader(formats, result, merger, now).read_stream(stdin)  # type: ignore[arg-type]
             continue
         if step.how == "unchanged":
             continue

@@ -58,11 +58,13 @@ PARALLEL_MIN_CHARS = 6 << 20
 # work each); the calling thread cuts the next ones while the pool counts.
 SEGMENT_CHARS = 1 << 17
 # The first segment of a large text is about this long: the first counting thread counts it in
-# one call (about 0.05 s) while this thread builds the other threads' encoders (0.07-0.14 s,
+# one call (about 0.03 s) while this thread builds the other threads' encoders (0.07-0.14 s,
 # holding the GIL, so that no other Python code runs meanwhile: work in small calls would wait).
-# Longer would hide the whole build but costs memory (about 10 MB a million characters of mixed
-# text: the text in 4-byte characters, its UTF-8 copy and the ids) while the ranks are held too.
-FIRST_SEGMENT_CHARS = 1 << 20
+# Longer would hide more of the build but costs memory at the peak, while the ranks are held
+# too: about 10 MB a million characters of mixed text (the text in 4-byte characters, a copy
+# made cutting it, its UTF-8, the ids). 50 MB of o200k_base peaked at 143 MB with 512 K
+# characters, 148 MB with 1 M (measured with benchmarks/bench_count.py's peak-memory step).
+FIRST_SEGMENT_CHARS = 1 << 19
 
 K = TypeVar("K", bound=Hashable)
 

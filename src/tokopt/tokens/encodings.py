@@ -117,7 +117,8 @@ def load_ranks(name: str) -> dict[bytes, int]:
     """The verified BPE ranks of an encoding as tiktoken takes them (token bytes -> rank)."""
     from tokopt.tokens import ranktable
 
-    return ranktable.load(name).as_dict()
+    # the table itself is not kept: a large count, which builds encoders, never needs it again
+    return ranktable.load(name, keep=False).as_dict()
 
 
 _lock = threading.Lock()

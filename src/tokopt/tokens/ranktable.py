@@ -146,9 +146,10 @@ _lock = threading.Lock()
 _tables: dict[str, RankTable] = {}
 
 
-def load(name: str) -> RankTable:
+def load(name: str, *, keep: bool = True) -> RankTable:
     """The verified rank table of an encoding: from the cache when it is the pinned table,
-    else built from the bundled rank file (and cached)."""
+    else built from the bundled rank file (and cached). `keep`: held for later calls (the
+    Python BPE looks ranks up in it); without, a table read for one use is freed after it."""
     with _lock:
         table = _tables.get(name)
         if table is not None:
@@ -161,5 +162,7 @@ def load(name: str) -> RankTable:
             if digest(data) != spec.table_blake2b:
                 raise TokenizerDataError(f"{spec.filename}: the rank table built from it does not match its pinned hash")
             _write(path, data)
-        table = _tables[name] = RankTable(data)
+        table = RankTable(data)
+        if keep:
+            _tables[name] = table
         return table

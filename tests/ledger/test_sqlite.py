@@ -395,6 +395,7 @@ def test_a_token_kind_the_ledger_lacks_gets_its_column_after_a_backup(tmp_path):
     path = tmp_path / "ledger.sqlite3"
     _ledger_at(path, migrations.SCHEMA_VERSION)
     db = sqlite3.connect(path)
+    db.execute("DROP INDEX usage_report")  # it names every kind: a ledger made before the new one has it without
     db.execute("ALTER TABLE usage DROP COLUMN reasoning_tokens")
     db.commit()
     db.close()
@@ -407,3 +408,30 @@ def test_a_token_kind_the_ledger_lacks_gets_its_column_after_a_backup(tmp_path):
     again = Store.open(path)
     assert again.migrated_from is None and len(list(tmp_path.glob("*.bak"))) == 1
     again.close()
+
+
+def test_a_report_by_month_reads_its_index_and_sorts_nothing(tmp_path):
+    """`session report --by month` (UTC) reads the report index alone, in its groups' order: no
+    row of the table, no temporary b-tree; other periods read the same index, then sort."""
+    store = Store.open(tmp_path / "ledger.sqlite3")
+    when = dt.datetime(2026, 7, 20, 9, tzinfo=dt.timezone.utc)
+    records = [
+        UsageRecord(model=m, provider="anthropic", time=when + dt.timedelta(days=40 * i), user="alice", input_tokens=10, output_tokens=1, cost_usd=Decimal("0.01"), dedupe_key=f"k{i}{m}")
+        for i in range(3)
+        for m in ("claude-opus-4-1", "claude-sonnet-4-5")
+    ]
+    with store.write():
+        store.upsert_usage(records)
+    seen: list[str] = []
+    store.db.set_trace_callback(seen.append)
+    with store.read():
+        months = store.sums(["month", "model"], Filters(user="alice"))
+        days = store.sums(["day", "model"], Filters(user="alice"))
+    store.db.set_trace_callback(None)
+    assert len(months) == 6 and len(days) == 6
+    plans = {sql: [row[3] for row in store.db.execute(f"EXPLAIN QUERY PLAN {sql}")] for sql in seen if "GROUP BY" in sql}
+    month = [plan for sql, plan in plans.items() if "substr(time, 1, 7)" in sql]
+    day = [plan for sql, plan in plans.items() if "substr(time, 1, 10)" in sql]
+    assert month == [["SEARCH usage USING COVERING INDEX usage_report (user=?)"]], plans
+    assert day and all(plan[0] == "SEARCH usage USING COVERING INDEX usage_report (user=?)" for plan in day), plans
+    store.close()

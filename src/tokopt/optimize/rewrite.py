@@ -72,7 +72,7 @@ def measure_rewrites(prompt: TextPrompt, encoding: str, rewrites: Sequence[Rewri
             if new_text != prompt.text:
                 whole[rw.id] = new_text
                 pending.append(((rw.id, -1), new_text))
-                plans.append((rw, [], False, 0))
+                plans.append((rw, [], False, getattr(rw.apply, "removed", 0)))
             continue
         new = [rw.apply(s) for s in prompt.segments]
         if all(a == b for a, b in zip(prompt.segments, new)):
@@ -121,7 +121,7 @@ def measure_messages(
             for rw in rewrites_of(text):
                 if rw.across_messages:
                     rw = shared.setdefault(rw.id, rw)
-                    new = "".join(rw.apply(s) for s in segment(text))
+                    new = "".join(rw.apply(s) for s in segment(text)) if rw.per_segment else rw.apply(text)
                 else:
                     new = rw.apply(text)
                 if new != text:

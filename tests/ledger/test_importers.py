@@ -7,6 +7,8 @@ import datetime as dt
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.ledger_files import (
     anthropic_message,
@@ -379,3 +381,14 @@ def test_lines_are_parsed_as_json_loads_parses_them(tmp_path):
             json.loads(raw)
         reason = "invalid UTF-8" if isinstance(caught.value, UnicodeDecodeError) else caught.value.msg.lower()
         assert f"line {line_no}: not JSON ({reason})" in result.garbage_examples
+
+
+@settings(max_examples=200, deadline=None)
+@given(when=st.datetimes(min_value=dt.datetime(1000, 1, 1), max_value=dt.datetime(9999, 12, 31)), at=st.integers(0, 22), junk=st.sampled_from(["x", "1", "+", " ", "Z"]))
+def test_agent_timestamps_read_as_every_other_form(when, at, junk):
+    """`2026-06-01T09:14:03.120Z`, the form agents write, is read directly; the same time
+    written with an explicit offset reads the same, and so does one with a character changed."""
+    text = when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+    assert parse_time(text) == parse_time(text[:-1] + "+00:00") == when.replace(microsecond=when.microsecond // 1000 * 1000, tzinfo=dt.timezone.utc)
+    changed = text[:at] + junk + text[at + 1 :]
+    assert parse_time(changed) == parse_time(changed[:-1] + "+00:00")

@@ -108,6 +108,12 @@ def parse_time(value: Any) -> dt.datetime | None:
             return None
     if not isinstance(value, str) or not value:
         return None
+    if len(value) == 24 and value[-1] == "Z" and value[10] == "T" and value[19] == ".":
+        # what agents write ("2026-06-01T09:14:03.120Z"): read directly, as below it reads
+        try:
+            return dt.datetime.fromisoformat(value)
+        except ValueError:
+            return None
     stamp = value.strip()
     if stamp.endswith(("Z", "z")):
         stamp = stamp[:-1] + "+00:00"

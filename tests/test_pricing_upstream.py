@@ -255,3 +255,20 @@ def test_a_forged_price_cache_is_rebuilt_not_believed(tmp_path, monkeypatch):
         loaded = upstream.load(info, raw)
         assert [p.id for p in loaded.providers] == [p.id for p in genuine.providers] != []
         assert path.read_bytes() == signed  # rebuilt and signed with the user's key
+
+
+def test_data_loaded_again_in_a_process_is_reused_until_its_cache_file_changes(tmp_path, monkeypatch):
+    # A process that loads catalogs again and again (a server, the Python API, the test suite)
+    # unpacks the price data once; a cache file written since is read and verified again.
+    from tokopt.pricing import layer as layer_mod
+    from tokopt.pricing import upstream
+
+    monkeypatch.setenv("TOKOPT_CACHE_DIR", str(tmp_path / "cache"))
+    info, raw = upstream.current_info(layer_mod.read_layer(PRICING_DIR).pin)
+    first = upstream.load(info, raw)
+    assert upstream.load(info, raw) is first
+    path = upstream._cache_path(info.sha256)
+    path.write_bytes(b"\0" * 64)  # not signed: refused, rebuilt and written again
+    again = upstream.load(info, raw)
+    assert again is not first and [p.id for p in again.providers] == [p.id for p in first.providers] != []
+    assert upstream.load(info, raw) is again

@@ -459,7 +459,7 @@ def current_info(pin: Any) -> tuple[DataInfo, bytes | None]:
         sha = hashlib.sha256(raw).hexdigest()
         return DataInfo(label=installed.label, path=installed.path, sha256=sha, as_of=installed.as_of, installed=True), raw
     path = bundled_data_file()
-    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    sha = _sha256_of(path)
     if pin.data_sha256 == sha:
         version, as_of = pin.version, pin.as_of
     else:
@@ -469,18 +469,58 @@ def current_info(pin: Any) -> tuple[DataInfo, bytes | None]:
     return DataInfo(label=f"genai-prices {version} (bundled)", path=path, sha256=sha, as_of=as_of, installed=False), None
 
 
+# Data loaded in this process, by what it was loaded from: a program (or a test suite) that
+# loads catalogs again and again unpacks each provider's models once, not on every load.
+_LOADED: dict[tuple[Any, ...], Upstream] = {}
+
+
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
+_HASHED: dict[Path, tuple[tuple[int, int, int] | None, str]] = {}
+
+
+def _sha256_of(path: Path) -> str:
+    """The file's SHA-256, hashed again only when the file is not the one hashed before."""
+    seen = _identity(path)
+    hit = _HASHED.get(path)
+    if seen is not None and hit is not None and hit[0] == seen:
+        return hit[1]
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    _HASHED[path] = (seen, sha)
+    return sha
+
+
 def load(info: DataInfo, raw: bytes | None) -> Upstream:
-    """The data `info` names, from the cache when it was built from these exact bytes."""
+    """The data `info` names, from the cache when it was built from these exact bytes.
+
+    Within a process the same data is loaded once: an Upstream is never changed once made, and
+    it is reused only while the cache file and the user's key are the ones it was read with
+    (a cache rewritten or a key changed is read and verified again)."""
     from tokopt import cachekey
 
     cache = _cache_path(info.sha256)
     key = cachekey.user_key()  # None: no key can be had, so no cache is trusted or written
+    seen = _identity(cache)
+    if key is not None and seen is not None:
+        hit = _LOADED.get((info, cache, seen, key))
+        if hit is not None:
+            return hit
     packed = None if key is None else _read_cache(cache, info.sha256, key)
     if packed is None:
         packed = _pack(compact_from_json(raw, str(info.path)) if raw is not None else _bundled_compact())
         if key is not None:
             _write_cache(cache, info.sha256, packed, key)
-    return Upstream(info, _inflate(packed))
+    upstream = Upstream(info, _inflate(packed))
+    if key is not None and (now := _identity(cache)) is not None:
+        _LOADED.clear()  # one data set at a time: a long-lived process does not grow
+        _LOADED[(info, cache, now, key)] = upstream
+    return upstream
 
 
 def to_decimal(value: str) -> Decimal:

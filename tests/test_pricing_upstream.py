@@ -235,13 +235,13 @@ def test_a_forged_price_cache_is_rebuilt_not_believed(tmp_path, monkeypatch):
 
     from tokopt import cachekey
     from tokopt.pricing import layer as layer_mod
-    from tokopt.pricing import upstream
+    from tokopt.pricing import datacache, upstream
 
     monkeypatch.setenv("TOKOPT_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("TOKOPT_CACHE_KEY")  # the key in this test's data directory
     info, raw = upstream.current_info(layer_mod.read_layer(PRICING_DIR).pin)
     genuine = upstream.load(info, raw)
-    path = upstream._cache_path(info.sha256)
+    path = datacache.path_for(info.sha256, upstream.CACHE_FORMAT)
     signed = path.read_bytes()
     assert cachekey.verify(cachekey.user_key(), b"tokopt-genai-prices-cache", signed[32:], signed[:32])
     assert cachekey.key_path().parent == tmp_path / "tokopt-home"
@@ -261,13 +261,13 @@ def test_data_loaded_again_in_a_process_is_reused_until_its_cache_file_changes(t
     # A process that loads catalogs again and again (a server, the Python API, the test suite)
     # unpacks the price data once; a cache file written since is read and verified again.
     from tokopt.pricing import layer as layer_mod
-    from tokopt.pricing import upstream
+    from tokopt.pricing import datacache, upstream
 
     monkeypatch.setenv("TOKOPT_CACHE_DIR", str(tmp_path / "cache"))
     info, raw = upstream.current_info(layer_mod.read_layer(PRICING_DIR).pin)
     first = upstream.load(info, raw)
     assert upstream.load(info, raw) is first
-    path = upstream._cache_path(info.sha256)
+    path = datacache.path_for(info.sha256, upstream.CACHE_FORMAT)
     path.write_bytes(b"\0" * 64)  # not signed: refused, rebuilt and written again
     again = upstream.load(info, raw)
     assert again is not first and [p.id for p in again.providers] == [p.id for p in first.providers] != []

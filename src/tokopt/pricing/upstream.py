@@ -19,9 +19,7 @@ import datetime as dt
 import hashlib
 import json
 import marshal
-import os
 import re
-import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -30,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from tokopt.errors import PricingError
+from tokopt.pricing import datacache
 from tokopt.pricing.model import RATE_FIELDS, UPSTREAM_KEYS
 
 CACHE_FORMAT = 3
@@ -394,52 +393,6 @@ def bundled_data_file() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "data.py"
 
 
-def _cache_path(sha256: str) -> Path:
-    from tokopt import paths
-
-    version = f"py{sys.version_info[0]}{sys.version_info[1]}"
-    return paths.cache_dir() / f"genai-prices-{sha256[:24]}-{version}-v{CACHE_FORMAT}.marshal"
-
-
-_CACHE_PURPOSE = b"tokopt-genai-prices-cache"
-
-
-def _read_cache(path: Path, sha256: str, key: bytes) -> list[dict[str, Any]] | None:
-    """The compiled data, only if its MAC verifies with the user's cache key: a cache rewritten
-    by someone without the key (a shared or CI-restored cache directory), even with a correct
-    checksum, is never unmarshalled (marshal is not safe on untrusted bytes)."""
-    from tokopt import cachekey
-
-    try:
-        blob = path.read_bytes()
-    except OSError:
-        return None
-    tag, payload = blob[:32], blob[32:]
-    if not cachekey.verify(key, _CACHE_PURPOSE, payload, tag):
-        return None
-    try:
-        data = marshal.loads(payload)
-    except (EOFError, ValueError, TypeError):
-        return None
-    if type(data) is not dict or data.get("source_sha256") != sha256 or type(data.get("providers")) is not list:
-        return None
-    return data["providers"]
-
-
-def _write_cache(path: Path, sha256: str, providers: list[dict[str, Any]], key: bytes) -> None:
-    from tokopt import cachekey
-
-    payload = marshal.dumps({"source_sha256": sha256, "providers": providers}, 4)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(cachekey.mac(key, _CACHE_PURPOSE, payload) + payload)
-        os.replace(tmp, path)
-    except OSError:
-        # a read-only or full cache directory only costs speed next time
-        tmp.unlink(missing_ok=True)
-
-
 def _bundled_compact() -> list[dict[str, Any]]:
     from genai_prices.data import providers
 
@@ -459,7 +412,7 @@ def current_info(pin: Any) -> tuple[DataInfo, bytes | None]:
         sha = hashlib.sha256(raw).hexdigest()
         return DataInfo(label=installed.label, path=installed.path, sha256=sha, as_of=installed.as_of, installed=True), raw
     path = bundled_data_file()
-    sha = _sha256_of(path)
+    sha = datacache.sha256_of(path)
     if pin.data_sha256 == sha:
         version, as_of = pin.version, pin.as_of
     else:
@@ -467,33 +420,6 @@ def current_info(pin: Any) -> tuple[DataInfo, bytes | None]:
 
         version, as_of = dist_version("genai-prices"), None
     return DataInfo(label=f"genai-prices {version} (bundled)", path=path, sha256=sha, as_of=as_of, installed=False), None
-
-
-# Data loaded in this process, by what it was loaded from: a program (or a test suite) that
-# loads catalogs again and again unpacks each provider's models once, not on every load.
-_LOADED: dict[tuple[Any, ...], Upstream] = {}
-
-
-def _identity(path: Path) -> tuple[int, int, int] | None:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return st.st_ino, st.st_mtime_ns, st.st_size
-
-
-_HASHED: dict[Path, tuple[tuple[int, int, int] | None, str]] = {}
-
-
-def _sha256_of(path: Path) -> str:
-    """The file's SHA-256, hashed again only when the file is not the one hashed before."""
-    seen = _identity(path)
-    hit = _HASHED.get(path)
-    if seen is not None and hit is not None and hit[0] == seen:
-        return hit[1]
-    sha = hashlib.sha256(path.read_bytes()).hexdigest()
-    _HASHED[path] = (seen, sha)
-    return sha
 
 
 def load(info: DataInfo, raw: bytes | None) -> Upstream:
@@ -504,22 +430,18 @@ def load(info: DataInfo, raw: bytes | None) -> Upstream:
     (a cache rewritten or a key changed is read and verified again)."""
     from tokopt import cachekey
 
-    cache = _cache_path(info.sha256)
+    cache = datacache.path_for(info.sha256, CACHE_FORMAT)
     key = cachekey.user_key()  # None: no key can be had, so no cache is trusted or written
-    seen = _identity(cache)
-    if key is not None and seen is not None:
-        hit = _LOADED.get((info, cache, seen, key))
-        if hit is not None:
-            return hit
-    packed = None if key is None else _read_cache(cache, info.sha256, key)
+    hit = datacache.loaded(info, cache, key)
+    if hit is not None:
+        return hit
+    packed = None if key is None else datacache.read(cache, info.sha256, key)
     if packed is None:
         packed = _pack(compact_from_json(raw, str(info.path)) if raw is not None else _bundled_compact())
         if key is not None:
-            _write_cache(cache, info.sha256, packed, key)
+            datacache.write(cache, info.sha256, packed, key)
     upstream = Upstream(info, _inflate(packed))
-    if key is not None and (now := _identity(cache)) is not None:
-        _LOADED.clear()  # one data set at a time: a long-lived process does not grow
-        _LOADED[(info, cache, now, key)] = upstream
+    datacache.keep(info, cache, key, upstream)
     return upstream
 
 

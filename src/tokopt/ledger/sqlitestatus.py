@@ -123,21 +123,22 @@ def _status(db: sqlite3.Connection, me: str, tz: dt.tzinfo, now: dt.datetime, se
     until = time_text(now + dt.timedelta(microseconds=1))
     midnight = parse_when(now.astimezone(tz).date(), tz)
     assert midnight is not None
-    today = _figure(db, "user = ? AND time >= ? AND time < ?", [me, time_text(midnight), until])
+    today = _figure(db, "user = ? AND time >= ? AND time < ?", [me, time_text(midnight), until], _BY_TIME)
     session = _figure(db, "user = ? AND session_id = ?", [me, session_id]) if session_id else None
     return QuickStatus(now=now, today=today, block=_open_block(db, me, now, until), session=session)
 
 
 _SUMS = "count(*), count(cost_usd), sum(cost_picousd), count(cost_picousd)"
+_BY_TIME = "usage INDEXED BY usage_user_time"  # a time range of one user's: as `sqlitesums.source` reads it
 
 
-def _sums(db: sqlite3.Connection, key: str, clause: str, args: list[object]) -> dict[str, list[object]]:
+def _sums(db: sqlite3.Connection, key: str, clause: str, args: list[object], table: str = "usage") -> dict[str, list[object]]:
     """[records, priced, picousd, cost] per `key` (an SQL expression, or '' for one total):
     costs summed in SQL as whole pico-dollars, those with more digits as Decimal (as `sqlitesums.Totals`)."""
     select = f"{key}, {_SUMS}" if key else f"'', {_SUMS}"
     group = " GROUP BY 1" if key else ""
     try:
-        rows = db.execute(f"SELECT {select} FROM usage WHERE {clause}{group}", args).fetchall()
+        rows = db.execute(f"SELECT {select} FROM {table} WHERE {clause}{group}", args).fetchall()
     except sqlite3.OperationalError as exc:
         if "integer overflow" in str(exc):
             raise _Elsewhere from None
@@ -160,8 +161,8 @@ def _cost(row: list[object]) -> Decimal | None:
     return Decimal(pico).scaleb(-PICO) + extra if priced else None  # type: ignore[arg-type,operator]
 
 
-def _figure(db: sqlite3.Connection, clause: str, args: list[object]) -> Figure:
-    row = _sums(db, "", clause, args).get("")
+def _figure(db: sqlite3.Connection, clause: str, args: list[object], table: str = "usage") -> Figure:
+    row = _sums(db, "", clause, args, table).get("")
     if row is None:
         return Figure()
     return Figure(records=int(row[0]), cost_usd=_cost(row), unpriced_records=int(row[0]) - int(row[1]))  # type: ignore[call-overload]
@@ -195,7 +196,7 @@ def _open_block(db: sqlite3.Connection, me: str, now: dt.datetime, until: str) -
     anchor = _anchor(db, me, now, until)
     if anchor is None:
         return None
-    hours = _sums(db, "substr(time, 1, 13)", "user = ? AND time >= ? AND time < ?", [me, time_text(anchor), until])
+    hours = _sums(db, "substr(time, 1, 13)", "user = ? AND time >= ? AND time < ?", [me, time_text(anchor), until], _BY_TIME)
     start: dt.datetime | None = None
     records = priced = 0
     cost: Decimal | None = None

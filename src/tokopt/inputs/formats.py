@@ -126,10 +126,13 @@ def _open_stream(path: Path, label: str, on_wait: Callable[[str], None] | None) 
     try:
         _wait_readable(fd, label, on_wait)
         os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)
         raise
+    # Outside the try: once the file object owns the descriptor it closes it. A SIGTERM that
+    # lands just after fdopen would otherwise close it twice, and the second close's EBADF
+    # became "cannot read ...: Bad file descriptor" instead of the signal's exit.
+    return os.fdopen(fd, "rb")
 
 
 def too_much(label: str, max_size: int, what: str = "") -> InputError:

@@ -68,8 +68,11 @@ def test_what_cannot_be_read_is_named(tmp_path):
     os.symlink("nowhere", tmp_path / "broken.txt")
     os.mkfifo(tmp_path / "pipe")
     found = walk.walk(tmp_path)
-    assert rels(found) == ["ok.txt"]  # a FIFO is not a file to read
-    assert [(p.name, why) for p, why in found.problems] == [("broken.txt", "No such file or directory")]
+    assert rels(found) == ["ok.txt"]  # a FIFO is not a file to read, and says so
+    assert [(p.name, why) for p, why in found.problems] == [
+        ("broken.txt", "No such file or directory"),
+        ("pipe", "not a regular file (a named pipe)"),
+    ]
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads every directory")

@@ -46,9 +46,10 @@ class FileCheck:
 SKIP_DIRS = frozenset({"__pycache__"})
 
 
-def _walk(root: Path, budgets: Sequence[FileBudget]) -> list[str]:
+def _walk(root: Path, budgets: Sequence[FileBudget], passed_over: list[tuple[str, str]]) -> list[str]:
     """Files below the budgets' literal prefixes, outside git: hidden directories skipped
-    unless a pattern names them."""
+    unless a pattern names them. What the walk could not read, or read as a file, goes to
+    `passed_over` (path below `root`, why)."""
     starts = sorted({globs.literal_prefix(p) for b in budgets for p in b.paths})
     found: set[str] = set()
     for start in starts:
@@ -59,7 +60,21 @@ def _walk(root: Path, budgets: Sequence[FileBudget]) -> list[str]:
             continue
         listing = walk.walk(top, hidden_files=True, skip_dirs=SKIP_DIRS)
         found.update(f"{start}/{e.rel}" if start else e.rel for e in listing.files)
+        passed_over.extend((path.relative_to(root).as_posix(), why) for path, why in listing.problems)
     return sorted(found)
+
+
+def _passed_over(root: Path, passed_over: Sequence[tuple[str, str]], specs: Sequence[FileBudget]) -> list[str]:
+    """Warnings for what a budget may have wanted but could not be read as a file: a matched
+    named pipe, device or socket, an unreadable matched file, a directory that could not be
+    listed. Never a silent skip: a check that passes says what it did not see."""
+    out = []
+    for rel, why in passed_over:
+        if (root / rel).is_dir():
+            out.append(f"{rel}/: not checked, {why}")
+        elif any(spec.matches(rel) for spec in specs):
+            out.append(f"{rel}: not checked, {why}")
+    return out
 
 
 def _walked_with(start: str, outer: str) -> bool:
@@ -296,12 +311,13 @@ def check_files(
     root = project.root
     file_specs = project.config.file_budgets
     repo = gitrepo.require(root, "--base") if base is not None else gitrepo.find(root) if file_specs else None
+    passed_over: list[tuple[str, str]] = []  # (path, why): found but not read as a file
     if not file_specs:
         current_files = []
     elif repo is not None:
-        current_files = gitrepo.working_files(repo)
+        current_files = gitrepo.working_files(repo, passed_over)
     else:
-        current_files = _walk(root, [spec for _, spec in file_specs])
+        current_files = _walk(root, [spec for _, spec in file_specs], passed_over)
     base_commit = gitrepo.resolve(repo, base) if base is not None and repo is not None else None
     base_blobs = gitrepo.tree_files(repo, base_commit) if base_commit is not None and repo is not None else {}
     if only is not None:
@@ -345,7 +361,7 @@ def check_files(
 
     rows = [row for b in budgets for row in _rows(project, b, counted_now, then, same)]
     out = FileCheck(budgets=[], rows=rows, base_commit=base_commit, repo_prefix=repo.prefix if repo is not None else "")
-    out.warnings = skipped + counting
+    out.warnings = _passed_over(root, passed_over, [b.spec for b in budgets]) + skipped + counting
     for b in budgets:
         label = b.spec.label
         if not b.current and not b.base:

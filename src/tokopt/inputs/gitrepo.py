@@ -62,14 +62,30 @@ def require(cwd: Path, why: str) -> Repo:
     return repo
 
 
-def working_files(repo: Repo) -> list[str]:
-    """Tracked and untracked-but-not-ignored files under `repo.cwd`, relative to it, that exist."""
+def working_files(repo: Repo, passed_over: list[tuple[str, str]] | None = None) -> list[str]:
+    """Tracked and untracked-but-not-ignored files under `repo.cwd`, relative to it, that exist.
+
+    What git lists that exists but is not a regular file (a symlink to a device or a pipe) is
+    added to `passed_over` with the reason, when given."""
+    import stat
+
+    from tokopt.inputs.walk import not_regular
+
     r = _git(["ls-files", "-z", "--cached", "--others", "--exclude-standard"], repo.cwd)
     if r.returncode != 0:
         raise InputError(f"git ls-files failed in {repo.cwd}: {_first_line(r.stderr)}")
     names = dict.fromkeys(n for n in r.stdout.decode("utf-8", "surrogateescape").split("\0") if n)
-    # A file deleted but not yet staged is still in the index; a submodule is a directory.
-    return [n for n in names if (repo.cwd / n).is_file()]
+    files = []
+    for n in names:
+        try:
+            mode = (repo.cwd / n).stat().st_mode
+        except OSError:
+            continue  # a file deleted but not yet staged is still in the index
+        if stat.S_ISREG(mode):
+            files.append(n)
+        elif passed_over is not None and not stat.S_ISDIR(mode):  # a submodule is a directory
+            passed_over.append((n, not_regular(mode)))
+    return files
 
 
 def resolve(repo: Repo, ref: str) -> str:

@@ -5,7 +5,7 @@ subdirectories by name, depth first), and never loops: a symlink to a directory 
 followed or followed once (`follow_links`), never back into a directory it has already been in.
 What it cannot read (a directory it may not list, a file it cannot stat such as a broken
 symlink) is named in `problems`, never skipped silently. Files are regular files (or symlinks
-to one); sockets, FIFOs and devices are passed over.
+to one); sockets, FIFOs and devices are passed over, and named in `problems` too.
 """
 
 from __future__ import annotations
@@ -40,6 +40,14 @@ class Walk:
     @property
     def files(self) -> list[Entry]:
         return [e for e in self.entries if not e.is_dir]
+
+
+def not_regular(mode: int) -> str:
+    """Why a file of this mode is not read as one: what it is instead."""
+    kind = (
+        "a named pipe" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode) else "not a file"
+    )
+    return f"not a regular file ({kind})"
 
 
 def _hidden(name: str) -> bool:
@@ -112,6 +120,8 @@ def walk(
                 continue
             if stat.S_ISREG(st.st_mode):
                 out.entries.append(Entry(path, rel, st.st_size, link=child.is_symlink()))
+            else:
+                out.problems.append((path, not_regular(st.st_mode)))
         stack.extend(reversed(below))
     return out
 

@@ -19,6 +19,27 @@ def anthropic_usage(message: Mapping[str, Any], *, fmt: str, batch: bool = False
     usage = obj(message, "usage")
     if usage is None:
         return None
+    input_tokens, cache_read, write_5m, write_1h, output = anthropic_counts(usage)
+    message_id = text(message, "id")
+    rec = record(
+        fmt,
+        model=text(message, "model") or "unknown",
+        provider="anthropic",
+        input_tokens=input_tokens,
+        cached_input_tokens=cache_read,
+        cache_write_tokens=write_5m,
+        cache_write_1h_tokens=write_1h,
+        output_tokens=output,
+        batch=batch,
+        dedupe_key=key or (f"anthropic:{message_id}" if message_id else content_key(fmt, message)),
+        **attribution,
+    )
+    return rec, (time,)
+
+
+def anthropic_counts(usage: Mapping[str, Any]) -> tuple[int, int, int, int, int]:
+    """A Messages usage block's counts: the whole prompt (cache reads and writes added back),
+    cache reads, 5-minute and 1-hour cache writes, output. BadRecord if a count is malformed."""
     uncached = count(usage, "input_tokens")
     cache_read = count(usage, "cache_read_input_tokens")
     cache_write = count(usage, "cache_creation_input_tokens")
@@ -30,21 +51,7 @@ def anthropic_usage(message: Mapping[str, Any], *, fmt: str, batch: bool = False
         if write_5m + write_1h != cache_write and cache_write:
             # trust the total the bill is made of; put the difference on the 5-minute write
             write_5m = max(cache_write - write_1h, 0)
-    message_id = text(message, "id")
-    rec = record(
-        fmt,
-        model=text(message, "model") or "unknown",
-        provider="anthropic",
-        input_tokens=uncached + cache_read + write_5m + write_1h,
-        cached_input_tokens=cache_read,
-        cache_write_tokens=write_5m,
-        cache_write_1h_tokens=write_1h,
-        output_tokens=count(usage, "output_tokens"),
-        batch=batch,
-        dedupe_key=key or (f"anthropic:{message_id}" if message_id else content_key(fmt, message)),
-        **attribution,
-    )
-    return rec, (time,)
+    return uncached + cache_read + write_5m + write_1h, cache_read, write_5m, write_1h, count(usage, "output_tokens")
 
 
 def has_cache_fields(usage: Mapping[str, Any]) -> bool:

@@ -223,6 +223,10 @@ class Importer:
         """A last chance for an object with a bare `usage` block that no format claimed."""
         return False
 
+    def finish(self) -> None:
+        """The end of what is read now (of a file, or of what it has grown by): add whatever
+        records are still held back."""
+
 
 class Merger:
     """The records of one import, each call once (by dedupe key) with its largest counts.
@@ -263,6 +267,13 @@ class FileSink:
         self.default_time = default_time
         self.numbered: dict[str, int] = {}  # id-less calls seen per content key (kept across a resumed read)
         self._keys: set[str] = set()
+
+    def folded(self, source: str) -> None:
+        """Count a reading of a call this file's importer has already seen (and will add
+        once): what `add` counts for it, without making its record."""
+        sources = self.result.sources
+        sources[source] = sources.get(source, 0) + 1
+        self.result.duplicates += 1
 
     def add(self, found: Found | None) -> Found | None:
         """Keep a record; returns it as kept (an id-less record gets its number in the file)."""

@@ -58,6 +58,11 @@ class Reader:
                 importer.restore(state[importer.name])
         self.sink.numbered.update(state.get("_numbered", {}))
 
+    def finish(self) -> None:
+        """Let every importer add what it has held back until the end of the read."""
+        for importer in self.importers:
+            importer.finish()
+
     # -- objects ------------------------------------------------------------------------------
 
     def feed(self, data: Any, context_time: Any = None) -> None:
@@ -87,6 +92,7 @@ class Reader:
         for index, item in enumerate(items, 1):
             self.result.lines += 1
             self.feed_one(item, index if numbered else None)
+        self.finish()
 
     # -- files --------------------------------------------------------------------------------
 
@@ -111,10 +117,12 @@ class Reader:
                 self.stop = Stop(offset=len(data), lines=0, tail=data[-TAIL_MAX:], document=True)
         else:
             self._read_lines(stream, buffer, 0, 0)
+        self.finish()
 
     def read_on(self, stream: BinaryIO, offset: int, lines: int) -> None:
         """Read JSON lines from `stream`, which is at byte `offset` after line `lines` of its file."""
         self._read_lines(stream, b"", offset, lines)
+        self.finish()
 
     def _read_lines(self, stream: BinaryIO, buffer: bytes, offset: int, line_no: int) -> None:
         result = self.result

@@ -53,3 +53,13 @@ def test_each_cost_is_cost_of(model, inp, cached, write, write_1h, out, reasonin
     else:
         expected = cost_of(billed, rec, batch=batch).total_usd
         assert priced.cost_usd == expected and str(priced.cost_usd) == str(expected)
+        # an import prices its own records in place: the same fields as the copy
+        own = rec.replace()
+        assert PRICER.price_own(own, user="ann") is own
+        assert own == priced.replace(user="ann") and str(own.cost_usd) == str(priced.cost_usd)
+
+
+def test_price_own_of_an_unknown_model_leaves_it_unpriced():
+    rec = UsageRecord(model="no-such-model-x", time=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc), input_tokens=10, output_tokens=5, cost_usd=None)
+    assert PRICER.price_own(rec, user="ann") is rec
+    assert (rec.model, rec.cost_usd, rec.pricing_as_of, rec.user) == ("no-such-model-x", None, None, "ann")

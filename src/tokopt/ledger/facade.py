@@ -255,8 +255,9 @@ class Ledger(LedgerReading):
             steps = self.plan_import(sources)  # type: ignore[arg-type]
         read = importers.read_sources(steps, on_bytes, max_stdin=max_stdin)
         read.check_readable()
-        # priced before the write lock is taken, so that other writers wait only for the SQL
-        records = [self.pricer.price(rec, user=self.user, time=rec.time or utcnow()) for rec in read.records]
+        # priced before the write lock is taken, so that other writers wait only for the SQL; the
+        # records are the import's own: priced in place
+        records = [self.pricer.price_own(rec, user=self.user, time=rec.time or utcnow()) for rec in read.records]
         target, outcome = None, None
         if records or read.states or run is not None:
             with self._lock, self._open(create=True).write() as store:

@@ -4,6 +4,7 @@ rows for CSV and one document for JSON (reports: `render.report`)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from pathlib import PurePath
 from typing import Any
 
@@ -194,6 +195,9 @@ def _record_doc(r: UsageRecord) -> dict[str, Any]:
     return {name: getattr(r, name) for name in RECORD_COLUMNS}
 
 
+RECORDS_SHOWN = 20  # rows of `session record` drawn before the total stands for the rest
+
+
 def records_grid(records: Sequence[UsageRecord]) -> Grid:
     grid = Grid(
         columns=[
@@ -206,7 +210,7 @@ def records_grid(records: Sequence[UsageRecord]) -> Grid:
             Column("Cost", justify="right", style="bold"),
         ]
     )
-    for r in records:
+    for r in records[:RECORDS_SHOWN] if len(records) > RECORDS_SHOWN + 1 else records:
         cost: Cell = ("unknown", "yellow") if r.cost_usd is None else fmt.usd(r.cost_usd)
         grid.add(
             _when(r.time),
@@ -217,6 +221,19 @@ def records_grid(records: Sequence[UsageRecord]) -> Grid:
             fmt.count(r.output_tokens),
             cost,
         )
+    if len(records) > RECORDS_SHOWN + 1:
+        # thousands of rows are slow to draw and to read: the first ones, then the total
+        priced = [r.cost_usd for r in records if r.cost_usd is not None]
+        grid.footer = [
+            f"Total of {len(records):,}",
+            "",
+            "",
+            fmt.count(sum(r.input_tokens for r in records), any(r.estimated for r in records)),
+            fmt.count(sum(r.cached_input_tokens for r in records)),
+            fmt.count(sum(r.output_tokens for r in records)),
+            fmt.usd(sum(priced, Decimal(0))) if priced else ("unknown", "yellow"),
+        ]
+        grid.notes.append(f"{len(records) - RECORDS_SHOWN:,} more records recorded and not shown here (-f json or csv lists every one)")
     if any(r.estimated for r in records):
         grid.notes.append("≈ an estimate from the prompt file, not a billed count")
     if any(r.cost_usd is None for r in records):

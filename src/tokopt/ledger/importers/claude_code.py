@@ -35,7 +35,7 @@ class ClaudeCode(Importer):
     def __init__(self, sink: FileSink) -> None:
         super().__init__(sink)
         # this file's responses so far, by dedupe key, in the order first seen: the largest
-        # reading's [size, counts, attribution] and the first reading's time; or, for a line
+        # reading's [size, counts, line] and the first reading's time; or, for a line
         # without ids (each one a call), its record. Records are made at the end of the read.
         self._pending: dict[Any, list[Any] | Found] = {}
 
@@ -65,11 +65,11 @@ class ClaudeCode(Importer):
         size = (whole + output, output)
         kept = self._pending.get(key)
         if kept is None:
-            self._pending[key] = [size, counts, _attribution(data, message), time]
+            self._pending[key] = [size, counts, data, time]
             return True
         self.sink.folded(SOURCE)  # a streaming partial or a repeated line of a response already seen
         if size > kept[0]:  # type: ignore[operator]
-            kept[0], kept[1], kept[2] = size, counts, _attribution(data, message)  # type: ignore[index]
+            kept[0], kept[1], kept[2] = size, counts, data  # type: ignore[index]
         return True
 
     def finish(self) -> None:
@@ -78,7 +78,8 @@ class ClaudeCode(Importer):
             if isinstance(kept, tuple):
                 self.sink.add(kept)
                 continue
-            _, (whole, cache_read, write_5m, write_1h, output), (model, session_id, project, git_branch, sidechain), time = kept
+            _, (whole, cache_read, write_5m, write_1h, output), data, time = kept
+            model, session_id, project, git_branch, sidechain = _attribution(data, data["message"])
             rec = record(
                 "claude-code",
                 model=model,

@@ -392,3 +392,32 @@ def test_agent_timestamps_read_as_every_other_form(when, at, junk):
     assert parse_time(text) == parse_time(text[:-1] + "+00:00") == when.replace(microsecond=when.microsecond // 1000 * 1000, tzinfo=dt.timezone.utc)
     changed = text[:at] + junk + text[at + 1 :]
     assert parse_time(changed) == parse_time(changed[:-1] + "+00:00")
+
+
+_COUNT = st.one_of(st.integers(0, 10**7), st.none())
+_N = st.integers(0, 10**7)
+_WRITES = st.fixed_dictionaries({"ephemeral_5m_input_tokens": _N, "ephemeral_1h_input_tokens": _N})
+_FIELDS = ("input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens", "output_tokens")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    usage=st.one_of(
+        # as Claude Code writes it: every count, with or without the 5m/1h split
+        st.fixed_dictionaries({f: _N for f in _FIELDS}, optional={"cache_creation": st.one_of(st.none(), _WRITES)}),
+        # anything else: missing and null counts
+        st.fixed_dictionaries(
+            {}, optional={**{f: _COUNT for f in _FIELDS}, "cache_creation": st.one_of(st.none(), st.fixed_dictionaries({}, optional={"ephemeral_5m_input_tokens": _COUNT, "ephemeral_1h_input_tokens": _COUNT}))}
+        ),
+    )
+)
+def test_anthropic_counts_read_whole_counts_as_their_float_spelling(usage):
+    # whole ints take a shortcut; the same counts written as floats (2.0) are read field by field
+    from tokopt.ledger.importers.anthropic import anthropic_counts
+
+    def floats(value):
+        if isinstance(value, dict):
+            return {k: floats(v) for k, v in value.items()}
+        return float(value) if isinstance(value, int) else value
+
+    assert anthropic_counts(usage) == anthropic_counts(floats(usage))

@@ -40,6 +40,19 @@ def anthropic_usage(message: Mapping[str, Any], *, fmt: str, batch: bool = False
 def anthropic_counts(usage: Mapping[str, Any]) -> tuple[int, int, int, int, int]:
     """A Messages usage block's counts: the whole prompt (cache reads and writes added back),
     cache reads, 5-minute and 1-hour cache writes, output. BadRecord if a count is malformed."""
+    get = usage.get
+    uncached, cache_read, cache_write, output = get("input_tokens"), get("cache_read_input_tokens"), get("cache_creation_input_tokens"), get("output_tokens")
+    split = get("cache_creation")
+    if type(uncached) is int and type(cache_read) is int and type(cache_write) is int and type(output) is int and min(uncached, cache_read, cache_write, output) >= 0:
+        # whole counts, as Claude Code writes them: read as below, without a call per field
+        if split is None:
+            return uncached + cache_read + cache_write, cache_read, cache_write, 0, output
+        if type(split) is dict:
+            write_5m, write_1h = split.get("ephemeral_5m_input_tokens"), split.get("ephemeral_1h_input_tokens")
+            if type(write_5m) is int and type(write_1h) is int and write_5m >= 0 and write_1h >= 0:
+                if write_5m + write_1h != cache_write and cache_write:
+                    write_5m = max(cache_write - write_1h, 0)
+                return uncached + cache_read + write_5m + write_1h, cache_read, write_5m, write_1h, output
     uncached = count(usage, "input_tokens")
     cache_read = count(usage, "cache_read_input_tokens")
     cache_write = count(usage, "cache_creation_input_tokens")

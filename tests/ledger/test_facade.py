@@ -331,6 +331,27 @@ def test_importing_the_same_files_twice_adds_nothing(path, tmp_path):
         assert book.report(by="model") == before
 
 
+def test_an_import_leaves_garbage_collection_as_it_found_it(sqlite_path, tmp_path):
+    # an import runs without cyclic collection, and gives it back as it was (after a failed import too)
+    import gc
+
+    files = _mixed_logs(tmp_path)
+    states = []
+    with ledger(sqlite_path) as book:
+        try:
+            for enabled in (True, False):
+                (gc.enable if enabled else gc.disable)()
+                book.import_paths(files)
+                states.append(gc.isenabled())
+            gc.enable()
+            with pytest.raises(InputError):
+                book.import_paths([str(tmp_path / "missing.jsonl")])
+            states.append(gc.isenabled())
+        finally:
+            gc.enable()
+    assert states == [True, False, True]
+
+
 def test_an_import_reports_every_byte_it_reads(path, tmp_path):
     files = _mixed_logs(tmp_path)
     seen: list[int] = []

@@ -502,7 +502,11 @@ def _record_500(path: str, user: str, run: str, start) -> None:  # runs in a chi
 
 
 def test_eight_processes_recording_500_each_lose_nothing(path):
-    ctx = multiprocessing.get_context("spawn")
+    # Fresh processes that share nothing with this one (not fork: this process may hold threads
+    # and connections), started by a fork server that has imported the ledger and the pricing
+    # once, rather than eight interpreters importing them each (most of this test's time).
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["tokopt.ledger", "tokopt.pricing", "tokopt.pricing.catalog", "tokopt.ledger.sqlite", "tokopt.ledger.postgres", __name__])
     start = ctx.Event()
     workers = [ctx.Process(target=_record_500, args=(str(path), f"user{i % 3}", f"worker-{i}", start)) for i in range(8)]
     for w in workers:

@@ -253,14 +253,10 @@ ModelFilter = Annotated[
     typer.Option("--model", "-m", help="Only these models (a catalog id or a pattern such as 'claude-*'; repeatable).", show_default=False),
 ]
 ProviderFilter = Annotated[list[str] | None, typer.Option("--provider", help="Only these providers (repeatable).", show_default=False)]
-AgentFilter = Annotated[
-    list[str] | None,
-    typer.Option("--agent", help="Only these coding agents: claude-code, codex, gemini-cli, opencode, amp (repeatable).", show_default=False),
-]
-ProjectFilter = Annotated[
-    list[str] | None,
-    typer.Option("--project", help="Only these projects: a directory, or a directory's name wherever it is (repeatable).", show_default=False),
-]
+AgentFilter = Annotated[list[str] | None, typer.Option("--agent", help="Only these coding agents: claude-code, codex, gemini-cli, opencode, amp (repeatable).", show_default=False)]
+ProjectFilter = Annotated[list[str] | None, typer.Option("--project", help="Only these projects: a directory, or a directory's name wherever it is (repeatable).", show_default=False)]
+SinceOption = Annotated[str | None, typer.Option("--since", help="From this date (YYYY-MM-DD) or time, included.", show_default=False)]
+UntilOption = Annotated[str | None, typer.Option("--until", help="To this date (included) or time (excluded).", show_default=False)]
 BranchFilter = Annotated[list[str] | None, typer.Option("--branch", help="Only these git branches (repeatable).", show_default=False)]
 TimezoneOption = Annotated[
     str, typer.Option("--timezone", "--tz", help="Zone for periods and for dates without one: an IANA name, UTC, or local.")

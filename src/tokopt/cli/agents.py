@@ -16,7 +16,9 @@ from tokopt.cli._common import (
     OutputFormat,
     ProjectFilter,
     ProviderFilter,
+    SinceOption,
     TimezoneOption,
+    UntilOption,
     UserOption,
     emit,
     note,
@@ -49,8 +51,8 @@ def session_sources(
 
 def session_blocks(
     *,
-    since: Annotated[str | None, typer.Option("--since", help="From this date (YYYY-MM-DD) or time, included.", show_default=False)] = None,
-    until: Annotated[str | None, typer.Option("--until", help="To this date (included) or time (excluded).", show_default=False)] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
     active: Annotated[bool, typer.Option("--active", help="Only the block open now.")] = False,
     token_limit: Annotated[
         str | None,

@@ -6,15 +6,15 @@ from typing import Annotated
 
 import typer
 
-from tokopt.cli._common import FormatOption, LedgerOption, OutputFormat, PricingOption, UserOption, emit, load_catalog, note
+from tokopt.cli._common import FormatOption, LedgerOption, OutputFormat, PricingOption, SinceOption, UntilOption, UserOption, emit, load_catalog, note
 
 
 def session_reprice(
     ctx: typer.Context,
     *,
     run: Annotated[str | None, typer.Option("--run", "-r", help="Only this run (id or name).", show_default=False)] = None,
-    since: Annotated[str | None, typer.Option("--since", help="From this date (YYYY-MM-DD) or time, included.", show_default=False)] = None,
-    until: Annotated[str | None, typer.Option("--until", help="To this date (included) or time (excluded).", show_default=False)] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
     timezone: Annotated[str, typer.Option("--timezone", "--tz", help="Zone for dates without one: an IANA name, UTC, or local.")] = "local",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing.")] = False,
     all_users: Annotated[bool, typer.Option("--all-users", help="Every user's records, not only yours.")] = False,

@@ -9,10 +9,10 @@ from typing import Annotated
 
 import typer
 
-from tokopt.cli._common import FormatOption, LedgerOption, OutputFormat, UserOption, emit, note, warn
+from tokopt.cli._common import FormatOption, LedgerOption, OutputFormat, SinceOption, UntilOption, UserOption, emit, note, warn
 
 AllUsersOption = Annotated[bool, typer.Option("--all-users", help="Every user's records, not only yours.")]
-SinceOption = Annotated[str | None, typer.Option("--since", help="Only records from this date (YYYY-MM-DD) or time on.", show_default=False)]
+MergeSinceOption = Annotated[str | None, typer.Option("--since", help="Only records from this date (YYYY-MM-DD) or time on.", show_default=False)]
 TimezoneOption = Annotated[str, typer.Option("--timezone", "--tz", help="Zone for dates: an IANA name, UTC, or local.")]
 FullOption = Annotated[bool, typer.Option("--full", help="Send every record in scope again, not only those changed since the last push.")]
 
@@ -43,7 +43,7 @@ def _merge(source: str | None, target: str, *, user: str | None, all_users: bool
 def session_push(
     *,
     to: Annotated[str, typer.Option("--to", help="The ledger to push to: a postgresql:// URL or a file.", show_default=False)],
-    since: SinceOption = None,
+    since: MergeSinceOption = None,
     all_users: AllUsersOption = False,
     full: FullOption = False,
     timezone: TimezoneOption = "local",
@@ -62,7 +62,7 @@ def session_push(
 def session_pull(
     *,
     source: Annotated[str, typer.Option("--from", help="The ledger to pull from: a postgresql:// URL or a file.", show_default=False)],
-    since: SinceOption = None,
+    since: MergeSinceOption = None,
     all_users: AllUsersOption = False,
     full: FullOption = False,
     timezone: TimezoneOption = "local",
@@ -80,8 +80,8 @@ def session_export(
     *,
     export_format: Annotated[ExportFormat, typer.Option("--format", "-f", help="csv (one row per record), parquet, or focus (FinOps FOCUS 1.3, as CSV).")] = ExportFormat.csv,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file (needed for parquet). \\[default: stdout]", show_default=False)] = None,
-    since: Annotated[str | None, typer.Option("--since", help="From this date (YYYY-MM-DD) or time, included.", show_default=False)] = None,
-    until: Annotated[str | None, typer.Option("--until", help="To this date (included) or time (excluded).", show_default=False)] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
     timezone: TimezoneOption = "local",
     run: Annotated[str | None, typer.Option("--run", "-r", help="Only this run (id or name).", show_default=False)] = None,
     all_users: AllUsersOption = False,

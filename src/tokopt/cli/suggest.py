@@ -107,7 +107,6 @@ def suggest_command(
     Savings are per call and for --calls N; "estimated" ones print their assumption.
     """
     from tokopt import optimize
-    from tokopt.inputs import formats
     from tokopt.render import suggest as view
 
     catalog = load_catalog(pricing, at=at, tier=tier)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from enum import Enum
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
@@ -41,7 +41,28 @@ CONTENT_CLASSES = ("prose", "code", "json", "cjk", "japanese", "other_scripts", 
 Factor = Annotated[Decimal, Field(gt=0), _plain]
 
 
-class ClassFactor(BaseModel):
+class _Band:
+    """A factor with its band `low`..`high` (None: the factor itself), for the models below."""
+
+    if TYPE_CHECKING:  # fields of the models that use it (declared there, in their order)
+        factor: Decimal
+        low: Decimal | None
+        high: Decimal | None
+
+    @property
+    def lo(self) -> Decimal:
+        return self.low if self.low is not None else self.factor
+
+    @property
+    def hi(self) -> Decimal:
+        return self.high if self.high is not None else self.factor
+
+    def _check_band(self) -> None:
+        if not self.lo <= self.factor <= self.hi:
+            raise ValueError(f"low <= factor <= high does not hold ({self.lo}, {self.factor}, {self.hi})")
+
+
+class ClassFactor(_Band, BaseModel):
     """A measured ratio to the base encoding's count for one content class: its central value,
     the lowest and highest measurement (the band), where they come from and when."""
 
@@ -55,17 +76,8 @@ class ClassFactor(BaseModel):
 
     @model_validator(mode="after")
     def _ordered(self) -> ClassFactor:
-        if not self.lo <= self.factor <= self.hi:
-            raise ValueError(f"low <= factor <= high does not hold ({self.lo}, {self.factor}, {self.hi})")
+        self._check_band()
         return self
-
-    @property
-    def lo(self) -> Decimal:
-        return self.low if self.low is not None else self.factor
-
-    @property
-    def hi(self) -> Decimal:
-        return self.high if self.high is not None else self.factor
 
 
 def _classes(value: Any) -> Any:
@@ -79,7 +91,7 @@ def _classes(value: Any) -> Any:
     return tuple((name, value[name]) for name in CONTENT_CLASSES if name in value)
 
 
-class Tokenizer(BaseModel):
+class Tokenizer(_Band, BaseModel):
     """How a model's tokens are counted.
 
     `exact` models use an OpenAI encoding as the provider does. The rest count with `encoding`
@@ -107,17 +119,8 @@ class Tokenizer(BaseModel):
             raise ValueError("an exact tokenizer cannot have a factor")
         if not self.exact and not self.source:
             raise ValueError("an approximate tokenizer needs a `source` for its factor")
-        if not self.lo <= self.factor <= self.hi:
-            raise ValueError(f"low <= factor <= high does not hold ({self.lo}, {self.factor}, {self.hi})")
+        self._check_band()
         return self
-
-    @property
-    def lo(self) -> Decimal:
-        return self.low if self.low is not None else self.factor
-
-    @property
-    def hi(self) -> Decimal:
-        return self.high if self.high is not None else self.factor
 
     def class_factor(self, name: str) -> ClassFactor:
         """The factor for one content class: its own, else the overall factor and band."""

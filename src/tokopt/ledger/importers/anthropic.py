@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from tokopt.ledger.importers.base import Found, Importer, content_key, count, grown, obj, record, text
+from tokopt.usage import UsageRecord
 
 
 def anthropic_usage(message: Mapping[str, Any], *, fmt: str, batch: bool = False, time: Any = None, key: str | None = None, **attribution: Any) -> Found | None:
@@ -19,22 +20,28 @@ def anthropic_usage(message: Mapping[str, Any], *, fmt: str, batch: bool = False
     usage = obj(message, "usage")
     if usage is None:
         return None
-    input_tokens, cache_read, write_5m, write_1h, output = anthropic_counts(usage)
     message_id = text(message, "id")
-    rec = record(
+    key = key or (f"anthropic:{message_id}" if message_id else content_key(fmt, message))
+    rec = anthropic_record(anthropic_counts(usage), fmt=fmt, model=text(message, "model") or "unknown", key=key, batch=batch, **attribution)
+    return rec, (time,)
+
+
+def anthropic_record(counts: tuple[int, int, int, int, int], *, fmt: str, model: str, key: str, batch: bool = False, **attribution: Any) -> UsageRecord:
+    """The record of a response with these `anthropic_counts`."""
+    whole, cache_read, write_5m, write_1h, output = counts
+    return record(
         fmt,
-        model=text(message, "model") or "unknown",
+        model=model,
         provider="anthropic",
-        input_tokens=input_tokens,
+        input_tokens=whole,
         cached_input_tokens=cache_read,
         cache_write_tokens=write_5m,
         cache_write_1h_tokens=write_1h,
         output_tokens=output,
         batch=batch,
-        dedupe_key=key or (f"anthropic:{message_id}" if message_id else content_key(fmt, message)),
+        dedupe_key=key,
         **attribution,
     )
-    return rec, (time,)
 
 
 def anthropic_counts(usage: Mapping[str, Any]) -> tuple[int, int, int, int, int]:

@@ -4,9 +4,10 @@
 One response is written as several lines with the same `message.id` + `requestId`, and
 streaming partials repeat with growing output; each response counts once, with its largest
 counts. A file's lines keep only the numbers of each response's largest reading; its record is
-made once, when the file has been read (most lines of a transcript are partials). Its usage is Anthropic's. Every line names its session (`sessionId`), the working
-directory (`cwd`), the git branch (`gitBranch`) and whether a subagent wrote it
-(`isSidechain`: the Task tool's own conversation).
+made once, when the file has been read (most lines of a transcript are partials). Its usage is
+Anthropic's. Every line names its session (`sessionId`), the working directory (`cwd`), the
+git branch (`gitBranch`) and whether a subagent wrote it (`isSidechain`: the Task tool's own
+conversation).
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from tokopt.ledger.importers.anthropic import anthropic_counts, anthropic_usage
-from tokopt.ledger.importers.base import FileSink, Found, Importer, Place, env_dirs, record, suffix_in, text
+from tokopt.ledger.importers.anthropic import anthropic_counts, anthropic_record, anthropic_usage
+from tokopt.ledger.importers.base import FileSink, Found, Importer, Place, env_dirs, suffix_in, text
 from tokopt.usage import MAX_TOKENS
 
 ENV_CONFIG_DIR = "CLAUDE_CONFIG_DIR"  # one directory, or several separated by commas
@@ -78,24 +79,10 @@ class ClaudeCode(Importer):
             if isinstance(kept, tuple):
                 self.sink.add(kept)
                 continue
-            _, (whole, cache_read, write_5m, write_1h, output), data, time = kept
+            _, counts, data, time = kept
             model, session_id, project, git_branch, sidechain = _attribution(data, data["message"])
-            rec = record(
-                "claude-code",
-                model=model,
-                provider="anthropic",
-                input_tokens=whole,
-                cached_input_tokens=cache_read,
-                cache_write_tokens=write_5m,
-                cache_write_1h_tokens=write_1h,
-                output_tokens=output,
-                batch=False,
-                dedupe_key=key,
-                agent="claude-code",
-                session_id=session_id,
-                project=project,
-                git_branch=git_branch,
-                sidechain=sidechain,
+            rec = anthropic_record(
+                counts, fmt="claude-code", model=model, key=key, agent="claude-code", session_id=session_id, project=project, git_branch=git_branch, sidechain=sidechain
             )
             self.sink.add((rec, (time,)))
 

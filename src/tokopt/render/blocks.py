@@ -11,7 +11,7 @@ from tokopt.render import fmt
 from tokopt.render.fmt import left_text
 from tokopt.render.chart import Bar
 from tokopt.render.grid import Cell, Column, Grid
-from tokopt.render.report import PARTIAL, cost_cell, models_text, short_count, visible
+from tokopt.render.report import PARTIAL, cost_cell, models_text, short_count, unpriced_doc, visible
 
 BLOCK_COLUMNS = [
     "start", "end", "active", "first", "last", "records", "input_tokens", "cached_input_tokens", "cache_write_tokens",
@@ -151,10 +151,7 @@ def blocks_document(report: BlocksReport) -> dict[str, Any]:
         "token_limit_from": report.limit_from,
         "blocks": blocks_rows(report),
         "total": {"records": report.total.records, "tokens": report.total.input_tokens + report.total.output_tokens, "cost_usd": report.total.cost_usd},
-        "unpriced": {
-            "records": sum(u.records for u in report.unpriced),
-            "models": [{"model": u.model, "records": u.records} for u in report.unpriced],
-        },
+        "unpriced": unpriced_doc(report.unpriced),
     }
 
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from tokopt import __version__
-from tokopt.ledger.reports import PERIODS, ModelSums, ReportRow, SessionReport
+from tokopt.ledger.reports import PERIODS, ModelSums, ReportRow, SessionReport, UnpricedModel
 from tokopt.ledger.store import Run, Sums
 from tokopt.render import fmt
 from tokopt.render.fmt import short_model as short_model  # re-exported: the views name models so
@@ -257,6 +257,11 @@ def report_rows(report: SessionReport, *, breakdown: bool = False) -> list[dict[
     return rows
 
 
+def unpriced_doc(unpriced: Sequence[UnpricedModel]) -> dict[str, Any]:
+    """The records no price was known for, in total and per model."""
+    return {"records": sum(u.records for u in unpriced), "models": [{"model": u.model, "records": u.records} for u in unpriced]}
+
+
 def run_doc(run: Run) -> dict[str, Any]:
     return {
         "id": run.id,
@@ -290,10 +295,7 @@ def report_document(report: SessionReport, *, breakdown: bool = False) -> dict[s
         "filters": {_FILTER_WORDS[k]: v for k, v in report.match.items()},
         "rows": [_row_doc(row, report.by, breakdown) for row in report.rows],
         "total": _sums_dict(report.total),
-        "unpriced": {
-            "records": sum(u.records for u in report.unpriced),
-            "models": [{"model": u.model, "records": u.records} for u in report.unpriced],
-        },
+        "unpriced": unpriced_doc(report.unpriced),
     }
 
 

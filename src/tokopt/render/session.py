@@ -13,7 +13,7 @@ from tokopt.ledger.reports import ImportSummary, RunListing
 from tokopt.ledger.store import Sums
 from tokopt.render import fmt
 from tokopt.render.grid import Cell, Column, Grid
-from tokopt.render.report import cost_cell, run_doc, visible
+from tokopt.render.report import cost_cell, run_doc, unpriced_doc, visible
 from tokopt.usage import TOKEN_FIELDS, UsageRecord
 
 SUM_FIELDS = ["records", *TOKEN_FIELDS, "cost_usd", "unpriced_records", "estimated_records"]
@@ -175,10 +175,7 @@ def import_document(summary: ImportSummary) -> dict[str, Any]:
         "added": summary.added,
         "updated": summary.updated,
         "unchanged": summary.unchanged,
-        "unpriced": {
-            "records": sum(u.records for u in summary.unpriced),
-            "models": [{"model": u.model, "records": u.records} for u in summary.unpriced],
-        },
+        "unpriced": unpriced_doc(summary.unpriced),
     }
 
 

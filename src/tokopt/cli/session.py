@@ -219,7 +219,9 @@ def session_record(
                 hint=f"{f'did you mean {near}? ' if near else ''}--allow-unknown records it unpriced; --pricing FILE prices it",
             )
         if stdin:
-            rows = book.record_many(read_records(sys.stdin.buffer, max_size=max_input_size), run=run, source="cli")
+            from tokopt.inputs.streams import interruptible
+
+            rows = book.record_many(read_records(interruptible(sys.stdin.buffer), max_size=max_input_size), run=run, source="cli")
         elif from_file is not None:
             rows = [
                 book.record_estimate(

@@ -19,6 +19,7 @@ from typing import BinaryIO, Literal
 
 from tokopt.errors import InputError
 from tokopt.inputs import Source
+from tokopt.inputs.streams import POLL_MS, interruptible, open_interruptible
 
 SNIFF_CHARS = 4096
 # JSON that names none of these keys in its first megabyte is data, not a chat request: it is
@@ -115,8 +116,10 @@ def _wait_readable(fd: int, label: str, on_wait: Callable[[str], None] | None) -
     if not poller.poll(int(WAIT_NOTE_S * 1000)):
         on_wait(f"waiting for {label}: nothing to read yet (a pipe with no writer?); Ctrl-C stops")
         # until there is something to read, or a writer came and went: a read now would see
-        # the end of a named pipe that has no writer yet
-        poller.poll()
+        # the end of a named pipe that has no writer yet. In steps, so that a signal that
+        # lands just before a step's poll() is acted on (see inputs/streams.py)
+        while not poller.poll(POLL_MS):
+            pass
 
 
 def _open_stream(path: Path, label: str, on_wait: Callable[[str], None] | None) -> BinaryIO:
@@ -130,9 +133,9 @@ def _open_stream(path: Path, label: str, on_wait: Callable[[str], None] | None) 
         os.close(fd)
         raise
     # Outside the try: once the file object owns the descriptor it closes it. A SIGTERM that
-    # lands just after fdopen would otherwise close it twice, and the second close's EBADF
+    # lands just after it is made would otherwise close it twice, and the second close's EBADF
     # became "cannot read ...: Bad file descriptor" instead of the signal's exit.
-    return os.fdopen(fd, "rb")
+    return open_interruptible(fd)
 
 
 def too_much(label: str, max_size: int, what: str = "") -> InputError:
@@ -233,7 +236,7 @@ def spooled(
                 elif s.path is None:
                     with contextlib.suppress(OSError, ValueError):  # not a real file: no wait to tell
                         _wait_readable(sys.stdin.fileno(), s.label, on_wait)
-                    _copy(sys.stdin.buffer, dst, s.label, max_size)
+                    _copy(interruptible(sys.stdin.buffer), dst, s.label, max_size)
                 else:
                     try:
                         with _open_stream(s.path, s.label, on_wait) as src:

@@ -143,8 +143,9 @@ def read_sources(
         files.append(result)
         if source.path is None:
             from tokopt.inputs.formats import DEFAULT_MAX_INPUT, Bounded
+            from tokopt.inputs.streams import interruptible
 
-            stdin = Bounded(sys.stdin.buffer, source.label, max_stdin or DEFAULT_MAX_INPUT, ", nothing imported")
+            stdin = Bounded(interruptible(sys.stdin.buffer), source.label, max_stdin or DEFAULT_MAX_INPUT, ", nothing imported")
             _reader(formats, result, merger, now).read_stream(stdin)  # type: ignore[arg-type]
             continue
         if step.how == "unchanged":

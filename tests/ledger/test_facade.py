@@ -541,24 +541,56 @@ def _totals(path: Path):
     return report.total, sorted((tuple(r.key.values()), r.sums) for r in report.rows)
 
 
-def test_an_import_killed_while_writing_leaves_the_ledger_as_it_was(sqlite_path, tmp_path):
-    path = sqlite_path
-    small = write_jsonl(tmp_path / "earlier.jsonl", [openai_chat("c-earlier", prompt=500, completion=20)])
-    big, expected = claude_code_big(tmp_path / "big.jsonl", 30_000, lines_per_response=2)
-    with ledger(path) as book:
-        book.import_paths([str(small)])
-    before = _totals(path)
-    wal = Path(str(path) + "-wal")
+def _wal_has_a_commit(wal: Path) -> bool:
+    """Whether a WAL file ends a transaction (SQLite's WAL format: a 32-byte header, then frames
+    of a 24-byte header and a page; a frame whose bytes 4-8 are not zero is a commit, and only
+    frames that carry the header's salts belong to the current log)."""
+    with wal.open("rb") as f:
+        header = f.read(32)
+        if len(header) < 32:
+            return False
+        page = int.from_bytes(header[8:12], "big")
+        while len(frame := f.read(24)) == 24 and frame[8:16] == header[16:24]:
+            if int.from_bytes(frame[4:8], "big"):
+                return True
+            f.seek(page, os.SEEK_CUR)
+    return False
 
+
+def _kill_while_writing(path: Path, big: Path) -> bool:
+    """Start an import of `big` and SIGKILL it in the middle of writing its transaction (the WAL
+    has grown, and no commit frame is in it yet). The import is stopped (SIGSTOP) while that is
+    checked, so the kill cannot land after a commit it did not see. False if the import
+    committed first (a slow test machine): the caller tries again on a fresh ledger."""
+    wal = Path(str(path) + "-wal")
     proc = _import_process(path, big)
     deadline = time.monotonic() + 300
     while proc.poll() is None and time.monotonic() < deadline:
-        if wal.exists() and wal.stat().st_size > 256 * 1024:  # the import's transaction is spilling pages
-            break
+        if wal.exists() and wal.stat().st_size > 256 * 1024:  # the import's pages are being written
+            proc.send_signal(signal.SIGSTOP)
+            if _wal_has_a_commit(wal):
+                proc.send_signal(signal.SIGCONT)
+                assert proc.wait() == 0, proc.stderr.read().decode()  # type: ignore[union-attr]
+                return False
+            proc.send_signal(signal.SIGKILL)
+            assert proc.wait() == -signal.SIGKILL
+            return True
         time.sleep(0.005)
-    assert proc.poll() is None, "the import finished before it could be killed: " + proc.stderr.read().decode()
-    proc.send_signal(signal.SIGKILL)
-    assert proc.wait() == -signal.SIGKILL
+    raise AssertionError("the import finished before it could be killed: " + proc.stderr.read().decode())  # type: ignore[union-attr]
+
+
+def test_an_import_killed_while_writing_leaves_the_ledger_as_it_was(tmp_path):
+    small = write_jsonl(tmp_path / "earlier.jsonl", [openai_chat("c-earlier", prompt=500, completion=20)])
+    big, expected = claude_code_big(tmp_path / "big.jsonl", 30_000, lines_per_response=2)
+    for attempt in range(5):
+        path = tmp_path / f"ledger-{attempt}.sqlite3"
+        with ledger(path) as book:
+            book.import_paths([str(small)])
+        before = _totals(path)
+        if _kill_while_writing(path, big):
+            break
+    else:
+        raise AssertionError("each of 5 imports committed before it could be stopped")
 
     assert sqlite3.connect(path).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert _totals(path) == before

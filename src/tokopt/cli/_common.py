@@ -255,8 +255,29 @@ ModelFilter = Annotated[
 ProviderFilter = Annotated[list[str] | None, typer.Option("--provider", help="Only these providers (repeatable).", show_default=False)]
 AgentFilter = Annotated[list[str] | None, typer.Option("--agent", help="Only these coding agents: claude-code, codex, gemini-cli, opencode, amp (repeatable).", show_default=False)]
 ProjectFilter = Annotated[list[str] | None, typer.Option("--project", help="Only these projects: a directory, or a directory's name wherever it is (repeatable).", show_default=False)]
-SinceOption = Annotated[str | None, typer.Option("--since", help="From this date (YYYY-MM-DD) or time, included.", show_default=False)]
-UntilOption = Annotated[str | None, typer.Option("--until", help="To this date (included) or time (excluded).", show_default=False)]
+def check_when(value: str | None) -> str | None:
+    """typer's check of --since and --until: a date or a time, or an error that names the
+    option (it is turned into a moment later, in the ledger's time zone)."""
+    if value is None:
+        return None
+    import datetime as dt
+
+    from tokopt.errors import InputError
+    from tokopt.ledger.timezones import parse_when
+
+    try:
+        parse_when(value, dt.timezone.utc)
+    except InputError as exc:
+        raise typer.BadParameter(f"{exc}{f' ({exc.hint})' if exc.hint else ''}") from None
+    return value
+
+
+SinceOption = Annotated[
+    str | None, typer.Option("--since", callback=check_when, help="From this date (YYYY-MM-DD) or time, included.", show_default=False)
+]
+UntilOption = Annotated[
+    str | None, typer.Option("--until", callback=check_when, help="To this date (included) or time (excluded).", show_default=False)
+]
 BranchFilter = Annotated[list[str] | None, typer.Option("--branch", help="Only these git branches (repeatable).", show_default=False)]
 TimezoneOption = Annotated[
     str, typer.Option("--timezone", "--tz", help="Zone for periods and for dates without one: an IANA name, UTC, or local.")

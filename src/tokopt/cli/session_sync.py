@@ -9,10 +9,10 @@ from typing import Annotated
 
 import typer
 
-from tokopt.cli._common import FormatOption, LedgerOption, OutputFormat, SinceOption, UntilOption, UserOption, emit, note, warn
+from tokopt.cli._common import FormatOption, check_when, LedgerOption, OutputFormat, SinceOption, UntilOption, UserOption, emit, note, warn
 
 AllUsersOption = Annotated[bool, typer.Option("--all-users", help="Every user's records, not only yours.")]
-MergeSinceOption = Annotated[str | None, typer.Option("--since", help="Only records from this date (YYYY-MM-DD) or time on.", show_default=False)]
+MergeSinceOption = Annotated[str | None, typer.Option("--since", callback=check_when, help="Only records from this date (YYYY-MM-DD) or time on.", show_default=False)]
 TimezoneOption = Annotated[str, typer.Option("--timezone", "--tz", help="Zone for dates: an IANA name, UTC, or local.")]
 FullOption = Annotated[bool, typer.Option("--full", help="Send every record in scope again, not only those changed since the last push.")]
 

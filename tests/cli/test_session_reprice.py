@@ -160,3 +160,23 @@ def test_bad_options_are_one_error_and_change_nothing(run, args, expected):
     assert r.exit_code == 2, r.output
     assert expected in one_error_line(r.stderr) and r.stdout == ""
     assert records(run) == before
+
+
+def test_all_users_counts_a_shared_response_once_and_prices_every_copy(run, acme, tmp_path):
+    # alice and bob imported the same log: two copies of each of its two responses
+    from tests.ledger_files import openai_chat, write_jsonl
+
+    log = write_jsonl(tmp_path / "shared.jsonl", [openai_chat(f"chatcmpl-{i}", model="acme-7", prompt=1_000, completion=100) for i in (1, 2)])
+    for user in ("alice", "bob"):
+        r = run("session", "import", str(log), "--user", user)
+        assert r.exit_code == 0, r.output
+    doc, err = reprice(run, "--all-users", "--pricing", acme)
+    # 5 records of the fixture + 2 responses, not 4 copies; as the all-users report counts them
+    assert (doc["records"], doc["changed"], doc["shared_copies"]) == (7, 4, 2)
+    assert "2 other users' copies of the same responses" in err
+    report = run("session", "report", "--all-users", "--by", "model", "-f", "json")
+    assert report.exit_code == 0, report.output
+    assert Decimal(doc["total"]["after_usd"]) == Decimal(json.loads(report.stdout)["total"]["cost_usd"])
+    for user in ("alice", "bob"):  # and each user's own copies are priced
+        shared = [r for r in records(run, "--user", user) if r["model"] == "acme-7" and r["input_tokens"] == "1000"]
+        assert [r["cost_usd"] for r in shared] == ["0.0024", "0.0024"]  # 1,000 × $2/M + 100 × $4/M

@@ -52,6 +52,7 @@ class RepriceReport:
     total: RepricedModel  # every model added up (model "(total)")
     data: str  # the price data used: its label
     data_version: str | None  # its version, as records keep it (gp:...)
+    copies: int = 0  # other users' copies of the same responses, repriced too and not counted
 
     @property
     def records(self) -> int:
@@ -130,10 +131,18 @@ def reprice(store: Store, pricer: Pricer, filters: Filters, *, dry_run: bool = F
     the new prices (one transaction); what changed, per model."""
     sums: dict[str, _Sum] = {}
     updates: list[Repriced] = []
+    copies = 0
     with store.read() if dry_run else store.write() as tx:
         # every user's copy of a response is priced, so each user's own report is priced too
         for batch in tx.usage_batches(dataclasses.replace(filters, copies=True), BATCH):
             reprice_records(batch, pricer, sums, updates)
+        if filters.user is None and not filters.copies:
+            # ...but the summary of all users counts a response once, as every all-users
+            # report does: the same records again, one copy of each response
+            every, sums = sums, {}
+            for batch in tx.usage_batches(filters, BATCH):
+                reprice_records(batch, pricer, sums, None)
+            copies = sum(g.records for g in every.values()) - sum(g.records for g in sums.values())
         if updates and not dry_run:
             tx.set_prices(updates)
     total = _Sum("(total)", None)
@@ -148,4 +157,5 @@ def reprice(store: Store, pricer: Pricer, filters: Filters, *, dry_run: bool = F
         total=total.done(),
         data=info.label if info is not None else "tokopt's pricing files",
         data_version=data_version(info.sha256) if info is not None else None,
+        copies=copies,
     )

@@ -72,9 +72,14 @@ def notes(report: RepriceReport) -> list[str]:
 def messages(report: RepriceReport) -> list[str]:
     """What happened, for stderr."""
     n, changed = report.records, report.changed
+    copies = (
+        f" (and {report.copies:,} other users' {'copy' if report.copies == 1 else 'copies'} of the same responses, counted once as in every all-users report)"
+        if report.copies
+        else ""
+    )
     if report.dry_run:
-        return [f"dry run: {changed:,} of {n:,} records would change; nothing was written (run without --dry-run to store the new prices)"]
-    return [f"repriced {changed:,} of {n:,} records with {report.data}"]
+        return [f"dry run: {changed:,} of {n:,} records would change{copies}; nothing was written (run without --dry-run to store the new prices)"]
+    return [f"repriced {changed:,} of {n:,} records{copies} with {report.data}"]
 
 
 def _dict(m: RepricedModel) -> dict[str, Any]:
@@ -100,6 +105,7 @@ def document(report: RepriceReport) -> dict[str, Any]:
         "pricing_version": report.data_version,
         "records": report.records,
         "changed": report.changed,
+        "shared_copies": report.copies,
         "models": [_dict(m) for m in report.models],
         "total": {k: v for k, v in _dict(report.total).items() if k not in ("provider", "model")},
     }

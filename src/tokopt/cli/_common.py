@@ -32,6 +32,7 @@ from tokopt.cli._streams import (  # noqa: F401 (shared: commands take them from
     stdout_console,
     table_consoles,
 )
+from tokopt.cli._values import check_when, parse_size  # noqa: F401 (shared: commands take them from here)
 from tokopt.paths import ENV_CALLS_PER_MONTH, ENV_LEDGER, ENV_MODELS, ENV_OUTPUT_TOKENS, ENV_PROJECT_CONFIG, ENV_USER
 
 if TYPE_CHECKING:
@@ -197,18 +198,6 @@ UserOption = Annotated[
 ]
 
 
-def parse_size(value: Any) -> int:
-    """A size as people write it: 500M, 2G, 1048576 (typer's parser for --max-input-size)."""
-    if isinstance(value, int):
-        return value
-    from tokopt.inputs.formats import parse_size as parse
-
-    try:
-        return parse(str(value))
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
-
-
 MaxInputSizeOption = Annotated[
     int | None,
     typer.Option(
@@ -255,23 +244,6 @@ ModelFilter = Annotated[
 ProviderFilter = Annotated[list[str] | None, typer.Option("--provider", help="Only these providers (repeatable).", show_default=False)]
 AgentFilter = Annotated[list[str] | None, typer.Option("--agent", help="Only these coding agents: claude-code, codex, gemini-cli, opencode, amp (repeatable).", show_default=False)]
 ProjectFilter = Annotated[list[str] | None, typer.Option("--project", help="Only these projects: a directory, or a directory's name wherever it is (repeatable).", show_default=False)]
-def check_when(value: str | None) -> str | None:
-    """typer's check of --since and --until: a date or a time, or an error that names the
-    option (it is turned into a moment later, in the ledger's time zone)."""
-    if value is None:
-        return None
-    import datetime as dt
-
-    from tokopt.errors import InputError
-    from tokopt.ledger.timezones import parse_when
-
-    try:
-        parse_when(value, dt.timezone.utc)
-    except InputError as exc:
-        raise typer.BadParameter(f"{exc}{f' ({exc.hint})' if exc.hint else ''}") from None
-    return value
-
-
 SinceOption = Annotated[
     str | None, typer.Option("--since", callback=check_when, help="From this date (YYYY-MM-DD) or time, included.", show_default=False)
 ]

@@ -11,30 +11,70 @@ Where its values stand among flags, env vars and project config is `settings.py`
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing import TYPE_CHECKING, Any
 
 from tokopt.errors import ConfigError, UnknownModelError
+from tokopt.plain import Plain
 from tokopt.tomlio import describe_validation, read_toml
 
 if TYPE_CHECKING:
     from tokopt.pricing import Catalog
 
 
-class Defaults(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+# Plain dataclasses: every command reads the config, and most have none. A file's contents are
+# validated by the pydantic schema below (its errors name the key), made only when one is read.
 
+
+@dataclass(slots=True, kw_only=True)
+class Defaults(Plain):
     models: list[str] | None = None
-    output_tokens: Annotated[int, Field(ge=0)] | None = None
-    calls: Annotated[int, Field(ge=1)] | None = None
+    output_tokens: int | None = None  # 0 or more
+    calls: int | None = None  # 1 or more
+
+    @classmethod
+    def _schema(cls) -> Any:
+        return _schemas()[0]
 
 
-class UserConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+@dataclass(slots=True, kw_only=True)
+class UserConfig(Plain):
+    defaults: Defaults = field(default_factory=Defaults)
 
-    defaults: Defaults = Field(default_factory=Defaults)
+    @classmethod
+    def _schema(cls) -> Any:
+        return _schemas()[1]
+
+    @classmethod
+    def model_validate(cls, data: Any) -> UserConfig:
+        """A config from its TOML table, validated (pydantic's ValidationError when it is not valid)."""
+        return cls._schema().model_validate(data).to_plain()  # type: ignore[no-any-return]
+
+
+@functools.cache
+def _schemas() -> tuple[Any, Any]:
+    from typing import Annotated
+
+    from pydantic import BaseModel, ConfigDict, Field
+
+    class Defaults(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+
+        models: list[str] | None = None
+        output_tokens: Annotated[int, Field(ge=0)] | None = None
+        calls: Annotated[int, Field(ge=1)] | None = None
+
+    class UserConfig(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+
+        defaults: Defaults = Field(default_factory=Defaults)
+
+        def to_plain(self) -> Any:
+            return globals()["UserConfig"](defaults=globals()["Defaults"](**self.defaults.model_dump()))
+
+    return Defaults, UserConfig
 
 
 def load_user_config(path: Path, *, required: bool = False, catalog: Catalog | None = None) -> UserConfig:
@@ -43,6 +83,8 @@ def load_user_config(path: Path, *, required: bool = False, catalog: Catalog | N
     if not required and not path.exists():
         return UserConfig()
     data: dict[str, Any] = read_toml(path, what="config file", error=ConfigError)
+    from pydantic import ValidationError
+
     try:
         config = UserConfig.model_validate(data)
     except ValidationError as exc:

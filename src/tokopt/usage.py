@@ -17,19 +17,34 @@ import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Annotated, Any
-
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from typing import Any
 
 from tokopt.decimals import quantize as quantize  # re-exported: where the core rounds
 from tokopt.errors import InputError
+from tokopt.plain import Plain
 
-# JSON carries money as a plain decimal string ("0.0000005", never "5E-7" and never a float).
-_plain = PlainSerializer(lambda d: format(d.normalize(), "f"), return_type=str, when_used="json")
-PlainDecimal = Annotated[Decimal, _plain]
-Usd = PlainDecimal
-PositiveInt = Annotated[int, Field(gt=0)]
-NonNegativeInt = Annotated[int, Field(ge=0)]
+
+def __getattr__(name: str) -> Any:
+    # The annotated types of pydantic models elsewhere (ledger, budgets, suggestions), made on
+    # first use: an estimate builds no pydantic model and does not import pydantic.
+    if name in ("_plain", "PlainDecimal", "Usd", "PositiveInt", "NonNegativeInt"):
+        from typing import Annotated
+
+        from pydantic import Field, PlainSerializer
+
+        # JSON carries money as a plain decimal string ("0.0000005", never "5E-7" and never a float).
+        plain = PlainSerializer(lambda d: format(d.normalize(), "f"), return_type=str, when_used="json")
+        money = Annotated[Decimal, plain]
+        made = {
+            "_plain": plain,
+            "PlainDecimal": money,
+            "Usd": money,
+            "PositiveInt": Annotated[int, Field(gt=0)],
+            "NonNegativeInt": Annotated[int, Field(ge=0)],
+        }
+        globals().update(made)
+        return made[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 # More tokens than any call can have; far enough below SQLite's 64-bit INTEGER that the sums of
 # a report cannot overflow it either.
@@ -203,17 +218,30 @@ _RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(UsageRecord))
 _RECORD_VALUES = operator.attrgetter(*_RECORD_FIELDS)
 
 
-class Cost(BaseModel):
+def _usd(value: Any) -> Decimal:
+    if type(value) is Decimal:
+        return value
+    if type(value) is int:
+        return Decimal(value)
+    raise TypeError(f"an amount in USD must be a Decimal (got {value!r})")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Cost(Plain):
     """The cost of one call in USD, split the way the bill is."""
 
-    model_config = ConfigDict(frozen=True)
-
-    input_usd: Usd
-    cached_input_usd: Usd
-    cache_write_usd: Usd
-    output_usd: Usd
+    input_usd: Decimal
+    cached_input_usd: Decimal
+    cache_write_usd: Decimal
+    output_usd: Decimal
     long_context: bool = False
     batch: bool = False
+
+    def __post_init__(self) -> None:
+        # called for every priced record of an import: four type checks, no schema
+        if type(self.input_usd) is not Decimal or type(self.cached_input_usd) is not Decimal or type(self.cache_write_usd) is not Decimal or type(self.output_usd) is not Decimal:
+            for name in ("input_usd", "cached_input_usd", "cache_write_usd", "output_usd"):
+                object.__setattr__(self, name, _usd(getattr(self, name)))
 
     @property
     def prompt_usd(self) -> Decimal:

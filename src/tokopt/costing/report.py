@@ -9,10 +9,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, Field
+from decimal import Decimal
 
+from tokopt.plain import Plain
 from tokopt.pricing.model import Tier
-from tokopt.usage import Cost, PlainDecimal, Usd
+from tokopt.usage import Cost
 
 if TYPE_CHECKING:
     from tokopt.costing.turns import TurnTable
@@ -31,7 +32,8 @@ class TextCount:
     tokens: dict[str, int]
 
 
-class ModelEstimate(BaseModel):
+@dataclass(slots=True, kw_only=True)
+class ModelEstimate(Plain):
     """What one call (and `calls` calls) of a prompt costs on one model."""
 
     model: str
@@ -40,22 +42,22 @@ class ModelEstimate(BaseModel):
     tokenizer: str
     approximate: bool
     input_tokens: int
-    input_tokens_low: int | None = Field(None, description="an approximate count's band (the spread of the measured factors); None: exact")
+    input_tokens_low: int | None = None  # an approximate count's band (the spread of the measured factors); None: exact
     input_tokens_high: int | None = None
     cached_input_tokens: int
     output_tokens: int
     cost: Cost
     calls: int
-    total_usd: Usd
+    total_usd: Decimal
     context_window: int | None
     max_output: int | None
-    context_share: PlainDecimal | None = Field(description="(input + output) / context_window; None if the window is not known")
+    context_share: Decimal | None  # (input + output) / context_window; None if the window is not known
     fits: bool
-    problems: list[str] = Field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
     batch_unavailable: bool = False
     as_of: dt.date
-    per_day_usd: Usd | None = None  # --per day|month: the calls' cost a day and a 30-day month
-    per_month_usd: Usd | None = None
+    per_day_usd: Decimal | None = None  # --per day|month: the calls' cost a day and a 30-day month
+    per_month_usd: Decimal | None = None
 
 
 @dataclass

@@ -8,8 +8,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from tokopt.errors import PricingError
 from tokopt.pricing import layer as layer_mod
 from tokopt.pricing.listed import Listing
@@ -209,7 +207,12 @@ class Catalog(Listing, Lookup):
     def _validate(self, path: Path, model_id: str, raw: dict[str, Any]) -> ModelPrice:
         try:
             return ModelPrice.model_validate({**raw, "id": model_id})
-        except ValidationError as exc:
+        except ValueError as exc:
+            # only data the quick check refused reaches pydantic, which says what is wrong
+            from pydantic import ValidationError
+
+            if not isinstance(exc, ValidationError):
+                raise
             raise PricingError(f"{path}: model '{model_id}': {describe_validation(exc)}") from None
 
     def _family_fields(self, model_id: str, entry: layer_mod.Entry | None, pfile: layer_mod.ProviderFile | None) -> dict[str, Any]:

@@ -2,21 +2,38 @@
 
 A `ModelPrice` is one model's prices as they stand at one moment (the standard prices; the
 batch and service-tier prices next to them), resolved from genai-prices and tokopt's own layer.
+
+These are plain frozen dataclasses (tokopt.plain): every estimate builds them, and pydantic
+models cost more to set up than a small estimate takes. Values from a file are checked as they
+are made; what the quick check cannot vouch for goes through the pydantic schemas in
+tokopt.pricing.schema, which give the same values, or the same errors, as pydantic models would.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
-
-from tokopt.usage import TOKEN_KINDS, PlainDecimal, PositiveInt, _plain
+from tokopt.plain import (
+    SLOW,
+    Plain,
+    date,
+    decimal_ge0,
+    decimal_gt0,
+    flag,
+    opt,
+    positive_int,
+    register,
+    seq,
+    text,
+)
+from tokopt.usage import TOKEN_KINDS
 
 EncodingName = Literal["cl100k_base", "o200k_base"]
-PerMillion = Annotated[Decimal, Field(ge=0, description="USD per 1M tokens"), _plain]
+ENCODINGS = ("cl100k_base", "o200k_base")
 
 
 # what providers call the tier with no price of its own (OpenAI "default", Anthropic "standard")
@@ -38,49 +55,34 @@ class Tier(str, Enum):
 
 # The content classes an approximate count is split into (tokens/approx.py classifies text).
 CONTENT_CLASSES = ("prose", "code", "json", "cjk", "japanese", "other_scripts", "digits", "whitespace")
-Factor = Annotated[Decimal, Field(gt=0), _plain]
 
 
-class _Band:
-    """A factor with its band `low`..`high` (None: the factor itself), for the models below."""
-
-    if TYPE_CHECKING:  # fields of the models that use it (declared there, in their order)
-        factor: Decimal
-        low: Decimal | None
-        high: Decimal | None
-
-    @property
-    def lo(self) -> Decimal:
-        return self.low if self.low is not None else self.factor
-
-    @property
-    def hi(self) -> Decimal:
-        return self.high if self.high is not None else self.factor
-
-    def _check_band(self) -> None:
-        if not self.lo <= self.factor <= self.hi:
-            raise ValueError(f"low <= factor <= high does not hold ({self.lo}, {self.factor}, {self.hi})")
+# --- the checks, shared with the schemas ----------------------------------------------------------
 
 
-class ClassFactor(_Band, BaseModel):
-    """A measured ratio to the base encoding's count for one content class: its central value,
-    the lowest and highest measurement (the band), where they come from and when."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    factor: Factor
-    low: Factor | None = None  # None: the factor itself
-    high: Factor | None = None
-    source: str
-    as_of: dt.date | None = None
-
-    @model_validator(mode="after")
-    def _ordered(self) -> ClassFactor:
-        self._check_band()
-        return self
+def check_band(factor: Decimal, low: Decimal | None, high: Decimal | None) -> None:
+    lo = low if low is not None else factor
+    hi = high if high is not None else factor
+    if not lo <= factor <= hi:
+        raise ValueError(f"low <= factor <= high does not hold ({lo}, {factor}, {hi})")
 
 
-def _classes(value: Any) -> Any:
+def check_tokenizer(t: Any) -> None:
+    if t.exact and (t.factor != 1 or t.classes or t.low is not None or t.high is not None):
+        raise ValueError("an exact tokenizer cannot have a factor")
+    if not t.exact and not t.source:
+        raise ValueError("an approximate tokenizer needs a `source` for its factor")
+    check_band(t.factor, t.low, t.high)
+
+
+def check_model(m: Any) -> None:
+    if m.max_input is not None and m.context_window is not None and m.max_input > m.context_window:
+        raise ValueError("max_input cannot exceed context_window")
+    if (m.batch_input is None) != (m.batch_output is None):
+        raise ValueError("batch_input and batch_output go together")
+
+
+def class_table(value: Any) -> Any:
     """A TOML table {class: {...}} as (class, factor) pairs in CONTENT_CLASSES order, so that a
     Tokenizer stays hashable; unknown classes are refused."""
     if not isinstance(value, dict):
@@ -91,7 +93,64 @@ def _classes(value: Any) -> Any:
     return tuple((name, value[name]) for name in CONTENT_CLASSES if name in value)
 
 
-class Tokenizer(_Band, BaseModel):
+def _passes(check: Any, *args: Any) -> None:
+    """`check` as a quick test: its failure is for the schema to report."""
+    try:
+        check(*args)
+    except ValueError:
+        raise SLOW from None
+
+
+class _Band:
+    """A factor with its band `low`..`high` (None: the factor itself), for the classes below."""
+
+    __slots__ = ()
+    factor: Decimal
+    low: Decimal | None
+    high: Decimal | None
+
+    @property
+    def lo(self) -> Decimal:
+        return self.low if self.low is not None else self.factor
+
+    @property
+    def hi(self) -> Decimal:
+        return self.high if self.high is not None else self.factor
+
+
+@register
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClassFactor(_Band, Plain):
+    """A measured ratio to the base encoding's count for one content class: its central value,
+    the lowest and highest measurement (the band), where they come from and when."""
+
+    factor: Decimal
+    low: Decimal | None = None  # None: the factor itself
+    high: Decimal | None = None
+    source: str
+    as_of: dt.date | None = None
+
+    def _normalized(self) -> dict[str, Any]:
+        out = {
+            "factor": decimal_gt0(self.factor),
+            "low": opt(decimal_gt0, self.low),
+            "high": opt(decimal_gt0, self.high),
+            "source": text(self.source),
+            "as_of": opt(date, self.as_of),
+        }
+        _passes(check_band, out["factor"], out["low"], out["high"])
+        return out
+
+    @classmethod
+    def _schema(cls) -> Any:
+        from tokopt.pricing import schema
+
+        return schema.ClassFactor
+
+
+@register
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Tokenizer(_Band, Plain):
     """How a model's tokens are counted.
 
     `exact` models use an OpenAI encoding as the provider does. The rest count with `encoding`
@@ -100,27 +159,42 @@ class Tokenizer(_Band, BaseModel):
     with its own band, source and date (tokens/approx.py weighs them by the text's content).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
     encoding: EncodingName
     exact: bool = False
-    factor: Factor = Decimal(1)
-    low: Factor | None = None
-    high: Factor | None = None
+    factor: Decimal = Decimal(1)
+    low: Decimal | None = None
+    high: Decimal | None = None
     source: str | None = None
     as_of: dt.date | None = None
-    classes: Annotated[tuple[tuple[str, ClassFactor], ...], BeforeValidator(_classes)] = ()
+    classes: tuple[tuple[str, ClassFactor], ...] = ()
     # the family rule the factor comes from, when it was not measured on this model itself
     family: str | None = None
 
-    @model_validator(mode="after")
-    def _approximation_has_source(self) -> Tokenizer:
-        if self.exact and (self.factor != 1 or self.classes or self.low is not None or self.high is not None):
-            raise ValueError("an exact tokenizer cannot have a factor")
-        if not self.exact and not self.source:
-            raise ValueError("an approximate tokenizer needs a `source` for its factor")
-        self._check_band()
-        return self
+    def _normalized(self) -> dict[str, Any]:
+        if self.encoding not in ENCODINGS or type(self.encoding) is not str:
+            raise SLOW
+        try:
+            classes = class_table(self.classes)
+        except ValueError:
+            raise SLOW from None
+        out = {
+            "exact": flag(self.exact),
+            "factor": decimal_gt0(self.factor),
+            "low": opt(decimal_gt0, self.low),
+            "high": opt(decimal_gt0, self.high),
+            "source": opt(text, self.source),
+            "as_of": opt(date, self.as_of),
+            "classes": tuple(_class_pair(pair) for pair in seq(classes)),
+            "family": opt(text, self.family),
+        }
+        _passes(check_tokenizer, _View(self, out))
+        return out
+
+    @classmethod
+    def _schema(cls) -> Any:
+        from tokopt.pricing import schema
+
+        return schema.Tokenizer
 
     def class_factor(self, name: str) -> ClassFactor:
         """The factor for one content class: its own, else the overall factor and band."""
@@ -145,34 +219,82 @@ class Tokenizer(_Band, BaseModel):
         return f"×{min(factors)}–{max(factors)} by content"
 
 
-class LongContext(BaseModel):
+def _class_pair(pair: Any) -> tuple[str, ClassFactor]:
+    if type(pair) is not tuple or len(pair) != 2 or type(pair[0]) is not str:
+        raise SLOW
+    return pair[0], ClassFactor.fast(pair[1])
+
+
+class _View:
+    """An object's fields with some of them replaced (for a check before they are set)."""
+
+    def __init__(self, obj: Any, changed: dict[str, Any]) -> None:
+        self._obj, self._changed = obj, changed
+
+    def __getattr__(self, name: str) -> Any:
+        return self._changed[name] if name in self._changed else getattr(self._obj, name)
+
+
+@register
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LongContext(Plain):
     """Prices that apply to the whole request once its input exceeds `threshold` tokens."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    threshold: int
+    input: Decimal
+    output: Decimal
+    cached_input: Decimal | None = None
+    cache_write: Decimal | None = None
+    cache_write_1h: Decimal | None = None
 
-    threshold: PositiveInt
-    input: PerMillion
-    output: PerMillion
-    cached_input: PerMillion | None = None
-    cache_write: PerMillion | None = None
-    cache_write_1h: PerMillion | None = None
+    def _normalized(self) -> dict[str, Any]:
+        return {
+            "threshold": positive_int(self.threshold),
+            "input": decimal_ge0(self.input),
+            "output": decimal_ge0(self.output),
+            "cached_input": opt(decimal_ge0, self.cached_input),
+            "cache_write": opt(decimal_ge0, self.cache_write),
+            "cache_write_1h": opt(decimal_ge0, self.cache_write_1h),
+        }
+
+    @classmethod
+    def _schema(cls) -> Any:
+        from tokopt.pricing import schema
+
+        return schema.LongContext
 
 
-class Rates(BaseModel):
+@register
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Rates(Plain):
     """One set of prices per 1M tokens (standard, batch, flex or priority), with its long-context tiers.
 
     A price left out bills those tokens the way genai-prices does: cache reads and writes at
     the input price, 1-hour writes at the cache-write price, anything else at nothing.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    input: PerMillion
-    output: PerMillion | None = None
-    cached_input: PerMillion | None = None
-    cache_write: PerMillion | None = None
-    cache_write_1h: PerMillion | None = None
+    input: Decimal
+    output: Decimal | None = None
+    cached_input: Decimal | None = None
+    cache_write: Decimal | None = None
+    cache_write_1h: Decimal | None = None
     tiers: tuple[LongContext, ...] = ()  # ascending thresholds; the highest one exceeded applies
+
+    def _normalized(self) -> dict[str, Any]:
+        return {
+            "input": decimal_ge0(self.input),
+            "output": opt(decimal_ge0, self.output),
+            "cached_input": opt(decimal_ge0, self.cached_input),
+            "cache_write": opt(decimal_ge0, self.cache_write),
+            "cache_write_1h": opt(decimal_ge0, self.cache_write_1h),
+            "tiers": tuple(LongContext.fast(t) for t in seq(self.tiers)),
+        }
+
+    @classmethod
+    def _schema(cls) -> Any:
+        from tokopt.pricing import schema
+
+        return schema.Rates
 
 
 # The price fields of a `Rates` (and of `LongContext` and `ModelPrice`), one per priced token
@@ -188,10 +310,24 @@ UPSTREAM_KEYS: dict[str, str] = {
 }
 
 
-class ModelPrice(BaseModel):
-    """One model's entry in the catalog."""
+def _tier(value: Any) -> Tier:
+    if type(value) is Tier:
+        return value
+    if type(value) is str and value in Tier._value2member_map_:
+        return Tier(value)
+    raise SLOW
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+
+def _service_tier(pair: Any) -> tuple[str, Rates]:
+    if type(pair) is not tuple or len(pair) != 2 or type(pair[0]) is not str:
+        raise SLOW
+    return pair[0], Rates.fast(pair[1])
+
+
+@register
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelPrice(Plain):
+    """One model's entry in the catalog."""
 
     id: str
     provider: str
@@ -199,39 +335,76 @@ class ModelPrice(BaseModel):
     source: str
     tier: Tier
     name: str | None = None
-    host: str | None = Field(None, description="the host that bills this model, when it is not its maker")
-    upstream: str | None = Field(None, description="genai-prices provider/model this price comes from")
+    host: str | None = None  # the host that bills this model, when it is not its maker
+    upstream: str | None = None  # genai-prices provider/model this price comes from
     tiers: tuple[LongContext, ...] = ()  # all long-context tiers; `long_context` is the first
-    batch: Rates | None = Field(None, description="prices under the provider's batch API, where it has one")
+    batch: Rates | None = None  # prices under the provider's batch API, where it has one
     # (name, prices) pairs rather than a dict, so that a ModelPrice stays hashable
-    service_tiers: tuple[tuple[str, Rates], ...] = Field((), description="flex, priority, ...: their prices")
-    data_version: str | None = Field(None, description="the price data's version: gp:<genai-prices data sha256>[+file:<pricing file sha256>]")
-    service_tier: str | None = Field(None, description="the service tier its standard prices are (flex, priority); None: the standard tier")
+    service_tiers: tuple[tuple[str, Rates], ...] = ()  # flex, priority, ...: their prices
+    data_version: str | None = None  # the price data's version: gp:<genai-prices data sha256>[+file:<pricing file sha256>]
+    service_tier: str | None = None  # the service tier its standard prices are (flex, priority); None: the standard tier
     tokenizer: Tokenizer
-    context_window: PositiveInt | None = Field(None, description="input plus output tokens one request may hold")
-    max_output: PositiveInt | None = None
-    max_input: PositiveInt | None = Field(None, description="a lower cap on input, where the provider has one")
-    input: PerMillion
-    output: PerMillion
-    cached_input: PerMillion | None = None
-    cache_write: PerMillion | None = Field(None, description="5-minute cache write, or the only one")
-    cache_write_1h: PerMillion | None = None
-    batch_input: PerMillion | None = None
-    batch_output: PerMillion | None = None
+    context_window: int | None = None  # input plus output tokens one request may hold
+    max_output: int | None = None
+    max_input: int | None = None  # a lower cap on input, where the provider has one
+    input: Decimal
+    output: Decimal
+    cached_input: Decimal | None = None
+    cache_write: Decimal | None = None  # 5-minute cache write, or the only one
+    cache_write_1h: Decimal | None = None
+    batch_input: Decimal | None = None
+    batch_output: Decimal | None = None
     long_context: LongContext | None = None
-    min_cache_tokens: PositiveInt | None = None
+    min_cache_tokens: int | None = None
     aliases: tuple[str, ...] = ()
     default: bool = False
     deprecated: dt.date | None = None
     notes: str | None = None
 
-    @model_validator(mode="after")
-    def _consistent(self) -> ModelPrice:
-        if self.max_input is not None and self.context_window is not None and self.max_input > self.context_window:
-            raise ValueError("max_input cannot exceed context_window")
-        if (self.batch_input is None) != (self.batch_output is None):
-            raise ValueError("batch_input and batch_output go together")
-        return self
+    def _normalized(self) -> dict[str, Any]:
+        aliases = seq(self.aliases)
+        for alias in aliases:
+            text(alias)
+        out = {
+            "id": text(self.id),
+            "provider": text(self.provider),
+            "as_of": date(self.as_of),
+            "source": text(self.source),
+            "tier": _tier(self.tier),
+            "name": opt(text, self.name),
+            "host": opt(text, self.host),
+            "upstream": opt(text, self.upstream),
+            "tiers": tuple(LongContext.fast(t) for t in seq(self.tiers)),
+            "batch": opt(Rates.fast, self.batch),
+            "service_tiers": tuple(_service_tier(pair) for pair in seq(self.service_tiers)),
+            "data_version": opt(text, self.data_version),
+            "service_tier": opt(text, self.service_tier),
+            "tokenizer": Tokenizer.fast(self.tokenizer),
+            "context_window": opt(positive_int, self.context_window),
+            "max_output": opt(positive_int, self.max_output),
+            "max_input": opt(positive_int, self.max_input),
+            "input": decimal_ge0(self.input),
+            "output": decimal_ge0(self.output),
+            "cached_input": opt(decimal_ge0, self.cached_input),
+            "cache_write": opt(decimal_ge0, self.cache_write),
+            "cache_write_1h": opt(decimal_ge0, self.cache_write_1h),
+            "batch_input": opt(decimal_ge0, self.batch_input),
+            "batch_output": opt(decimal_ge0, self.batch_output),
+            "long_context": opt(LongContext.fast, self.long_context),
+            "min_cache_tokens": opt(positive_int, self.min_cache_tokens),
+            "aliases": aliases,
+            "default": flag(self.default),
+            "deprecated": opt(date, self.deprecated),
+            "notes": opt(text, self.notes),
+        }
+        _passes(check_model, _View(self, out))
+        return out
+
+    @classmethod
+    def _schema(cls) -> Any:
+        from tokopt.pricing import schema
+
+        return schema.ModelPrice
 
     @property
     def input_limit(self) -> int | None:

@@ -174,6 +174,20 @@ def m010_report_index(db: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m011_report_index_by_hour(db: sqlite3.Connection) -> None:
+    # The report index again, ordered by UTC hour rather than month: (user, UTC hour, provider,
+    # model). Every period's sums (hour, day, week, month, in UTC or in a zone, and the 5-hour
+    # blocks) are then one pass over it in its order, per UTC hour, with no sort; each hour is
+    # given to its period in Python (`sqlitesums`). Ordered by month, only the UTC month
+    # report was read without a sort, and the blocks sorted every record by hour.
+    db.execute("DROP INDEX IF EXISTS usage_report")
+    db.execute(
+        "CREATE INDEX usage_report ON usage(user, substr(time, 1, 13), provider, model, time, input_tokens, cached_input_tokens, "
+        "cache_write_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens, estimated, cost_usd, cost_picousd)"
+    )
+
+
 APPLICATION_ID = 0x746F6B6F  # "toko": PRAGMA application_id of every tokopt ledger
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -4,8 +4,9 @@
 Costs are summed in SQL as whole pico-dollars (`cost_picousd`); the rare rows whose cost has
 more digits than that, or a group over 9.2 million USD, are added up as Decimal in Python.
 
-Periods in a zone cost little more than in UTC: SQL sums per UTC hour, and each hour goes to
-its local period in Python (a zone changes its offset on the hour nearly everywhere). Zones
+Periods are summed per UTC hour in SQL, in the order of the report index (user, UTC hour,
+provider, model: migration m011), so no record is sorted; each hour goes to its period in
+Python, in UTC or in a zone (a zone changes its offset on the hour nearly everywhere). Zones
 with :30 or :45 offsets are summed per local hour, one pass per stretch of constant offset.
 """
 
@@ -78,8 +79,8 @@ def where(filters: Filters) -> tuple[str, list[object]]:
 
 def source(filters: Filters) -> str:
     """What a query of sums reads: one user's records in a time range through the (user, time)
-    index. The report index (migration m010) holds every column the sums need but is ordered
-    by month; SQLite, which knows no statistics of a ledger, would read every one of the
+    index. The report index (migration m011) holds every column the sums need but is ordered
+    by hour; SQLite, which knows no statistics of a ledger, would read every one of the
     user's records through it rather than the range of a day (the status line's today)."""
     if filters.user is not None and filters.run_ids is None and (filters.since is not None or filters.until is not None):
         return "usage INDEXED BY usage_user_time"
@@ -181,8 +182,9 @@ def aggregate(db: sqlite3.Connection, group: Sequence[str], filters: Filters, tz
         return totals.sums()
     period = periods[0]
     if period == "utc_hour" or tz is dt.timezone.utc:
-        expr, local = _utc_period(period)
-        exprs[at] = expr
+        # per UTC hour, the report index's order (no sort), each hour then to its period
+        exprs[at] = "substr(time, 1, 13)"
+        local = None if period == "utc_hour" else _PERIOD_OF_LOCAL_HOUR[period]
         totals.add(db, exprs, filters, _mapping(at, local) if local else None)
         return totals.sums()
     span = _time_range(db, filters)
@@ -221,17 +223,6 @@ def monday(day: str) -> str:
     """The Monday of the week (Monday to Sunday) of an ISO date."""
     date = dt.date(int(day[:4]), int(day[5:7]), int(day[8:10]))
     return (date - dt.timedelta(days=date.weekday())).isoformat()
-
-
-def _utc_period(period: str) -> tuple[str, Callable[[str], str] | None]:
-    """The SQL of a period in UTC, and what turns its value into the period's key."""
-    if period in ("hour", "utc_hour"):
-        return "substr(time, 1, 13)", None
-    if period == "day":
-        return "substr(time, 1, 10)", None
-    if period == "month":
-        return "substr(time, 1, 7)", None
-    return "substr(time, 1, 10)", monday  # week: days, then each day to its week
 
 
 # a local hour "2026-07-20T09" -> its period

@@ -390,6 +390,16 @@ def test_money_and_time_text():
         sqlitefile.time_text(dt.datetime(2026, 1, 1))
 
 
+@given(
+    when=st.datetimes(min_value=dt.datetime(2, 1, 1), max_value=dt.datetime(9998, 12, 30), timezones=st.sampled_from(
+        [dt.timezone.utc, dt.timezone(dt.timedelta(hours=-2)), dt.timezone(dt.timedelta(hours=5, minutes=30, seconds=7)), zoneinfo.ZoneInfo("Europe/Berlin")]
+    ))
+)
+def test_time_text_is_the_stored_form_of_every_time(when):
+    # the stored form, as strftime writes it (years before 1000 without leading zeros included)
+    assert sqlitefile.time_text(when) == when.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def test_a_token_kind_the_ledger_lacks_gets_its_column_after_a_backup(tmp_path):
     # What happens when a new token kind is added to usage.Usage: ledgers made before it have
     # no column for it, and get one (zero for the old records) the first time they are opened.

@@ -10,11 +10,13 @@ host, or not at all; a batch or flex call on a model with no batch or flex price
 
 from __future__ import annotations
 
+import decimal
+import operator
 import re
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from tokopt.usage import Usage, UsageRecord
+from tokopt.usage import TOKEN_FIELDS, TOKEN_KINDS, Usage, UsageRecord
 
 if TYPE_CHECKING:
     from tokopt.pricing import Catalog
@@ -46,7 +48,7 @@ class Pricer:
         self.catalog = catalog
         self._resolved: dict[str, ModelPrice | None] = {}
         # (id of a billed ModelPrice, batch) -> (it, its long-context thresholds, rates per tier reached)
-        self._rates: dict[tuple[int, bool], tuple[ModelPrice, list[int], dict[int, dict[str, Decimal]]]] = {}
+        self._rates: dict[tuple[int, bool], tuple[ModelPrice, list[int], dict[int, Terms]]] = {}
 
     def resolve(self, name: str) -> ModelPrice | None:
         if name not in self._resolved:
@@ -107,11 +109,45 @@ class Pricer:
             plan = self._rates[key] = (billed, [t.threshold for t in billed.standard.tiers], {})
         _, thresholds, by_tier = plan
         reached = sum(1 for t in thresholds if usage.input_tokens > t) if thresholds else 0  # costing.level
-        r = by_tier.get(reached)
-        if r is None:
-            r = by_tier[reached] = costing.rates(billed, input_tokens=thresholds[reached - 1] + 1 if reached else 0, batch=batch)
-        usd = costing.bucket_usd(usage, r)
-        return usd["input_usd"] + usd["cached_input_usd"] + usd["cache_write_usd"] + usd["output_usd"]  # Cost.total_usd
+        terms = by_tier.get(reached)
+        if terms is None:
+            r = costing.rates(billed, input_tokens=thresholds[reached - 1] + 1 if reached else 0, batch=batch)
+            terms = by_tier[reached] = _terms(r)
+        # costing.bucket_usd, then Cost.total_usd, step for step: each kind's amount made in the
+        # money context, added up per bucket and the buckets in order in the caller's context
+        counts = _COUNTS(usage)
+        total = None
+        for group in terms:
+            bucket = None
+            for i, parts, rate in group:
+                n = counts[i]
+                for p in parts:
+                    n -= counts[p]
+                amount = _DIVIDE(_MULTIPLY(Decimal(n), rate), _PER_MILLION)
+                bucket = amount if bucket is None else bucket + amount
+            total = bucket if total is None else total + bucket
+        assert total is not None
+        return total
+
+
+_COUNTS = operator.attrgetter(*TOKEN_FIELDS)
+_PER_MILLION = Decimal(1_000_000)  # costing.PER_MILLION
+_MONEY = decimal.Context(prec=60, rounding=decimal.ROUND_HALF_EVEN, traps=[decimal.InvalidOperation])  # costing.MONEY_CONTEXT
+_MULTIPLY, _DIVIDE = _MONEY.multiply, _MONEY.divide
+Terms = list[list[tuple[int, tuple[int, ...], Decimal]]]
+
+
+def _terms(r: dict[str, Decimal]) -> Terms:
+    """The rates `r` as costing.bucket_usd applies them: per bucket of Cost, in order, each of its
+    kinds as (its count's place in TOKEN_FIELDS, the places of its parts that have rates of
+    their own and so are not billed at its rate, its rate)."""
+    groups: dict[str, list[tuple[int, tuple[int, ...], Decimal]]] = {}
+    for kind in TOKEN_KINDS:
+        if kind.bucket is None:
+            continue
+        parts = tuple(TOKEN_FIELDS.index(k.field) for k in TOKEN_KINDS if k.part_of == kind.field and k.rate is not None)
+        groups.setdefault(kind.bucket, []).append((TOKEN_FIELDS.index(kind.field), parts, r[kind.field]))
+    return list(groups.values())
 
 
 def _mode(price: ModelPrice, batch: bool, service_tier: str | None) -> ModelPrice | None:

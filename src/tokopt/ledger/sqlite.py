@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import operator
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -278,6 +279,7 @@ _UPSERT = (
 
 
 _BIG_WRITE = 5_000  # records
+_COUNTS = operator.attrgetter(*TOKEN_FIELDS)
 
 
 def _params(row: UsageRecord, here: str | None = None) -> tuple[object, ...]:
@@ -289,7 +291,7 @@ def _params(row: UsageRecord, here: str | None = None) -> tuple[object, ...]:
         row.run_id,
         row.provider,
         row.model,
-        *[getattr(row, name) for name in TOKEN_FIELDS],
+        *_COUNTS(row),
         money_text(row.cost_usd) if row.cost_usd is not None else None,
         picousd(row.cost_usd),
         row.pricing_as_of.isoformat() if row.pricing_as_of else None,

@@ -8,17 +8,15 @@ app, which is also what `from tokopt.cli import app` gives.
 
 from __future__ import annotations
 
-import importlib
 import sys
 import traceback
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
-import typer
-
-from tokopt import __version__
-from tokopt.cli._common import TokoptGroup, guard_standard_streams, print_error
+from tokopt.cli._streams import guard_standard_streams, print_error
 
 if TYPE_CHECKING:
+    import typer
+
     app: typer.Typer
 
 # name -> "module:attribute": a command function, or a typer app for a group of commands.
@@ -50,67 +48,13 @@ GROUP_COMMANDS: dict[str, dict[str, str]] = {
         "blocks": "tokopt.cli.agents:session_blocks",
     },
 }
-_filled: set[str] = set()
-
-
-def _load(target: str) -> Any:
-    module, attribute = target.split(":")
-    return getattr(importlib.import_module(module), attribute)
-
-
-def _version(value: bool) -> None:
-    if value:
-        sys.stdout.write(f"tokopt {__version__}\n")
-        raise typer.Exit()
-
-
-def root(
-    version: Annotated[
-        bool,
-        typer.Option("--version", "-V", callback=_version, is_eager=True, help="Print the version and exit."),
-    ] = False,
-) -> None:
-    """Exact token counts and costs for LLM prompts, offline.
-
-    Exit codes: 0 ok, 1 a budget check failed, 2 bad usage or input, 3 an internal error.
-    """
-
-
-def build_app(only: str | None = None) -> typer.Typer:
-    """The app with every command, or with the command `only` alone."""
-    application = typer.Typer(
-        name="tokopt",
-        cls=TokoptGroup,
-        help="Exact token counts and costs for LLM prompts, offline.",
-        no_args_is_help=True,
-        pretty_exceptions_enable=False,
-        context_settings={"help_option_names": ["-h", "--help"]},
-    )
-    application.callback()(root)
-    for name, target in COMMANDS.items():
-        if only is not None and name != only:
-            continue
-        registered = _load(target)
-        if isinstance(registered, typer.Typer):
-            if name in GROUP_COMMANDS and name not in _filled:  # once: the group is a module's object
-                for sub, sub_target in GROUP_COMMANDS[name].items():
-                    registered.command(name=sub)(_load(sub_target))
-                _filled.add(name)
-            application.add_typer(registered, name=name)
-        else:
-            application.command(name=name)(registered)
-    return application
-
-
-_full_app: typer.Typer | None = None
-
-
 def __getattr__(name: str) -> Any:
-    global _full_app
-    if name == "app":
-        if _full_app is None:
-            _full_app = build_app()
-        return _full_app
+    # the typer application is made on first use (cli/_app.py): importing this package (the
+    # streams, the list of commands) loads no typer, which tokenize's lean path does without
+    if name in ("app", "build_app", "root"):
+        from tokopt.cli import _app
+
+        return _app.full_app() if name == "app" else getattr(_app, name)
     raise AttributeError(f"module 'tokopt.cli' has no attribute {name!r}")
 
 
@@ -120,18 +64,21 @@ def _terminate(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
-def main() -> None:
-    """Console-script entry point: a bug exits 3 with its traceback, never 1 (a failed check)."""
+def prepare_process() -> None:
+    """What every run does first: standard streams that are safe to write, and SIGTERM and SIGHUP
+    ending it as Ctrl-C does."""
     import signal
 
     guard_standard_streams()  # first: before anything opens a file that could become fd 2
     for name in ("SIGTERM", "SIGHUP"):
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), _terminate)
-    first = sys.argv[1] if len(sys.argv) > 1 else None
-    application = build_app(first) if first in COMMANDS else __getattr__("app")
+
+
+def run(work: Any) -> None:
+    """Run `work` as a command runs: a bug exits 3 with its traceback, never 1 (a failed check)."""
     try:
-        application()
+        work()
     except SystemExit:
         raise
     except KeyboardInterrupt:
@@ -140,3 +87,12 @@ def main() -> None:
         traceback.print_exc()
         print_error("internal error; this is a bug in tokopt, please report it with the traceback above")
         sys.exit(3)
+
+
+def main() -> None:
+    """Console-script entry point (the typer application)."""
+    prepare_process()  # first: see guard_standard_streams
+    from tokopt.cli import _app
+
+    first = sys.argv[1] if len(sys.argv) > 1 else None
+    run(_app.build_app(first) if first in COMMANDS else _app.full_app())

@@ -5,10 +5,9 @@ Imported by `tokopt --help`, so it imports nothing heavy at module level.
 
 from __future__ import annotations
 
-import contextlib
 import re
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -20,17 +19,28 @@ from tokopt.cli._complete import complete_model  # noqa: F401 (shared: every mod
 from tokopt.cli._streams import (  # noqa: F401 (shared: commands take them from here)
     NATURAL_WIDTH,
     OutputError,
+    OutputFormat,
     _drop_stdout,
     _GuardedOutput,
+    _line,
     _ReaderLeft,
     _with_fallbacks,
+    byte_progress,
+    emit,
     exit_code_if_reader_leaves,
+    expand_inputs,
     guard_standard_streams,
+    guarded_output,
+    note,
+    print_error,
     reader_left_code,
+    resolve_paths,
+    spool,
     stderr_console,
     stdout_charset,
     stdout_console,
     table_consoles,
+    warn,
 )
 from tokopt.cli._values import check_when, parse_size  # noqa: F401 (shared: commands take them from here)
 from tokopt.paths import ENV_CALLS_PER_MONTH, ENV_LEDGER, ENV_MODELS, ENV_OUTPUT_TOKENS, ENV_PROJECT_CONFIG, ENV_USER
@@ -39,13 +49,6 @@ if TYPE_CHECKING:
     from tokopt.config import UserConfig
     from tokopt.pricing import Catalog
     from tokopt.pricing.model import ModelPrice
-
-
-class OutputFormat(str, Enum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-    markdown = "markdown"
 
 
 class ServiceTierChoice(str, Enum):
@@ -210,30 +213,10 @@ MaxInputSizeOption = Annotated[
 ]
 
 
-def spool(sources: Any, max_input_size: int | None) -> Any:
-    """`formats.spooled` with the command line's limit, saying on stderr what a blocked read waits for."""
-    from tokopt.inputs import formats
-
-    return formats.spooled(sources, max_size=max_input_size or formats.DEFAULT_MAX_INPUT, on_wait=note)
-
-
 TextOption = Annotated[
     list[str] | None,
     typer.Option("--text", metavar="TEXT", help="Count this text, as if it were a file (repeatable).", show_default=False),
 ]
-
-
-def expand_inputs(paths: list[str] | None, texts: list[str] | None = None) -> Any:
-    """The inputs named on the command line: files, directories and globs (`inputs.expand`), then
-    any --text; standard input when there is neither and it is not a terminal."""
-    from tokopt import inputs
-
-    if texts and not paths:
-        return inputs.Expansion(sources=inputs.inline(texts))
-    expansion = inputs.expand(resolve_paths(paths))
-    if texts:
-        expansion.sources.extend(inputs.inline(texts))
-    return expansion
 
 
 # what a ledger report or its blocks cover: shell-style patterns, each repeatable
@@ -256,47 +239,9 @@ TimezoneOption = Annotated[
 ]
 
 
-def resolve_paths(paths: list[str] | None) -> list[str]:
-    """The inputs named on the command line, or stdin when nothing is named and it is not a terminal."""
-    if paths:
-        return paths
-    if not sys.stdin.isatty():
-        return ["-"]
-    from tokopt.errors import InputError
-
-    raise InputError("no input given", hint="name files, directories or globs, pipe text in with -, or give it with --text")
-
-
 # typer may vendor click; find its base exception class through an exported subclass.
 _ClickException: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
 _Abort: type[BaseException] = typer.Abort
-
-
-def _line(kind: str, message: str) -> None:
-    """One message line on stderr. Our messages are one line; a name inside one (a file name
-    with a newline or an escape sequence) is shown visibly, never acted on or split."""
-    from tokopt.render.escape import visible
-
-    try:
-        sys.stderr.write(f"{kind}: {visible(message.strip())}\n")
-    except OSError:
-        pass  # stderr is gone (a full disk): there is nowhere left to say it
-
-
-def print_error(message: str, hint: str | None = None) -> None:
-    _line("error", message)
-    if hint:
-        _line("hint", hint)
-    with contextlib.suppress(OSError):
-        sys.stderr.flush()
-
-
-def warn(message: str) -> None:
-    _line("warning", message)
-
-
-def note(message: str) -> None:
-    _line("note", message)
 
 
 _ARGS_KEY = "tokopt.args"
@@ -358,32 +303,17 @@ class TokoptGroup(TyperGroup):
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         if not standalone_mode:
             return super().main(*args, standalone_mode=False, **kwargs)
-        exit_code_if_reader_leaves(0)
-        saved = sys.stdout
-        sys.stdout = _GuardedOutput(_with_fallbacks(sys.stdout))
-        _with_fallbacks(sys.stderr)
-        try:
-            rv = super().main(*args, standalone_mode=False, **kwargs)
-            sys.stdout.flush()
-        except _ClickException as err:
-            # house style: lower case, no full stop, and none of the coercion layer's "Value error, "
-            message = " ".join(err.format_message().replace(": Value error, ", ": ").rstrip(".").split())  # type: ignore[attr-defined]
-            print_error(message[:1].lower() + message[1:])
-            sys.exit(getattr(err, "exit_code", 2) or 2)
-        except _Abort:
-            print_error("aborted")
-            sys.exit(130)
-        except (BrokenPipeError, _ReaderLeft):
-            # `tokopt ... | head`: the reader left, as readers may. End quietly with the code the
-            # command would have had (check: 1 when a budget failed), never 1 for the pipe.
-            _drop_stdout(saved)
-            sys.exit(reader_left_code())
-        except OutputError as err:
-            _drop_stdout(saved)
-            print_error(err.message)
-            sys.exit(int(err.exit_code))
-        finally:
-            sys.stdout = saved
+        with guarded_output():
+            try:
+                rv = super().main(*args, standalone_mode=False, **kwargs)
+            except _ClickException as err:
+                # house style: lower case, no full stop, and none of the coercion layer's "Value error, "
+                message = " ".join(err.format_message().replace(": Value error, ", ": ").rstrip(".").split())  # type: ignore[attr-defined]
+                print_error(message[:1].lower() + message[1:])
+                sys.exit(getattr(err, "exit_code", 2) or 2)
+            except _Abort:
+                print_error("aborted")
+                sys.exit(130)
         sys.exit(rv if isinstance(rv, int) else 0)
 
 
@@ -431,58 +361,3 @@ def stale_note(catalog: Catalog) -> None:
     status = pricing_mod.data_status(catalog)
     if status.stale:
         note(f"prices as of {status.as_of} are {status.age_days} days old; `tokopt prices update` fetches newer ones")
-
-
-@contextlib.contextmanager
-def byte_progress(total: int | None, label: str, *, min_total: int = 16 << 20) -> Iterator[Callable[[int], None] | None]:
-    """A progress bar on stderr for long reads, only when stderr is a terminal."""
-    if not sys.stderr.isatty() or (total is not None and total < min_total):
-        yield None
-        return
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-        TransferSpeedColumn,
-    )
-
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        TimeRemainingColumn(),
-        console=stderr_console(),
-        transient=True,
-    ) as progress:
-        task = progress.add_task(label, total=total)
-        yield lambda n: progress.advance(task, n)
-
-
-def emit(
-    output_format: OutputFormat,
-    *,
-    document: Callable[[], Any],
-    rows: Callable[[], list[dict[str, Any]]],
-    grids: Callable[[], list[Any]],
-    columns: Sequence[str] | None = None,
-) -> None:
-    """Write one result in the chosen format; only the chosen view is built."""
-    from tokopt.render import machine
-
-    if output_format is OutputFormat.json:
-        sys.stdout.write(machine.to_json(document(), pretty=sys.stdout.isatty(), encoding=stdout_charset()))
-    elif output_format is OutputFormat.csv:
-        sys.stdout.write(machine.to_csv(rows(), columns))
-    elif output_format is OutputFormat.markdown:
-        from tokopt.render.grid import to_markdown
-
-        sys.stdout.write("\n".join(to_markdown(g) for g in grids()))
-    else:
-        from tokopt.render.table import print_grid
-
-        console, notes = table_consoles()
-        for g in grids():
-            print_grid(console, g, notes)

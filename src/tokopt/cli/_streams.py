@@ -1,10 +1,18 @@
-"""stdout and stderr for every command: a reader that leaves, a full disk, a closed stream, a
-narrow charset, and the consoles tables are printed on (see `TokoptGroup.main` in _common)."""
+"""The standard streams for every command: stdin when no input is named, stdout and stderr (a
+reader that leaves, a full disk, a closed stream, a narrow charset), the consoles tables are
+printed on, `error:`/`warning:`/`note:` lines, and a result written in its format.
+
+Nothing here needs typer: `tokopt tokenize`'s lean path (tokopt.fastpath) runs on this module
+alone, and the typer commands take the same helpers from cli/_common.py.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+from collections.abc import Callable, Iterator, Sequence
+from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -173,3 +181,148 @@ def stderr_console() -> Console:
     from rich.console import Console
 
     return Console(stderr=True, width=_width(sys.stderr))
+
+
+@contextlib.contextmanager
+def guarded_output() -> Iterator[None]:
+    """Run a command with stdout guarded (`TokoptGroup.main`, and tokenize's lean path): a reader
+    that leaves ends it quietly with the code it would have had, an unwritable stdout is one
+    error line, exit 2."""
+    exit_code_if_reader_leaves(0)
+    saved = sys.stdout
+    sys.stdout = _GuardedOutput(_with_fallbacks(sys.stdout))
+    _with_fallbacks(sys.stderr)
+    try:
+        yield
+        sys.stdout.flush()
+    except (BrokenPipeError, _ReaderLeft):
+        # `tokopt ... | head`: the reader left, as readers may. End quietly with the code the
+        # command would have had (check: 1 when a budget failed), never 1 for the pipe.
+        _drop_stdout(saved)
+        sys.exit(reader_left_code())
+    except OutputError as err:
+        _drop_stdout(saved)
+        print_error(err.message)
+        sys.exit(int(err.exit_code))
+    finally:
+        sys.stdout = saved
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+
+
+def spool(sources: Any, max_input_size: int | None) -> Any:
+    """`formats.spooled` with the command line's limit, saying on stderr what a blocked read waits for."""
+    from tokopt.inputs import formats
+
+    return formats.spooled(sources, max_size=max_input_size or formats.DEFAULT_MAX_INPUT, on_wait=note)
+
+
+def expand_inputs(paths: list[str] | None, texts: list[str] | None = None) -> Any:
+    """The inputs named on the command line: files, directories and globs (`inputs.expand`), then
+    any --text; standard input when there is neither and it is not a terminal."""
+    from tokopt import inputs
+
+    if texts and not paths:
+        return inputs.Expansion(sources=inputs.inline(texts))
+    expansion = inputs.expand(resolve_paths(paths))
+    if texts:
+        expansion.sources.extend(inputs.inline(texts))
+    return expansion
+
+
+def resolve_paths(paths: list[str] | None) -> list[str]:
+    """The inputs named on the command line, or stdin when nothing is named and it is not a terminal."""
+    if paths:
+        return paths
+    if not sys.stdin.isatty():
+        return ["-"]
+    from tokopt.errors import InputError
+
+    raise InputError("no input given", hint="name files, directories or globs, pipe text in with -, or give it with --text")
+
+
+def _line(kind: str, message: str) -> None:
+    """One message line on stderr. Our messages are one line; a name inside one (a file name
+    with a newline or an escape sequence) is shown visibly, never acted on or split."""
+    from tokopt.render.escape import visible
+
+    try:
+        sys.stderr.write(f"{kind}: {visible(message.strip())}\n")
+    except OSError:
+        pass  # stderr is gone (a full disk): there is nowhere left to say it
+
+
+def print_error(message: str, hint: str | None = None) -> None:
+    _line("error", message)
+    if hint:
+        _line("hint", hint)
+    with contextlib.suppress(OSError):
+        sys.stderr.flush()
+
+
+def warn(message: str) -> None:
+    _line("warning", message)
+
+
+def note(message: str) -> None:
+    _line("note", message)
+
+
+@contextlib.contextmanager
+def byte_progress(total: int | None, label: str, *, min_total: int = 16 << 20) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on stderr for long reads, only when stderr is a terminal."""
+    if not sys.stderr.isatty() or (total is not None and total < min_total):
+        yield None
+        return
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=stderr_console(),
+        transient=True,
+    ) as progress:
+        task = progress.add_task(label, total=total)
+        yield lambda n: progress.advance(task, n)
+
+
+def emit(
+    output_format: OutputFormat,
+    *,
+    document: Callable[[], Any],
+    rows: Callable[[], list[dict[str, Any]]],
+    grids: Callable[[], list[Any]],
+    columns: Sequence[str] | None = None,
+) -> None:
+    """Write one result in the chosen format; only the chosen view is built."""
+    from tokopt.render import machine
+
+    if output_format is OutputFormat.json:
+        sys.stdout.write(machine.to_json(document(), pretty=sys.stdout.isatty(), encoding=stdout_charset()))
+    elif output_format is OutputFormat.csv:
+        sys.stdout.write(machine.to_csv(rows(), columns))
+    elif output_format is OutputFormat.markdown:
+        from tokopt.render.grid import to_markdown
+
+        sys.stdout.write("\n".join(to_markdown(g) for g in grids()))
+    else:
+        from tokopt.render.table import print_grid
+
+        console, notes = table_consoles()
+        for g in grids():
+            print_grid(console, g, notes)

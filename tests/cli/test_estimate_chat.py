@@ -436,3 +436,23 @@ def test_json_data_in_a_directory_is_counted_as_text(run, tmp_path, monkeypatch,
     # asked to read it as a request, it is one error line
     r = run("estimate", "prompts/package.json", "--input-format", "openai")
     assert r.exit_code == 2 and "no 'messages'" in one_error_line(r.stderr)
+
+
+def test_a_markdown_prompt_that_opens_with_a_json_example_is_a_prompt(run, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    text = '{"messages": [{"role": "user", "content": "Where is my order?"}]}\n\nClassify the request above.\n'
+    Path("prompt.md").write_text(text, encoding="utf-8")
+    r = run("estimate", "prompt.md", "-m", "gpt-5.5", "-f", "json")
+    assert r.exit_code == 0, r.output
+    counted = run("tokenize", "prompt.md", "-f", "json")
+    assert counted.exit_code == 0, counted.output
+    import tiktoken
+
+    expected = len(tiktoken.get_encoding("o200k_base").encode(text))  # the whole file, as text
+    assert rows_by_model(json.loads(r.stdout))["gpt-5.5"]["input_tokens"] == expected
+    assert json.loads(counted.stdout)["inputs"][0]["o200k_base_tokens"] == expected
+    Path("tokopt.toml").write_text('[[budgets]]\nname = "prompts"\npaths = ["*.md"]\nmax_tokens = 1000\n', encoding="utf-8")
+    checked = run("check", "-f", "json")
+    assert checked.exit_code == 0, checked.output
+    gpt = [row for row in json.loads(checked.stdout)["rows"] if row["model"] == "gpt-5.5"]
+    assert [(row["file"], row["request"], row["current"]["input_tokens"]) for row in gpt] == [("prompt.md", None, expected)]

@@ -51,6 +51,13 @@ def test_forced_formats_win():
         ('{"custom_id": "1", "body": {}}\n', "b.jsonl", "jsonl"),
         ('{"name": "pkg",', "broken.json", "json"),  # malformed: the reader names line and column
         ("[1]\n2\n", "bad.jsonl", "jsonl"),  # lines that are not objects: reported as such
+        # a prose file (by its name) is a request only if it reads as one; else it is a prompt
+        ('{"messages": [{"role": "user", "content": "hi"}]}\n\nExplain the request above.\n', "p.md", "text"),
+        ('{"messages": [{"role": "user", "content": "hi"}]}\n', "q.md", "json"),
+        ('{"role": "user", "content": "a"}\n{"role": "assistant", "content": "b"}\n', "t.txt", "jsonl"),
+        ('{"role": "user", "content": "a"}\n[1]\n', "t.txt", "text"),
+        ('{"model": "gpt-4o", "messages": [', "cut.prompt", "text"),
+        ('{"model": "gpt-4o", "messages": [', "cut", "json"),  # no prose name: the reader says where it breaks
     ],
 )
 def test_json_that_is_not_a_request_is_text(data, label, shape):
@@ -67,3 +74,12 @@ def test_request_keys_are_looked_for_in_the_whole_first_megabyte(tmp_path):
     data.write_text(json.dumps({"rows": ["y" * 100] * 20_000}), encoding="utf-8")  # 2 MB, no request key
     assert formats.sniff(source(data)) == "json"  # too big to be sure: read as a request, an error if not
     assert formats.sniff(source(data), InputFormat.text) == "text"
+
+
+def test_a_long_prose_file_that_opens_with_json_lines_is_judged_on_its_first_megabyte(tmp_path):
+    line = json.dumps({"role": "user", "content": "x" * 100, "messages": []}) + "\n"
+    path = tmp_path / "notes.md"
+    path.write_text(line * 20_000 + "and then prose\n", encoding="utf-8")  # 2.5 MB
+    assert formats.sniff(source(path)) == "jsonl"  # its first megabyte is JSON Lines throughout
+    path.write_text(line + "prose on the second line\n" + line * 20_000, encoding="utf-8")
+    assert formats.sniff(source(path)) == "text"

@@ -27,6 +27,8 @@ SNIFF_CHARS = 4096
 REQUEST_KEYS = re.compile(r'"(?:messages|input|role|custom_id)"\s*:')
 REQUEST_SCAN = 1 << 20
 JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
+# names of prose: such a file is read as a request only if it is well-formed JSON or JSON Lines
+TEXT_SUFFIXES = (".md", ".markdown", ".mdx", ".txt", ".text", ".prompt", ".rst")
 
 Shape = Literal["text", "json", "jsonl"]
 
@@ -260,7 +262,11 @@ def sniff_data(data: bytes, label: str, forced: InputFormat = InputFormat.auto, 
     JSON data file is a prompt like any other. Malformed JSON keeps its shape, so that the
     reader names the line and column. A forced format is taken as given."""
     shape = sniff_shape(data[: SNIFF_CHARS * 2].decode("utf-8", "replace"), label, forced)
-    if shape == "text" or forced is not InputFormat.auto or not (whole and len(data) <= REQUEST_SCAN):
+    if shape == "text" or forced is not InputFormat.auto:
+        return shape
+    if label.lower().endswith(TEXT_SUFFIXES) and not _well_formed(data, shape, whole=whole):
+        return "text"  # a Markdown prompt that opens with a JSON example is still a prompt
+    if not (whole and len(data) <= REQUEST_SCAN):
         return shape
     text = data.decode("utf-8", "replace").lstrip("\ufeff")
     if REQUEST_KEYS.search(text):
@@ -272,6 +278,24 @@ def sniff_data(data: bytes, label: str, forced: InputFormat = InputFormat.auto, 
     except (ValueError, RecursionError):
         return shape
     return "text" if shape == "json" or isinstance(parsed, dict) else shape
+
+
+def _well_formed(data: bytes, shape: Shape, *, whole: bool) -> bool:
+    """Whether `data` (the first megabyte or so of an input, or all of it if `whole`) reads as
+    the JSON document or JSON Lines its first bytes suggest, as far as it goes."""
+    text = data.decode("utf-8", "replace").lstrip("\ufeff")
+    try:
+        if shape == "json":
+            if whole:  # a part of one document cannot be checked
+                json.loads(text)
+            return True
+        lines = text.splitlines()
+        for line in lines if whole else lines[:-1]:  # the last line of a part may be cut short
+            if line.strip() and not isinstance(json.loads(line), dict):
+                return False
+    except (ValueError, RecursionError):
+        return False
+    return True
 
 
 def sniff(source: Source, forced: InputFormat = InputFormat.auto) -> Shape:

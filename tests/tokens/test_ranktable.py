@@ -150,3 +150,53 @@ def test_a_well_formed_table_of_other_ranks_is_never_trusted(fresh, reference):
     from tokopt.tokens import pybpe
 
     assert pybpe.PythonBPE(spec).count(text) == len(reference["cl100k_base"].encode(text))
+
+
+# --- the signed token list that tiktoken's encoder is built from ---------------------------------
+
+
+def test_the_encoder_s_ranks_come_from_the_signed_token_list_and_equal_tiktoken_s(fresh, reference):
+    spec = tokens.SPECS["cl100k_base"]
+    first = encodings.load_ranks("cl100k_base")  # cut from the table; the list is written
+    path = ranktable.tokens_path(spec)
+    assert path.exists()
+    ranktable._tables.clear()
+    ranktable.cache_path(spec).unlink()  # the second load reads the list alone
+    again = encodings.load_ranks("cl100k_base")
+    assert not ranktable.cache_path(spec).exists()
+    assert first == again == reference["cl100k_base"]._mergeable_ranks
+    assert list(again.values()) == list(range(spec.n_ranks))
+
+
+@pytest.mark.parametrize("change", ["one token", "the mac", "a list signed with another key", "another table's list"])
+def test_a_token_list_that_does_not_verify_is_never_unmarshalled(fresh, reference, change, monkeypatch):
+    import marshal
+
+    from tokopt import cachekey
+
+    spec = tokens.SPECS["cl100k_base"]
+    encodings.load_ranks("cl100k_base")
+    path = ranktable.tokens_path(spec)
+    good = path.read_bytes()
+    key = cachekey.user_key()
+    listed = marshal.loads(good[32:])[1]
+    forged_tokens = [b" world" if t == b" hello" else t for t in listed]
+    if change == "one token":  # the MAC no longer matches
+        payload = marshal.dumps((spec.table_blake2b, forged_tokens), 4)
+        bad = good[:32] + payload
+    elif change == "the mac":
+        bad = bytes([good[0] ^ 1]) + good[1:]
+    elif change == "a list signed with another key":
+        payload = marshal.dumps((spec.table_blake2b, forged_tokens), 4)
+        bad = cachekey.mac(b"k" * 32, ranktable.TOKENS_PURPOSE, payload) + payload
+    else:  # signed with the user's key, but cut from other data than the pinned table
+        payload = marshal.dumps(("0" * 64, forged_tokens), 4)
+        bad = cachekey.mac(key, ranktable.TOKENS_PURPOSE, payload) + payload
+    path.write_bytes(bad)
+    loads = []
+    monkeypatch.setattr(marshal, "loads", lambda data, _real=marshal.loads: loads.append(1) or _real(data))
+    ranks = encodings.load_ranks("cl100k_base")
+    assert ranks == reference["cl100k_base"]._mergeable_ranks
+    assert path.read_bytes() == good  # cut again from the table and written again
+    if change != "another table's list":
+        assert loads == []  # refused on its MAC, before any unmarshalling

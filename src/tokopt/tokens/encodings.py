@@ -118,7 +118,8 @@ def load_ranks(name: str) -> dict[bytes, int]:
     from tokopt.tokens import ranktable
 
     # the table itself is not kept: a large count, which builds encoders, never needs it again
-    return ranktable.load(name, keep=False).as_dict()
+    tokens = ranktable.tokens_in_order(name)
+    return dict(zip(tokens, range(len(tokens))))
 
 
 _lock = threading.Lock()

@@ -272,3 +272,40 @@ def test_data_loaded_again_in_a_process_is_reused_until_its_cache_file_changes(t
     again = upstream.load(info, raw)
     assert again is not first and [p.id for p in again.providers] == [p.id for p in first.providers] != []
     assert upstream.load(info, raw) is again
+
+
+def test_a_data_file_s_hash_is_read_from_the_signed_note_only_while_the_file_is_unchanged(tmp_path, monkeypatch):
+    # The bundled data's hash is kept between runs in a note signed with the user's key, with the
+    # file's inode, size and times: hashing 1.6 MB on every run cost a few ms of each estimate.
+    import hashlib
+    import json
+    import os
+
+    from tokopt import cachekey
+    from tokopt.pricing import datacache
+
+    monkeypatch.setenv("TOKOPT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(datacache, "_HASHED", {})
+    data = tmp_path / "data.py"
+    data.write_bytes(b"providers = []\n" * 1000)
+    real = hashlib.sha256(data.read_bytes()).hexdigest()
+    key = cachekey.user_key()
+    assert datacache.sha256_of(data, key) == real
+    note = tmp_path / "cache" / datacache.HASH_NOTE
+    assert json.loads(note.read_bytes()[32:])["sha256"] == real
+
+    def noted(sha: str, mac_key: bytes) -> None:
+        payload = json.loads(note.read_bytes()[32:])
+        body = json.dumps({**payload, "sha256": sha}).encode()
+        note.write_bytes(cachekey.mac(mac_key, datacache.HASH_PURPOSE, body) + body)
+        datacache._HASHED.clear()
+
+    noted("a" * 64, key)  # a note signed with the key is believed: the file is not read
+    assert datacache.sha256_of(data, key) == "a" * 64
+    noted("b" * 64, os.urandom(32))  # signed with another key: ignored, the file is hashed
+    assert datacache.sha256_of(data, key) == real
+    noted("c" * 64, key)
+    data.write_bytes(b"providers = [1]\n" * 1000)  # the file changed: hashed again
+    assert datacache.sha256_of(data, key) == hashlib.sha256(data.read_bytes()).hexdigest()
+    datacache._HASHED.clear()
+    assert datacache.sha256_of(data, None) == hashlib.sha256(data.read_bytes()).hexdigest()  # no key: no note

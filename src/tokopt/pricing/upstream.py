@@ -411,8 +411,10 @@ def current_info(pin: Any) -> tuple[DataInfo, bytes | None]:
         raw = installed.path.read_bytes()
         sha = hashlib.sha256(raw).hexdigest()
         return DataInfo(label=installed.label, path=installed.path, sha256=sha, as_of=installed.as_of, installed=True), raw
+    from tokopt import cachekey
+
     path = bundled_data_file()
-    sha = datacache.sha256_of(path)
+    sha = datacache.sha256_of(path, cachekey.user_key())
     if pin.data_sha256 == sha:
         version, as_of = pin.version, pin.as_of
     else:

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from decimal import Decimal
 
 import psycopg
 import pytest
@@ -224,3 +225,44 @@ def test_push_and_pull_through_the_command(tmp_path, pg_database, monkeypatch):
     assert totals(back) == totals(local)
     r = run_cli("session", "push", "--to", pg_database.url_with_password("wrong-one"), "--ledger", local)
     assert r.exit_code == 2 and r.stderr.startswith("error: ledger postgresql://tokopt_test:***@") and "wrong-one" not in r.stderr
+
+
+ACME = """as_of = 2026-11-01
+[models."acme-7"]
+provider = "acme"
+source = "acme's invoice"
+tier = "fast"
+tokenizer = { encoding = "o200k_base", factor = 1.0, source = "a guess" }
+context_window = 128000
+input = 2.00
+output = 4.00
+"""
+
+
+def test_a_record_repriced_then_pushed_is_repriced_there_and_order_does_not_matter(tmp_path, ledger_location):
+    acme = tmp_path / "acme.toml"
+    acme.write_text(ACME, encoding="utf-8")
+    priced_catalog = load_catalog(PRICING_DIR, [acme])
+    laptop, desktop = tmp_path / "laptop.sqlite3", tmp_path / "desktop.sqlite3"
+    for local in (laptop, desktop):  # one call, recorded on two machines before acme-7 had a price
+        with book(local) as b:
+            b.record(model="acme-7", input_tokens=1_000, output_tokens=100, dedupe_key="call-1", time=dt.datetime(2026, 11, 20, tzinfo=UTC))
+    merge_locations(str(laptop), str(ledger_location), user="alice")
+    with Ledger(laptop, user="alice", catalog=priced_catalog) as b:
+        assert b.reprice().changed == 1
+    result, _ = merge_locations(str(laptop), str(ledger_location), user="alice")
+    assert (result.records, result.updated) == (1, 1)
+
+    def costs(location):
+        with book(location) as b:
+            return [(r.model, r.cost_usd, r.pricing_as_of) for r in b.usage()]
+
+    priced = [("acme-7", Decimal("0.0024"), dt.date(2026, 11, 1))]  # 1,000 × $2/M + 100 × $4/M
+    assert costs(ledger_location) == costs(laptop) == priced
+    # the desktop's copy, still unpriced, pushed later does not take the price away...
+    result, _ = merge_locations(str(desktop), str(ledger_location), user="alice")
+    assert costs(ledger_location) == priced and result.updated == 0
+    # ...and pulled, the price reaches the desktop
+    merge_locations(str(ledger_location), str(desktop), user="alice")
+    assert costs(desktop) == priced
+    assert totals(ledger_location) == totals(laptop) == totals(desktop)

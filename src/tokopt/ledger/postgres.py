@@ -22,7 +22,7 @@ from tokopt.ledger.pgbooks import PostgresBookkeeping
 from tokopt.ledger.pgruns import PostgresRuns
 from tokopt.ledger.pgsums import aggregate, where
 from tokopt.ledger.sqlitefile import money_text
-from tokopt.ledger.store import Filters, Repriced, Sums, UpsertResult, record_uid, redact, this_machine
+from tokopt.ledger.store import PRICE_COLUMNS, REPRICED, Filters, Repriced, Sums, UpsertResult, record_uid, redact, this_machine
 from tokopt.usage import TOKEN_FIELDS, UsageRecord
 
 # Upserts of more records than this go through COPY into a staging table.
@@ -112,7 +112,8 @@ class PostgresStore(PostgresRuns, PostgresBookkeeping):
 
     def upsert_usage(self, records: Iterable[UsageRecord]) -> UpsertResult:
         """Insert records; one whose uid (its user and dedupe key) is stored is replaced only by a
-        larger one, and gets attribution it lacks (agent, session, ...) from a record that has it.
+        larger one, gets attribution it lacks (agent, session, ...) from a record that has it, and
+        a newer price from one as large priced with newer price data (store.REPRICED).
 
         Runs under the write lock, so the stored rows read first are the ones the insert meets.
         Records repeated within `records` are merged and counted here the way SQLite counts them
@@ -122,31 +123,36 @@ class PostgresStore(PostgresRuns, PostgresBookkeeping):
             return UpsertResult(added=0, updated=0, unchanged=0)
         uids = list({row[_UID] for row in rows})
         found = self.conn.execute(
-            "SELECT uid, input_tokens + output_tokens, session_id IS NULL FROM usage WHERE uid = ANY(%s)", (uids,)
+            "SELECT uid, input_tokens + output_tokens, session_id IS NULL, pricing_as_of, pricing_version FROM usage WHERE uid = ANY(%s)", (uids,)
         ).fetchall()
-        state: dict[Any, tuple[int, bool]] = {uid: (int(size), bool(bare)) for uid, size, bare in found}
+        state: dict[Any, tuple[int, bool, Any]] = {uid: (int(size), bool(bare), (as_of, version)) for uid, size, bare, as_of, version in found}
         merged: dict[Any, list[object]] = {}
         added = updated = unchanged = 0
         for row in rows:
             uid, size, bare = row[_UID], row[_INPUT] + row[_OUTPUT], row[_SESSION] is None  # type: ignore[operator]
+            price = (row[_AS_OF], row[_VERSION])
             if uid not in state:
                 added += 1
-                state[uid] = (size, bare)
+                state[uid] = (size, bare, price)
                 merged[uid] = list(row)
                 continue
-            stored_size, stored_bare = state[uid]
+            stored_size, stored_bare, stored_price = state[uid]
             larger, attributes = size > stored_size, stored_bare and not bare
-            if not (larger or attributes):
+            repriced = size == stored_size and _newer_price(price, stored_price)
+            if not (larger or attributes or repriced):
                 unchanged += 1
                 continue
             updated += 1
-            state[uid] = (max(size, stored_size), stored_bare and bare)
+            state[uid] = (max(size, stored_size), stored_bare and bare, price if larger or repriced else stored_price)
             into = merged.get(uid)
             if into is None:
                 merged[uid] = list(row)  # merged with the stored row by the SQL's own rule
                 continue
             if larger:
                 for i in _MAIN:
+                    into[i] = row[i]
+            elif repriced:
+                for i in _PRICE:
                     into[i] = row[i]
             if attributes:
                 for i in _ATTR:
@@ -263,19 +269,33 @@ _MAIN_NAMES = ["time", "provider", "model", *TOKEN_FIELDS, "cost_usd", "pricing_
 _MAIN_NAMES += ["estimated", "source", "prompt_hash", "origin"]
 _ATTR_NAMES = ["agent", "session_id", "project", "git_branch", "sidechain"]
 _MAIN = [_COLUMN_NAMES.index(c) for c in _MAIN_NAMES]
+_PRICE = [_COLUMN_NAMES.index(c) for c in _MAIN_NAMES if c in PRICE_COLUMNS]
+_AS_OF, _VERSION = _COLUMN_NAMES.index("pricing_as_of"), _COLUMN_NAMES.index("pricing_version")
 _ATTR = [_COLUMN_NAMES.index(c) for c in _ATTR_NAMES]
-# The SQLite store's rule: a stored record is replaced only by a larger one, and a stored record
-# without attribution gets it from one that has it; every write gives the next change number.
+# The SQLite store's rule: a stored record is replaced only by a larger one, a stored record
+# without attribution gets it from one that has it, and one priced with older price data gets the
+# newer price (store.REPRICED); every write gives the next change number.
 _LARGER = "excluded.input_tokens + excluded.output_tokens > usage.input_tokens + usage.output_tokens"
 _UNATTRIBUTED = "usage.session_id IS NULL AND excluded.session_id IS NOT NULL"
 _ON_CONFLICT = (
     "ON CONFLICT (uid) DO UPDATE SET "
-    + ", ".join(f"{c} = CASE WHEN {_LARGER} THEN excluded.{c} ELSE usage.{c} END" for c in _MAIN_NAMES)
+    + ", ".join(
+        f"{c} = CASE WHEN {_LARGER} OR ({REPRICED}) THEN excluded.{c} ELSE usage.{c} END"
+        if c in PRICE_COLUMNS
+        else f"{c} = CASE WHEN {_LARGER} THEN excluded.{c} ELSE usage.{c} END"
+        for c in _MAIN_NAMES
+    )
     + ", "
     + ", ".join(f"{c} = CASE WHEN {_UNATTRIBUTED} THEN excluded.{c} ELSE usage.{c} END" for c in _ATTR_NAMES)
     + ", seq = nextval('usage_changes')"
-    + f" WHERE ({_LARGER}) OR ({_UNATTRIBUTED})"
+    + f" WHERE ({_LARGER}) OR ({_UNATTRIBUTED}) OR ({REPRICED})"
 )
+
+
+def _newer_price(price: tuple[Any, Any], stored: tuple[Any, Any]) -> bool:
+    """store.REPRICED in Python: priced (as_of, version) over unpriced, later over earlier."""
+    (as_of, version), (stored_as_of, stored_version) = price, stored
+    return as_of is not None and (stored_as_of is None or (as_of, version or "") > (stored_as_of, stored_version or ""))
 
 
 def _params(row: UsageRecord) -> tuple[object, ...]:

@@ -25,7 +25,7 @@ from tokopt.ledger.sqlitebooks import SqliteBookkeeping
 from tokopt.ledger.sqlitefile import check_pages, connect, file_identity, money_text, parse_time_text, picousd, prepare, remove_new, same_files, time_text, translate
 from tokopt.ledger.sqliteruns import SqliteRuns
 from tokopt.ledger.sqlitesums import aggregate, where
-from tokopt.ledger.store import Filters, Repriced, Sums, UpsertResult, record_uid, this_machine
+from tokopt.ledger.store import PRICE_COLUMNS, REPRICED, Filters, Repriced, Sums, UpsertResult, record_uid, this_machine
 from tokopt.usage import TOKEN_FIELDS, UsageRecord
 
 
@@ -259,7 +259,8 @@ _NEXT_SEQ = (
 )
 # A record seen again (the same file imported twice, a streaming partial) replaces the stored
 # one only when it has more tokens: every response counts once, with its largest counts. A
-# stored record without attribution (imported before the ledger kept it) gets it from the new.
+# stored record without attribution (imported before the ledger kept it) gets it from the new;
+# one priced with older price data gets the new price (store.REPRICED).
 _LARGER = "excluded.input_tokens + excluded.output_tokens > usage.input_tokens + usage.output_tokens"
 _UNATTRIBUTED = "usage.session_id IS NULL AND excluded.session_id IS NOT NULL"
 _UPSERT = (
@@ -267,14 +268,16 @@ _UPSERT = (
     # a keyed record's uid is made from (user, dedupe_key): the same call has the same uid
     "ON CONFLICT(uid) DO UPDATE SET "
     + ", ".join(
-        f"{c} = CASE WHEN {_LARGER} THEN excluded.{c} ELSE usage.{c} END"
+        f"{c} = CASE WHEN {_LARGER} OR ({REPRICED}) THEN excluded.{c} ELSE usage.{c} END"
+        if c in PRICE_COLUMNS
+        else f"{c} = CASE WHEN {_LARGER} THEN excluded.{c} ELSE usage.{c} END"
         for c in ["time", "provider", "model", *TOKEN_FIELDS]
         + "cost_usd cost_picousd pricing_as_of pricing_version batch service_tier estimated source prompt_hash origin".split()
     )
     + f", seq = {_NEXT_SEQ}"
     + ", "
     + ", ".join(f"{c} = CASE WHEN {_UNATTRIBUTED} THEN excluded.{c} ELSE usage.{c} END" for c in _ATTRIBUTION)
-    + f" WHERE ({_LARGER}) OR ({_UNATTRIBUTED})"
+    + f" WHERE ({_LARGER}) OR ({_UNATTRIBUTED}) OR ({REPRICED})"
 )
 
 

@@ -90,6 +90,18 @@ class Filters:
     copies: bool = False
 
 
+# A copy of a stored record with as many tokens replaces its price (model, provider, cost, price
+# data) when it was priced with newer price data: a priced copy over an unpriced one, a later
+# as_of (then version) over an earlier one. So `session reprice` then `push` reprices the other
+# ledger's copy too. The rule compares only the two copies: ledgers merged in any order agree.
+PRICE_COLUMNS = frozenset({"provider", "model", "cost_usd", "cost_picousd", "pricing_as_of", "pricing_version"})
+REPRICED = (
+    "excluded.input_tokens + excluded.output_tokens = usage.input_tokens + usage.output_tokens"
+    " AND excluded.pricing_as_of IS NOT NULL AND (usage.pricing_as_of IS NULL"
+    " OR (excluded.pricing_as_of, coalesce(excluded.pricing_version, '')) > (usage.pricing_as_of, coalesce(usage.pricing_version, '')))"
+)
+
+
 # Filters field -> the UsageRecord field it matches
 PATTERN_FILTERS: dict[str, str] = {
     "models": "model",

@@ -30,7 +30,7 @@ def merge_grid(result: MergeResult) -> Grid:
         grid.notes.append("nothing changed since the last push of these records")
     elif result.resumed_after:
         grid.notes.append(f"sent what changed after change {result.resumed_after:,}, where the last push of these records stopped")
-    grid.notes.append("a record already there stays unless the one sent is larger")
+    grid.notes.append("a record already there stays unless the one sent is larger, or priced with newer price data")
     return grid
 
 

@@ -53,11 +53,48 @@ print(n)
 """
 
 
+def large(ours, tiktoken, halves, counts, encoding, big, size_mb, runs, env) -> None:
+    """Steps 1 and 2: the large count against tiktoken and the machine's ceiling, and peak memory."""
+    pairs, ceiling = _bench.Pairs(), _bench.Pairs()
+    ours(), tiktoken(), halves()  # warm the page cache and the caches
+    for i in range(runs):
+        # one round: tokopt, tiktoken, and the machine's ceiling, in a rotating order, so
+        # that all three see about the same load
+        runs_of = {"ours": ours, "base": tiktoken, "ceiling": halves}
+        order = ["ours", "base", "ceiling"][i % 3 :] + ["ours", "base", "ceiling"][: i % 3]
+        got = {name: runs_of[name]() for name in order}
+        pairs.ours.append(got["ours"])
+        pairs.base.append(got["base"])
+        ceiling.ours.append(got["ceiling"])
+        ceiling.base.append(got["base"])
+    _bench.report(
+        f"1. {size_mb} MB, {encoding}: tiktoken on one thread / tokopt on {_bench.cores()} cores (speed-up, whole process)",
+        pairs,
+        target=">= 1.70x",
+        passed=lambda r: r >= 1.7,
+        inverse=True,
+    )
+    print(f"  identical counts: {len(counts) == 1} ({', '.join(f'{c:,}' for c in sorted(counts))} tokens)")
+    limit = [1 / r for r in ceiling.ratios()]
+    print(f"\n  the machine's ceiling in the same rounds: {_bench.cores()} tiktoken processes started together, each counting")
+    print(f"  its share of the file: speed-up {_bench.spread(limit)} over one (wall; {ceiling.median('ours'):.3f}s)")
+    share = [c.wall / o.wall for c, o in zip(ceiling.ours, pairs.ours)]
+    print(f"  tokopt's speed-up as a share of the ceiling, per round: {_bench.spread(share)}")
+    public = _bench.paired(lambda: ours(), lambda: tiktoken(how="list"), max(3, runs // 2), warm=False)
+    print(f"  against encode_ordinary (the public API, a list of ids): speed-up {_bench.spread([1 / r for r in public.ratios()])}")
+
+    peak = _bench.peak_rss(["tokenize", "-e", encoding, "-f", "json", str(big)], env)
+    size = big.stat().st_size
+    verdict = "PASS" if peak < 3 * size else "MISS"
+    print(f"\n2. peak memory of tokopt tokenize, {encoding}: {peak / 2**20:.0f} MB = {peak / size:.2f}x the file  target < 3x  {verdict}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=__import__("argparse").RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="3 pairs and a 10 MB file (a smoke test)")
     parser.add_argument("--runs", type=int, default=7, help="pairs per comparison (default 7)")
     parser.add_argument("--encodings", default="o200k_base,cl100k_base")
+    parser.add_argument("--small-only", action="store_true", help="only step 3, the 1 MB comparison")
     args = parser.parse_args()
     runs = 3 if args.quick else args.runs
     size_mb = 10 if args.quick else 50
@@ -68,7 +105,7 @@ def main() -> None:
     print("tokopt counting benchmark (issue 13, target 1)")
     print(_bench.machine_line())
 
-    big = _bench.real_text(work / f"mixed-{size_mb}mb.txt", size_mb << 20)
+    big = work / f"mixed-{size_mb}mb.txt" if args.small_only else _bench.real_text(work / f"mixed-{size_mb}mb.txt", size_mb << 20)
     small = _bench.real_text(work / "mixed-1mb.txt", 1 << 20)
     for encoding in args.encodings.split(","):
         counts: set[int] = set()
@@ -87,38 +124,8 @@ def main() -> None:
             n = _bench.cores()
             return _bench.run_together([[sys.executable, "-c", BASELINE, str(path), encoding, f"part:{i}/{n}"] for i in range(n)], env)
 
-        pairs, ceiling = _bench.Pairs(), _bench.Pairs()
-        ours(), tiktoken(), halves()  # warm the page cache and the caches
-        for i in range(runs):
-            # one round: tokopt, tiktoken, and the machine's ceiling, in a rotating order, so
-            # that all three see about the same load
-            runs_of = {"ours": ours, "base": tiktoken, "ceiling": halves}
-            order = ["ours", "base", "ceiling"][i % 3 :] + ["ours", "base", "ceiling"][: i % 3]
-            got = {name: runs_of[name]() for name in order}
-            pairs.ours.append(got["ours"])
-            pairs.base.append(got["base"])
-            ceiling.ours.append(got["ceiling"])
-            ceiling.base.append(got["base"])
-        _bench.report(
-            f"1. {size_mb} MB, {encoding}: tiktoken on one thread / tokopt on {_bench.cores()} cores (speed-up, whole process)",
-            pairs,
-            target=">= 1.70x",
-            passed=lambda r: r >= 1.7,
-            inverse=True,
-        )
-        print(f"  identical counts: {len(counts) == 1} ({', '.join(f'{c:,}' for c in sorted(counts))} tokens)")
-        limit = [1 / r for r in ceiling.ratios()]
-        print(f"\n  the machine's ceiling in the same rounds: {_bench.cores()} tiktoken processes started together, each counting")
-        print(f"  its share of the file: speed-up {_bench.spread(limit)} over one (wall; {ceiling.median('ours'):.3f}s)")
-        share = [c.wall / o.wall for c, o in zip(ceiling.ours, pairs.ours)]
-        print(f"  tokopt's speed-up as a share of the ceiling, per round: {_bench.spread(share)}")
-        public = _bench.paired(lambda: ours(), lambda: tiktoken(how="list"), max(3, runs // 2), warm=False)
-        print(f"  against encode_ordinary (the public API, a list of ids): speed-up {_bench.spread([1 / r for r in public.ratios()])}")
-
-        peak = _bench.peak_rss(["tokenize", "-e", encoding, "-f", "json", str(big)], env)
-        size = big.stat().st_size
-        verdict = "PASS" if peak < 3 * size else "MISS"
-        print(f"\n2. peak memory of tokopt tokenize, {encoding}: {peak / 2**20:.0f} MB = {peak / size:.2f}x the file  target < 3x  {verdict}")
+        if not args.small_only:
+            large(ours, tiktoken, halves, counts, encoding, big, size_mb, runs, env)
 
         counts.clear()
         pairs = _bench.paired(lambda: ours(small), lambda: tiktoken(small), runs)

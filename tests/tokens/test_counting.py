@@ -253,8 +253,8 @@ def test_the_first_batch_counts_while_the_other_encoders_are_built(reference, pa
     # the pool, and only then are the other threads' encoders built (from the same ranks).
     parallel_at(0)
     events: list[str] = []
-    new_encoding, load_ranks = counting.encodings.new_encoding, counting.encodings.load_ranks
-    monkeypatch.setattr(counting.encodings, "new_encoding", lambda *a, **k: events.append("build") or new_encoding(*a, **k))
+    new_core, load_ranks = counting.encodings.new_core, counting.encodings.load_ranks
+    monkeypatch.setattr(counting.encodings, "new_core", lambda *a, **k: events.append("build") or new_core(*a, **k))
     monkeypatch.setattr(counting.encodings, "load_ranks", lambda name: events.append("ranks") or load_ranks(name))
     pool = counting._executor()
 
@@ -348,3 +348,26 @@ def test_new_non_ascii_text_beyond_a_budget_goes_to_tiktoken_and_counts_the_same
     thread.join()
     assert got[:-1] == [ref_count(reference, "o200k_base", t) for t in texts]
     assert got[-1] is True  # the budget ran out: the rest went to tiktoken's core
+
+
+def test_a_counting_core_is_tiktoken_s_own_loaded_without_its_package():
+    # tiktoken's package imports (concurrent.futures, logging, its registry) cost about 0.01 s
+    # that counting does not need; a later `import tiktoken` uses the same extension module.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from tokopt.tokens import counting, encodings\n"
+        "text = 'naïve café <|endoftext|> def f(x): return x\\n' * 50\n"
+        "n = counting.native_counter(encodings.new_core('cl100k_base'))(text)\n"
+        "alone = ('tiktoken' in sys.modules, 'tiktoken._tiktoken' in sys.modules)\n"
+        "import tiktoken\n"
+        "enc = encodings.get_encoding('cl100k_base')\n"
+        "print(n, len(enc.encode(text, disallowed_special=())), alone, tiktoken.core._tiktoken is sys.modules['tiktoken._tiktoken'])\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    n, expected, alone_a, alone_b, shared = r.stdout.replace("(", " ").replace(")", " ").replace(",", " ").split()
+    assert n == expected and int(n) > 500
+    assert (alone_a, alone_b, shared) == ("False", "True", "True")

@@ -74,7 +74,7 @@ _lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
 
 
-def native_counter(enc: tiktoken.Encoding) -> Callable[[str], int]:
+def native_counter(enc: tiktoken.Encoding | Any) -> Callable[[str], int]:
     """Count with tiktoken's Rust core without building a Python list of token ids.
 
     `encode_ordinary` returns a list of Python ints, made while holding the GIL: for big
@@ -84,7 +84,7 @@ def native_counter(enc: tiktoken.Encoding) -> Callable[[str], int]:
     repaired as `encode_ordinary` repairs them. Falls back to `encode_ordinary` when the
     core has no buffer encoder.
     """
-    core = getattr(enc, "_core_bpe", None)
+    core = getattr(enc, "_core_bpe", enc)  # an Encoding, or its core itself (encodings.new_core)
     to_buffer = getattr(core, "encode_to_tiktoken_buffer", None)
     if to_buffer is None:
         ordinary = enc.encode_ordinary
@@ -113,7 +113,7 @@ def thread_counter(name: str) -> Callable[[str], int]:
             spare = _spare.get(name)
             counter = spare.pop() if spare else None
         if counter is None:
-            counter = native_counter(encodings.new_encoding(name))
+            counter = native_counter(encodings.new_core(name))
         counters[name] = counter
         if threading.current_thread().name.startswith(_POOL_PREFIX):
             with _lock:
@@ -146,7 +146,7 @@ def _prepare(name: str, *, first: bool = False) -> None:
         return
     ranks = _building.pop(name, None) or encodings.load_ranks(name)
     count = 1 if first else missing
-    built = [native_counter(encodings.new_encoding(name, ranks)) for _ in range(count)]
+    built = [native_counter(encodings.new_core(name, ranks)) for _ in range(count)]
     if count < missing:
         _building[name] = ranks
     del ranks

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import tiktoken
@@ -138,6 +138,51 @@ def new_encoding(name: str, ranks: dict[bytes, int] | None = None) -> tiktoken.E
         mergeable_ranks=load_ranks(name) if ranks is None else ranks,
         special_tokens=dict(spec.special_tokens),
     )
+
+
+def _core_class() -> Any:
+    """tiktoken's Rust CoreBPE, loaded without the `tiktoken` package when it is not imported
+    yet: the package's own imports (concurrent.futures, logging, its registry) cost about 0.01 s
+    that counting does not need. The extension module is registered under its own name, so a
+    later `import tiktoken` uses it. Anything unexpected: the package, as usual."""
+    import sys
+
+    loaded = sys.modules.get("tiktoken._tiktoken")
+    if loaded is None and "tiktoken" not in sys.modules:
+        try:
+            import importlib.machinery
+            import importlib.util
+
+            spec = importlib.util.find_spec("tiktoken")
+            for folder in (spec.submodule_search_locations or []) if spec is not None else []:
+                for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+                    path = Path(folder) / f"_tiktoken{suffix}"
+                    if path.is_file():
+                        loader = importlib.machinery.ExtensionFileLoader("tiktoken._tiktoken", str(path))
+                        module_spec = importlib.util.spec_from_file_location("tiktoken._tiktoken", path, loader=loader)
+                        if module_spec is None:
+                            continue
+                        module = importlib.util.module_from_spec(module_spec)
+                        loader.exec_module(module)
+                        loaded = sys.modules.setdefault("tiktoken._tiktoken", module)
+                        break
+                if loaded is not None:
+                    break
+        except (ImportError, OSError):
+            loaded = None
+    core = getattr(loaded, "CoreBPE", None)
+    if core is None:
+        from tiktoken import _tiktoken
+
+        core = _tiktoken.CoreBPE
+    return core
+
+
+def new_core(name: str, ranks: dict[bytes, int] | None = None) -> Any:
+    """A new tiktoken Rust core (CoreBPE) for `name`, as `new_encoding(name)._core_bpe` is,
+    without the Python Encoding around it; for counting (`counting.native_counter`)."""
+    spec = SPECS[name]
+    return _core_class()(load_ranks(name) if ranks is None else ranks, dict(spec.special_tokens), spec.pat_str)
 
 
 def get_encoding(name: str) -> tiktoken.Encoding:

@@ -131,18 +131,24 @@ class Reader:
         decode = _DECODE
         last = b""
         while True:
+            size = len(buffer)
             lines = buffer.split(b"\n")
             buffer = lines.pop()
-            for raw in lines:
-                line_no += 1
-                offset += len(raw) + 1
-                last = raw
-                line = raw.strip()
-                if not line:
-                    continue
-                result.lines += 1
+            if lines:
+                offset += size - len(buffer)  # every whole line and its newline
+                last = lines[-1]
+            # counted per chunk, not per line (a corpus has hundreds of thousands of lines)
+            blank = plain = 0
+            for number, raw in enumerate(lines, line_no + 1):
+                if raw[:1] == b"{" and raw[-1:] == b"}":
+                    line = raw  # the common case: nothing to strip
+                else:
+                    line = raw.strip()
+                    if not line:
+                        blank += 1
+                        continue
                 if line[:1] == b"{" and line[-1:] == b"}" and not any(map(line.__contains__, markers)):
-                    result.readable += 1
+                    plain += 1
                     continue
                 try:
                     data = decode(raw.decode())  # json.loads(raw) without its encoding detection
@@ -150,9 +156,12 @@ class Reader:
                     try:
                         data = json.loads(raw)  # a BOM, UTF-16: or the error, as json.loads says it
                     except (ValueError, RecursionError) as exc:
-                        result.bad(line_no, f"not JSON ({_reason(exc)})")
+                        result.bad(number, f"not JSON ({_reason(exc)})")
                         continue
-                feed_one(data, line_no)
+                feed_one(data, number)
+            line_no += len(lines)
+            result.lines += len(lines) - blank
+            result.readable += plain
             more = stream.read(1 << 20)
             if not more:
                 break

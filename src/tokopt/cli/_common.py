@@ -42,7 +42,7 @@ from tokopt.cli._streams import (  # noqa: F401 (shared: commands take them from
     table_consoles,
     warn,
 )
-from tokopt.cli._values import check_when, parse_size  # noqa: F401 (shared: commands take them from here)
+from tokopt.cli._values import check_when, parse_calls, parse_size  # noqa: F401 (shared: commands take them from here)
 from tokopt.paths import ENV_CALLS_PER_MONTH, ENV_LEDGER, ENV_MODELS, ENV_OUTPUT_TOKENS, ENV_PROJECT_CONFIG, ENV_USER
 
 if TYPE_CHECKING:
@@ -159,16 +159,6 @@ DefaultOutputTokensOption = Annotated[
         show_default=False,
     ),
 ]
-def parse_calls(value: Any) -> int:
-    """A count of calls as people write it: 50000, 50,000, 50k, 1.5M (typer's parser for -n)."""
-    if isinstance(value, int):
-        return value
-    from tokopt.counts import parse_count
-
-    try:
-        return parse_count(str(value))
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
 
 
 CallsPerMonthOption = Annotated[

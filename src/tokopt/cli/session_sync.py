@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from tokopt.cli._common import FormatOption, check_when, LedgerOption, OutputFormat, SinceOption, UntilOption, UserOption, emit, note, warn
+from tokopt.cli._common import FormatOption, LedgerOption, OutputFormat, SinceOption, UntilOption, UserOption, check_when, emit, note, warn
 
 AllUsersOption = Annotated[bool, typer.Option("--all-users", help="Every user's records, not only yours.")]
 MergeSinceOption = Annotated[str | None, typer.Option("--since", callback=check_when, help="Only records from this date (YYYY-MM-DD) or time on.", show_default=False)]

@@ -188,6 +188,15 @@ def m011_report_index_by_hour(db: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m012_one_index_of_identity(db: sqlite3.Connection) -> None:
+    # A record's uid is made from (user, dedupe_key) whenever it has a key (`store.record_uid`,
+    # m007, every write), so the unique uid index already keeps (user, dedupe_key) unique; this
+    # second unique index only cost every import a b-tree insert per record. Lookups by key
+    # read usage_response (m009).
+    db.execute("DROP INDEX IF EXISTS usage_dedupe")
+
+
 APPLICATION_ID = 0x746F6B6F  # "toko": PRAGMA application_id of every tokopt ledger
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -262,3 +262,18 @@ def test_tier_flex_prices_each_model_that_has_it_and_names_those_that_do_not(run
     assert flex["claude-sonnet-4-6"]["per_call_usd"] == standard["claude-sonnet-4-6"]["per_call_usd"]
     assert "priced on the flex tier; no flex price for claude-sonnet-4-6: priced at standard prices" in r.stderr
     assert run(*args, "--tier", "slow").exit_code == 2
+
+
+def test_json_and_csv_say_which_rows_are_priced_on_the_tier(run, tmp_path):
+    prompt = tmp_path / "p.txt"
+    prompt.write_text("Summarise the ticket below in one line.\n", encoding="utf-8")
+    args = ["estimate", str(prompt), "-m", "gpt-5.5", "-m", "claude-sonnet-5", "--tier", "flex"]
+    r = run(*args, "-f", "json")
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert {m["model"]: m["service_tier"] for m in doc["models"]} == {"gpt-5.5": "flex", "claude-sonnet-5": None}
+    c = run(*args, "-f", "csv")
+    assert c.exit_code == 0, c.output
+    assert {row["model"]: row["service_tier"] for row in csv.DictReader(io.StringIO(c.stdout))} == {"gpt-5.5": "flex", "claude-sonnet-5": ""}
+    plain = json.loads(run("estimate", str(prompt), "-m", "gpt-5.5", "-f", "json").stdout)
+    assert plain["models"][0]["service_tier"] is None

@@ -236,6 +236,7 @@ class CallTotals:
             problems=problems,
             batch_unavailable=self.batch and not model.has_batch,
             as_of=model.as_of,
+            service_tier=model.service_tier,
         )
 
 

@@ -58,6 +58,7 @@ class ModelEstimate(Plain):
     as_of: dt.date
     per_day_usd: Decimal | None = None  # --per day|month: the calls' cost a day and a 30-day month
     per_month_usd: Decimal | None = None
+    service_tier: str | None = None  # the provider's service tier the prices are (flex, priority); None: standard
 
 
 @dataclass

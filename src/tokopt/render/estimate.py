@@ -143,6 +143,7 @@ COLUMNS = [
     "batch_unavailable",
     "long_context",
     "as_of",
+    "service_tier",
 ]
 
 
@@ -176,6 +177,7 @@ def row_dict(row: ModelEstimate, source: str) -> dict[str, Any]:
         "batch_unavailable": row.batch_unavailable,
         "long_context": row.cost.long_context,
         "as_of": row.as_of,
+        "service_tier": row.service_tier,
         **({"per_day_usd": row.per_day_usd, "per_month_usd": row.per_month_usd} if row.per_day_usd is not None else {}),
     }
 

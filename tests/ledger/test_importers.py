@@ -381,6 +381,19 @@ def test_lines_are_parsed_as_json_loads_parses_them(tmp_path):
             json.loads(raw)
         reason = "invalid UTF-8" if isinstance(caught.value, UnicodeDecodeError) else caught.value.msg.lower()
         assert f"line {line_no}: not JSON ({reason})" in result.garbage_examples
+    # around the object: JSON whitespace is read (a CRLF file's \r too), anything else is extra data
+    spaced = [claude_code_assistant(message_id=f"msg_{n}", request_id=f"req_{n}", output_tokens=8) for n in "DEFGH"]
+    lines = [
+        json.dumps(spaced[0]).encode() + b"\r",
+        b" \t" + json.dumps(spaced[1]).encode() + b" \r",
+        json.dumps(spaced[2]).encode() + b"\x0c",
+        json.dumps(spaced[3]).encode() + b' {"usage": 1}',
+        json.dumps(spaced[4]).encode() + b"\r\r  ",
+    ]
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    result = read(path)
+    assert set(by_key(result)) == {"claude-code:msg_D:req_D", "claude-code:msg_E:req_E", "claude-code:msg_H:req_H"}
+    assert result.garbage == 2 and result.garbage_examples == ["line 3: not JSON (extra data)", "line 4: not JSON (extra data)"]
 
 
 @settings(max_examples=200, deadline=None)

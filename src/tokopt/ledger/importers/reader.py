@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import json.scanner
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO
@@ -128,7 +129,7 @@ class Reader:
         result = self.result
         feed_one = self.feed_one
         markers = MARKERS
-        decode = _DECODE
+        scan = _SCAN
         last = b""
         while True:
             size = len(buffer)
@@ -151,8 +152,13 @@ class Reader:
                     plain += 1
                     continue
                 try:
-                    data = decode(raw.decode())  # json.loads(raw) without its encoding detection
-                except (ValueError, RecursionError):
+                    # json.loads(raw) without its encoding detection and its Python layers: the
+                    # C scanner json.loads ends in, then its check that only whitespace follows
+                    text = raw.decode()
+                    data, end = scan(text, 0)
+                    if end != len(text) and text[end:].strip(" \t\n\r"):
+                        raise ValueError("extra data")
+                except (ValueError, RecursionError, StopIteration):
                     try:
                         data = json.loads(raw)  # a BOM, UTF-16: or the error, as json.loads says it
                     except (ValueError, RecursionError) as exc:
@@ -187,7 +193,7 @@ class Reader:
 # without "usage" adds its marker here.
 MARKERS: tuple[bytes, ...] = (b"usage", b"turn_context", b"session_meta", b'"tokens"', b'"projectHash"')
 
-_DECODE = json.JSONDecoder().decode  # what json.loads uses for text
+_SCAN = json.scanner.make_scanner(json.JSONDecoder())  # what json.loads uses for text, below its checks
 
 
 def _is_json(raw: bytes) -> bool:

@@ -95,7 +95,7 @@ def test_command_help_loads_no_tokenizer_or_database(command):
 
 def test_tokenize_of_a_small_prompt_builds_no_tokenizer_and_no_usage_models(tmp_path):
     # Start-up is most of a small prompt's time (issue 13): its few thousand rank lookups need
-    # neither tiktoken's encoder nor tokopt.usage, whose pydantic models take 0.1 s to build.
+    # neither tiktoken's encoder nor tokopt.usage and the models around it.
     prompt = tmp_path / "p.txt"
     prompt.write_text("Summarise this text in one line, please. naïve café\n", encoding="utf-8")
     code = (

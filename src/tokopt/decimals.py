@@ -1,6 +1,6 @@
 """Rounding of Decimals that never fails for want of digits. Its own module, importing nothing
-but decimal, so that what renders a number does not pay for importing `tokopt.usage` (whose
-pydantic models cost about 0.1 s to build): `tokopt tokenize` needs no model of usage."""
+but decimal, so that what renders a number does not pay for importing `tokopt.usage` and
+what it imports: `tokopt tokenize` needs no model of usage."""
 
 from __future__ import annotations
 

@@ -101,10 +101,11 @@ def test_a_named_pipe_with_no_writer_says_what_it_waits_for(tmp, tmp_path):
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
-def test_a_signal_while_copying_a_pipe_removes_the_copy(tmp, tmp_path, signum):
+@pytest.mark.parametrize("command", [["estimate", "-m", "gpt-5.5"], ["tokenize"]], ids=["estimate", "tokenize (its lean path)"])
+def test_a_signal_while_copying_a_pipe_removes_the_copy(tmp, tmp_path, signum, command):
     fifo = tmp_path / "prompt.fifo"
     os.mkfifo(fifo)
-    proc = tokopt(["estimate", str(fifo), "-m", "gpt-5.5"], tmp)
+    proc = tokopt([command[0], str(fifo), *command[1:]], tmp)
     with fifo.open("wb") as writer:
         writer.write(b"some text\n" * 1000)
         writer.flush()

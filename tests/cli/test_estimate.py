@@ -120,6 +120,26 @@ def test_several_files_total_and_per_file(run, tmp_path):
     assert r.exit_code == 0 and r.stdout.count("gpt-5.5") == 3
 
 
+def test_a_directorys_json_totals_are_its_files_own_estimates_added_up(run, tmp_path):
+    # The default models; one file past gemini-3.1-pro-preview's and grok-4.5's long-context
+    # tiers (200,000 tokens) and claude-haiku-4-5's window. Every figure to the last digit.
+    (tmp_path / "big.txt").write_text("word " * 210_000)
+    for i, n in enumerate((1, 30, 400)):
+        (tmp_path / f"p{i}.txt").write_text(f"# prompt {i}\n" + "Summarise {this}: 3.5 items, 日本語.\n" * n, encoding="utf-8")
+    total = {r["model"]: r for r in as_json(run("estimate", str(tmp_path), "-f", "json"))["models"]}
+    alone = [as_json(run("estimate", str(p), "-f", "json"))["models"] for p in sorted(tmp_path.iterdir())]
+    assert total["gemini-3.1-pro-preview"]["long_context"] and total["grok-4.5"]["long_context"]
+    assert not total["claude-haiku-4-5"]["fits"] and total["gpt-5.5"]["fits"]
+    for model, row in total.items():
+        parts = [next(r for r in rows if r["model"] == model) for rows in alone]
+        for key in ("input_tokens", "approx_low", "approx_high", "cached_input_tokens", "output_tokens"):
+            assert row[key] == (None if parts[0][key] is None else sum(p[key] for p in parts)), (model, key)
+        for key in ("input_cost_usd", "cached_input_cost_usd", "cache_write_cost_usd", "output_cost_usd", "per_call_usd", "total_usd"):
+            assert Decimal(row[key]) == sum(Decimal(p[key]) for p in parts), (model, key)
+        assert row["fits"] == all(p["fits"] for p in parts) and row["long_context"] == any(p["long_context"] for p in parts)
+        assert Decimal(row["context_share"]) == max(Decimal(p["context_share"]) for p in parts)
+
+
 def test_stdin(run):
     doc = as_json(run("estimate", "-", "-m", "gpt-5.5", "-f", "json", input="hello world\n"))
     assert doc["inputs"][0]["source"] == "<stdin>" and doc["models"][0]["input_tokens"] == 3

@@ -220,3 +220,37 @@ def test_the_total_of_many_inputs_is_the_same_whether_or_not_each_is_priced_on_i
             assert usd == sum((r.cost.total_usd for f in each.per_file for r in f.models if r.model == name), D(0))
     problems = next(r.problems for r in alone.models if r.model == small.id)
     assert problems and all(p.startswith(("p", "chat.json")) for p in problems) and len(problems) <= costing.CallTotals.MAX_PROBLEMS + 1
+
+
+def test_many_texts_in_one_total_equal_the_sum_of_each_texts_own_estimate(tmp_path, catalog):
+    # Without --per-file the texts are summed per tokenizer and each model takes the sums; a text
+    # past a model's long-context tier or beyond a limit of it is priced call by call. Either
+    # way each row equals the rows of the texts estimated one by one, added up, to the last digit.
+    approximate = Tokenizer(encoding="o200k_base", factor=D("1.37"), low=D("1.2"), high=D("1.55"), source="test")
+    selected = [
+        model(),  # exact; long-context tier from 400 tokens, window 1,000
+        model(id="wide", context_window=100_000, max_output=5_000, long_context=None),
+        model(id="narrow", context_window=400, max_output=5_000, long_context=None),  # no tier: the window alone
+        model(id="approx-a", tokenizer=approximate, context_window=100_000, long_context=None),
+        model(id="approx-b", tokenizer=approximate, context_window=700, long_context=LongContext(threshold=300, input=D("4.1"), output=D("20"))),
+        *catalog.select(["gpt-4o", "claude-sonnet-4-5"]),
+    ]
+    sizes = [3, 20, 41, 7, 90, 2, 160, 11]  # 29 to 1,285 tokens; 333 + 120 out only overflows "narrow"
+    paths = []
+    for i, n in enumerate(sizes):
+        paths.append(tmp_path / f"p{i}.txt")
+        paths[-1].write_text(f"# prompt {i}\n" + "one two, three: {four}\n" * n, encoding="utf-8")
+    o = options(catalog, selected=selected, output_tokens=120, cached_tokens=64, calls=7)
+    total = pipeline.estimate([src(p) for p in paths], catalog, o, sort="name")
+    alone = [pipeline.estimate([src(p)], catalog, o, sort="name") for p in paths]
+    assert {r.model: (r.fits, r.cost.long_context) for r in total.models} == {
+        "approx-a": (True, False), "approx-b": (False, True), "claude-sonnet-4-5": (True, False),
+        "gpt-4o": (True, False), "m": (False, True), "narrow": (False, False), "wide": (True, False),
+    }
+    for i, row in enumerate(total.models):
+        parts = [a.models[i] for a in alone]
+        assert {p.model for p in parts} == {row.model}
+        expected = costing.combine(parts, [p.name for p in paths])
+        assert row.model_dump(exclude={"source"}) == expected.model_dump(exclude={"source"})
+        assert row.total_usd == sum((p.total_usd for p in parts), D(0))
+    assert {n.model: n.requests for n in total.model_notes} == {m.id: len(paths) for m in selected}

@@ -6,6 +6,7 @@ The estimate pipeline that uses it is `costing.pipeline`; the per-turn view `cos
 from __future__ import annotations
 
 import decimal
+import math
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -24,7 +25,7 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["CallTotals", "bucket_usd", "cacheable_tokens", "combine", "cost_of", "fit_problems", "model_tokens", "priced", "rates", "sort_rows", "times"]
+__all__ = ["CallGroup", "CallTotals", "bucket_usd", "cacheable_tokens", "combine", "cost_of", "fit_problems", "model_tokens", "priced", "rates", "sort_rows", "times"]
 
 PER_MILLION = Decimal(1_000_000)
 # Enough digits that no product of a token count and a price is ever rounded.
@@ -191,6 +192,22 @@ class CallTotals:
             if len(self.problems) < self.MAX_PROBLEMS:
                 self.problems.extend(f"{where}: {p}" for p in found) if where else self.problems.extend(found)
 
+    def add_summed(self, calls: CallGroup) -> None:
+        """The calls of `calls` (none of which reaches a long-context tier of this model or
+        breaks one of its limits) as if each had been `add`ed: every figure they change is a sum
+        or a maximum."""
+        self.requests += calls.requests
+        self.approximate |= calls.approximate
+        self._band[0] += calls.low
+        self._band[1] += calls.high
+        self._banded |= calls.banded
+        tier = self._tiers[0]
+        tier[0] += calls.input
+        tier[1] += calls.cached
+        tier[2] += calls.output
+        if calls.max_used > self._max_used:
+            self._max_used = calls.max_used
+
     def estimate(self) -> ModelEstimate:
         model = self.model
         costs = [
@@ -238,6 +255,54 @@ class CallTotals:
             as_of=model.as_of,
             service_tier=model.service_tier,
         )
+
+
+class CallGroup:
+    """Calls whose counts are the same on several models (one tokenizer), added up once for
+    all of them: `add` takes a call that no model's long-context tier, input or output limit or
+    window singles out into the sums and returns True; any other it leaves to the caller (False),
+    which adds it to each model's `CallTotals`, where its tier and problems are found.
+
+    `CallTotals.add_summed` then gives each model the sums: the same figures as adding each call
+    to it, since a price is linear in tokens below every tier and a call that fits makes no
+    problem. Thousands of small prompts on a dozen models are thus a few additions each."""
+
+    __slots__ = ("cached_tokens", "max_input", "max_output", "max_used", "requests", "input", "cached", "output", "low", "high", "banded", "approximate", "_limits")
+
+    def __init__(self, models: Sequence[ModelPrice], cached_tokens: int) -> None:
+        def least(values: list[int | None]) -> float:
+            given = [v for v in values if v is not None]
+            return min(given) if given else math.inf
+
+        # a call is plain on every model when its input is at most each tier's start (`level` 0)
+        self._limits = (
+            least([t.threshold for m in models for t in m.standard.tiers] + [m.input_limit for m in models]),
+            least([m.max_output for m in models]),
+            least([m.context_window for m in models]),
+        )
+        self.cached_tokens = cached_tokens
+        self.requests = self.input = self.cached = self.output = self.low = self.high = self.max_used = 0
+        self.banded = self.approximate = False
+
+    def add(self, input_tokens: int, output_tokens: int, band: tuple[int, int] | None) -> bool:
+        max_input, max_output, window = self._limits
+        used = input_tokens + output_tokens
+        if input_tokens > max_input or output_tokens > max_output or used > window:
+            return False
+        self.requests += 1
+        self.input += input_tokens
+        self.cached += min(self.cached_tokens, input_tokens)
+        self.output += output_tokens
+        if band is None:
+            self.low += input_tokens
+            self.high += input_tokens
+        else:
+            self.low += band[0]
+            self.high += band[1]
+            self.banded = self.approximate = True
+        if used > self.max_used:
+            self.max_used = used
+        return True
 
 
 def combine(rows: Sequence[ModelEstimate], labels: Sequence[str] | None = None) -> ModelEstimate:

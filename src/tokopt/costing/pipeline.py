@@ -135,6 +135,10 @@ class _Models:
         return tuple(sorted({m.tokenizer.encoding for m in self.of(request)}))
 
 
+# a tokenizer; the calls its models count alike; each of those models with its total and notes
+_Group = tuple[Any, costing.CallGroup, list[tuple[ModelPrice, costing.CallTotals, ModelNotes]]]
+
+
 @dataclass(eq=False)
 class _Totals:
     """Every input's calls per model (and batch or not), and the models' notes: the total rows.
@@ -147,6 +151,18 @@ class _Totals:
     by_input: dict[str, tuple[costing.CallTotals, ModelNotes]] = field(default_factory=dict)  # of `current`
     current: Any = None  # the input being priced
     plans: dict[tuple[int, bool], tuple[list[ModelPrice], list[tuple[ModelPrice, costing.CallTotals, ModelNotes]]]] = field(default_factory=dict)
+    # plain texts priced only in the total: their models grouped by tokenizer, the calls summed per group
+    groups: dict[tuple[int, bool], tuple[list[ModelPrice], list[_Group]]] = field(default_factory=dict)
+
+    def flush(self) -> None:
+        """Each group's summed calls into its models' totals and notes (once, before the rows)."""
+        for _, groups in self.groups.values():
+            for _, calls, members in groups:
+                if calls.requests:
+                    for _, every, note in members:
+                        every.add_summed(calls)
+                        note.requests += calls.requests
+        self.groups = {}
 
     def rows(self, sort: str) -> list[ModelEstimate]:
         by_model: dict[str, list[ModelEstimate]] = {}
@@ -241,6 +257,9 @@ class _Priced:
         Thousands of small prompts on a dozen models make this the inner loop of an estimate."""
         from tokopt.tokens import approx
 
+        if not self.own:
+            self._price_text_in_total(counted, models, output)
+            return
         sums, label = counted.sums, self.summary.source
         for model, every, note in self._text_plan(models):
             tokenizer = model.tokenizer
@@ -255,6 +274,39 @@ class _Priced:
                 self._calls(self.totals, model.id, model).add(tokens, output, approximate=approximate, band=band)
             every.add(tokens, output, where=label, approximate=approximate, band=band)
             note.requests += 1
+
+    def _price_text_in_total(self, counted: measure.CountedText, models: list[ModelPrice], output: int) -> None:
+        """`_price_text` for a text priced only in the total: counted once per tokenizer, and
+        summed for its models unless a tier or limit of one of them singles the call out."""
+        from tokopt.tokens import approx
+
+        sums = counted.sums
+        for tokenizer, calls, members in self._groups(models):
+            if tokenizer.exact:
+                tokens, band = sums[tokenizer.encoding], None
+                self.exact = True
+            else:
+                a = approx.estimate(tokenizer, sums[tokenizer.encoding], counted.content())
+                tokens, band = a.tokens, (a.low, a.high)
+            if not calls.add(tokens, output, band):
+                label = self.summary.source
+                for _, every, note in members:
+                    every.add(tokens, output, where=label, approximate=band is not None, band=band)
+                    note.requests += 1
+
+    def _groups(self, models: list[ModelPrice]) -> list[_Group]:
+        """`_text_plan`'s models grouped by what their count depends on (`approx.estimate`:
+        the encoding, and the factors and bands), made once per model list and batch."""
+        key = (id(models), self.options.batch or self.input.batch)
+        found = self.every.groups.get(key)  # holds `models`: its id is not reused meanwhile
+        if found is None:
+            by_count: dict[Any, list[tuple[ModelPrice, costing.CallTotals, ModelNotes]]] = {}
+            for member in self._text_plan(models):
+                t = member[0].tokenizer
+                by_count.setdefault((t.encoding, t.exact, t.factor, t.low, t.high, t.classes), []).append(member)
+            groups = [(ms[0][0].tokenizer, costing.CallGroup([m for m, _, _ in ms], self.options.cached_tokens), ms) for ms in by_count.values()]
+            found = self.every.groups[key] = (models, groups)
+        return found[1]
 
     def _text_plan(self, models: list[ModelPrice]) -> list[tuple[ModelPrice, costing.CallTotals, ModelNotes]]:
         """Each model with the total's calls and notes it adds to, made once per model list and batch."""
@@ -331,6 +383,7 @@ def estimate(
 
 
 def _report(runs: Sequence[_Priced], total: _Totals, options: Options, sort: str) -> EstimateReport:
+    total.flush()
     counts = [run.finish() for run in runs]
     summaries = [run.summary for run in runs]
     if not any(s.requests for s in summaries):

@@ -376,6 +376,8 @@ def top_up(path: Path, session: str, catalog) -> None:
     ]
     store = SqliteStore.open(path)
     with store.write():
+        # the last run's (an upsert would keep them: same keys, no more tokens, older times)
+        store.db.execute("DELETE FROM usage WHERE user = ? AND dedupe_key LIKE 'top-up-%'", (USER,))
         store.upsert_usage(records)
     store.close()
 

@@ -18,7 +18,9 @@ that wants the counted requests themselves (`estimate --suggest`) passes `keep`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+import gc
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -359,6 +361,33 @@ def estimate(
 
     `keep` receives every counted request (plain texts with their text) as it is priced, with
     the texts every model's rules need, so that it can be priced again (`estimate --suggest`)."""
+    with _without_cyclic_gc():
+        return _estimate(sources, catalog, options, sort, on_bytes, keep)
+
+
+@contextlib.contextmanager
+def _without_cyclic_gc() -> Iterator[None]:
+    """No cyclic garbage collection while an estimate runs: 10,000 inputs make objects that
+    live to its end (their summaries, totals and counts) and no cycles, and Python's collector
+    traversed them again and again (a tenth of the time of the estimate of 10,000 small files).
+    Collection resumes, as it was, when the estimate ends."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _estimate(
+    sources: Sequence[Source],
+    catalog: Catalog,
+    options: Options,
+    sort: str,
+    on_bytes: Callable[[int], None] | None,
+    keep: Callable[[AnyCounted], None] | None,
+) -> EstimateReport:
     opened = open_inputs(sources, options.read)
     models = _Models(catalog, options)
     total = _Totals()

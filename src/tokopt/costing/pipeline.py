@@ -18,15 +18,14 @@ that wants the counted requests themselves (`estimate --suggest`) passes `keep`.
 
 from __future__ import annotations
 
-import contextlib
-import gc
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from tokopt import costing
 from tokopt.costing.report import Assumptions, EstimateReport, FileEstimate, InputSummary, ModelEstimate, ModelNotes, TextCount
 from tokopt.errors import InputError
+from tokopt.gcpause import no_cyclic_gc
 from tokopt.inputs import EncodingErrors, Source
 from tokopt.inputs.formats import InputFormat
 from tokopt.pricing import Catalog
@@ -361,23 +360,8 @@ def estimate(
 
     `keep` receives every counted request (plain texts with their text) as it is priced, with
     the texts every model's rules need, so that it can be priced again (`estimate --suggest`)."""
-    with _without_cyclic_gc():
+    with no_cyclic_gc():
         return _estimate(sources, catalog, options, sort, on_bytes, keep)
-
-
-@contextlib.contextmanager
-def _without_cyclic_gc() -> Iterator[None]:
-    """No cyclic garbage collection while an estimate runs: 10,000 inputs make objects that
-    live to its end (their summaries, totals and counts) and no cycles, and Python's collector
-    traversed them again and again (a tenth of the time of the estimate of 10,000 small files).
-    Collection resumes, as it was, when the estimate ends."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _estimate(

@@ -3,17 +3,16 @@ store; records are priced (`pricer`) before the write lock is taken."""
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import os
 import secrets
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tokopt import paths
 from tokopt.errors import InputError
+from tokopt.gcpause import no_cyclic_gc
 from tokopt.ledger import importers, reports
 from tokopt.ledger.pricer import Pricer
 from tokopt.ledger.reading import LedgerReading, When
@@ -26,21 +25,6 @@ from tokopt.usage import UsageRecord
 if TYPE_CHECKING:
     from tokopt.ledger.reprice import RepriceReport
     from tokopt.pricing import Catalog
-
-
-@contextlib.contextmanager
-def _without_cyclic_gc() -> Iterator[None]:
-    """No cyclic garbage collection while an import runs: it makes hundreds of thousands of
-    objects that live to its end (parsed lines, records) and few if any cycles, and Python's collector
-    traversed them again and again (a tenth of a 200,000-line import). Collection resumes, as it
-    was, when the import ends."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class Ledger(LedgerReading):
@@ -262,7 +246,7 @@ class Ledger(LedgerReading):
             states = store.import_states(self.user, keys) if keys else {}
         return importers.plan(sources, states)
 
-    @_without_cyclic_gc()
+    @no_cyclic_gc()
     def import_sources(
         self, sources: Sequence[importers.ImportSource] | Sequence[importers.Step], *, run: str | None = None, on_bytes: Callable[[int], None] | None = None, max_stdin: int | None = None
     ) -> ImportSummary:

@@ -10,3 +10,17 @@ def one_error_line(stderr: str) -> str:
     assert all(line.startswith(("error: ", "hint: ")) for line in lines), stderr
     assert "Traceback" not in stderr
     return lines[0]
+
+
+# A model no price data knows, priced by a user's pricing file (for repricing tests)
+ACME_PRICING = """as_of = 2026-11-01
+[models."acme-7"]
+provider = "acme"
+source = "acme's invoice"
+tier = "fast"
+tokenizer = { encoding = "o200k_base", factor = 1.0, source = "a guess" }
+context_window = 128000
+max_output = 16384
+input = 2.00
+output = 4.00
+"""

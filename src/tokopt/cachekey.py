@@ -66,3 +66,27 @@ def verify(key: bytes, purpose: bytes, data: bytes, tag: bytes) -> bool:
     import hmac
 
     return hmac.compare_digest(tag, mac(key, purpose, data))
+
+
+def read_signed(path: Path, key: bytes, purpose: bytes) -> bytes | None:
+    """The payload of a file `write_signed` made with `key` for `purpose`; None when there is no
+    such file, it cannot be read, or it does not verify (then it is never parsed)."""
+    try:
+        blob = path.read_bytes()
+    except OSError:
+        return None
+    tag, payload = blob[:32], blob[32:]
+    return payload if verify(key, purpose, payload, tag) else None
+
+
+def write_signed(path: Path, key: bytes, purpose: bytes, payload: bytes) -> None:
+    """`payload` behind its MAC, written whole (a temporary file renamed over `path`). A
+    read-only or full cache directory only costs speed next time: nothing is raised."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(mac(key, purpose, payload) + payload)
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)

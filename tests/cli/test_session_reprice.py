@@ -14,6 +14,7 @@ from decimal import Decimal
 import pytest
 
 from tests.conftest import PRICING_DIR
+from tests.helpers import ACME_PRICING as ACME
 from tests.helpers import one_error_line
 from tokopt.costing import cost_of
 from tokopt.pricing import load_catalog
@@ -27,17 +28,6 @@ RECORDS = [
     {"model": "gpt-5.6-luna", "input": 1_000_000, "output": 1_000_000, "time": "2026-09-20T08:00:00Z"},
     {"model": "claude-sonnet-4-6", "input": 50_000, "cached": 40_000, "output": 2_000, "time": "2026-08-02T08:00:00Z"},
 ]
-ACME = """as_of = 2026-11-01
-[models."acme-7"]
-provider = "acme"
-source = "acme's invoice"
-tier = "fast"
-tokenizer = { encoding = "o200k_base", factor = 1.0, source = "a guess" }
-context_window = 128000
-max_output = 16384
-input = 2.00
-output = 4.00
-"""
 
 
 @pytest.fixture(autouse=True)

@@ -16,6 +16,7 @@ import psycopg
 import pytest
 
 from tests.conftest import PRICING_DIR, REPO
+from tests.helpers import ACME_PRICING as ACME
 from tests.ledger_files import claude_code_assistant, write_jsonl
 from tokopt.errors import LedgerError
 from tokopt.ledger import ALL_USERS, Ledger
@@ -227,16 +228,6 @@ def test_push_and_pull_through_the_command(tmp_path, pg_database, monkeypatch):
     assert r.exit_code == 2 and r.stderr.startswith("error: ledger postgresql://tokopt_test:***@") and "wrong-one" not in r.stderr
 
 
-ACME = """as_of = 2026-11-01
-[models."acme-7"]
-provider = "acme"
-source = "acme's invoice"
-tier = "fast"
-tokenizer = { encoding = "o200k_base", factor = 1.0, source = "a guess" }
-context_window = 128000
-input = 2.00
-output = 4.00
-"""
 
 
 def test_a_record_repriced_then_pushed_is_repriced_there_and_order_does_not_matter(tmp_path, ledger_location):

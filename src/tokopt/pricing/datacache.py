@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import marshal
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -33,12 +32,8 @@ def read(path: Path, sha256: str, key: bytes) -> list[dict[str, Any]] | None:
     checksum, is never unmarshalled."""
     from tokopt import cachekey
 
-    try:
-        blob = path.read_bytes()
-    except OSError:
-        return None
-    tag, payload = blob[:32], blob[32:]
-    if not cachekey.verify(key, PURPOSE, payload, tag):
+    payload = cachekey.read_signed(path, key, PURPOSE)
+    if payload is None:
         return None
     try:
         data = marshal.loads(payload)
@@ -52,15 +47,7 @@ def read(path: Path, sha256: str, key: bytes) -> list[dict[str, Any]] | None:
 def write(path: Path, sha256: str, providers: list[dict[str, Any]], key: bytes) -> None:
     from tokopt import cachekey
 
-    payload = marshal.dumps({"source_sha256": sha256, "providers": providers}, 4)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(cachekey.mac(key, PURPOSE, payload) + payload)
-        os.replace(tmp, path)
-    except OSError:
-        # a read-only or full cache directory only costs speed next time
-        tmp.unlink(missing_ok=True)
+    cachekey.write_signed(path, key, PURPOSE, marshal.dumps({"source_sha256": sha256, "providers": providers}, 4))
 
 
 def identity(path: Path) -> Identity | None:
@@ -117,12 +104,8 @@ def _noted(path: Path, stamp: list[int], key: bytes) -> str | None:
 
     from tokopt import cachekey, paths
 
-    try:
-        blob = (paths.cache_dir() / HASH_NOTE).read_bytes()
-    except OSError:
-        return None
-    tag, payload = blob[:32], blob[32:]
-    if not cachekey.verify(key, HASH_PURPOSE, payload, tag):
+    payload = cachekey.read_signed(paths.cache_dir() / HASH_NOTE, key, HASH_PURPOSE)
+    if payload is None:
         return None
     try:
         note = json.loads(payload)
@@ -140,14 +123,7 @@ def _note(path: Path, stamp: list[int], sha: str, key: bytes) -> None:
     from tokopt import cachekey, paths
 
     payload = json.dumps({"path": str(path), "stamp": stamp, "sha256": sha}).encode()
-    target = paths.cache_dir() / HASH_NOTE
-    tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(cachekey.mac(key, HASH_PURPOSE, payload) + payload)
-        os.replace(tmp, target)
-    except OSError:
-        tmp.unlink(missing_ok=True)
+    cachekey.write_signed(paths.cache_dir() / HASH_NOTE, key, HASH_PURPOSE, payload)
 
 
 def sha256_of(path: Path, key: bytes | None = None) -> str:

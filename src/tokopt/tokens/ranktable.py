@@ -197,12 +197,8 @@ def cached_tokens(name: str, key: bytes | None) -> list[bytes] | None:
     spec = SPECS[name]
     if key is None:
         return None
-    try:
-        blob = tokens_path(spec).read_bytes()
-    except OSError:
-        return None
-    tag, payload = blob[:32], blob[32:]
-    if not cachekey.verify(key, TOKENS_PURPOSE, payload, tag):
+    payload = cachekey.read_signed(tokens_path(spec), key, TOKENS_PURPOSE)
+    if payload is None:
         return None
     try:
         data = marshal.loads(payload)
@@ -225,8 +221,7 @@ def keep_tokens(name: str, tokens: list[bytes], key: bytes | None) -> None:
     if key is None:
         return
     spec = SPECS[name]
-    payload = marshal.dumps((spec.table_blake2b, tokens), 4)
-    _write(tokens_path(spec), cachekey.mac(key, TOKENS_PURPOSE, payload) + payload)
+    cachekey.write_signed(tokens_path(spec), key, TOKENS_PURPOSE, marshal.dumps((spec.table_blake2b, tokens), 4))
 
 
 def tokens_in_order(name: str) -> list[bytes]:

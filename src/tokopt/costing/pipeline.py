@@ -29,7 +29,7 @@ from tokopt.gcpause import no_cyclic_gc
 from tokopt.inputs import EncodingErrors, Source
 from tokopt.inputs.formats import InputFormat
 from tokopt.pricing import Catalog
-from tokopt.pricing.model import ModelPrice
+from tokopt.pricing.model import ModelPrice, Tokenizer
 from tokopt.requests.read import AnyRequest, Input, ReadOptions, open_inputs
 from tokopt.tokens import measure
 from tokopt.tokens.measure import AnyCounted
@@ -256,44 +256,37 @@ class _Priced:
         """`_price` for a plain text on each model: its count is the text's, scaled for an
         approximation, with no notes, images or per-request problems (one call, one input).
         Thousands of small prompts on a dozen models make this the inner loop of an estimate."""
-        from tokopt.tokens import approx
-
         if not self.own:
             self._price_text_in_total(counted, models, output)
             return
-        sums, label = counted.sums, self.summary.source
+        label = self.summary.source
         for model, every, note in self._text_plan(models):
-            tokenizer = model.tokenizer
-            if tokenizer.exact:
-                tokens, band = sums[tokenizer.encoding], None
-                self.exact = True
-            else:
-                a = approx.estimate(tokenizer, sums[tokenizer.encoding], counted.content())
-                tokens, band = a.tokens, (a.low, a.high)
+            tokens, band = self._text_tokens(model.tokenizer, counted)
             approximate = band is not None
-            if self.own:
-                self._calls(self.totals, model.id, model).add(tokens, output, approximate=approximate, band=band)
+            self._calls(self.totals, model.id, model).add(tokens, output, approximate=approximate, band=band)
             every.add(tokens, output, where=label, approximate=approximate, band=band)
             note.requests += 1
 
     def _price_text_in_total(self, counted: measure.CountedText, models: list[ModelPrice], output: int) -> None:
         """`_price_text` for a text priced only in the total: counted once per tokenizer, and
         summed for its models unless a tier or limit of one of them singles the call out."""
-        from tokopt.tokens import approx
-
-        sums = counted.sums
         for tokenizer, calls, members in self._groups(models):
-            if tokenizer.exact:
-                tokens, band = sums[tokenizer.encoding], None
-                self.exact = True
-            else:
-                a = approx.estimate(tokenizer, sums[tokenizer.encoding], counted.content())
-                tokens, band = a.tokens, (a.low, a.high)
+            tokens, band = self._text_tokens(tokenizer, counted)
             if not calls.add(tokens, output, band):
                 label = self.summary.source
                 for _, every, note in members:
                     every.add(tokens, output, where=label, approximate=band is not None, band=band)
                     note.requests += 1
+
+    def _text_tokens(self, tokenizer: Tokenizer, counted: measure.CountedText) -> tuple[int, tuple[int, int] | None]:
+        """A plain text's input tokens on `tokenizer`, and an approximate count's band."""
+        if tokenizer.exact:
+            self.exact = True
+            return counted.sums[tokenizer.encoding], None
+        from tokopt.tokens import approx
+
+        a = approx.estimate(tokenizer, counted.sums[tokenizer.encoding], counted.content())
+        return a.tokens, (a.low, a.high)
 
     def _groups(self, models: list[ModelPrice]) -> list[_Group]:
         """`_text_plan`'s models grouped by what their count depends on (`approx.estimate`:

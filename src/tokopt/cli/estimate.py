@@ -135,6 +135,7 @@ def estimate_command(
     and max_tokens are the defaults. The cheapest model that fits: --all --fits --cheapest 1.
     """
     from tokopt.costing import answers, pipeline
+    from tokopt.gcpause import no_cyclic_gc
     from tokopt.inputs import formats
     from tokopt.render import estimate as view
     from tokopt.requests.read import ReadOptions
@@ -147,28 +148,31 @@ def estimate_command(
         output_tokens=output_tokens, calls=calls, cached_tokens=cached_tokens, batch=batch, by_turn=by_turn, per_file=per_file, read=read,
     )  # fmt: skip
     tier_note(catalog, options.selected or options.defaults)
-    expansion = expand_inputs(paths, text)
-    for skipped in expansion.skipped:
-        note(f"skipped {skipped}")
-    kept: list[AnyCounted] = []  # with --suggest: the counted requests, for the rules
-    with spool(expansion.sources, max_input_size) as sources:
-        total = None if any(s.size is None for s in sources) else sum(s.size or 0 for s in sources)
-        with byte_progress(total, "counting") as on_bytes:
-            report = pipeline.estimate(sources, catalog, options, sort=sort.value, on_bytes=on_bytes, keep=kept.append if suggest else None)
-    report = answers.project(answers.narrow(report, fits=fits, cheapest=cheapest), per.value if per else None)
-    hints = _suggestions(kept, [s.label for s in sources], catalog, user, model, output_tokens, calls) if suggest else None
-    for line in view.warnings(report):
-        warn(line)
-    for line in view.messages(report):
-        note(line)
-    _emit(
-        output_format,
-        hints,
-        document=lambda: view.document(report, per_file=per_file),
-        rows=lambda: view.csv_rows(report, per_file=per_file),
-        grids=lambda: view.grids(report, per_file=per_file),
-        columns=view.columns(report),
-    )
+    # a directory of 10,000 prompts makes objects that live to the end (sources, rows): no
+    # cyclic collection from walking it to rendering the table, as in the estimate itself
+    with no_cyclic_gc():
+        expansion = expand_inputs(paths, text)
+        for skipped in expansion.skipped:
+            note(f"skipped {skipped}")
+        kept: list[AnyCounted] = []  # with --suggest: the counted requests, for the rules
+        with spool(expansion.sources, max_input_size) as sources:
+            total = None if any(s.size is None for s in sources) else sum(s.size or 0 for s in sources)
+            with byte_progress(total, "counting") as on_bytes:
+                report = pipeline.estimate(sources, catalog, options, sort=sort.value, on_bytes=on_bytes, keep=kept.append if suggest else None)
+        report = answers.project(answers.narrow(report, fits=fits, cheapest=cheapest), per.value if per else None)
+        hints = _suggestions(kept, [s.label for s in sources], catalog, user, model, output_tokens, calls) if suggest else None
+        for line in view.warnings(report):
+            warn(line)
+        for line in view.messages(report):
+            note(line)
+        _emit(
+            output_format,
+            hints,
+            document=lambda: view.document(report, per_file=per_file),
+            rows=lambda: view.csv_rows(report, per_file=per_file),
+            grids=lambda: view.grids(report, per_file=per_file),
+            columns=view.columns(report),
+        )
 
 
 def _suggestions(

@@ -31,7 +31,7 @@ from tokopt.inputs.formats import InputFormat
 from tokopt.pricing import Catalog
 from tokopt.pricing.model import ModelPrice, Tokenizer
 from tokopt.requests.read import AnyRequest, Input, ReadOptions, open_inputs
-from tokopt.tokens import measure
+from tokopt.tokens import approx, measure
 from tokopt.tokens.measure import AnyCounted
 
 if TYPE_CHECKING:
@@ -283,8 +283,6 @@ class _Priced:
         if tokenizer.exact:
             self.exact = True
             return counted.sums[tokenizer.encoding], None
-        from tokopt.tokens import approx
-
         a = approx.estimate(tokenizer, counted.sums[tokenizer.encoding], counted.content())
         return a.tokens, (a.low, a.high)
 

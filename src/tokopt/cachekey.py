@@ -14,6 +14,7 @@ import contextlib
 import os
 import threading
 from pathlib import Path
+from typing import Any
 
 KEY_FILE = "cache.key"
 
@@ -77,6 +78,20 @@ def read_signed(path: Path, key: bytes, purpose: bytes) -> bytes | None:
         return None
     tag, payload = blob[:32], blob[32:]
     return payload if verify(key, purpose, payload, tag) else None
+
+
+def read_marshalled(path: Path, key: bytes, purpose: bytes) -> Any:
+    """The value marshalled into a signed file (`read_signed`); None when there is none, or
+    when what verifies does not unmarshal (another Python's format)."""
+    import marshal
+
+    payload = read_signed(path, key, purpose)
+    if payload is None:
+        return None
+    try:
+        return marshal.loads(payload)
+    except (EOFError, ValueError, TypeError):
+        return None
 
 
 def write_signed(path: Path, key: bytes, purpose: bytes, payload: bytes) -> None:

@@ -32,13 +32,7 @@ def read(path: Path, sha256: str, key: bytes) -> list[dict[str, Any]] | None:
     checksum, is never unmarshalled."""
     from tokopt import cachekey
 
-    payload = cachekey.read_signed(path, key, PURPOSE)
-    if payload is None:
-        return None
-    try:
-        data = marshal.loads(payload)
-    except (EOFError, ValueError, TypeError):
-        return None
+    data = cachekey.read_marshalled(path, key, PURPOSE)
     if type(data) is not dict or data.get("source_sha256") != sha256 or type(data.get("providers")) is not list:
         return None
     return data["providers"]

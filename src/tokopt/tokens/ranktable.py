@@ -190,20 +190,12 @@ def tokens_path(spec: EncodingSpec) -> Path:
 def cached_tokens(name: str, key: bytes | None) -> list[bytes] | None:
     """The tokens of `name` in rank order from the signed list, or None (no list, or one that
     does not verify with `key`)."""
-    import marshal
-
     from tokopt import cachekey
 
     spec = SPECS[name]
     if key is None:
         return None
-    payload = cachekey.read_signed(tokens_path(spec), key, TOKENS_PURPOSE)
-    if payload is None:
-        return None
-    try:
-        data = marshal.loads(payload)
-    except (EOFError, ValueError, TypeError):
-        return None
+    data = cachekey.read_marshalled(tokens_path(spec), key, TOKENS_PURPOSE)
     if type(data) is not tuple or len(data) != 2 or data[0] != spec.table_blake2b:
         return None
     tokens = data[1]

@@ -101,6 +101,18 @@ def _passes(check: Any, *args: Any) -> None:
         raise SLOW from None
 
 
+class _Mirrored(Plain):
+    """A price class whose pydantic mirror, of the same name, is in pricing/schema.py."""
+
+    __slots__ = ()
+
+    @classmethod
+    def _schema(cls) -> Any:
+        from tokopt.pricing import schema
+
+        return getattr(schema, cls.__name__)
+
+
 class _Band:
     """A factor with its band `low`..`high` (None: the factor itself), for the classes below."""
 
@@ -120,7 +132,7 @@ class _Band:
 
 @register
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ClassFactor(_Band, Plain):
+class ClassFactor(_Band, _Mirrored):
     """A measured ratio to the base encoding's count for one content class: its central value,
     the lowest and highest measurement (the band), where they come from and when."""
 
@@ -141,16 +153,10 @@ class ClassFactor(_Band, Plain):
         _passes(check_band, out["factor"], out["low"], out["high"])
         return out
 
-    @classmethod
-    def _schema(cls) -> Any:
-        from tokopt.pricing import schema
-
-        return schema.ClassFactor
-
 
 @register
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Tokenizer(_Band, Plain):
+class Tokenizer(_Band, _Mirrored):
     """How a model's tokens are counted.
 
     `exact` models use an OpenAI encoding as the provider does. The rest count with `encoding`
@@ -189,12 +195,6 @@ class Tokenizer(_Band, Plain):
         }
         _passes(check_tokenizer, _View(self, out))
         return out
-
-    @classmethod
-    def _schema(cls) -> Any:
-        from tokopt.pricing import schema
-
-        return schema.Tokenizer
 
     def class_factor(self, name: str) -> ClassFactor:
         """The factor for one content class: its own, else the overall factor and band."""
@@ -237,7 +237,7 @@ class _View:
 
 @register
 @dataclass(frozen=True, slots=True, kw_only=True)
-class LongContext(Plain):
+class LongContext(_Mirrored):
     """Prices that apply to the whole request once its input exceeds `threshold` tokens."""
 
     threshold: int
@@ -257,16 +257,10 @@ class LongContext(Plain):
             "cache_write_1h": opt(decimal_ge0, self.cache_write_1h),
         }
 
-    @classmethod
-    def _schema(cls) -> Any:
-        from tokopt.pricing import schema
-
-        return schema.LongContext
-
 
 @register
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Rates(Plain):
+class Rates(_Mirrored):
     """One set of prices per 1M tokens (standard, batch, flex or priority), with its long-context tiers.
 
     A price left out bills those tokens the way genai-prices does: cache reads and writes at
@@ -289,12 +283,6 @@ class Rates(Plain):
             "cache_write_1h": opt(decimal_ge0, self.cache_write_1h),
             "tiers": tuple(LongContext.fast(t) for t in seq(self.tiers)),
         }
-
-    @classmethod
-    def _schema(cls) -> Any:
-        from tokopt.pricing import schema
-
-        return schema.Rates
 
 
 # The price fields of a `Rates` (and of `LongContext` and `ModelPrice`), one per priced token
@@ -326,7 +314,7 @@ def _service_tier(pair: Any) -> tuple[str, Rates]:
 
 @register
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ModelPrice(Plain):
+class ModelPrice(_Mirrored):
     """One model's entry in the catalog."""
 
     id: str
@@ -399,12 +387,6 @@ class ModelPrice(Plain):
         }
         _passes(check_model, _View(self, out))
         return out
-
-    @classmethod
-    def _schema(cls) -> Any:
-        from tokopt.pricing import schema
-
-        return schema.ModelPrice
 
     @property
     def input_limit(self) -> int | None:

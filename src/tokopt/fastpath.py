@@ -175,13 +175,6 @@ def parse_tokenize(argv: Sequence[str]) -> TokenizeArgs | None:
     return args
 
 
-def _applicable(hint: str | None) -> str | None:
-    import re
-
-    named = re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", hint or "")
-    return hint if all(flag in TOKENIZE_OPTIONS for flag in named) else None
-
-
 def tokenize(args: TokenizeArgs) -> None:
     """`tokopt tokenize` of these arguments, as the typer command runs it (cli/tokenize.py)."""
     from tokopt.cli import _streams as s
@@ -192,7 +185,7 @@ def tokenize(args: TokenizeArgs) -> None:
         try:
             _count(args)
         except TokoptError as err:
-            s.print_error(err.message, _applicable(err.hint))
+            s.print_error(err.message, s.hint_if_taken(err.hint, TOKENIZE_OPTIONS))
             code = int(err.exit_code)
         except (KeyboardInterrupt, EOFError):
             s.print_error("aborted")

@@ -12,8 +12,9 @@ import sys
 import pytest
 import typer.main
 
-from tokopt import cli, fastpath
 from tests.conftest import REPO
+from tokopt import cli, fastpath
+from tokopt.cli._streams import hint_if_taken
 
 LEAN = [sys.executable, "-m", "tokopt", "tokenize"]
 TYPER = [sys.executable, "-c", "import sys; from tokopt.cli import main; sys.argv[0] = 'tokopt'; main()", "tokenize"]
@@ -46,8 +47,8 @@ def test_a_hint_is_kept_only_when_tokenize_takes_the_options_it_names():
     command = typer.main.get_command(cli.build_app("tokenize")).commands["tokenize"]  # type: ignore[attr-defined]
     options = {"--help", "-h", *(o for p in command.params for o in (*p.opts, *p.secondary_opts) if o.startswith("-"))}
     assert options == fastpath.TOKENIZE_OPTIONS
-    assert fastpath._applicable("use --keep-going or --encoding-errors replace") is not None
-    assert fastpath._applicable("use --per-file") is None
+    assert hint_if_taken("use --keep-going or --encoding-errors replace", fastpath.TOKENIZE_OPTIONS) is not None
+    assert hint_if_taken("use --per-file", fastpath.TOKENIZE_OPTIONS) is None
 
 
 def _both(argv: list[str], cwd, stdin: bytes = b"") -> list[tuple[int, str, str]]:

@@ -5,7 +5,6 @@ Imported by `tokopt --help`, so it imports nothing heavy at module level.
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Sequence
 from enum import Enum
@@ -31,6 +30,7 @@ from tokopt.cli._streams import (  # noqa: F401 (shared: commands take them from
     expand_inputs,
     guard_standard_streams,
     guarded_output,
+    hint_if_taken,
     note,
     print_error,
     reader_left_code,
@@ -286,9 +286,7 @@ class TokoptGroup(TyperGroup):
             if sub is None:
                 break
             command = sub
-        options = {*ctx.help_option_names, *(opt for p in command.params for opt in (*p.opts, *p.secondary_opts))}
-        named = re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", hint)
-        return hint if all(flag in options for flag in named) else None
+        return hint_if_taken(hint, [*ctx.help_option_names, *(opt for p in command.params for opt in (*p.opts, *p.secondary_opts))])
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         if not standalone_mode:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
@@ -255,6 +255,17 @@ def _line(kind: str, message: str) -> None:
         sys.stderr.write(f"{kind}: {visible(message.strip())}\n")
     except OSError:
         pass  # stderr is gone (a full disk): there is nowhere left to say it
+
+
+def hint_if_taken(hint: str | None, options: Iterable[str]) -> str | None:
+    """`hint`, unless it names an option (`--name`) that is not among `options`: the core's hints
+    name the options of the commands that use it most, and other commands reach the same code."""
+    import re
+
+    if not hint:
+        return hint
+    taken = set(options)
+    return hint if all(flag in taken for flag in re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", hint)) else None
 
 
 def print_error(message: str, hint: str | None = None) -> None:

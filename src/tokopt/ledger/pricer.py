@@ -10,7 +10,6 @@ host, or not at all; a batch or flex call on a model with no batch or flex price
 
 from __future__ import annotations
 
-import decimal
 import operator
 import re
 from decimal import Decimal
@@ -115,6 +114,8 @@ class Pricer:
             terms = by_tier[reached] = _terms(r)
         # costing.bucket_usd, then Cost.total_usd, step for step: each kind's amount made in the
         # money context, added up per bucket and the buckets in order in the caller's context
+        money, per_million = costing.MONEY_CONTEXT, costing.PER_MILLION
+        multiply, divide = money.multiply, money.divide
         counts = _COUNTS(usage)
         total = None
         for group in terms:
@@ -123,7 +124,7 @@ class Pricer:
                 n = counts[i]
                 for p in parts:
                     n -= counts[p]
-                amount = _DIVIDE(_MULTIPLY(Decimal(n), rate), _PER_MILLION)
+                amount = divide(multiply(Decimal(n), rate), per_million)
                 bucket = amount if bucket is None else bucket + amount
             total = bucket if total is None else total + bucket
         assert total is not None
@@ -131,9 +132,6 @@ class Pricer:
 
 
 _COUNTS = operator.attrgetter(*TOKEN_FIELDS)
-_PER_MILLION = Decimal(1_000_000)  # costing.PER_MILLION
-_MONEY = decimal.Context(prec=60, rounding=decimal.ROUND_HALF_EVEN, traps=[decimal.InvalidOperation])  # costing.MONEY_CONTEXT
-_MULTIPLY, _DIVIDE = _MONEY.multiply, _MONEY.divide
 Terms = list[list[tuple[int, tuple[int, ...], Decimal]]]
 
 

@@ -15,19 +15,14 @@ from hypothesis import strategies as st
 
 from tokopt.ledger import Ledger
 from tokopt.ledger.sqlite import SqliteStore
-from tokopt.ledger.sqlitestatus import TOKEN_FIELDS, quick_status
+from tokopt.ledger.sqlitestatus import quick_status
 from tokopt.render.statusline import status_line
-from tokopt.usage import TOKEN_FIELDS as USAGE_TOKEN_FIELDS
 from tokopt.usage import UsageRecord
 
 UTC = dt.timezone.utc
 T0 = dt.datetime(2026, 3, 28, 6, 0, tzinfo=UTC)  # the night Europe/Berlin moves its clocks is in range
 # whole pico-dollars, more digits than that (summed as Decimal), and no price
 COSTS = [Decimal("0.01"), Decimal("1.5"), Decimal("0.0000001234567891234"), None]
-
-
-def test_the_token_columns_it_checks_are_the_record_s():
-    assert TOKEN_FIELDS == USAGE_TOKEN_FIELDS
 
 
 def _figures(status):
@@ -110,3 +105,29 @@ def test_anything_but_a_current_sqlite_file_is_left_to_the_ledger(tmp_path):
     ok = tmp_path / "ok.sqlite3"
     SqliteStore.open(ok).close()
     assert quick_status(f"sqlite://{ok}", "alice", "UTC", None) is not None
+
+
+def test_a_ledger_made_before_a_newer_token_kind_reads_the_same(tmp_path):
+    # A ledger whose usage table lacks a token kind's column, as one made by an older tokopt
+    # lacks a kind added since. The status line reads no token counts: it answers from the
+    # file as it is, adding nothing, and says what the full path says once it has added it.
+    path = tmp_path / "ledger.sqlite3"
+    now = T0 + dt.timedelta(minutes=30)
+    row = UsageRecord(model="gpt-4o", provider="openai", time=T0, user="alice", input_tokens=1000, output_tokens=100, reasoning_tokens=40, cost_usd=Decimal("0.0035"), session_id="s1")
+    store = SqliteStore.open(path)
+    with store.write():
+        store.upsert_usage([row])
+    store.close()
+    db = sqlite3.connect(path)
+    db.execute("DROP INDEX usage_report")  # it covers every token column
+    db.execute("ALTER TABLE usage DROP COLUMN reasoning_tokens")
+    db.commit()
+    db.close()
+    quick = quick_status(str(path), "alice", "UTC", "s1", now=now)
+    assert quick is not None and (quick.today.records, quick.today.cost_usd) == (1, Decimal("0.0035"))
+    columns = [row[1] for row in sqlite3.connect(path).execute("PRAGMA table_info(usage)")]
+    assert "reasoning_tokens" not in columns
+    with Ledger(path, user="alice") as book:
+        full = book.status(session="s1", timezone="UTC", now=now)
+    assert "reasoning_tokens" in [row[1] for row in sqlite3.connect(path).execute("PRAGMA table_info(usage)")]
+    assert _figures(quick) == _figures(full)

@@ -28,9 +28,6 @@ from tokopt.ledger.sqlitefile import PICO, connect, parse_time_text, time_text, 
 from tokopt.ledger.timezones import parse_when, utcnow, zone
 from tokopt.ledger.user import current_user
 
-# usage.TOKEN_FIELDS (a test keeps them equal): a ledger without one of these columns is
-# migrated on its next opening, which the full path does
-TOKEN_FIELDS = ("input_tokens", "cached_input_tokens", "cache_write_tokens", "cache_write_1h_tokens", "output_tokens", "reasoning_tokens")
 BLOCK = dt.timedelta(hours=5)
 HOUR = dt.timedelta(hours=1)
 UTC = dt.timezone.utc
@@ -107,16 +104,17 @@ def quick_status(location: str | None, user: str | None, timezone: str | None, s
 
 
 def _current(db: sqlite3.Connection) -> bool:
-    """A tokopt ledger of this schema, in WAL mode, with every token column: nothing to do
-    before reading it (else opening it the full way migrates it, or refuses it)."""
+    """A tokopt ledger of this schema, in WAL mode: nothing to do before reading it (else
+    opening it the full way migrates it, or refuses it).
+
+    Its token columns are not checked: the status line reads no token counts, so a ledger
+    made before a newer token kind (the full path adds that column when it next opens the
+    ledger) gives the same figures."""
     app_id, version, mode = db.execute(
         "SELECT (SELECT application_id FROM pragma_application_id()), (SELECT user_version FROM pragma_user_version()), "
         "(SELECT journal_mode FROM pragma_journal_mode())"
     ).fetchone()
-    if app_id != APPLICATION_ID or version != SCHEMA_VERSION or str(mode).lower() != "wal":
-        return False
-    have = {row[0] for row in db.execute("SELECT name FROM pragma_table_info('usage')")}
-    return all(name in have for name in TOKEN_FIELDS)
+    return app_id == APPLICATION_ID and version == SCHEMA_VERSION and str(mode).lower() == "wal"
 
 
 def _status(db: sqlite3.Connection, me: str, tz: dt.tzinfo, now: dt.datetime, session_id: str | None) -> QuickStatus:

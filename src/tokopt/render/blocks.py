@@ -12,10 +12,10 @@ from tokopt.render.fmt import left_text
 from tokopt.render.chart import Bar
 from tokopt.render.grid import Cell, Column, Grid
 from tokopt.render.report import PARTIAL, cost_cell, models_text, short_count, unpriced_doc, visible
+from tokopt.usage import TOKEN_FIELDS
 
 BLOCK_COLUMNS = [
-    "start", "end", "active", "first", "last", "records", "input_tokens", "cached_input_tokens", "cache_write_tokens",
-    "cache_write_1h_tokens", "output_tokens", "reasoning_tokens", "tokens", "cost_usd", "unpriced_records",
+    "start", "end", "active", "first", "last", "records", *TOKEN_FIELDS, "tokens", "cost_usd", "unpriced_records",
     "tokens_per_hour", "cost_per_hour_usd", "projected_tokens", "projected_cost_usd", "over_limit", "models",
 ]  # fmt: skip
 
@@ -117,12 +117,7 @@ def _block_doc(block: Block) -> dict[str, Any]:
         "first": s.first,
         "last": s.last,
         "records": s.records,
-        "input_tokens": s.input_tokens,
-        "cached_input_tokens": s.cached_input_tokens,
-        "cache_write_tokens": s.cache_write_tokens,
-        "cache_write_1h_tokens": s.cache_write_1h_tokens,
-        "output_tokens": s.output_tokens,
-        "reasoning_tokens": s.reasoning_tokens,
+        **{name: getattr(s, name) for name in TOKEN_FIELDS},
         "tokens": block.tokens,
         "cost_usd": s.cost_usd,
         "unpriced_records": s.unpriced_records,

@@ -32,6 +32,7 @@ from tests.ledger_files import (
 import tokopt.ledger
 from tokopt import tokens
 from tokopt.ledger import importers
+from tokopt.ledger import sqlite as sqlite_store
 from tokopt.costing import cost_of
 from tokopt.errors import InputError
 from tokopt.ledger import ALL_USERS, Ledger
@@ -575,13 +576,16 @@ def _kill_while_writing(path: Path, big: Path) -> bool:
             proc.send_signal(signal.SIGKILL)
             assert proc.wait() == -signal.SIGKILL
             return True
-        time.sleep(0.005)
+        time.sleep(0.0005)  # the commit writes ~0.7 MB of WAL per 1,000 records in ~1 ms per MB
     raise AssertionError("the import finished before it could be killed: " + proc.stderr.read().decode())  # type: ignore[union-attr]
 
 
 def test_an_import_killed_while_writing_leaves_the_ledger_as_it_was(tmp_path):
     small = write_jsonl(tmp_path / "earlier.jsonl", [openai_chat("c-earlier", prompt=500, completion=20)])
-    big, expected = claude_code_big(tmp_path / "big.jsonl", 30_000, lines_per_response=2)
+    # 10,000 records: a big write (over sqlite._BIG_WRITE), whose pages stay in memory until the
+    # commit writes them, ~7 MB of WAL in ~10 ms, polled every 0.5 ms (30,000 took 6 s)
+    big, expected = claude_code_big(tmp_path / "big.jsonl", 10_000, lines_per_response=2)
+    assert expected["records"] > sqlite_store._BIG_WRITE
     for attempt in range(5):
         path = tmp_path / f"ledger-{attempt}.sqlite3"
         with ledger(path) as book:

@@ -301,22 +301,37 @@ def _mixed_text(n_bytes: int) -> str:
 @pytest.mark.slow
 def test_fifty_megabytes_of_mixed_text_on_every_core_count_exactly(reference, tmp_path):
     # The parallel path as the commands take it: a 50 MB file read in blocks, cut at safe cuts,
-    # counted on the pool in both encodings at once. The reference is tiktoken's own core
-    # counting the whole text at once on one thread.
+    # counted on the pool in both encodings at once. The reference is tiktoken's own core.
+    # Counting all 50 MB again with tiktoken doubled this test's time, so the text is one mixed
+    # unit of about 1 MB repeated, and tiktoken counts the unit and the unit twice over: its
+    # pieces come from a regex with no lookbehind whose every alternative scans a run of letters,
+    # of digits, of whitespace or of other characters (plus one character of lookahead), and the
+    # unit holds all four, so no scan reaches through a whole unit. Hence when tiktoken encodes
+    # the unit twice over as the unit's tokens twice (asserted), every repeat starts a piece and
+    # the whole text is the unit's tokens repeated. The product's cuts, 128 K characters apart,
+    # still fall at hundreds of different places in the unit (its length is no multiple of
+    # theirs), and it counts every one of the 50 MB.
     from tokopt.inputs import Source
     from tokopt.tokens import measure
 
-    text = _mixed_text(50 << 20)
+    unit = "Unit " + _mixed_text(1 << 20) + "\n"  # a word after a line break starts a piece
+    repeats = -(-(50 << 20) // len(unit.encode()))
+    assert len(unit) % counting.SEGMENT_CHARS and not set("a1 ;") - set(unit)
+    text = unit * repeats
     path = tmp_path / "big.txt"
     path.write_text(text, encoding="utf-8", newline="")
-    assert counting._parallel(len(text))
+    assert counting._parallel(len(text)) and path.stat().st_size >= 50 << 20
     (counted,) = measure.count_sources([Source("big.txt", path, path.stat().st_size)], ENCODINGS)
 
-    def whole(name: str) -> int:  # tiktoken releases the GIL: both references at once
-        return memoryview(reference[name]._core_bpe.encode_to_tiktoken_buffer(text, set())).nbytes // 4
+    def unit_tokens(name: str) -> int:  # tiktoken releases the GIL: both references at once
+        core = reference[name]._core_bpe
+        once = bytes(core.encode_to_tiktoken_buffer(unit, set()))
+        twice_over = bytes(core.encode_to_tiktoken_buffer(unit + unit, set())) == once + once
+        assert twice_over, f"{name}: a piece spans two units; the repeats are no reference"
+        return len(once) // 4
 
     with ThreadPoolExecutor(len(ENCODINGS)) as pool:
-        expected = dict(zip(ENCODINGS, pool.map(whole, ENCODINGS), strict=True))
+        expected = {name: repeats * n for name, n in zip(ENCODINGS, pool.map(unit_tokens, ENCODINGS), strict=True)}
     assert {name: counted.tokens[name] for name in ENCODINGS} == expected
     assert counted.chars == len(text)
 

@@ -496,7 +496,7 @@ def test_the_ledger_core_imports_neither_typer_nor_rich_and_import_tokopt_stays_
 
 
 def _record_500(path: str, user: str, run: str, start) -> None:  # runs in a child process
-    start.wait(60)
+    start.wait(60)  # a barrier: every process is here, then all go at once
     with Ledger(path, user=user, catalog=load_catalog(PRICING_DIR)) as book:
         for n in range(500):
             book.record(model="gpt-5.5" if n % 2 else "claude-haiku-4-5", input_tokens=100 + n, output_tokens=n % 7, run=run)
@@ -508,12 +508,11 @@ def test_eight_processes_recording_500_each_lose_nothing(path):
     # once, rather than eight interpreters importing them each (most of this test's time).
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["tokopt.ledger", "tokopt.pricing", "tokopt.pricing.catalog", "tokopt.ledger.sqlite", "tokopt.ledger.postgres", __name__])
-    start = ctx.Event()
+    start = ctx.Barrier(9)
     workers = [ctx.Process(target=_record_500, args=(str(path), f"user{i % 3}", f"worker-{i}", start)) for i in range(8)]
     for w in workers:
         w.start()
-    time.sleep(0.5)  # let every process reach the start line, then release them together
-    start.set()
+    start.wait(60)  # every process has reached the start line (not a guessed 0.5 s): all go together
     for w in workers:
         w.join(300)
     assert [w.exitcode for w in workers] == [0] * 8

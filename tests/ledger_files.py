@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import random
+import signal
+import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +18,15 @@ def write_jsonl(path: Path, items: list[Any], *, garbage: dict[int, str] | None 
         lines.insert(index, text)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """SIGSTOP a process and return once it has stopped (a signal is delivered asynchronously:
+    until then it may still write, or commit)."""
+    proc.send_signal(signal.SIGSTOP)
+    stat = Path(f"/proc/{proc.pid}/stat")
+    while stat.read_text().rsplit(")", 1)[1].split()[0] not in ("T", "t", "Z", "X"):
+        time.sleep(0.0002)
 
 
 # -- Claude Code ----------------------------------------------------------------------------------

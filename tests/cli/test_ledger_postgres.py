@@ -181,8 +181,8 @@ def test_an_import_killed_while_writing_leaves_the_postgres_ledger_as_it_was(pg_
     import time
 
     from tests.conftest import PRICING_DIR
-    from tests.ledger_files import claude_code_big, openai_chat, write_jsonl
-    from tokopt.ledger import Ledger
+    from tests.ledger_files import claude_code_big, openai_chat, stop, write_jsonl
+    from tokopt.ledger import Ledger, postgres
     from tokopt.pricing import load_catalog
 
     catalog = load_catalog(PRICING_DIR)
@@ -193,24 +193,36 @@ def test_an_import_killed_while_writing_leaves_the_postgres_ledger_as_it_was(pg_
         return report.total, sorted((tuple(v or "" for v in r.key.values()), r.sums.records, r.sums.cost_usd) for r in report.rows)
 
     small = write_jsonl(tmp_path / "earlier.jsonl", [openai_chat("c-earlier", prompt=500, completion=20)])
-    big, expected = claude_code_big(tmp_path / "big.jsonl", 20_000, lines_per_response=2)
+    # 5,000 records (over postgres.COPY_FROM: the COPY path) keep the import's transaction open
+    # for ~0.1 s, polled every 2 ms (20,000 took 3.5 s for nothing more)
+    big, expected = claude_code_big(tmp_path / "big.jsonl", 5_000, lines_per_response=2)
+    assert expected["records"] > postgres.COPY_FROM
     with Ledger(pg_url, user="alice", catalog=catalog) as book:
         book.import_paths([str(small)])
     before = totals()
     env = {**os.environ, "TOKOPT_LEDGER": pg_url, "TOKOPT_USER": "alice", "PYTHONPATH": str(REPO / "src")}
     code = "import sys; from tokopt.cli import main; sys.argv = ['tokopt', 'session', 'import', sys.argv[1]]; main()"
     proc = subprocess.Popen([sys.executable, "-c", code, str(big)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    query = "SELECT backend_xid IS NOT NULL, wait_event = 'ClientRead' FROM pg_stat_activity WHERE application_name = 'tokopt'"
     writing = False
     with psycopg.connect(pg_url, autocommit=True) as watch:
         deadline = time.monotonic() + 300
         while proc.poll() is None and time.monotonic() < deadline:
             # the import's transaction has written something (it has a transaction id) and not committed
-            (n,) = watch.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'tokopt' AND backend_xid IS NOT NULL").fetchone()
-            if n:
-                writing = True
+            if any(xid for xid, _ in watch.execute(query).fetchall()):
+                # stopped, the import sends nothing more; once its server waits on it, the
+                # transaction is either still open (and cannot commit) or committed already
+                stop(proc)
+                rows = watch.execute(query).fetchall()
+                while not any(waits for _, waits in rows) and time.monotonic() < deadline:
+                    time.sleep(0.001)
+                    rows = watch.execute(query).fetchall()
+                writing = any(xid and waits for xid, waits in rows)
                 break
             time.sleep(0.002)
-    assert writing and proc.poll() is None, "the import finished before it could be killed: " + proc.stderr.read().decode()
+    if not writing:
+        proc.send_signal(signal.SIGCONT)
+    assert writing and proc.poll() is None, "the import committed before it could be killed: " + proc.stderr.read().decode()
     proc.send_signal(signal.SIGKILL)
     assert proc.wait() == -signal.SIGKILL
     assert totals() == before

@@ -27,6 +27,7 @@ from tests.ledger_files import (
     gemini_response,
     openai_chat,
     openai_response,
+    stop,
     write_jsonl,
 )
 import tokopt.ledger
@@ -567,7 +568,7 @@ def _kill_while_writing(path: Path, big: Path) -> bool:
     deadline = time.monotonic() + 300
     while proc.poll() is None and time.monotonic() < deadline:
         if wal.exists() and wal.stat().st_size > 256 * 1024:  # the import's pages are being written
-            proc.send_signal(signal.SIGSTOP)
+            stop(proc)
             if _wal_has_a_commit(wal):
                 proc.send_signal(signal.SIGCONT)
                 assert proc.wait() == 0, proc.stderr.read().decode()  # type: ignore[union-attr]

@@ -83,14 +83,13 @@ def test_an_empty_file_becomes_a_ledger(tmp_path):
 
 
 OPEN_AT = """
-import sys, time
+import sys
 from pathlib import Path
 from tokopt.ledger.sqlite import SqliteStore as Store
-start, rounds, directory = float(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
+rounds, directory = int(sys.argv[1]), Path(sys.argv[2])
 for round_ in range(rounds):
-    at = start + 0.25 * round_
-    while time.time() < at:
-        pass
+    print(round_, flush=True)  # at the start line
+    sys.stdin.readline()  # go
     Store.open(directory / f"ledger-{round_}.sqlite3").close()
 """
 
@@ -98,19 +97,30 @@ for round_ in range(rounds):
 def test_many_processes_creating_one_ledger_at_once_all_succeed(tmp_path):
     # A stress test of the first open: each process checks the file's identity while others
     # create and migrate it (a check read in parts once saw tables without the application id).
-    # Eight processes meet at six moments, each time opening a new ledger all at once; they are
-    # started once (an interpreter start costs more than the opens).
+    # Eight processes meet at 48 moments, each time opening a new ledger all at once; they are
+    # started once (an interpreter start costs more than the opens). Each round starts when all
+    # eight say they are at the start line, released together: 6 rounds at guessed times 0.25 s
+    # apart took 2.8 s and caught that bug (the identity read in three statements) in 2 runs
+    # of 8; 48 rounds take under 1 s and caught it in 19 of 20.
     import subprocess
     import sys
-    import time
 
-    rounds = 6
-    start = time.time() + 1.5
+    rounds = 48
     procs = [
-        subprocess.Popen([sys.executable, "-c", OPEN_AT, str(start), str(rounds), str(tmp_path)], stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", OPEN_AT, str(rounds), str(tmp_path)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
         for _ in range(8)
     ]
-    errors = [p.communicate()[1] for p in procs if p.wait() != 0]
+    for round_ in range(rounds):
+        if [p.stdout.readline() for p in procs] != [f"{round_}\n"] * len(procs):  # type: ignore[union-attr]
+            break  # one has failed: its error is below
+        for p in procs:
+            p.stdin.write("go\n")  # type: ignore[union-attr]
+            p.stdin.flush()  # type: ignore[union-attr]
+    ended = [p.communicate() for p in procs]  # closes their stdin: after a failure the rest run on
+    errors = [stderr for p, (_, stderr) in zip(procs, ended, strict=True) if p.returncode != 0]
     assert errors == [], errors[0]
     for round_ in range(rounds):
         with Store.open(tmp_path / f"ledger-{round_}.sqlite3").read() as store:

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import one_error_line
+from tokopt.inputs import streams
 
 COMMANDS = [["estimate", "-m", "gpt-5.5"], ["tokenize"], ["suggest", "-t", "gpt-5.5"]]
 
@@ -90,7 +91,8 @@ def test_a_named_pipe_with_no_writer_says_what_it_waits_for(tmp, tmp_path):
     assert proc.stderr is not None
     line = read_line(proc.stderr, 60)
     assert line.startswith(b"note: waiting for ") and b"prompt.fifo" in line, line
-    time.sleep(1.5)  # still waiting, still holding the pipe open for a writer
+    # still waiting, still holding the pipe open for a writer, three of its poll steps later
+    time.sleep(3 * streams.POLL_MS / 1000)
     # a writer comes (ENXIO here, not a hang, if tokopt gave up on the pipe): tokopt reads on
     fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
     os.write(fd, b"You are a helpful assistant.\n")

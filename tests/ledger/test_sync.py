@@ -17,7 +17,7 @@ import pytest
 
 from tests.conftest import PRICING_DIR, REPO
 from tests.helpers import ACME_PRICING as ACME
-from tests.ledger_files import claude_code_assistant, write_jsonl
+from tests.ledger_files import claude_code_assistant, stop, write_jsonl
 from tokopt.errors import LedgerError
 from tokopt.ledger import ALL_USERS, Ledger
 from tokopt.ledger.sync import merge_locations
@@ -150,9 +150,12 @@ def _push_process(source, target, *, machine, batch=200, env_extra=None):
 
 
 def test_a_push_killed_with_sigkill_then_pushed_again_gives_exact_totals(tmp_path, pg_url):
+    # 4,000 records are 20 batches of 200 (~0.4 s of pushing): the push is stopped once its first
+    # batch has committed, so the kill lands mid-push however slow the machine (20,000 took 2.4 s)
+    n = 4_000
     local = tmp_path / "big.sqlite3"
     with book(local) as b:
-        b.import_paths([str(machine_log(tmp_path / "cc.jsonl", 20_000))])
+        b.import_paths([str(machine_log(tmp_path / "cc.jsonl", n))])
         b.record(model="acme-1", input_tokens=10, output_tokens=1)
     proc = _push_process(local, pg_url, machine="m")
     deadline = time.monotonic() + 120
@@ -165,6 +168,7 @@ def test_a_push_killed_with_sigkill_then_pushed_again_gives_exact_totals(tmp_pat
         except psycopg.Error:
             pass  # the schema is being made
         if position > 0:
+            stop(proc)
             break
         time.sleep(0.01)
     assert proc.poll() is None, "the push ended before it could be killed: " + proc.stderr.read().decode()
@@ -172,12 +176,12 @@ def test_a_push_killed_with_sigkill_then_pushed_again_gives_exact_totals(tmp_pat
     assert proc.wait() == -signal.SIGKILL
     with psycopg.connect(pg_url) as conn:
         stored, committed = conn.execute("SELECT count(*), (SELECT max(position) FROM sync_state) FROM usage").fetchone()
-    assert 0 < stored < 20_001 and committed >= position  # whole batches, and how far they got
+    assert 0 < stored < n + 1 and committed >= position  # whole batches, and how far they got
     result, _ = merge_locations(str(local), pg_url, user=None)
-    assert result.resumed_after == committed and result.records == 20_001 - stored
+    assert result.resumed_after == committed and result.records == n + 1 - stored
     assert totals(pg_url) == totals(local)
     with psycopg.connect(pg_url) as conn:
-        assert conn.execute("SELECT count(*), count(DISTINCT uid) FROM usage").fetchone() == (20_001, 20_001)
+        assert conn.execute("SELECT count(*), count(DISTINCT uid) FROM usage").fetchone() == (n + 1, n + 1)
 
 
 def test_two_machines_pushing_overlapping_records_at_once_lose_nothing(tmp_path, pg_url, monkeypatch):

@@ -65,7 +65,7 @@ class Catalog(Listing, Lookup):
     How a name resolves is `Lookup`'s, what is listed `Listing`'s; here: the data and the
     moment it is priced at, and how a ModelPrice is built from the layer and genai-prices."""
 
-    def __init__(self, layer: layer_mod.Layer, upstream: Upstream | None, moment: dt.datetime | None = None, service_tier: str | None = None) -> None:
+    def __init__(self, layer: layer_mod.Layer, upstream: Upstream | None, moment: dt.datetime | None = None, service_tier: str | None = None, by_upstream: list | None = None) -> None:
         self.layer = layer
         self.upstream = upstream
         self.moment = moment
@@ -73,7 +73,8 @@ class Catalog(Listing, Lookup):
         self.service_tier = service_tier
         self._resolved: dict[str, ModelPrice] = {}
         self._models: list[ModelPrice] | None = None
-        self._by_upstream: dict[tuple[str, str], str] | None = None
+        # [which layer entry names each upstream model]: the same at any moment and tier, so shared by views
+        self._by_upstream_box: list[dict[tuple[str, str], str]] = by_upstream if by_upstream is not None else []
         self._upstream_models: dict[str, Any] = {}  # an upstream reference -> genai-prices' model (None: not there)
 
     # --- the data ---------------------------------------------------------------------------
@@ -120,13 +121,13 @@ class Catalog(Listing, Lookup):
         """The same catalog priced at `moment` (None: now)."""
         if moment == self.moment:
             return self
-        return Catalog(self.layer, self.upstream, moment, self.service_tier)
+        return Catalog(self.layer, self.upstream, moment, self.service_tier, self._by_upstream_box)
 
     def on_tier(self, service_tier: str | None) -> Catalog:
         """The same catalog with every model priced on `service_tier` where it has that tier."""
         if service_tier == self.service_tier:
             return self
-        return Catalog(self.layer, self.upstream, self.moment, service_tier)
+        return Catalog(self.layer, self.upstream, self.moment, service_tier, self._by_upstream_box)
 
     def _tiered(self, model: ModelPrice) -> ModelPrice:
         """`model` on the catalog's service tier, or as it is when it has no price for it."""
@@ -161,15 +162,16 @@ class Catalog(Listing, Lookup):
 
     def _entry_for(self, provider_id: str, model_id: str) -> str | None:
         """The layer entry (key) that names this upstream model, if one does."""
-        if self._by_upstream is None:
-            self._by_upstream = {}
+        if not self._by_upstream_box:
+            by_upstream: dict[tuple[str, str], str] = {}
             if self.upstream is not None:
                 for key, entry in self.layer.entries.items():
                     provider = self.upstream.provider(entry.upstream) if entry.upstream else None
                     found = self.upstream.find_model(provider, entry.fields.get("genai_prices", entry.name)) if provider is not None else None
                     if provider is not None and found is not None and not found[1]:
-                        self._by_upstream.setdefault((provider.id, found[0].id), key)
-        return self._by_upstream.get((provider_id, model_id))
+                        by_upstream.setdefault((provider.id, found[0].id), key)
+            self._by_upstream_box.append(by_upstream)
+        return self._by_upstream_box[0].get((provider_id, model_id))
 
     def _in_data(self, entry: layer_mod.Entry) -> bool:
         """Whether the entry's provider is one the price data has (else the entry stands alone)."""

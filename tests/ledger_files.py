@@ -23,9 +23,9 @@ def write_jsonl(path: Path, items: list[Any], *, garbage: dict[int, str] | None 
 def stop(proc: subprocess.Popen[bytes]) -> None:
     """SIGSTOP a process and return once it has stopped (a signal is delivered asynchronously:
     until then it may still write, or commit)."""
-    proc.send_signal(signal.SIGSTOP)
+    proc.send_signal(signal.SIGSTOP)  # not sent if it has ended (and then reaped: no /proc entry)
     stat = Path(f"/proc/{proc.pid}/stat")
-    while stat.read_text().rsplit(")", 1)[1].split()[0] not in ("T", "t", "Z", "X"):
+    while proc.returncode is None and stat.read_text().rsplit(")", 1)[1].split()[0] not in ("T", "t", "Z", "X"):
         time.sleep(0.0002)
 
 

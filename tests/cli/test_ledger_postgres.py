@@ -203,7 +203,8 @@ def test_an_import_killed_while_writing_leaves_the_postgres_ledger_as_it_was(pg_
     env = {**os.environ, "TOKOPT_LEDGER": pg_url, "TOKOPT_USER": "alice", "PYTHONPATH": str(REPO / "src")}
     code = "import sys; from tokopt.cli import main; sys.argv = ['tokopt', 'session', 'import', sys.argv[1]]; main()"
     proc = subprocess.Popen([sys.executable, "-c", code, str(big)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    query = "SELECT backend_xid IS NOT NULL, wait_event = 'ClientRead' FROM pg_stat_activity WHERE application_name = 'tokopt'"
+    # (has its transaction written?, is its server waiting to read from or write to the import?)
+    query = "SELECT backend_xid IS NOT NULL, wait_event IN ('ClientRead', 'ClientWrite') FROM pg_stat_activity WHERE application_name = 'tokopt'"
     writing = False
     with psycopg.connect(pg_url, autocommit=True) as watch:
         deadline = time.monotonic() + 300
@@ -214,7 +215,7 @@ def test_an_import_killed_while_writing_leaves_the_postgres_ledger_as_it_was(pg_
                 # transaction is either still open (and cannot commit) or committed already
                 stop(proc)
                 rows = watch.execute(query).fetchall()
-                while not any(waits for _, waits in rows) and time.monotonic() < deadline:
+                while not any(waits for _, waits in rows) and proc.poll() is None and time.monotonic() < deadline:
                     time.sleep(0.001)
                     rows = watch.execute(query).fetchall()
                 writing = any(xid and waits for xid, waits in rows)

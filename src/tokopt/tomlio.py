@@ -19,6 +19,11 @@ else:  # pragma: no cover
 
 
 MAX_TOML = 16 << 20  # bytes: a config or pricing file is a few KiB
+# Parsed files by their exact text: a process that loads the catalog or a config again (the
+# Python API, a server; the test suite's thousands of in-process runs) parses each text once.
+# Callers get a deep copy, theirs to change. Keyed by content, so an edit is never missed.
+_PARSED: dict[str, dict[str, Any]] = {}
+_PARSED_MAX, _PARSED_MAX_CHARS = 64, 1 << 20
 
 
 def read_toml(path: Path, *, what: str, error: type[TokoptError]) -> dict[str, Any]:
@@ -41,10 +46,26 @@ def read_toml(path: Path, *, what: str, error: type[TokoptError]) -> dict[str, A
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise error(f"{path}: not UTF-8 (byte {exc.start})") from None
-    try:
-        return tomllib.loads(text, parse_float=Decimal)
-    except tomllib.TOMLDecodeError as exc:
-        raise error(f"{path}: invalid TOML: {exc}") from None
+    parsed = _PARSED.get(text)
+    if parsed is None:
+        try:
+            parsed = tomllib.loads(text, parse_float=Decimal)
+        except tomllib.TOMLDecodeError as exc:
+            raise error(f"{path}: invalid TOML: {exc}") from None
+        if len(text) <= _PARSED_MAX_CHARS:
+            if len(_PARSED) >= _PARSED_MAX:
+                _PARSED.clear()
+            _PARSED[text] = parsed
+    return _copied(parsed)
+
+
+def _copied(value: Any) -> Any:
+    """A TOML value's own copy: tables and arrays new, scalars (immutable) shared."""
+    if isinstance(value, dict):
+        return {k: _copied(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copied(v) for v in value]
+    return value
 
 
 def describe_validation(exc: ValidationError, prefix: str = "", limit: int = 3) -> str:

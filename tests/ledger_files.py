@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import signal
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +21,13 @@ def write_jsonl(path: Path, items: list[Any], *, garbage: dict[int, str] | None 
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
-    """SIGSTOP a process and return once it has stopped (a signal is delivered asynchronously:
-    until then it may still write, or commit)."""
-    proc.send_signal(signal.SIGSTOP)  # not sent if it has ended (and then reaped: no /proc entry)
-    stat = Path(f"/proc/{proc.pid}/stat")
-    while proc.returncode is None and stat.read_text().rsplit(")", 1)[1].split()[0] not in ("T", "t", "Z", "X"):
-        time.sleep(0.0002)
+    """SIGSTOP a child process and return once it has stopped (a signal is delivered
+    asynchronously: until then it may still write, or commit), or once it has ended."""
+    proc.send_signal(signal.SIGSTOP)  # not sent if it has ended (and been reaped) already
+    if proc.returncode is None:
+        _, status = os.waitpid(proc.pid, os.WUNTRACED)  # until it stops, or ends
+        if not os.WIFSTOPPED(status):  # it ended before the signal came: keep its exit status
+            proc.returncode = os.waitstatus_to_exitcode(status)
 
 
 # -- Claude Code ----------------------------------------------------------------------------------

@@ -28,8 +28,11 @@ def prompt(tmp_path: Path) -> Path:
     return path
 
 
-def test_table(run, prompt):
-    r = run("suggest", str(prompt), "--target-model", "gpt-5.4", "-n", "200")
+def test_table(run, prompt, monkeypatch):
+    # named relatively: the table's columns share the width with the file's name, and a longer
+    # temporary path (pytest-xdist's popen-gw0/, a longer --basetemp) wrapped the suggestions
+    monkeypatch.chdir(prompt.parent)
+    r = run("suggest", prompt.name, "--target-model", "gpt-5.4", "-n", "200")
     assert r.exit_code == 0, r.output
     assert "Suggestions for" in r.stdout and "gpt-5.4" in r.stdout
     assert "remove repeated paragraphs" in r.stdout

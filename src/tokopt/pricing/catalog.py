@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import functools
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -12,7 +12,7 @@ from tokopt.errors import PricingError
 from tokopt.pricing import layer as layer_mod
 from tokopt.pricing.listed import Listing
 from tokopt.pricing.lookup import HostPriceError, Lookup  # noqa: F401 - HostPriceError is imported from here
-from tokopt.pricing.model import RATE_FIELDS, UPSTREAM_KEYS, LongContext, ModelPrice, Rates, Tier, Tokenizer
+from tokopt.pricing.model import RATE_FIELDS, UPSTREAM_KEYS, LongContext, ModelPrice, Rates, Tier
 from tokopt.pricing.upstream import TOKEN_KEYS, Model, Provider, Upstream
 from tokopt.tomlio import describe_validation
 
@@ -59,13 +59,35 @@ def rates_from_sheet(sheet: dict[str, Any]) -> Rates | None:
     return Rates(**prices(None), tiers=tiers)
 
 
+class _EntryNames:
+    """Which layer entry (key) names each genai-prices model, by (provider id, model id). It is
+    the same at every moment and service tier, so a catalog and its views share one, built on
+    first use (about 2 ms: an import prices each period of its records on its own view)."""
+
+    def __init__(self, layer: layer_mod.Layer, upstream: Upstream | None) -> None:
+        self.layer, self.upstream = layer, upstream
+
+    @functools.cached_property
+    def table(self) -> dict[tuple[str, str], str]:
+        out: dict[tuple[str, str], str] = {}
+        if self.upstream is not None:
+            for key, entry in self.layer.entries.items():
+                provider = self.upstream.provider(entry.upstream) if entry.upstream else None
+                found = self.upstream.find_model(provider, entry.fields.get("genai_prices", entry.name)) if provider is not None else None
+                if provider is not None and found is not None and not found[1]:
+                    out.setdefault((provider.id, found[0].id), key)
+        return out
+
+
 class Catalog(Listing, Lookup):
     """Every model tokopt can price: the listed ones (iteration) and any id that resolves.
 
     How a name resolves is `Lookup`'s, what is listed `Listing`'s; here: the data and the
     moment it is priced at, and how a ModelPrice is built from the layer and genai-prices."""
 
-    def __init__(self, layer: layer_mod.Layer, upstream: Upstream | None, moment: dt.datetime | None = None, service_tier: str | None = None, by_upstream: list | None = None) -> None:
+    def __init__(
+        self, layer: layer_mod.Layer, upstream: Upstream | None, moment: dt.datetime | None = None, service_tier: str | None = None, names: _EntryNames | None = None
+    ) -> None:
         self.layer = layer
         self.upstream = upstream
         self.moment = moment
@@ -73,8 +95,7 @@ class Catalog(Listing, Lookup):
         self.service_tier = service_tier
         self._resolved: dict[str, ModelPrice] = {}
         self._models: list[ModelPrice] | None = None
-        # [which layer entry names each upstream model]: the same at any moment and tier, so shared by views
-        self._by_upstream_box: list[dict[tuple[str, str], str]] = by_upstream if by_upstream is not None else []
+        self._names = names if names is not None else _EntryNames(layer, upstream)  # shared with its views
         self._upstream_models: dict[str, Any] = {}  # an upstream reference -> genai-prices' model (None: not there)
 
     # --- the data ---------------------------------------------------------------------------
@@ -121,13 +142,13 @@ class Catalog(Listing, Lookup):
         """The same catalog priced at `moment` (None: now)."""
         if moment == self.moment:
             return self
-        return Catalog(self.layer, self.upstream, moment, self.service_tier, self._by_upstream_box)
+        return Catalog(self.layer, self.upstream, moment, self.service_tier, self._names)
 
     def on_tier(self, service_tier: str | None) -> Catalog:
         """The same catalog with every model priced on `service_tier` where it has that tier."""
         if service_tier == self.service_tier:
             return self
-        return Catalog(self.layer, self.upstream, self.moment, service_tier, self._by_upstream_box)
+        return Catalog(self.layer, self.upstream, self.moment, service_tier, self._names)
 
     def _tiered(self, model: ModelPrice) -> ModelPrice:
         """`model` on the catalog's service tier, or as it is when it has no price for it."""
@@ -162,16 +183,7 @@ class Catalog(Listing, Lookup):
 
     def _entry_for(self, provider_id: str, model_id: str) -> str | None:
         """The layer entry (key) that names this upstream model, if one does."""
-        if not self._by_upstream_box:
-            by_upstream: dict[tuple[str, str], str] = {}
-            if self.upstream is not None:
-                for key, entry in self.layer.entries.items():
-                    provider = self.upstream.provider(entry.upstream) if entry.upstream else None
-                    found = self.upstream.find_model(provider, entry.fields.get("genai_prices", entry.name)) if provider is not None else None
-                    if provider is not None and found is not None and not found[1]:
-                        by_upstream.setdefault((provider.id, found[0].id), key)
-            self._by_upstream_box.append(by_upstream)
-        return self._by_upstream_box[0].get((provider_id, model_id))
+        return self._names.table.get((provider_id, model_id))
 
     def _in_data(self, entry: layer_mod.Entry) -> bool:
         """Whether the entry's provider is one the price data has (else the entry stands alone)."""

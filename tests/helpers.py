@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 
 def one_error_line(stderr: str) -> str:
     lines = [line for line in stderr.splitlines() if line.strip()]
@@ -10,6 +13,13 @@ def one_error_line(stderr: str) -> str:
     assert all(line.startswith(("error: ", "hint: ")) for line in lines), stderr
     assert "Traceback" not in stderr
     return lines[0]
+
+
+def python_output(code: str) -> str:
+    """What `code` prints when a fresh interpreter runs it (`python -c`), which must exit 0."""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
 
 
 # A model no price data knows, priced by a user's pricing file (for repricing tests)

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import ast
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import tokopt
+from tests.helpers import python_output
 
 SRC = Path(tokopt.__file__).parent
 MODULES = sorted(SRC.rglob("*.py"))
@@ -113,9 +112,7 @@ for view in {RENDER_VIEWS!r}:
     found[view] = sorted(n for n in sys.modules if n.startswith({FORBIDDEN_IN_RENDER!r}) and (n.startswith("tokopt.") or n not in before))
 print(json.dumps(found))
 """
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    leaks = {view: names for view, names in json.loads(r.stdout).items() if names}
+    leaks = {view: names for view, names in json.loads(python_output(code)).items() if names}
     assert not leaks, f"render views that import reading, counting or ledger code: {leaks}"
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PRICING_DIR
-from tests.helpers import one_error_line
+from tests.helpers import one_error_line, python_output
 from tokopt.pricing import load_catalog
 
 KEYS = {"id", "title", "detail", "tokens_saved", "cost_saved_per_call", "cost_saved_total", "confidence"}
@@ -194,8 +194,7 @@ def test_suggest_stdin_and_help_stay_light(tmp_path):
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["inputs"] == ["<stdin>"]
     code = "import sys; from tokopt.cli import app; print(sorted(m for m in ('tiktoken', 'pydantic', 'tokopt.optimize') if m in sys.modules))"
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert r.stdout.strip() == "[]", r.stderr
+    assert python_output(code).strip() == "[]"
 
 
 def test_optimize_imports_neither_typer_nor_rich():
@@ -205,17 +204,13 @@ def test_optimize_imports_neither_typer_nor_rich():
         "[importlib.import_module(n) for n in names]; "
         "print(len(names) > 10, sorted(m for m in ('typer', 'rich') if m in sys.modules))"
     )
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == "True []"
+    assert python_output(code).strip() == "True []"
 
 
 def test_the_suggest_view_neither_tokenizes_nor_reads():
     # render/ only renders: its suggest view needs the report models, not the rules behind them
     code = "import sys, tokopt.render.suggest; print(sorted(m for m in ('tiktoken', 'tokopt.tokens', 'tokopt.inputs', 'tokopt.optimize.rules', 'sqlite3') if m in sys.modules))"
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == "[]"
+    assert python_output(code).strip() == "[]"
 
 
 def test_nothing_to_suggest_is_said_plainly(run, tmp_path):

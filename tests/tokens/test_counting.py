@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from tokopt import tokens
 from tokopt.tokens import counting, pybpe
+from tests.helpers import python_output
 
 ENCODINGS = ("cl100k_base", "o200k_base")
 
@@ -368,9 +369,6 @@ def test_new_non_ascii_text_beyond_a_budget_goes_to_tiktoken_and_counts_the_same
 def test_a_counting_core_is_tiktoken_s_own_loaded_without_its_package():
     # tiktoken's package imports (concurrent.futures, logging, its registry) cost about 0.01 s
     # that counting does not need; a later `import tiktoken` uses the same extension module.
-    import subprocess
-    import sys
-
     code = (
         "import sys\n"
         "from tokopt.tokens import counting, encodings\n"
@@ -381,8 +379,6 @@ def test_a_counting_core_is_tiktoken_s_own_loaded_without_its_package():
         "enc = encodings.get_encoding('cl100k_base')\n"
         "print(n, len(enc.encode(text, disallowed_special=())), alone, tiktoken.core._tiktoken is sys.modules['tiktoken._tiktoken'])\n"
     )
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    n, expected, alone_a, alone_b, shared = r.stdout.replace("(", " ").replace(")", " ").replace(",", " ").split()
+    n, expected, alone_a, alone_b, shared = python_output(code).replace("(", " ").replace(")", " ").replace(",", " ").split()
     assert n == expected and int(n) > 500
     assert (alone_a, alone_b, shared) == ("False", "True", "True")

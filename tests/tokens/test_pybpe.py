@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
 import sys
 
 import pytest
@@ -13,6 +12,7 @@ from hypothesis import strategies as st
 
 from tokopt import tokens
 from tokopt.tokens import pybpe
+from tests.helpers import python_output
 
 ENCODINGS = ("cl100k_base", "o200k_base")
 ASCII = st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=127))
@@ -39,7 +39,5 @@ def test_ascii_text_does_not_import_the_regex_module():
         "bpe.count('naïve')\n"
         "print('regex' in sys.modules)\n"
     )
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    first, second = r.stdout.split("\n")[:2]
+    first, second = python_output(code).split("\n")[:2]
     assert first.split()[1] == "False" and second == "True"
